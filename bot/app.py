@@ -1,0 +1,104 @@
+"""Builds the PTB Application: lifecycle hooks, request settings, the handler registry.
+
+Resources (the database) are opened in ``post_init`` and closed in
+``post_shutdown``; they belong to the application, not to module globals.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from telegram import BotCommand, BotCommandScopeAllPrivateChats
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from telegram.request import HTTPXRequest
+
+import handlers
+from bot.config import Config
+from bot.context import BotData, ConsultApplication, Context, utcnow
+from bot.i18n import Catalogs
+from bot.ordering import PerChatUpdateProcessor
+from bot.survey.model import Survey
+from handlers.misc import participant_commands
+from storage.db import connect
+from storage.settings import get_or_create_setting
+from storage.updates import prune_updates
+
+logger = logging.getLogger(__name__)
+
+MAX_CONCURRENT_UPDATES = 256
+SECRET_SETTING = "pseudonym_secret"
+
+
+def build_application(
+    config: Config,
+    survey: Survey,
+    *,
+    catalogs: Catalogs | None = None,
+    clock: Callable[[], dt.datetime] = utcnow,
+) -> ConsultApplication:
+    """The bot, ready for ``run_polling`` or a manual start; nothing is opened yet."""
+    api = config.api_url
+    application: ConsultApplication = (
+        ApplicationBuilder()
+        .token(config.require_token())
+        .base_url(f"{api}/bot")
+        .base_file_url(f"{api}/file/bot")
+        .context_types(ContextTypes(context=Context, bot_data=BotData))
+        .concurrent_updates(PerChatUpdateProcessor(MAX_CONCURRENT_UPDATES))
+        # Replies answer one participant's own action: no global throttle on them, but
+        # Telegram's 20 messages a minute per group is kept, and a 429 pauses every
+        # request for its retry_after before a retry.
+        .rate_limiter(AIORateLimiter(overall_max_rate=0, max_retries=3))
+        .request(HTTPXRequest(connection_pool_size=64, connect_timeout=10, read_timeout=15))
+        .get_updates_request(HTTPXRequest(connection_pool_size=2, read_timeout=15))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    data = application.bot_data
+    data.config = config
+    data.survey = survey
+    data.catalogs = catalogs or Catalogs.load()
+    data.clock = clock
+    handlers.register(application)
+    return application
+
+
+async def _post_init(application: Application[Any, Any, Any, Any, BotData, Any]) -> None:
+    data = application.bot_data
+    data.database = await connect(data.config.db)
+    data.secret = data.config.secret or await get_or_create_setting(
+        data.database, SECRET_SETTING, secrets.token_hex(32))
+    pruned = await prune_updates(data.database, data.clock() - dt.timedelta(days=2))
+    if pruned:
+        logger.info("forgot %d old update ids", pruned)
+    data.bot_username = application.bot.username
+    await _set_commands(application)
+    logger.info("bot @%s ready (survey %s v%s)", data.bot_username,
+                data.survey.id if data.survey else "?", data.survey.version if data.survey else "?")
+
+
+async def _set_commands(application: Application[Any, Any, Any, Any, BotData, Any]) -> None:
+    """The command menu of private chats, in every language with a catalog."""
+    catalogs = application.bot_data.catalogs
+    assert catalogs is not None
+    scope = BotCommandScopeAllPrivateChats()
+    try:
+        for language in (None, *catalogs.languages):
+            commands = [BotCommand(name, text[:256])
+                        for name, text in participant_commands(catalogs.get(language))]
+            await application.bot.set_my_commands(commands, scope=scope, language_code=language)
+    except TelegramError as exc:
+        logger.warning("command menu not set: %s", exc)
+
+
+async def _post_shutdown(application: Application[Any, Any, Any, Any, BotData, Any]) -> None:
+    database = application.bot_data.database
+    if database is not None:
+        await database.close()
+        application.bot_data.database = None

@@ -1,0 +1,212 @@
+"""Configuration: ``CONSULTBOT_*`` environment variables, optionally a TOML file.
+
+The settings are declared once, as data (:data:`SETTINGS`), with their help
+text; the README's configuration table is checked against this list. A TOML
+file given with ``--config`` may set the same keys, written either as the
+variable (``CONSULTBOT_DB = "…"``) or in short (``db = "…"``); the environment
+wins. Any problem is a :class:`ConfigError` naming the key or file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+PREFIX = "CONSULTBOT_"
+OFFICIAL_API = "https://api.telegram.org"
+_TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+
+
+class ConfigError(Exception):
+    """A setting or the configuration file is unusable; the message says which and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    name: str
+    help: str
+    default: str | None
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("token", "the bot token from BotFather", None),
+    Setting("api_url", "root of the Bot API server; calls go to {root}/bot{token}/{method}",
+            OFFICIAL_API),
+    Setting("db", "SQLite database file", "consultbot.sqlite3"),
+    Setting("survey", "survey definition file (YAML)", None),
+    Setting("admins", "comma-separated Telegram user ids of organizers", ""),
+    Setting("secret", "key for pseudonymous participant ids in exports", None),
+    Setting("rate", "most messages per second the bot sends in reminder rounds and broadcasts",
+            "25"),
+    Setting("timezone", "time zone of schedules (IANA name)", "UTC"),
+)
+_NAMES = {s.name for s in SETTINGS}
+
+
+def env_name(setting: str) -> str:
+    return PREFIX + setting.upper()
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    token: str | None = field(default=None, repr=False)
+    api_url: str = OFFICIAL_API
+    db: Path = Path("consultbot.sqlite3")
+    survey: Path | None = None
+    admins: frozenset[int] = frozenset()
+    secret: str | None = field(default=None, repr=False)
+    rate: float = 25.0
+    timezone: str = "UTC"
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, config_file: Path | None = None
+    ) -> Config:
+        """Settings from the TOML file (if any), overridden by the environment."""
+        raw: dict[str, tuple[str, str]] = {}  # setting -> (value, where it came from)
+        if config_file is not None:
+            raw.update(_read_toml(config_file))
+        environ = os.environ if environ is None else environ
+        for key, value in environ.items():
+            if not key.startswith(PREFIX):
+                continue
+            name = key[len(PREFIX):].lower()
+            if name not in _NAMES:
+                raise ConfigError(f"{key}: unknown setting (known: {_known()})")
+            raw[name] = (value, key)
+        return cls._parse(raw)
+
+    @classmethod
+    def _parse(cls, raw: Mapping[str, tuple[str, str]]) -> Config:
+        values: dict[str, Any] = {}
+        for name, (value, where) in raw.items():
+            values[name] = _PARSERS[name](value.strip(), where)
+        return cls(**values)
+
+    def with_overrides(self, **changes: Any) -> Config:
+        return replace(self, **changes)
+
+    def require_token(self) -> str:
+        if not self.token:
+            raise ConfigError(f"{env_name('token')}: not set (create a bot with @BotFather and "
+                              "set the token it gives you)")
+        return self.token
+
+
+def _known() -> str:
+    return ", ".join(env_name(s.name) for s in SETTINGS)
+
+
+def _read_toml(path: Path) -> dict[str, tuple[str, str]]:
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the configuration file: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    raw: dict[str, tuple[str, str]] = {}
+    for key, value in data.items():
+        name = key[len(PREFIX):].lower() if key.upper().startswith(PREFIX) else key.lower()
+        if name not in _NAMES:
+            raise ConfigError(f"{path}: {key}: unknown setting (known: "
+                              f"{', '.join(s.name for s in SETTINGS)})")
+        if isinstance(value, list) and name == "admins":
+            value = ",".join(str(v) for v in value)
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise ConfigError(f"{path}: {key}: expected a text or a number")
+        raw[name] = (str(value), f"{path}: {key}")
+    return raw
+
+
+def _token(value: str, where: str) -> str | None:
+    if not value:
+        return None
+    if not _TOKEN.match(value):
+        raise ConfigError(f"{where}: does not look like a bot token (digits, a colon, then "
+                          "letters, digits, '_' or '-')")
+    return value
+
+
+def _api_url(value: str, where: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{where}: expected an http:// or https:// URL, got {value!r}")
+    return value.rstrip("/")
+
+
+def _path(value: str, where: str) -> Path:
+    if not value:
+        raise ConfigError(f"{where}: empty path")
+    return Path(value).expanduser()
+
+
+def _survey(value: str, where: str) -> Path | None:
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"{where}: cannot read survey file {path}: {exc.strerror}") from None
+    return path
+
+
+def _admins(value: str, where: str) -> frozenset[int]:
+    ids: set[int] = set()
+    for part in value.replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.isdigit():
+            raise ConfigError(f"{where}: {part!r} is not a Telegram user id (a positive "
+                              "whole number); separate ids with commas")
+        ids.add(int(part))
+    return frozenset(ids)
+
+
+def _secret(value: str, where: str) -> str | None:
+    if not value:
+        return None
+    if len(value) < 16:
+        raise ConfigError(f"{where}: too short; use at least 16 random characters")
+    return value
+
+
+def _rate(value: str, where: str) -> float:
+    try:
+        rate = float(value)
+    except ValueError:
+        raise ConfigError(f"{where}: expected a number of messages per second") from None
+    if not 0 < rate <= 1000:
+        raise ConfigError(f"{where}: expected a number above 0 and at most 1000")
+    return rate
+
+
+def _timezone(value: str, where: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{where}: unknown time zone {value!r} (use an IANA name such as "
+                          "Europe/Paris)") from None
+    return value
+
+
+_PARSERS: dict[str, Callable[[str, str], Any]] = {
+    "token": _token,
+    "api_url": _api_url,
+    "db": _path,
+    "survey": _survey,
+    "admins": _admins,
+    "secret": _secret,
+    "rate": _rate,
+    "timezone": _timezone,
+}

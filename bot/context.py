@@ -1,0 +1,66 @@
+"""What every handler can reach: the typed context and the resources the application holds."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.config import Config
+from bot.i18n import Catalogs
+from bot.survey.model import Survey
+from storage.db import Database
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(eq=False)
+class BotData:
+    """The application's resources (PTB's ``bot_data``), set up by :mod:`bot.app`.
+
+    Survey progress never lives here: it is in the database.
+    """
+
+    config: Config = field(default_factory=Config)
+    survey: Survey | None = None
+    catalogs: Catalogs | None = None
+    database: Database | None = None
+    clock: Callable[[], dt.datetime] = utcnow
+    secret: str | None = None
+    bot_username: str = ""
+
+
+class Context(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]):
+    """PTB's callback context with typed access to our resources."""
+
+    @property
+    def db(self) -> Database:
+        database = self.bot_data.database
+        if database is None:
+            raise RuntimeError("the database is opened in post_init; it is not open yet")
+        return database
+
+    @property
+    def survey(self) -> Survey:
+        assert self.bot_data.survey is not None
+        return self.bot_data.survey
+
+    @property
+    def catalogs(self) -> Catalogs:
+        assert self.bot_data.catalogs is not None
+        return self.bot_data.catalogs
+
+    @property
+    def config(self) -> Config:
+        return self.bot_data.config
+
+    def now(self) -> dt.datetime:
+        return self.bot_data.clock()
+
+
+ConsultApplication = Application[ExtBot[Any], Context, dict[Any, Any], dict[Any, Any], BotData, Any]

@@ -1,0 +1,147 @@
+"""Translations of the bot's own words (gettext catalogs in ``locales/``) and locale formatting.
+
+Catalogs are the ``.po`` files themselves, compiled in memory at start-up with
+babel: no compiled ``.mo`` file is committed or needed. Messages use
+``{name}`` placeholders; values are formatted for the language (numbers by
+babel) and, in right-to-left languages, wrapped in Unicode first-strong
+isolates so that Latin words or digits inside Arabic text keep their order.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from babel import Locale, UnknownLocaleError
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+
+LOCALES = Path(__file__).resolve().parent.parent / "locales"
+DOMAIN = "bot"
+SOURCE_LANGUAGE = "en"
+
+FSI = "\u2068"  # first strong isolate
+PDI = "\u2069"  # pop directional isolate
+RLM = "\u200f"
+
+
+def shipped_languages(folder: Path = LOCALES) -> tuple[str, ...]:
+    """The languages that have a catalog, English first."""
+    found = sorted(p.parent.parent.name for p in folder.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
+    return tuple(sorted(found, key=lambda code: (code != SOURCE_LANGUAGE, code)))
+
+
+def _compile(po_file: Path) -> gettext.GNUTranslations:
+    with po_file.open("rb") as handle:
+        catalog = read_po(handle, locale=po_file.parent.parent.name)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+def is_rtl(language: str) -> bool:
+    try:
+        return Locale.parse(language).character_order == "right-to-left"
+    except (ValueError, UnknownLocaleError):
+        return False
+
+
+def language_name(code: str) -> str:
+    """The language's own name for itself, capitalized as a menu entry ("Français", "العربية")."""
+    try:
+        name = Locale.parse(code).get_display_name(code) or code
+    except (ValueError, UnknownLocaleError):
+        return code
+    return name[:1].upper() + name[1:]
+
+
+@dataclass(eq=False)
+class Translator:
+    """Everything the bot says, in one language."""
+
+    language: str
+    catalog: gettext.NullTranslations
+    rtl: bool = False
+    locale: Locale = field(init=False)
+
+    def __post_init__(self) -> None:
+        try:
+            self.locale = Locale.parse(self.language)
+        except (ValueError, UnknownLocaleError):
+            self.locale = Locale.parse(SOURCE_LANGUAGE)
+
+    def gettext(self, message: str, **params: object) -> str:
+        return self._format(self.catalog.gettext(message), params)
+
+    def ngettext(self, singular: str, plural: str, n: int, **params: object) -> str:
+        return self._format(self.catalog.ngettext(singular, plural, n), params)
+
+    def number(self, value: int | float | Decimal) -> str:
+        return format_decimal(value, locale=self.locale)
+
+    def isolate(self, text: str) -> str:
+        """Keep embedded text in its own direction inside a right-to-left sentence."""
+        return f"{FSI}{text}{PDI}" if self.rtl else text
+
+    def _format(self, template: str, params: dict[str, object]) -> str:
+        if not params:
+            return template
+        values = {}
+        for key, value in params.items():
+            if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+                text = self.number(value)
+            else:
+                text = str(value)
+            values[key] = self.isolate(text)
+        return template.format(**values)
+
+
+@dataclass(eq=False)
+class Catalogs:
+    """One translator per shipped language; unknown languages get English."""
+
+    translators: dict[str, Translator]
+
+    @classmethod
+    def load(cls, folder: Path = LOCALES) -> Catalogs:
+        translators: dict[str, Translator] = {}
+        for language in shipped_languages(folder):
+            po_file = folder / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+            translators[language] = Translator(language, _compile(po_file), is_rtl(language))
+        if SOURCE_LANGUAGE not in translators:
+            translators[SOURCE_LANGUAGE] = Translator(SOURCE_LANGUAGE, gettext.NullTranslations())
+        return cls(translators)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return tuple(self.translators)
+
+    def get(self, language: str | None) -> Translator:
+        if language and language in self.translators:
+            return self.translators[language]
+        if language:
+            base = language.split("-")[0].split("_")[0].lower()
+            if base in self.translators:
+                return self.translators[base]
+            # a survey language without a catalog: its own words, the bot's in English
+            return Translator(language, self.translators[SOURCE_LANGUAGE].catalog,
+                              is_rtl(language))
+        return self.translators[SOURCE_LANGUAGE]
+
+
+def best_language(hint: str | None, offered: Iterable[str]) -> str | None:
+    """The offered language matching a Telegram ``language_code`` hint ("pt-br" → "pt")."""
+    if not hint:
+        return None
+    offered = list(offered)
+    hint = hint.replace("_", "-").lower()
+    if hint in offered:
+        return hint
+    base = hint.split("-")[0]
+    return base if base in offered else None

@@ -1,0 +1,356 @@
+"""Walking through a survey: pure functions over (survey, progress, input) → next step.
+
+No I/O, no clock (``now`` is passed in), no Telegram. State is a value,
+:class:`Progress`; every transition returns a new :class:`Step` or raises a
+:class:`SurveyFlowError` subclass that names what went wrong (the handler turns
+it into a translated hint).
+
+Answers are kept as canonical text, as XLSForm exports them: choice ids
+(space-separated for select_multiple), numbers in plain decimal notation, dates
+as ``YYYY-MM-DD``. ``None`` records a skipped question.
+
+Order is survey order. ``current`` never points at a note: notes that become
+relevant on the way are returned in :attr:`Step.notes` for the handler to show.
+Going back and changing an answer re-evaluates relevance; answers to questions
+that are no longer relevant are dropped (:func:`effective_answers`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from bot.survey.expressions import Env, EvaluationError, Value
+from bot.survey.model import Question, QuestionType, Survey
+
+Answers = Mapping[str, str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    answers: Answers
+    current: str | None
+
+    @property
+    def completed(self) -> bool:
+        return self.current is None
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """Where a transition leads: the new progress and the notes passed on the way."""
+
+    progress: Progress
+    notes: tuple[Question, ...] = ()
+    dropped: tuple[str, ...] = ()
+
+
+class SurveyFlowError(Exception):
+    """Base of everything the engine refuses; ``code`` names the reason."""
+
+    code = "flow"
+
+
+class InvalidAnswer(SurveyFlowError):
+    """The input is not an acceptable answer to the current question."""
+
+    def __init__(self, code: str, **params: object) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+class AnswerRequired(SurveyFlowError):
+    code = "required"
+
+
+class NothingBefore(SurveyFlowError):
+    code = "nothing_before"
+
+
+class SurveyCompleted(SurveyFlowError):
+    code = "completed"
+
+
+class NotCurrentQuestion(SurveyFlowError):
+    code = "not_current"
+
+
+# --- typed values for expressions -------------------------------------------------
+
+
+def typed_value(question: Question, value: str | None) -> Value:
+    """An answer as the expression language sees it (unanswered → "")."""
+    if value is None or value == "":
+        return ""
+    if question.type in (QuestionType.INTEGER, QuestionType.SCALE):
+        return int(value)
+    if question.type is QuestionType.DECIMAL:
+        return float(value)
+    if question.type is QuestionType.DATE:
+        return dt.date.fromisoformat(value)
+    return value
+
+
+def environment(
+    survey: Survey, answers: Answers, now: dt.datetime, current: Value = ""
+) -> Env:
+    values = {
+        qid: typed_value(survey.by_id[qid], value)
+        for qid, value in answers.items()
+        if qid in survey.by_id
+    }
+    return Env(values=values, current=current, now=now)
+
+
+def is_relevant(survey: Survey, question: Question, answers: Answers, now: dt.datetime) -> bool:
+    if question.relevant is None:
+        return True
+    try:
+        return question.relevant.is_true(environment(survey, answers, now))
+    except EvaluationError:
+        return False
+
+
+def effective_answers(survey: Survey, answers: Answers, now: dt.datetime) -> dict[str, str | None]:
+    """The answers that still count: those to questions that are relevant, in survey order.
+
+    Relevance only depends on earlier questions, so one pass in order is enough.
+    Answers to questions no longer in the survey are left out.
+    """
+    kept: dict[str, str | None] = {}
+    for question in survey.questions:
+        if question.id in answers and is_relevant(survey, question, kept, now):
+            kept[question.id] = answers[question.id]
+    return kept
+
+
+# --- navigation -----------------------------------------------------------------
+
+
+def _advance(survey: Survey, answers: Answers, after: int, now: dt.datetime) -> Step:
+    """The first relevant question after index ``after``, collecting notes on the way."""
+    notes: list[Question] = []
+    for question in survey.questions[after + 1 :]:
+        if not is_relevant(survey, question, answers, now):
+            continue
+        if question.asks:
+            return Step(Progress(answers, question.id), tuple(notes))
+        notes.append(question)
+    return Step(Progress(answers, None), tuple(notes))
+
+
+def start(survey: Survey, now: dt.datetime) -> Step:
+    """The first step of a new response."""
+    return _advance(survey, {}, -1, now)
+
+
+def resume(survey: Survey, answers: Answers, current: str | None, now: dt.datetime) -> Step:
+    """Progress for a stored response, possibly saved under another survey version.
+
+    The stored current question is kept when it still exists and is relevant;
+    otherwise the participant continues from the first relevant question that
+    has no answer yet.
+    """
+    kept = effective_answers(survey, answers, now)
+    if current is None and answers:
+        return Step(Progress(kept, None))
+    if current in survey.by_id:
+        question = survey.by_id[current]
+        if question.asks and is_relevant(survey, question, kept, now):
+            return Step(Progress(kept, current))
+    for question in survey.questions:
+        if question.asks and question.id not in kept and is_relevant(survey, question, kept, now):
+            return Step(Progress(kept, question.id))
+    return Step(Progress(kept, None))
+
+
+def _current(survey: Survey, progress: Progress) -> Question:
+    if progress.current is None:
+        raise SurveyCompleted()
+    return survey.by_id[progress.current]
+
+
+def _record(
+    survey: Survey, progress: Progress, question: Question, value: str | None, now: dt.datetime
+) -> Step:
+    merged = dict(progress.answers)
+    merged[question.id] = value
+    kept = effective_answers(survey, merged, now)
+    dropped = tuple(qid for qid in merged if qid not in kept)
+    step = _advance(survey, kept, question.index, now)
+    return Step(step.progress, step.notes, dropped)
+
+
+def answer(survey: Survey, progress: Progress, raw: str, now: dt.datetime) -> Step:
+    """Validate ``raw`` as the answer to the current question, record it, move on.
+
+    ``raw`` is what the participant typed, or the choice id(s) of a button
+    (space-separated for select_multiple).
+    """
+    question = _current(survey, progress)
+    value = parse_answer(question, raw)
+    check_constraint(survey, progress.answers, question, value, now)
+    return _record(survey, progress, question, value, now)
+
+
+def keep(survey: Survey, progress: Progress, now: dt.datetime) -> Step:
+    """Confirm the answer already given to the current question (after going back)."""
+    question = _current(survey, progress)
+    if question.id not in progress.answers:
+        raise InvalidAnswer("no_answer_to_keep")
+    value = progress.answers[question.id]
+    if value is None:
+        return skip(survey, progress, now)
+    return _record(survey, progress, question, value, now)
+
+
+def skip(survey: Survey, progress: Progress, now: dt.datetime) -> Step:
+    """Leave the current question unanswered, when it is not required."""
+    question = _current(survey, progress)
+    if question.required:
+        raise AnswerRequired()
+    return _record(survey, progress, question, None, now)
+
+
+def back(survey: Survey, progress: Progress, now: dt.datetime) -> Step:
+    """Return to the closest earlier question that was answered (or skipped)."""
+    question = _current(survey, progress)
+    for earlier in reversed(survey.questions[: question.index]):
+        if earlier.asks and earlier.id in progress.answers:
+            if is_relevant(survey, earlier, progress.answers, now):
+                return Step(Progress(progress.answers, earlier.id))
+    raise NothingBefore()
+
+
+def position(survey: Survey, progress: Progress, now: dt.datetime) -> tuple[int, int]:
+    """(k, n): the current question is the k-th of the n questions still relevant."""
+    k = n = 0
+    for question in survey.questions:
+        if not question.asks or not is_relevant(survey, question, progress.answers, now):
+            continue
+        n += 1
+        if question.id == progress.current:
+            k = n
+    return (k if progress.current is not None else n), n
+
+
+def answered_count(survey: Survey, progress: Progress, now: dt.datetime) -> int:
+    """How many relevant questions have an answer (or were skipped)."""
+    kept = effective_answers(survey, progress.answers, now)
+    return sum(1 for qid in kept if survey.by_id[qid].asks)
+
+
+# --- parsing and validating one answer -----------------------------------------------
+
+_SPACES = re.compile(r"[\s\u00a0\u202f\u2009_']+")
+_DATE_DMY = re.compile(r"^(\d{1,2})[./\- ](\d{1,2})[./\- ](\d{4})$")
+
+
+def normalize_digits(text: str) -> str:
+    """Map every Unicode decimal digit (Arabic-Indic, Persian, …) to ASCII."""
+    return "".join(
+        str(unicodedata.decimal(ch)) if ch.isdecimal() and not ch.isascii() else ch
+        for ch in text
+    )
+
+
+def _parse_decimal(text: str) -> Decimal:
+    cleaned = normalize_digits(text.strip()).replace("\u066b", ".").replace("\u2212", "-")
+    cleaned = _SPACES.sub("", cleaned)
+    if cleaned.count(",") == 1 and "." not in cleaned:
+        cleaned = cleaned.replace(",", ".")
+    if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", cleaned):
+        raise InvalidOperation(text)
+    return Decimal(cleaned)
+
+
+def _canonical_number(number: Decimal) -> str:
+    text = format(number.normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
+def _check_range(question: Question, number: Decimal) -> None:
+    if question.minimum is not None and number < question.minimum:
+        raise InvalidAnswer("too_small", minimum=question.minimum)
+    if question.maximum is not None and number > question.maximum:
+        raise InvalidAnswer("too_large", maximum=question.maximum)
+
+
+def parse_date(text: str) -> dt.date:
+    """ISO ``YYYY-MM-DD`` or day-first ``D/M/YYYY`` (also with ``.`` or ``-``)."""
+    cleaned = normalize_digits(text.strip())
+    try:
+        return dt.date.fromisoformat(cleaned)
+    except ValueError:
+        pass
+    match = _DATE_DMY.match(cleaned)
+    if match:
+        day, month, year = (int(g) for g in match.groups())
+        try:
+            return dt.date(year, month, day)
+        except ValueError:
+            pass
+    raise InvalidAnswer("not_date")
+
+
+def parse_answer(question: Question, raw: str) -> str:
+    """The canonical value for ``raw``, or :class:`InvalidAnswer`."""
+    kind = question.type
+    if kind is QuestionType.SELECT_ONE:
+        if raw not in question.choice_index:
+            raise InvalidAnswer("unknown_choice")
+        return raw
+    if kind is QuestionType.SELECT_MULTIPLE:
+        chosen = set(raw.split())
+        unknown = chosen - question.choice_index.keys()
+        if unknown:
+            raise InvalidAnswer("unknown_choice")
+        if not chosen:
+            raise InvalidAnswer("choose_at_least_one")
+        return " ".join(c.id for c in question.choices if c.id in chosen)
+    if kind is QuestionType.TEXT:
+        text = raw.strip()
+        if not text:
+            raise InvalidAnswer("empty")
+        if len(text) > question.max_length:
+            raise InvalidAnswer("too_long", limit=question.max_length, length=len(text))
+        return text
+    if kind in (QuestionType.INTEGER, QuestionType.SCALE):
+        try:
+            number = _parse_decimal(raw)
+        except InvalidOperation:
+            raise InvalidAnswer("not_integer") from None
+        if number != number.to_integral_value():
+            raise InvalidAnswer("not_integer")
+        _check_range(question, number)
+        return str(int(number))
+    if kind is QuestionType.DECIMAL:
+        try:
+            number = _parse_decimal(raw)
+        except InvalidOperation:
+            raise InvalidAnswer("not_number") from None
+        _check_range(question, number)
+        return _canonical_number(number)
+    if kind is QuestionType.DATE:
+        return parse_date(raw).isoformat()
+    raise InvalidAnswer("no_answer_expected")
+
+
+def check_constraint(
+    survey: Survey, answers: Answers, question: Question, value: str, now: dt.datetime
+) -> None:
+    if question.constraint is None:
+        return
+    current = typed_value(question, value)
+    env = environment(survey, {**answers, question.id: value}, now, current=current)
+    try:
+        accepted = question.constraint.is_true(env)
+    except EvaluationError:
+        accepted = False
+    if not accepted:
+        raise InvalidAnswer("constraint")

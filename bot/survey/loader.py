@@ -1,0 +1,587 @@
+"""Reading a survey file (YAML) into a :class:`~bot.survey.model.Survey`, checking everything.
+
+Every problem is collected, none stops the check early, and each names where
+it is: file, line, question id, field and language. Errors make the survey
+unusable (:class:`SurveyInvalid`); warnings (missing translations among them)
+do not, and are returned for ``survey check`` and the start-up log.
+
+YAML is read with YAML 1.2 booleans: only ``true``/``false`` are booleans, so
+choice ids such as ``yes``, ``no`` or the country code ``NO`` stay text.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from babel import Locale, UnknownLocaleError
+
+from bot.survey.countries import country_names
+from bot.survey.expressions import Expression, ExpressionError, parse
+from bot.survey.model import (
+    CHOICE_TYPES,
+    DEFAULT_TEXT_LENGTH,
+    Choice,
+    Question,
+    QuestionType,
+    Survey,
+    Translated,
+)
+
+BUILTIN_SURVEY = Path(__file__).parent / "consultation.yaml"
+
+QUESTION_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
+CHOICE_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
+MAX_TEXT_LENGTH = 3500  # leaves room to echo the answer inside one 4096-character message
+MAX_SCALE_POINTS = 11
+COUNTRIES = "countries"
+
+_TOP_FIELDS = {
+    "id", "version", "default_language", "languages", "title", "introduction",
+    "consent", "closing", "choice_lists", "questions",
+}
+_QUESTION_FIELDS = {
+    "id", "type", "text", "hint", "required", "relevant", "constraint",
+    "constraint_message", "choices", "min", "max", "min_label", "max_label",
+    "max_length", "key",
+}
+_CONSENT_FIELDS = {"notice", "details"}
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    severity: Literal["error", "warning"]
+    message: str
+    file: str
+    line: int | None = None
+    question: str | None = None
+    field: str | None = None
+    language: str | None = None
+
+    def __str__(self) -> str:
+        where = self.file + (f":{self.line}" if self.line else "")
+        parts = []
+        if self.question:
+            parts.append(f"question '{self.question}'")
+        if self.field:
+            parts.append(f"field '{self.field}'")
+        if self.language:
+            parts.append(f"language '{self.language}'")
+        context = (", ".join(parts) + ": ") if parts else ""
+        return f"{where}: {self.severity}: {context}{self.message}"
+
+
+class SurveyInvalid(Exception):
+    """The survey file has errors; ``problems`` lists all of them (and the warnings)."""
+
+    def __init__(self, path: Path, problems: list[Problem]) -> None:
+        self.path = path
+        self.problems = problems
+        errors = sum(1 for p in problems if p.severity == "error")
+        super().__init__(f"{path}: {errors} error(s) in the survey")
+
+    def report(self) -> str:
+        return "\n".join(str(p) for p in self.problems)
+
+
+# --- YAML with line numbers ------------------------------------------------------------
+
+
+class _Map(dict[Any, Any]):
+    """A YAML mapping that remembers the line of itself and of each key."""
+
+    line: int = 0
+    lines: dict[Any, int]
+
+
+class _Loader(yaml.SafeLoader):
+    duplicate_keys: list[tuple[str, int]]
+
+
+# YAML 1.2 booleans: drop the YAML 1.1 resolver (yes/no/on/off) and add true/false only.
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def _construct_map(loader: _Loader, node: yaml.MappingNode) -> Any:
+    data = _Map()
+    data.line = node.start_mark.line + 1
+    data.lines = {}
+    yield data
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)  # type: ignore[no-untyped-call]
+        if key in seen:
+            loader.duplicate_keys.append((str(key), key_node.start_mark.line + 1))
+        seen.add(key)
+        data.lines[key] = key_node.start_mark.line + 1
+    data.update(loader.construct_mapping(node))
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
+
+
+def _line(container: Any, key: Any = None) -> int | None:
+    if isinstance(container, _Map):
+        if key is not None and key in container.lines:
+            return container.lines[key]
+        return container.line or None
+    return None
+
+
+# --- the checker -----------------------------------------------------------------------
+
+
+class _Checker:
+    """Builds the survey while collecting every problem."""
+
+    def __init__(self, path: Path) -> None:
+        self.file = str(path)
+        self.problems: list[Problem] = []
+        self.languages: tuple[str, ...] = ()
+        self.default = "en"
+
+    def error(self, message: str, line: int | None = None, **where: str | None) -> None:
+        self.problems.append(Problem("error", message, self.file, line, **where))
+
+    def warn(self, message: str, line: int | None = None, **where: str | None) -> None:
+        self.problems.append(Problem("warning", message, self.file, line, **where))
+
+    def unknown_fields(
+        self, data: Mapping[str, Any], allowed: set[str], question: str | None = None
+    ) -> None:
+        for key in data:
+            if key not in allowed:
+                close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else ""
+                self.error(f"unknown field{hint}", _line(data, key), question=question,
+                           field=str(key))
+
+    def text(
+        self, container: Any, key: str, *, question: str | None = None, required: bool = True,
+        field: str | None = None,
+    ) -> Translated | None:
+        """A translated text: a map language → text, or a plain string in the default language."""
+        field = field or key
+        value = container.get(key) if isinstance(container, Mapping) else None
+        line = _line(container, key)
+        if value is None:
+            if required:
+                self.error("missing", line or _line(container), question=question, field=field)
+            return None
+        if isinstance(value, str):
+            value = {self.default: value}
+        if not isinstance(value, Mapping):
+            self.error("expected a text or a map of language → text", line, question=question,
+                       field=field)
+            return None
+        texts: dict[str, str] = {}
+        for language, text in value.items():
+            language = str(language)
+            if language not in self.languages:
+                self.error("language not listed in 'languages'", _line(value, language),
+                           question=question, field=field, language=language)
+                continue
+            if not isinstance(text, str) or not text.strip():
+                self.error("empty or not a text", _line(value, language), question=question,
+                           field=field, language=language)
+                continue
+            texts[language] = text.strip()
+        if self.default not in texts and value:
+            self.error("no text in the default language", line, question=question, field=field,
+                       language=self.default)
+        for language in self.languages:
+            if language not in texts and language != self.default:
+                self.warn("translation missing", line, question=question, field=field,
+                          language=language)
+        return Translated(texts, self.default) if texts else None
+
+    def expression(
+        self, data: Mapping[str, Any], key: str, question: str
+    ) -> Expression | None:
+        source = data.get(key)
+        if source is None or (isinstance(source, str) and not source.strip()):
+            return None
+        if not isinstance(source, str):
+            source = str(source).lower() if isinstance(source, bool) else str(source)
+        try:
+            expression = parse(source)
+        except ExpressionError as exc:
+            self.error(str(exc), _line(data, key), question=question, field=key)
+            return None
+        if expression.repaired_quotes:
+            self.warn("typographic quotes read as straight quotes", _line(data, key),
+                      question=question, field=key)
+        return expression
+
+    def number(self, data: Mapping[str, Any], key: str, question: str) -> Decimal | None:
+        value = data.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool):
+            self.error("expected a number", _line(data, key), question=question, field=key)
+            return None
+        try:
+            return Decimal(str(value))
+        except InvalidOperation:
+            self.error("expected a number", _line(data, key), question=question, field=key)
+            return None
+
+    def choices(
+        self, raw: Any, line: int | None, question: str, lists: Mapping[str, Any]
+    ) -> tuple[tuple[Choice, ...], bool]:
+        """The choices of a select question, and whether they are sorted by label."""
+        if raw == COUNTRIES:
+            names = country_names(self.languages)
+            return tuple(
+                Choice(code, Translated(by_language, self.default))
+                for code, by_language in names.items()
+            ), True
+        if isinstance(raw, str):
+            if raw not in lists:
+                self.error(f"no choice list named '{raw}' in 'choice_lists'", line,
+                           question=question, field="choices")
+                return (), False
+            raw = lists[raw]
+        if not isinstance(raw, list) or not raw:
+            self.error("expected a non-empty list of choices, a list name or 'countries'", line,
+                       question=question, field="choices")
+            return (), False
+        choices: list[Choice] = []
+        seen: set[str] = set()
+        for item in raw:
+            item_line = _line(item)
+            if not isinstance(item, Mapping):
+                self.error("a choice is a map with 'id' and 'label'", line, question=question,
+                           field="choices")
+                continue
+            self.unknown_fields(item, {"id", "label"}, question)
+            choice_id = item.get("id")
+            if isinstance(choice_id, bool) or choice_id is None:
+                self.error("choice without an id", item_line, question=question, field="choices")
+                continue
+            choice_id = str(choice_id)
+            if not CHOICE_ID.match(choice_id):
+                self.error(f"choice id '{choice_id}' may only hold letters, digits, '_', '.', '-'",
+                           item_line, question=question, field="choices")
+                continue
+            if choice_id in seen:
+                self.error(f"duplicate choice id '{choice_id}'", item_line, question=question,
+                           field="choices")
+                continue
+            seen.add(choice_id)
+            label = self.text(item, "label", question=question, field=f"choices.{choice_id}")
+            if label is not None:
+                choices.append(Choice(choice_id, label))
+        return tuple(choices), False
+
+
+def _check_references(
+    checker: _Checker, expression: Expression | None, field: str, question: Question,
+    data: Mapping[str, Any], earlier: Mapping[str, Question], all_ids: set[str],
+) -> None:
+    if expression is None:
+        return
+    for name in sorted(expression.references):
+        if name == question.id and field == "constraint":
+            continue
+        if name not in all_ids:
+            checker.error(f"refers to unknown question '{name}'", _line(data, field),
+                          question=question.id, field=field)
+        elif name not in earlier:
+            checker.error(f"refers to '{name}', which comes later or is this question",
+                          _line(data, field), question=question.id, field=field)
+        elif not earlier[name].asks:
+            checker.error(f"refers to '{name}', a note (notes have no answer)",
+                          _line(data, field), question=question.id, field=field)
+
+
+def _question(
+    checker: _Checker, data: Any, index: int, lists: Mapping[str, Any]
+) -> Question | None:
+    if not isinstance(data, Mapping):
+        checker.error("a question is a map of fields", _line(data))
+        return None
+    qid = data.get("id")
+    line = _line(data)
+    if not isinstance(qid, str) or not QUESTION_ID.match(qid):
+        checker.error("missing or invalid question id (letters, digits, '_', '.', '-'; "
+                      "starting with a letter)", _line(data, "id") or line, field="id")
+        return None
+    checker.unknown_fields(data, _QUESTION_FIELDS, qid)
+    try:
+        kind = QuestionType(str(data.get("type")))
+    except ValueError:
+        known = ", ".join(t.value for t in QuestionType)
+        checker.error(f"unknown type '{data.get('type')}' (known: {known})",
+                      _line(data, "type") or line, question=qid, field="type")
+        return None
+
+    text = checker.text(data, "text", question=qid)
+    hint = checker.text(data, "hint", question=qid, required=False)
+    required = data.get("required", False)
+    if not isinstance(required, bool):
+        checker.error("expected true or false", _line(data, "required"), question=qid,
+                      field="required")
+        required = False
+    if kind is QuestionType.NOTE and required:
+        checker.error("a note cannot be required", _line(data, "required"), question=qid,
+                      field="required")
+
+    choices: tuple[Choice, ...] = ()
+    sort_choices = False
+    if kind in CHOICE_TYPES:
+        if "choices" not in data:
+            checker.error("select questions need choices", line, question=qid, field="choices")
+        else:
+            choices, sort_choices = checker.choices(
+                data["choices"], _line(data, "choices"), qid, lists)
+    elif "choices" in data:
+        checker.error(f"a {kind.value} question has no choices", _line(data, "choices"),
+                      question=qid, field="choices")
+
+    minimum = checker.number(data, "min", qid)
+    maximum = checker.number(data, "max", qid)
+    if kind is QuestionType.SCALE:
+        minimum = Decimal(1) if minimum is None else minimum
+        maximum = Decimal(5) if maximum is None else maximum
+        if minimum != minimum.to_integral_value() or maximum != maximum.to_integral_value():
+            checker.error("scale bounds are whole numbers", _line(data, "min") or line,
+                          question=qid, field="min")
+        elif not 2 <= maximum - minimum + 1 <= MAX_SCALE_POINTS:
+            checker.error(f"a scale has 2 to {MAX_SCALE_POINTS} points", _line(data, "max") or line,
+                          question=qid, field="max")
+    elif kind not in (QuestionType.INTEGER, QuestionType.DECIMAL):
+        for bound in ("min", "max"):
+            if bound in data:
+                checker.error(f"'{bound}' applies to integer, decimal and scale questions",
+                              _line(data, bound), question=qid, field=bound)
+    if minimum is not None and maximum is not None and minimum > maximum:
+        checker.error("min is greater than max", _line(data, "min"), question=qid, field="min")
+
+    min_label = max_label = None
+    if kind is QuestionType.SCALE:
+        min_label = checker.text(data, "min_label", question=qid, required=False)
+        max_label = checker.text(data, "max_label", question=qid, required=False)
+    else:
+        for field in ("min_label", "max_label"):
+            if field in data:
+                checker.error("applies to scale questions only", _line(data, field),
+                              question=qid, field=field)
+
+    max_length = DEFAULT_TEXT_LENGTH
+    if "max_length" in data:
+        value = data["max_length"]
+        if kind is not QuestionType.TEXT:
+            checker.error("applies to text questions only", _line(data, "max_length"),
+                          question=qid, field="max_length")
+        elif isinstance(value, bool) or not isinstance(value, int) or not (
+            1 <= value <= MAX_TEXT_LENGTH
+        ):
+            checker.error(f"expected a whole number from 1 to {MAX_TEXT_LENGTH}",
+                          _line(data, "max_length"), question=qid, field="max_length")
+        else:
+            max_length = value
+
+    relevant = checker.expression(data, "relevant", qid)
+    constraint = checker.expression(data, "constraint", qid)
+    constraint_message = checker.text(data, "constraint_message", question=qid, required=False)
+    if constraint is not None and kind is QuestionType.NOTE:
+        checker.error("a note takes no answer to constrain", _line(data, "constraint"),
+                      question=qid, field="constraint")
+    if constraint is not None and constraint_message is None:
+        checker.warn("constraint without constraint_message: participants will only read "
+                     "that the answer is not accepted", _line(data, "constraint"), question=qid,
+                     field="constraint_message")
+
+    key = data.get("key", False)
+    if not isinstance(key, bool):
+        checker.error("expected true or false", _line(data, "key"), question=qid, field="key")
+        key = False
+    if key and kind not in (*CHOICE_TYPES, QuestionType.SCALE, QuestionType.INTEGER):
+        checker.error("only select, scale and integer questions can be key results",
+                      _line(data, "key"), question=qid, field="key")
+
+    return Question(
+        id=qid, type=kind, text=text or Translated({}, checker.default), index=index, hint=hint,
+        required=bool(required), relevant=relevant, constraint=constraint,
+        constraint_message=constraint_message, choices=choices, minimum=minimum,
+        maximum=maximum, min_label=min_label, max_label=max_label, max_length=max_length,
+        key=bool(key), sort_choices=sort_choices,
+        choice_index={c.id: i for i, c in enumerate(choices)},
+    )
+
+
+def _languages(checker: _Checker, data: Mapping[str, Any]) -> None:
+    languages = data.get("languages")
+    default = data.get("default_language")
+    if not isinstance(default, str):
+        checker.error("missing: the language code of the survey's main language",
+                      _line(data, "default_language") or 1, field="default_language")
+        default = "en"
+    if not isinstance(languages, list) or not languages:
+        checker.error("missing: the list of language codes", _line(data, "languages") or 1,
+                      field="languages")
+        languages = [default]
+    codes: list[str] = []
+    for code in languages:
+        code = str(code)
+        try:
+            Locale.parse(code)
+        except (ValueError, UnknownLocaleError):
+            checker.error(f"'{code}' is not a language code babel knows (e.g. en, fr, ar)",
+                          _line(data, "languages"), field="languages")
+            continue
+        if code in codes:
+            checker.error(f"'{code}' is listed twice", _line(data, "languages"), field="languages")
+            continue
+        codes.append(code)
+    if default not in codes:
+        checker.error(f"default language '{default}' is not in 'languages'",
+                      _line(data, "default_language"), field="default_language")
+        codes.insert(0, default)
+    checker.languages = tuple(codes)
+    checker.default = default
+
+
+def _build(path: Path, raw: bytes) -> tuple[Survey | None, list[Problem]]:
+    checker = _Checker(path)
+    loader = _Loader(raw)
+    loader.duplicate_keys = []
+    try:
+        data = loader.get_single_data()  # type: ignore[no-untyped-call]
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        checker.error(f"not valid YAML: {problem}", line)
+        return None, checker.problems
+    finally:
+        loader.dispose()  # type: ignore[no-untyped-call]
+    for key, line in loader.duplicate_keys:
+        checker.error(f"'{key}' is given twice (the last one would win)", line, field=key)
+    if not isinstance(data, Mapping):
+        checker.error("a survey file is a map with id, version, languages, questions, …", 1)
+        return None, checker.problems
+
+    checker.unknown_fields(data, _TOP_FIELDS)
+    _languages(checker, data)
+    survey_id = data.get("id")
+    if not isinstance(survey_id, str) or not QUESTION_ID.match(survey_id):
+        checker.error("missing or invalid survey id", _line(data, "id") or 1, field="id")
+        survey_id = "invalid"
+    version = data.get("version")
+    if version is None or isinstance(version, bool | dict | list):
+        checker.error("missing: the survey version (bump it when questions change)",
+                      _line(data, "version") or 1, field="version")
+        version = "0"
+
+    title = checker.text(data, "title")
+    introduction = checker.text(data, "introduction")
+    closing = checker.text(data, "closing", required=False)
+    consent = data.get("consent")
+    if not isinstance(consent, Mapping):
+        checker.error("missing: consent with 'notice' and 'details'", _line(data, "consent") or 1,
+                      field="consent")
+        consent = {}
+    else:
+        checker.unknown_fields(consent, _CONSENT_FIELDS)
+    notice = checker.text(consent, "notice", field="consent.notice")
+    details = checker.text(consent, "details", field="consent.details")
+
+    lists = data.get("choice_lists") or {}
+    if not isinstance(lists, Mapping):
+        checker.error("expected a map of list name → choices", _line(data, "choice_lists"),
+                      field="choice_lists")
+        lists = {}
+    elif COUNTRIES in lists:
+        checker.error("'countries' is the built-in country list; choose another name",
+                      _line(lists, COUNTRIES), field="choice_lists")
+
+    raw_questions = data.get("questions")
+    if not isinstance(raw_questions, list) or not raw_questions:
+        checker.error("missing: the list of questions", _line(data, "questions") or 1,
+                      field="questions")
+        raw_questions = []
+
+    questions: list[Question] = []
+    by_id: dict[str, Question] = {}
+    for raw_question in raw_questions:
+        question = _question(checker, raw_question, len(questions), lists)
+        if question is None:
+            continue
+        if question.id in by_id:
+            checker.error("duplicate question id", _line(raw_question), question=question.id,
+                          field="id")
+            continue
+        questions.append(question)
+        by_id[question.id] = question
+
+    all_ids = set(by_id) | {
+        item.get("id") for item in raw_questions
+        if isinstance(item, Mapping) and isinstance(item.get("id"), str)
+    }
+    for question, raw_question in zip(questions, _matching(raw_questions, by_id), strict=True):
+        earlier = {q.id: q for q in questions[: question.index]}
+        _check_references(checker, question.relevant, "relevant", question, raw_question,
+                          earlier, all_ids)
+        constraint_scope = {**earlier, question.id: question}
+        _check_references(checker, question.constraint, "constraint", question, raw_question,
+                          constraint_scope, all_ids)
+    if questions and not any(q.asks for q in questions):
+        checker.error("the survey has only notes: nothing to answer", _line(data, "questions"),
+                      field="questions")
+
+    if any(p.severity == "error" for p in checker.problems):
+        return None, checker.problems
+    assert title and introduction and notice and details
+    survey = Survey(
+        id=survey_id, version=str(version), default_language=checker.default,
+        languages=checker.languages, title=title, introduction=introduction,
+        consent_notice=notice, consent_details=details, closing=closing,
+        questions=tuple(questions), fingerprint=hashlib.sha256(raw).hexdigest()[:8],
+        by_id=by_id,
+    )
+    return survey, checker.problems
+
+
+def _matching(raw_questions: list[Any], by_id: Mapping[str, Question]) -> list[Mapping[str, Any]]:
+    """The raw maps of the questions that were built, in order (first of each id)."""
+    matched: list[Mapping[str, Any]] = []
+    taken: set[str] = set()
+    for item in raw_questions:
+        if isinstance(item, Mapping):
+            qid = item.get("id")
+            if isinstance(qid, str) and qid in by_id and qid not in taken:
+                taken.add(qid)
+                matched.append(item)
+    return matched
+
+
+def check_survey(path: Path) -> tuple[Survey | None, list[Problem]]:
+    """The survey (``None`` when it has errors) and every problem found in the file."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, [Problem("error", f"cannot read the file: {exc.strerror}", str(path))]
+    return _build(path, raw)
+
+
+def load_survey(path: Path = BUILTIN_SURVEY) -> tuple[Survey, list[Problem]]:
+    """The survey and its warnings; raises :class:`SurveyInvalid` on any error."""
+    survey, problems = check_survey(path)
+    if survey is None:
+        raise SurveyInvalid(path, problems)
+    return survey, problems

@@ -1,0 +1,322 @@
+"""What the participant sees: message texts and keyboards. No I/O.
+
+Texts are Telegram HTML; everything that comes from the survey file or from a
+participant is escaped. Question texts carry a right-to-left mark in RTL
+languages so that a message starting with a number still aligns right.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from babel.dates import format_date
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.i18n import RLM, Translator, language_name
+from bot.survey.model import Question, QuestionType, Survey
+from bot.survey.search import ordered_choices
+from handlers.callbacks import (
+    Action,
+    consent_button,
+    delete_button,
+    language_button,
+    survey_button,
+)
+
+MESSAGE_LIMIT = 4096
+LIST_LIMIT = 12  # longer choice lists are paged and searchable
+PAGE_SIZE = 8
+CHECK = "✓ "
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    text: str
+    keyboard: InlineKeyboardMarkup | None = None
+
+
+def _rtl(t: Translator, text: str) -> str:
+    return RLM + text if t.rtl else text
+
+
+def escape(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+# --- before the survey -------------------------------------------------------------
+
+
+def language_keyboard(languages: Sequence[str]) -> InlineKeyboardMarkup:
+    """Each language named in its own script, two per row."""
+    buttons = [InlineKeyboardButton(language_name(code), callback_data=language_button(code))
+               for code in languages]
+    return InlineKeyboardMarkup([buttons[i:i + 2] for i in range(0, len(buttons), 2)])
+
+
+def language_prompt(t: Translator, survey: Survey) -> str:
+    return _rtl(t, t.gettext("Please choose your language."))
+
+
+def consent_view(t: Translator, survey: Survey) -> View:
+    language = t.language
+    text = "\n\n".join([
+        f"<b>{escape(survey.title.get(language))}</b>",
+        escape(survey.introduction.get(language)),
+        escape(survey.consent_notice.get(language)),
+    ])
+    keyboard = InlineKeyboardMarkup([
+        [InlineKeyboardButton(t.gettext("I agree"), callback_data=consent_button("y"))],
+        [InlineKeyboardButton(t.gettext("No thanks"), callback_data=consent_button("n"))],
+        [InlineKeyboardButton(t.gettext("More information"), callback_data=consent_button("i"))],
+    ])
+    return View(_rtl(t, text), keyboard)
+
+
+def consent_details_view(t: Translator, survey: Survey) -> View:
+    keyboard = InlineKeyboardMarkup([
+        [InlineKeyboardButton(t.gettext("I agree"), callback_data=consent_button("y"))],
+        [InlineKeyboardButton(t.gettext("No thanks"), callback_data=consent_button("n"))],
+    ])
+    return View(_rtl(t, escape(survey.consent_details.get(t.language))), keyboard)
+
+
+def delete_view(t: Translator) -> View:
+    keyboard = InlineKeyboardMarkup([
+        [InlineKeyboardButton(t.gettext("Yes, delete everything"),
+                              callback_data=delete_button("y"))],
+        [InlineKeyboardButton(t.gettext("No, keep my answers"), callback_data=delete_button("n"))],
+    ])
+    return View(_rtl(t, t.gettext(
+        "Do you want to delete everything stored about you? This cannot be undone.")), keyboard)
+
+
+# --- answers as text ---------------------------------------------------------------
+
+
+def answer_label(t: Translator, question: Question, value: str | None) -> str:
+    """An answer as the participant reads it (choice labels, local number and date formats)."""
+    language = t.language
+    if value is None:
+        return t.gettext("(skipped)")
+    if question.type is QuestionType.SELECT_ONE:
+        index = question.choice_index.get(value)
+        return question.choices[index].label.get(language) if index is not None else value
+    if question.type is QuestionType.SELECT_MULTIPLE:
+        labels = []
+        for choice_id in value.split():
+            index = question.choice_index.get(choice_id)
+            labels.append(question.choices[index].label.get(language) if index is not None
+                          else choice_id)
+        return ", ".join(labels)
+    if question.type in (QuestionType.INTEGER, QuestionType.SCALE):
+        return t.number(int(value))
+    if question.type is QuestionType.DECIMAL:
+        return t.number(float(value)) if "." in value else t.number(int(value))
+    if question.type is QuestionType.DATE:
+        return format_date(dt.date.fromisoformat(value), "medium", locale=t.locale)
+    return value
+
+
+def answered_text(t: Translator, survey: Survey, question: Question, value: str | None) -> str:
+    """The question message once answered: the question and the answer, no buttons."""
+    label = escape(answer_label(t, question, value))
+    text = f"{escape(question.text.get(t.language))}\n→ <b>{t.isolate(label)}</b>"
+    return _rtl(t, text)
+
+
+# --- the question ------------------------------------------------------------------
+
+
+def _instructions(t: Translator, question: Question, long_list: bool) -> str | None:
+    kind = question.type
+    if kind is QuestionType.SELECT_ONE:
+        return t.gettext("Choose below, or type the first letters of a name to find it.") \
+            if long_list else None
+    if kind is QuestionType.SELECT_MULTIPLE:
+        return t.gettext("Choose all that apply, then press “Done”.")
+    if kind is QuestionType.TEXT:
+        return t.gettext("Type your answer.")
+    if kind is QuestionType.INTEGER:
+        if question.minimum is not None and question.maximum is not None:
+            return t.gettext("Type a whole number from {minimum} to {maximum}.",
+                             minimum=question.minimum, maximum=question.maximum)
+        return t.gettext("Type a whole number.")
+    if kind is QuestionType.DECIMAL:
+        return t.gettext("Type a number.")
+    if kind is QuestionType.DATE:
+        return t.gettext("Type a date as day/month/year, for example {example}.",
+                         example="31/12/2000")
+    if kind is QuestionType.SCALE:
+        language = t.language
+        low = question.min_label.get(language) if question.min_label else None
+        high = question.max_label.get(language) if question.max_label else None
+        if low and high:
+            return t.gettext("{low_value} = {low} … {high_value} = {high}",
+                             low_value=question.minimum, low=low,
+                             high_value=question.maximum, high=high)
+    return None
+
+
+def question_view(
+    t: Translator,
+    survey: Survey,
+    question: Question,
+    *,
+    position: tuple[int, int],
+    previous: str | None,
+    has_previous_answer: bool,
+    draft: set[str] | None = None,
+    page: int | None = None,
+    can_go_back: bool = True,
+) -> View:
+    """The message that asks ``question``, with its buttons.
+
+    ``previous`` is the answer given before (after going back), marked on the
+    buttons or shown in the text; ``draft`` the ticks of a multi-select question.
+    """
+    language = t.language
+    long_list = len(question.choices) > LIST_LIMIT
+    k, n = position
+    lines = [f"<i>{t.gettext('Question {k} of {n}', k=k, n=n)}</i>",
+             f"<b>{escape(question.text.get(language))}</b>"]
+    if question.hint:
+        lines.append(f"<i>{escape(question.hint.get(language))}</i>")
+    instructions = _instructions(t, question, long_list)
+    if instructions:
+        lines.append(escape(instructions))
+    if has_previous_answer and question.type not in (
+        QuestionType.SELECT_MULTIPLE, QuestionType.SCALE
+    ) and not (question.type is QuestionType.SELECT_ONE and not long_list):
+        label = escape(answer_label(t, question, previous))
+        lines.append(t.gettext("Your answer so far: {answer}", answer=label))
+    text = _rtl(t, "\n".join(lines))
+
+    rows = _choice_rows(t, survey, question, previous, draft, page)
+    nav: list[InlineKeyboardButton] = []
+    if can_go_back:
+        nav.append(_button(t.gettext("« Back"), Action.BACK, survey, question))
+    if has_previous_answer and question.type in (
+        QuestionType.TEXT, QuestionType.INTEGER, QuestionType.DECIMAL, QuestionType.DATE
+    ) or (has_previous_answer and long_list and question.type is QuestionType.SELECT_ONE):
+        nav.append(_button(t.gettext("Keep"), Action.KEEP, survey, question))
+    if not question.required:
+        nav.append(_button(t.gettext("Skip »"), Action.SKIP, survey, question))
+    if nav:
+        rows.append(nav)
+    return View(text, InlineKeyboardMarkup(rows) if rows else None)
+
+
+def _button(
+    label: str, action: Action, survey: Survey, question: Question, number: int | None = None
+) -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        label, callback_data=survey_button(action, survey.fingerprint, question.index, number)
+    )
+
+
+def page_count(question: Question) -> int:
+    return max(1, -(-len(question.choices) // PAGE_SIZE))
+
+
+def _choice_rows(
+    t: Translator, survey: Survey, question: Question, previous: str | None,
+    draft: set[str] | None, page: int | None,
+) -> list[list[InlineKeyboardButton]]:
+    if question.type is QuestionType.SCALE:
+        assert question.minimum is not None and question.maximum is not None
+        values = range(int(question.minimum), int(question.maximum) + 1)
+        buttons = [
+            _button((CHECK if previous == str(v) else "") + t.number(v), Action.ANSWER, survey,
+                    question, v)
+            for v in values
+        ]
+        per_row = 6 if len(buttons) > 6 else len(buttons)
+        return [buttons[i:i + per_row] for i in range(0, len(buttons), per_row)]
+    if question.type not in (QuestionType.SELECT_ONE, QuestionType.SELECT_MULTIPLE):
+        return []
+
+    multiple = question.type is QuestionType.SELECT_MULTIPLE
+    ticked = draft if draft is not None else set((previous or "").split())
+    choices = ordered_choices(question, t.language)
+    rows: list[list[InlineKeyboardButton]] = []
+    if len(choices) > LIST_LIMIT:
+        pages = page_count(question)
+        page = min(max(page or 0, 0), pages - 1)
+        shown = choices[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
+    else:
+        pages, shown = 1, choices
+    action = Action.TOGGLE if multiple else Action.ANSWER
+    for choice in shown:
+        mark = CHECK if choice.id in ticked else ""
+        rows.append([_button(mark + choice.label.get(t.language), action, survey, question,
+                             question.choice_index[choice.id])])
+    if pages > 1:
+        assert page is not None
+        paging = []
+        if page > 0:
+            paging.append(_button("‹ " + t.gettext("Previous"), Action.PAGE, survey, question,
+                                  page - 1))
+        paging.append(_button(t.gettext("Page {page} of {pages}", page=page + 1, pages=pages),
+                              Action.PAGE, survey, question, page))
+        if page < pages - 1:
+            paging.append(_button(t.gettext("Next") + " ›", Action.PAGE, survey, question,
+                                  page + 1))
+        rows.append(paging)
+    if multiple:
+        rows.append([_button(t.gettext("Done") + " ✔", Action.DONE, survey, question)])
+    return rows
+
+
+def page_of(question: Question, language: str, choice_id: str) -> int:
+    """The page of a long list on which ``choice_id`` is shown."""
+    for position, choice in enumerate(ordered_choices(question, language)):
+        if choice.id == choice_id:
+            return position // PAGE_SIZE
+    return 0
+
+
+def search_results_view(
+    t: Translator, survey: Survey, question: Question, found: Sequence[int]
+) -> View:
+    """Choices matching what the participant typed, as buttons."""
+    if not found:
+        return View(_rtl(t, escape(t.gettext(
+            "Nothing matches. Try typing fewer letters, or choose from the list above."))))
+    rows = [[_button(question.choices[i].label.get(t.language), Action.ANSWER, survey, question,
+                     i)] for i in found]
+    return View(_rtl(t, escape(t.gettext("Did you mean one of these?"))),
+                InlineKeyboardMarkup(rows))
+
+
+def note_text(t: Translator, question: Question) -> str:
+    text = f"<b>{escape(question.text.get(t.language))}</b>"
+    if question.hint:
+        text += f"\n<i>{escape(question.hint.get(t.language))}</i>"
+    return _rtl(t, text)
+
+
+def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Split a long text at paragraph boundaries (then lines, then hard) to fit ``limit``."""
+    if len(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    current = ""
+    for paragraph in text.split("\n\n"):
+        candidate = f"{current}\n\n{paragraph}" if current else paragraph
+        if len(candidate) <= limit:
+            current = candidate
+            continue
+        if current:
+            parts.append(current)
+        while len(paragraph) > limit:
+            cut = paragraph.rfind("\n", 0, limit)
+            cut = cut if cut > 0 else limit
+            parts.append(paragraph[:cut])
+            paragraph = paragraph[cut:].lstrip("\n")
+        current = paragraph
+    if current:
+        parts.append(current)
+    return parts

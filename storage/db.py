@@ -1,0 +1,135 @@
+"""The one SQLite connection of the process, its migrations and its transactions.
+
+One aiosqlite connection per process, WAL journal, foreign keys on, ``synchronous=FULL``
+(a committed answer survives a power cut, not only a ``kill -9``).
+
+All writes go through :func:`transaction`: the connection is shared by every
+participant's coroutine, so a lock keeps one transaction open at a time and a
+write can never slip into somebody else's transaction. Reads may happen outside.
+
+Schema changes are the numbered files in ``storage/migrations/``; each is applied
+in one explicit transaction together with its ``PRAGMA user_version`` bump.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiosqlite
+
+logger = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+class StorageError(Exception):
+    """Base class of the storage layer's own errors."""
+
+
+class MigrationError(StorageError):
+    """The migrations folder or the database's schema version is inconsistent."""
+
+
+@dataclass(eq=False)
+class Database:
+    """The process's connection and the lock that serializes its transactions."""
+
+    connection: aiosqlite.Connection
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def close(self) -> None:
+        await self.connection.close()
+
+
+def migration_files(folder: Path = MIGRATIONS) -> list[tuple[int, Path]]:
+    """The migration files in order; raises if numbering has a gap or a duplicate."""
+    found: list[tuple[int, Path]] = []
+    for path in sorted(folder.glob("*.sql")):
+        match = _MIGRATION_NAME.match(path.name)
+        if not match:
+            raise MigrationError(f"{path}: migration files are named NNNN_description.sql")
+        found.append((int(match.group(1)), path))
+    for expected, (number, path) in enumerate(found, start=1):
+        if number != expected:
+            raise MigrationError(f"{path}: expected migration number {expected:04d}")
+    return found
+
+
+async def connect(path: str | Path) -> Database:
+    """Open the database file, configure it and bring its schema up to date."""
+    connection = await aiosqlite.connect(str(path), isolation_level=None)
+    connection.row_factory = sqlite3.Row
+    try:
+        if str(path) != ":memory:":
+            await connection.execute("PRAGMA journal_mode=WAL")
+        await connection.execute("PRAGMA synchronous=FULL")
+        await connection.execute("PRAGMA foreign_keys=ON")
+        await connection.execute("PRAGMA busy_timeout=5000")
+        db = Database(connection)
+        await migrate(db)
+    except BaseException:
+        await connection.close()
+        raise
+    return db
+
+
+async def schema_version(db: Database) -> int:
+    async with db.connection.execute("PRAGMA user_version") as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def migrate(db: Database, folder: Path = MIGRATIONS) -> int:
+    """Apply every migration newer than the database; returns the resulting version."""
+    files = migration_files(folder)
+    current = await schema_version(db)
+    if current > len(files):
+        raise MigrationError(
+            f"database schema version {current} is newer than this program "
+            f"(knows {len(files)}): upgrade consultbot"
+        )
+    for number, path in files[current:]:
+        statements = path.read_text(encoding="utf-8")
+        async with transaction(db):
+            for statement in _split_statements(statements):
+                await db.connection.execute(statement)
+            await db.connection.execute(f"PRAGMA user_version = {number:d}")
+        logger.info("applied migration %s", path.name)
+    return len(files)
+
+
+def _split_statements(script: str) -> list[str]:
+    """Split a migration into statements (``executescript`` would commit on its own)."""
+    statements: list[str] = []
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            if pending.strip():
+                statements.append(pending.strip())
+            pending = ""
+    if pending.strip() and not pending.strip().startswith("--"):
+        raise MigrationError(f"incomplete SQL statement at the end: {pending.strip()[:60]!r}")
+    return statements
+
+
+@asynccontextmanager
+async def transaction(db: Database) -> AsyncIterator[aiosqlite.Connection]:
+    """Run the block in one ``BEGIN IMMEDIATE … COMMIT``; roll back on any exception."""
+    async with db.lock:
+        await db.connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield db.connection
+        except BaseException:
+            await db.connection.execute("ROLLBACK")
+            raise
+        else:
+            await db.connection.execute("COMMIT")

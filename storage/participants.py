@@ -1,0 +1,92 @@
+"""People who opened the bot in a private chat."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import aiosqlite
+
+from storage.clock import parse_timestamp, timestamp
+from storage.db import Database
+
+
+@dataclass(frozen=True, slots=True)
+class Participant:
+    id: int
+    language: str | None
+    status: str
+    source: str | None
+    created_at: dt.datetime
+    consented_at: dt.datetime | None
+    last_seen_at: dt.datetime
+    blocked_at: dt.datetime | None
+    reminders_off: bool
+
+    @property
+    def consented(self) -> bool:
+        return self.status == "consented"
+
+
+def _row(row: aiosqlite.Row) -> Participant:
+    return Participant(
+        id=row["id"],
+        language=row["language"],
+        status=row["status"],
+        source=row["source"],
+        created_at=parse_timestamp(row["created_at"]) or dt.datetime.min,
+        consented_at=parse_timestamp(row["consented_at"]),
+        last_seen_at=parse_timestamp(row["last_seen_at"]) or dt.datetime.min,
+        blocked_at=parse_timestamp(row["blocked_at"]),
+        reminders_off=bool(row["reminders_off"]),
+    )
+
+
+async def get_participant(db: Database, participant_id: int) -> Participant | None:
+    async with db.connection.execute(
+        "SELECT * FROM participants WHERE id = ?", (participant_id,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return _row(row) if row else None
+
+
+async def create_participant(
+    tx: aiosqlite.Connection, participant_id: int, source: str | None, now: dt.datetime
+) -> None:
+    """A new person, before any consent: only the deep-link source is kept."""
+    await tx.execute(
+        "INSERT INTO participants (id, source, created_at, last_seen_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (id) DO NOTHING",
+        (participant_id, source, timestamp(now), timestamp(now)),
+    )
+
+
+async def set_language(
+    tx: aiosqlite.Connection, participant_id: int, language: str, now: dt.datetime
+) -> None:
+    await tx.execute(
+        "UPDATE participants SET language = ?, last_seen_at = ? WHERE id = ?",
+        (language, timestamp(now), participant_id),
+    )
+
+
+async def save_consent(tx: aiosqlite.Connection, participant_id: int, now: dt.datetime) -> None:
+    await tx.execute(
+        "UPDATE participants SET status = 'consented', consented_at = ?, last_seen_at = ? "
+        "WHERE id = ?",
+        (timestamp(now), timestamp(now), participant_id),
+    )
+
+
+async def touch(tx: aiosqlite.Connection, participant_id: int, now: dt.datetime) -> None:
+    """Note that the person was active (and so can be reached again)."""
+    await tx.execute(
+        "UPDATE participants SET last_seen_at = ?, blocked_at = NULL WHERE id = ?",
+        (timestamp(now), participant_id),
+    )
+
+
+async def delete_participant(tx: aiosqlite.Connection, participant_id: int) -> bool:
+    """Erase the person and, by cascade, every response and answer; True if there was one."""
+    cursor = await tx.execute("DELETE FROM participants WHERE id = ?", (participant_id,))
+    return cursor.rowcount > 0

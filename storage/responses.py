@@ -1,0 +1,136 @@
+"""Responses (one participant's pass through one survey) and their answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import aiosqlite
+
+from storage.clock import parse_timestamp, timestamp
+from storage.db import Database
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    id: int
+    participant_id: int
+    survey_id: str
+    survey_version: str
+    language: str
+    source: str | None
+    started_at: dt.datetime
+    updated_at: dt.datetime
+    completed_at: dt.datetime | None
+    current: str | None
+    draft: str | None
+    question_message_id: int | None
+
+
+def _row(row: aiosqlite.Row) -> Response:
+    return Response(
+        id=row["id"],
+        participant_id=row["participant_id"],
+        survey_id=row["survey_id"],
+        survey_version=row["survey_version"],
+        language=row["language"],
+        source=row["source"],
+        started_at=parse_timestamp(row["started_at"]) or dt.datetime.min,
+        updated_at=parse_timestamp(row["updated_at"]) or dt.datetime.min,
+        completed_at=parse_timestamp(row["completed_at"]),
+        current=row["current"],
+        draft=row["draft"],
+        question_message_id=row["question_message_id"],
+    )
+
+
+async def get_response(db: Database, participant_id: int, survey_id: str) -> Response | None:
+    async with db.connection.execute(
+        "SELECT * FROM responses WHERE participant_id = ? AND survey_id = ?",
+        (participant_id, survey_id),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return _row(row) if row else None
+
+
+async def get_answers(db: Database, response_id: int) -> dict[str, str | None]:
+    """Question id → stored value (``None``: skipped)."""
+    async with db.connection.execute(
+        "SELECT question_id, value FROM answers WHERE response_id = ?", (response_id,)
+    ) as cursor:
+        return {row["question_id"]: row["value"] async for row in cursor}
+
+
+async def start_response(
+    tx: aiosqlite.Connection,
+    *,
+    participant_id: int,
+    survey_id: str,
+    survey_version: str,
+    language: str,
+    source: str | None,
+    current: str | None,
+    now: dt.datetime,
+) -> int:
+    cursor = await tx.execute(
+        "INSERT INTO responses (participant_id, survey_id, survey_version, language, source, "
+        "started_at, updated_at, current) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (participant_id, survey_id, survey_version, language, source, timestamp(now),
+         timestamp(now), current),
+    )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+async def save_step(
+    tx: aiosqlite.Connection,
+    response: Response,
+    *,
+    survey_version: str,
+    answered: dict[str, str | None],
+    dropped: Iterable[str],
+    current: str | None,
+    now: dt.datetime,
+) -> None:
+    """Store new answers, forget dropped ones, move the response to ``current``.
+
+    A response whose ``current`` becomes ``None`` is completed (the first time only
+    sets ``completed_at``). The multi-select draft is cleared.
+    """
+    stamp = timestamp(now)
+    await tx.executemany(
+        "INSERT INTO answers (response_id, question_id, value, survey_version, answered_at) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (response_id, question_id) DO UPDATE SET "
+        "value = excluded.value, survey_version = excluded.survey_version, "
+        "answered_at = excluded.answered_at",
+        [(response.id, qid, value, survey_version, stamp) for qid, value in answered.items()],
+    )
+    await tx.executemany(
+        "DELETE FROM answers WHERE response_id = ? AND question_id = ?",
+        [(response.id, qid) for qid in dropped],
+    )
+    await tx.execute(
+        "UPDATE responses SET current = ?, draft = NULL, survey_version = ?, updated_at = ?, "
+        "completed_at = CASE WHEN ? IS NULL THEN coalesce(completed_at, ?) ELSE completed_at END "
+        "WHERE id = ?",
+        (current, survey_version, stamp, current, stamp, response.id),
+    )
+
+
+async def set_draft(tx: aiosqlite.Connection, response_id: int, draft: str | None) -> None:
+    await tx.execute("UPDATE responses SET draft = ? WHERE id = ?", (draft, response_id))
+
+
+async def set_question_message(
+    tx: aiosqlite.Connection, response_id: int, message_id: int | None
+) -> None:
+    await tx.execute(
+        "UPDATE responses SET question_message_id = ? WHERE id = ?", (message_id, response_id)
+    )
+
+
+async def set_response_language(
+    tx: aiosqlite.Connection, response_id: int, language: str
+) -> None:
+    await tx.execute("UPDATE responses SET language = ? WHERE id = ?", (language, response_id))

@@ -1,0 +1,29 @@
+"""Telegram update ids already applied, so that an update delivered twice is applied once."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import aiosqlite
+
+from storage.clock import timestamp
+from storage.db import Database, transaction
+
+
+async def claim_update(tx: aiosqlite.Connection, update_id: int, now: dt.datetime) -> bool:
+    """Record the update inside the caller's transaction; False if it was applied before."""
+    cursor = await tx.execute(
+        "INSERT INTO processed_updates (update_id, processed_at) VALUES (?, ?) "
+        "ON CONFLICT (update_id) DO NOTHING",
+        (update_id, timestamp(now)),
+    )
+    return cursor.rowcount > 0
+
+
+async def prune_updates(db: Database, before: dt.datetime) -> int:
+    """Forget update ids older than ``before`` (Telegram keeps updates 24 hours at most)."""
+    async with transaction(db) as tx:
+        cursor = await tx.execute(
+            "DELETE FROM processed_updates WHERE processed_at < ?", (timestamp(before),)
+        )
+        return cursor.rowcount
