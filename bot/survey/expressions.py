@@ -30,8 +30,33 @@ belongs to the name (``count-selected``), as in XPath; write ``${a} - 1`` or
 ``${a}-1``. A path stands for the question named by its last step. Typographic
 quotes (‘ ’ “ ”), which spreadsheet programs put in by themselves, open and
 close strings like their ASCII forms, and ``Expression.repaired_quotes`` tells
-the caller to warn about it. Functions have a fixed number of arguments,
-checked when parsing; see ``_FUNCTIONS`` for the list.
+the caller to warn about it.
+
+Functions, with ODK's meaning; the number of arguments is checked when parsing:
+
+- logic: ``if(c, a, b)`` (evaluates only the branch it takes), ``not``,
+  ``true()``, ``false()``, ``boolean``, ``boolean-from-string``,
+  ``coalesce(a, b)`` (``b`` when ``a`` is ``""``)
+- selects: ``selected(v, name)``, ``count-selected(v)``, ``selected-at(v, i)``
+  (0-based, ``""`` past the end), ``jr:choice-name(v, '${q}')`` (the label
+  from ``Env.choice_label``, the choice name itself without one)
+- text: ``string``, ``concat(…)``, ``string-length([s])``,
+  ``normalize-space([s])`` (both default to ``.``), ``contains``,
+  ``starts-with``, ``ends-with``, ``substr(s, start[, end])`` (0-based, end
+  excluded, negative counts from the end), ``substring-before``,
+  ``substring-after``, ``translate``, ``regex(s, pattern)`` (the whole string
+  must match; stopped after ``REGEX_TIMEOUT``)
+- numbers: ``number``, ``int`` (toward zero), ``round(x[, digits])`` (half away
+  from zero), ``floor``, ``ceiling``, ``abs``, ``pow``, ``sqrt``, ``log``,
+  ``log10``, ``min(…)``, ``max(…)`` (NaN if any argument is not a number),
+  ``sum(x)`` (one value, so ``number(x)``)
+- time: ``today()``, ``now()`` (from ``Env.now``), ``date(x)``,
+  ``date-time(x)`` (from an ISO string or a number of days since 1970; ``""``
+  when ``x`` is no date), ``decimal-date-time(x)``, ``format-date(d, f)``
+  (ignores the time) and ``format-date-time(d, f)`` with ``%Y %y %m %n %b %d
+  %e %a %H %h %M %S %3`` (English names; an unknown code is a parse error in a
+  literal format and is copied as written otherwise)
+- ``uuid()`` (``Env.uuid``, else a random UUID4)
 
 Types (``Value``): ``str`` (text; a select_one answer; a select_multiple answer
 as space-separated choice names; an unanswered question is ``""``), ``float``
@@ -58,7 +83,7 @@ Coercions, as XPath 1.0 and ODK/JavaRosa do them:
   with it is false: ``${age} > 18`` is false until age is answered.
 - ``+ - * div mod`` work on numbers with IEEE rules: division by zero gives
   ±Infinity or NaN, never an exception; ``mod`` takes the sign of the dividend.
-- ``and``/``or`` short-circuit and give booleans; so does ``if()``.
+- ``and``/``or`` short-circuit and give booleans.
 
 Errors::
 
@@ -71,7 +96,7 @@ Errors::
 
 Both carry ``message``, ``source`` and ``position`` (0-based offset into
 ``source``); ``str()`` reads
-``unknown function 'foo' at position 8 in: ${a} and foo(1)``.
+``unknown function 'foo' at position 9 in: ${a} and foo(1)``.
 """
 
 from __future__ import annotations

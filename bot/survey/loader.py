@@ -85,7 +85,7 @@ class SurveyInvalid(Exception):
         self.path = path
         self.problems = problems
         errors = sum(1 for p in problems if p.severity == "error")
-        super().__init__(f"{path}: {errors} error(s) in the survey")
+        super().__init__(f"{path}: {errors} error(s) in the survey\n{self.report()}")
 
     def report(self) -> str:
         return "\n".join(str(p) for p in self.problems)

@@ -3,6 +3,7 @@
 import datetime as dt
 import math
 import pickle
+import random
 from typing import Any
 
 import pytest
@@ -875,3 +876,27 @@ def test_env_defaults() -> None:
     env = Env()
     assert dict(env.values) == {} and dict(env.names) == {}
     assert env.current == "" and env.now is None
+
+
+def test_garbage_raises_only_expression_errors() -> None:
+    """Random fragments of the language never escape as other exceptions."""
+    rng = random.Random(20180101)
+    pieces = [
+        "${a}", "${d}", ".", "../a", "/data/a", "1", "-", ".5", "'x'", "“y”", "'2020-01-01'",
+        " div ", " mod ", " and ", " or ", "=", "!=", "<", ">=", "+", "*", "(", ")", ",", "'",
+        "selected(", "round(", "substr(", "date(", "format-date(", "regex(", "if(", "concat(",
+        "pow(", "min(", "today()", "0 div 0", "99999999999", "'[a'", "'%Y'", "$", "|", "[",
+    ]  # fmt: skip
+    env = Env(values={"a": "a b", "d": dt.date(2020, 1, 1)}, now=NOW, current="5")
+    for _ in range(3000):
+        source = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 12)))
+        try:
+            expression = parse(source)
+        except EvaluationError:
+            raise
+        except ExpressionError:
+            continue
+        try:
+            to_string(expression.evaluate(env))
+        except EvaluationError as error:
+            assert not error.message.startswith("cannot evaluate"), source
