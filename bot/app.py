@@ -9,10 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
-from telegram import BotCommand, BotCommandScopeAllPrivateChats
+from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 from telegram.request import HTTPXRequest
@@ -102,3 +103,31 @@ async def _post_shutdown(application: Application[Any, Any, Any, Any, BotData, A
     if database is not None:
         await database.close()
         application.bot_data.database = None
+
+
+@asynccontextmanager
+async def running(
+    application: ConsultApplication, *, poll_timeout: int = 10
+) -> AsyncIterator[ConsultApplication]:
+    """Serve inside an event loop that is already running (sandbox, tests, benchmarks).
+
+    The same lifecycle as ``run_polling``, hooks included, without taking over the
+    loop or the signals.
+    """
+    await application.initialize()
+    try:
+        if application.post_init is not None:
+            await application.post_init(application)
+        assert application.updater is not None
+        await application.updater.start_polling(
+            poll_interval=0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES)
+        await application.start()
+        yield application
+    finally:
+        if application.updater is not None and application.updater.running:
+            await application.updater.stop()
+        if application.running:
+            await application.stop()
+        await application.shutdown()
+        if application.post_shutdown is not None:
+            await application.post_shutdown(application)

@@ -17,29 +17,48 @@ from telegram.ext import BaseUpdateProcessor
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """At most ``max_concurrent_updates`` handled at once, one at a time per chat."""
+
+    # PTB's own semaphore is taken before do_process_update; it is sized to admit
+    # every waiting update, and the real limit is applied after the chat lock.
+    _ADMIT_ALL = 1_000_000
+
     def __init__(self, max_concurrent_updates: int = 256) -> None:
-        super().__init__(max_concurrent_updates)
+        super().__init__(self._ADMIT_ALL)
+        self.limit = max_concurrent_updates
+        self._slots = asyncio.BoundedSemaphore(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._holders: dict[int, int] = {}
+        self.active = 0
+        self.idle = asyncio.Event()  # set whenever no update is being handled
+        self.idle.set()
 
-    async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        self.active += 1
+        self.idle.clear()
+        try:
+            await self._in_order(update, coroutine)
+        finally:
+            self.active -= 1
+            if not self.active:
+                self.idle.set()
+
+    async def _in_order(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = _chat_key(update)
         if key is None:
-            await super().process_update(update, coroutine)
+            async with self._slots:
+                await coroutine
             return
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._holders[key] = self._holders.get(key, 0) + 1
         try:
-            async with lock:
-                await super().process_update(update, coroutine)
+            async with lock, self._slots:
+                await coroutine
         finally:
             self._holders[key] -= 1
             if not self._holders[key]:
                 del self._holders[key]
                 del self._locks[key]
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        await coroutine
 
     async def initialize(self) -> None:
         """Nothing to set up."""

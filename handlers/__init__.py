@@ -50,4 +50,4 @@ def handler_list() -> list[BaseHandler[Any, Any, Any]]:
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handlers(handler_list())
-    application.add_error_handler(errors.on_error)  # type: ignore[arg-type]
+    application.add_error_handler(errors.on_error)

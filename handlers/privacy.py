@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from babel.dates import format_datetime
@@ -37,10 +38,11 @@ async def describe(context: Context, session: Session) -> str:
     if participant is None:
         return render.escape(t.gettext("Nothing is stored about you."))
 
-    def when(moment: object) -> str:
+    def when(moment: dt.datetime | None) -> str:
         return format_datetime(moment, "medium", tzinfo=None, locale=t.locale) + " UTC"
 
-    lines = [f"<b>{render.escape(t.gettext('What is stored about you'))}</b>"]
+    heading = render.escape(t.gettext("What is stored about you"))
+    lines = [f"<b>{heading}</b>"]
     if participant.language:
         lines.append(render.escape(t.gettext(
             "Language: {language}", language=language_name(participant.language))))
@@ -61,7 +63,8 @@ async def describe(context: Context, session: Session) -> str:
         paragraphs.append(render.escape(status))
         survey = context.survey
         kept = session.progress.answers if session.progress else {}
-        paragraphs.append(f"<b>{render.escape(t.gettext('Your answers'))}</b>")
+        heading = render.escape(t.gettext("Your answers"))
+        paragraphs.append(f"<b>{heading}</b>")
         shown = [
             f"{render.escape(question.text.get(t.language))}\n→ "
             f"{render.escape(render.answer_label(t, question, kept[question.id]))}"

@@ -180,8 +180,8 @@ def question_view(
     language = t.language
     long_list = len(question.choices) > LIST_LIMIT
     k, n = position
-    lines = [f"<i>{t.gettext('Question {k} of {n}', k=k, n=n)}</i>",
-             f"<b>{escape(question.text.get(language))}</b>"]
+    counter = t.gettext("Question {k} of {n}", k=k, n=n)
+    lines = [f"<i>{counter}</i>", f"<b>{escape(question.text.get(language))}</b>"]
     if question.hint:
         lines.append(f"<i>{escape(question.hint.get(language))}</i>")
     instructions = _instructions(t, question, long_list)

@@ -54,10 +54,10 @@ def explain(t: Translator, question: Question, error: SurveyFlowError) -> str:
                 return t.gettext("Please type a date as day/month/year, for example 31/12/2000.")
             case "too_small":
                 return t.gettext("Please type a number of at least {minimum}.",
-                                 minimum=params["minimum"])  # type: ignore[arg-type]
+                                 minimum=params["minimum"])
             case "too_large":
                 return t.gettext("Please type a number of at most {maximum}.",
-                                 maximum=params["maximum"])  # type: ignore[arg-type]
+                                 maximum=params["maximum"])
             case "too_long":
                 limit = int(params["limit"])  # type: ignore[call-overload]
                 return t.ngettext(
@@ -333,7 +333,7 @@ async def _navigate(update: Update, context: Context, action: Action) -> None:
     except SurveyFlowError as error:
         await send_text(context, user_id, render.escape(explain(session.t, question, error)))
         return
-    answered = {} if action is Action.BACK else {question.id: None}
+    answered: dict[str, str | None] = {} if action is Action.BACK else {question.id: None}
     if not await _commit(update, context, session, answered, step):
         return
     await remove_keyboard(context, user_id, session.response.question_message_id)

@@ -18,7 +18,7 @@ import sys
 import time
 from typing import TextIO
 
-from bot.app import build_application
+from bot.app import build_application, running
 from bot.config import Config
 from bot.sandbox.standin import Call, SentMessage, SimUser, StandIn
 from bot.survey.model import Survey
@@ -124,10 +124,7 @@ async def run_sandbox(
                           language_code=language or _language_from_environment())
         transcript = Transcript(api, user_id, out)
         api.add_listener(transcript.on_call)
-        async with application:
-            await application.start()
-            assert application.updater is not None
-            await application.updater.start_polling(poll_interval=0, timeout=10)
+        async with running(application):
             out.write(f"consultbot sandbox — a local stand-in of Telegram on {api.url}\n"
                       f"database: {config.db}\n"
                       "Type a number to press a button, anything else to send it, /quit to end."
@@ -145,8 +142,6 @@ async def run_sandbox(
                     out.write(f"you › {line}\n")
                 _act(person, transcript, line.strip(), out)
                 await transcript.wait_until_quiet()
-            await application.updater.stop()
-            await application.stop()
     return 0
 
 

@@ -17,7 +17,7 @@ def country_codes() -> list[str]:
     territories = Locale("en").territories
     return sorted(
         code
-        for code in territories
+        for code in map(str, territories)
         if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
     )
 

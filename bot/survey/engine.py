@@ -159,7 +159,7 @@ def resume(survey: Survey, answers: Answers, current: str | None, now: dt.dateti
     kept = effective_answers(survey, answers, now)
     if current is None and answers:
         return Step(Progress(kept, None))
-    if current in survey.by_id:
+    if current is not None and current in survey.by_id:
         question = survey.by_id[current]
         if question.asks and is_relevant(survey, question, kept, now):
             return Step(Progress(kept, current))
@@ -228,10 +228,18 @@ def back(survey: Survey, progress: Progress, now: dt.datetime) -> Step:
 
 
 def position(survey: Survey, progress: Progress, now: dt.datetime) -> tuple[int, int]:
-    """(k, n): the current question is the k-th of the n questions still relevant."""
+    """(k, n): the current question is the k-th of the n questions that may still be asked.
+
+    A question whose relevance depends on a question not answered yet is counted
+    (it may still be asked), so ``n`` only shrinks as the participant answers.
+    """
     k = n = 0
     for question in survey.questions:
-        if not question.asks or not is_relevant(survey, question, progress.answers, now):
+        if not question.asks:
+            continue
+        undecided = question.relevant is not None and not question.relevant.references <= set(
+            progress.answers)
+        if not undecided and not is_relevant(survey, question, progress.answers, now):
             continue
         n += 1
         if question.id == progress.current:

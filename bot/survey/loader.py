@@ -122,7 +122,7 @@ def _construct_map(loader: _Loader, node: yaml.MappingNode) -> Any:
     yield data
     seen: set[Any] = set()
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node)
         if key in seen:
             loader.duplicate_keys.append((str(key), key_node.start_mark.line + 1))
         seen.add(key)
@@ -461,7 +461,7 @@ def _build(path: Path, raw: bytes) -> tuple[Survey | None, list[Problem]]:
     loader = _Loader(raw)
     loader.duplicate_keys = []
     try:
-        data = loader.get_single_data()  # type: ignore[no-untyped-call]
+        data = loader.get_single_data()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -469,7 +469,7 @@ def _build(path: Path, raw: bytes) -> tuple[Survey | None, list[Problem]]:
         checker.error(f"not valid YAML: {problem}", line)
         return None, checker.problems
     finally:
-        loader.dispose()  # type: ignore[no-untyped-call]
+        loader.dispose()
     for key, line in loader.duplicate_keys:
         checker.error(f"'{key}' is given twice (the last one would win)", line, field=key)
     if not isinstance(data, Mapping):
@@ -530,7 +530,7 @@ def _build(path: Path, raw: bytes) -> tuple[Survey | None, list[Problem]]:
         by_id[question.id] = question
 
     all_ids = set(by_id) | {
-        item.get("id") for item in raw_questions
+        str(item["id"]) for item in raw_questions
         if isinstance(item, Mapping) and isinstance(item.get("id"), str)
     }
     for question, raw_question in zip(questions, _matching(raw_questions, by_id), strict=True):

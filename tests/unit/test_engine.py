@@ -164,11 +164,13 @@ def test_going_forward_again_offers_to_keep_the_earlier_answer(survey: Survey) -
     assert [n.id for n in kept.notes] == ["thanks_worker"]
 
 
-def test_position_counts_only_questions_still_relevant(survey: Survey) -> None:
+def test_position_counts_the_questions_that_may_still_be_asked(survey: Survey) -> None:
     start = engine.start(survey, NOW).progress
-    assert engine.position(survey, start, NOW) == (1, 5)  # hours, sectors not relevant yet
+    assert engine.position(survey, start, NOW) == (1, 7)  # hours, sectors: not decided yet
     working = walk(survey, "yes")
     assert engine.position(survey, working, NOW) == (2, 7)
+    idle = walk(survey, "no")
+    assert engine.position(survey, idle, NOW) == (2, 5)  # the total only ever shrinks
 
 
 def test_completion(survey: Survey) -> None:

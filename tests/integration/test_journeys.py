@@ -1,0 +1,126 @@
+"""Complete participant journeys through the real bot, in each shipped language."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+
+import pytest
+
+from bot.i18n import Catalogs, language_name
+from bot.survey.model import Survey
+from tests.integration.harness import Harness, Person
+
+CATALOGS = Catalogs.load()
+ARABIC = re.compile(r"[\u0600-\u06FF]")
+
+# What a participant types to find their country, in each language.
+COUNTRY_SEARCH = {"en": ("Germ", "Germany"), "fr": ("allem", "Allemagne"),
+                  "es": ("alema", "Alemania"), "ar": ("ألما", "ألمانيا")}
+
+
+def label(survey: Survey, question: str, choice: str, language: str) -> str:
+    q = survey.by_id[question]
+    return q.choices[q.choice_index[choice]].label.get(language)
+
+
+def ui(language: str, text: str) -> str:
+    return CATALOGS.get(language).gettext(text)
+
+
+def rows(harness: Harness, sql: str, *params: object) -> list[tuple[object, ...]]:
+    with sqlite3.connect(harness.db) as connection:
+        return connection.execute(sql, params).fetchall()
+
+
+async def answer_partnership_path(alice: Person, survey: Survey, language: str) -> None:
+    """From the first question to the end, through the partnership branch."""
+    def pick(question: str, choice: str) -> str:
+        return label(survey, question, choice, language)
+
+    replies = await alice.press(pick("role", "migrant"))
+    assert replies[-1].buttons  # the country question, paged
+    query, expected = COUNTRY_SEARCH[language]
+    found = await alice.send(query)
+    assert expected in alice.labels(found[-1])
+    await alice.press(expected)
+    await alice.press(ui(language, "Skip »"))  # origin is optional
+    replies = await alice.press(pick("partnership", "yes"))
+    assert len(replies) == 2  # the note about the partnership, then the levels question
+    assert survey.by_id["partnership_intro"].text.get(language) in replies[0].text
+    for choice in ("local", "regional"):
+        await alice.press(pick("levels", choice))
+    assert "✓ " + pick("levels", "local") in alice.labels()
+    await alice.press(ui(language, "Done") + " ✔")
+    await alice.press(pick("actors", "civil_society"))
+    await alice.press(ui(language, "Done") + " ✔")
+    await alice.press(pick("issues", "rights"))
+    await alice.press(ui(language, "Done") + " ✔")
+    await alice.press(ui(language, "Skip »"))  # domains
+    await alice.press(CATALOGS.get(language).number(4))  # inclusiveness
+    await alice.press(CATALOGS.get(language).number(3))  # effectiveness
+    await alice.send("٢٠١٥" if language == "ar" else "2015")  # the year it started
+    await alice.press(pick("difficulties", "divided_debate"))
+    await alice.press(ui(language, "Done") + " ✔")
+    closing = await alice.send("Cities that invite diaspora groups to planning meetings.")
+    assert survey.closing is not None
+    assert survey.closing.get(language) in closing[-1].text
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "es", "ar"])
+async def test_a_complete_consultation_in_each_language(
+    harness: Harness, consultation: Survey, language: str
+) -> None:
+    alice = harness.person(10, language_code=language)
+    picker = await alice.send("/start")
+    assert alice.labels(picker[-1])[0] == language_name(language)  # the app's language first
+    consent = await alice.press(language_name(language))
+    assert consultation.consent_notice.get(language)[:40] in consent[-1].text
+    first = await alice.press(ui(language, "I agree"))
+    assert ui(language, "Question {k} of {n}").split("{")[0].strip() in first[-1].text
+    await answer_partnership_path(alice, consultation, language)
+
+    answers = dict(rows(harness, "SELECT question_id, value FROM answers"))
+    assert answers == {
+        "role": "migrant", "residence": "DE", "origin": None, "partnership": "yes",
+        "levels": "local regional", "actors": "civil_society", "issues": "rights",
+        "domains": None, "inclusiveness": "4", "effectiveness": "3", "started": "2015",
+        "difficulties": "divided_debate",
+        "good_practice": "Cities that invite diaspora groups to planning meetings.",
+    }
+    [(completed, current, response_language)] = rows(
+        harness, "SELECT completed_at, current, language FROM responses")
+    assert completed is not None and current is None and response_language == language
+    if language == "ar":
+        for message in alice.messages:
+            assert ARABIC.search(message.text), message.text
+            assert "Question" not in message.text and "Choose" not in message.text
+
+
+async def test_people_without_partnership_experience_are_asked_what_would_help(
+    harness: Harness, consultation: Survey
+) -> None:
+    bob = harness.person(11)
+    await bob.start()
+    await bob.press(label(consultation, "role", "civil_society", "en"))
+    await bob.send("Keny")
+    await bob.press("Kenya")
+    await bob.press("Skip »")
+    replies = await bob.press(label(consultation, "partnership", "no", "en"))
+    assert consultation.by_id["would_help"].text.get("en") in replies[-1].text
+    await bob.press(label(consultation, "would_help", "information", "en"))
+    await bob.press("Done ✔")
+    await bob.press("Skip »")  # good practice
+    answers = dict(rows(harness, "SELECT question_id, value FROM answers"))
+    assert set(answers) == {"role", "residence", "origin", "partnership", "would_help",
+                            "good_practice"}
+    assert rows(harness, "SELECT count(*) FROM responses WHERE completed_at IS NOT NULL") == [
+        (1,)]
+
+
+async def test_the_progress_counter_only_goes_down(harness: Harness) -> None:
+    carol = harness.person(12)
+    first = await carol.start()
+    assert "Question 1 of 15" in first[-1].text
+    second = await carol.press("Migrant")
+    assert "Question 2 of 14" in second[-1].text  # "other, please specify" is not needed

@@ -1,0 +1,114 @@
+"""Every participant-facing string is translated, in every shipped language."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from bot.i18n import FSI, LOCALES, PDI, Catalogs, is_rtl, shipped_languages
+from bot.survey.loader import BUILTIN_SURVEY, load_survey
+
+ROOT = Path(__file__).resolve().parents[2]
+PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
+SHIPPED = ("en", "fr", "es", "ar")
+
+
+def _ids(message_id: str | tuple[str, ...]) -> tuple[str, ...]:
+    return message_id if isinstance(message_id, tuple) else (message_id,)
+
+
+def _template_ids() -> set[str]:
+    with (LOCALES / "bot.pot").open("rb") as handle:
+        return {_ids(m.id)[0] for m in read_po(handle) if m.id}
+
+
+def _source_ids() -> set[str]:
+    found: set[str] = set()
+    for folder in ("bot", "handlers"):
+        keywords = {"gettext": None, "ngettext": (1, 2)}
+        for _, _, message, _, _ in extract_from_dir(
+            ROOT / folder, method_map=[("**.py", "python")], keywords=keywords
+        ):
+            found.add(message[0] if isinstance(message, tuple) else message)
+    return found
+
+
+def test_the_template_is_up_to_date_with_the_code() -> None:
+    """Run `pybabel extract` (see docs/translations.md) when this fails."""
+    source, template = _source_ids(), _template_ids()
+    assert source - template == set(), "strings in the code but not in locales/bot.pot"
+    assert template - source == set(), "strings in locales/bot.pot no longer in the code"
+
+
+def test_no_user_facing_string_hides_in_an_f_string() -> None:
+    """pybabel cannot see gettext() calls inside f-strings."""
+    pattern = re.compile(r"""f(["']).*?gettext\(""")
+    for path in [*ROOT.joinpath("bot").rglob("*.py"), *ROOT.joinpath("handlers").rglob("*.py")]:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            assert not pattern.search(line), f"{path}:{number}"
+
+
+def test_every_shipped_language_has_a_catalog() -> None:
+    assert set(SHIPPED) <= set(shipped_languages())
+
+
+@pytest.mark.parametrize("language", SHIPPED)
+def test_catalog_is_complete_and_placeholders_match(language: str) -> None:
+    path = LOCALES / language / "LC_MESSAGES" / "bot.po"
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=language)
+    template = _template_ids()
+    present = {_ids(m.id)[0] for m in catalog if m.id}
+    assert template - present == set(), f"{path}: missing entries (run pybabel update)"
+    for message in catalog:
+        if not message.id:
+            continue
+        ids = _ids(message.id)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        assert not message.fuzzy, f"{path}: fuzzy: {ids[0]!r}"
+        expected = set().union(*(PLACEHOLDER.findall(i) for i in ids))
+        if len(ids) > 1:
+            assert len(strings) == catalog.num_plurals, f"{path}: plural forms of {ids[0]!r}"
+        for text in strings:
+            assert text.strip(), f"{path}: untranslated: {ids[0]!r}"
+            assert set(PLACEHOLDER.findall(text)) == expected, (
+                f"{path}: placeholders differ in {ids[0]!r}: {text!r}")
+
+
+def test_the_builtin_survey_languages_all_have_catalogs() -> None:
+    survey, _ = load_survey(BUILTIN_SURVEY)
+    assert set(survey.languages) <= set(shipped_languages())
+
+
+def test_arabic_is_right_to_left_and_really_translated() -> None:
+    catalogs = Catalogs.load()
+    arabic = catalogs.get("ar")
+    assert is_rtl("ar") and arabic.rtl
+    text = arabic.gettext("Please choose your language.")
+    assert re.search(r"[\u0600-\u06FF]", text)
+    assert text != catalogs.get("en").gettext("Please choose your language.")
+
+
+def test_embedded_values_are_isolated_in_right_to_left_text() -> None:
+    catalogs = Catalogs.load()
+    arabic = catalogs.get("ar").gettext("Question {k} of {n}", k=3, n=12)
+    assert f"{FSI}3{PDI}" in arabic and f"{FSI}12{PDI}" in arabic
+    english = catalogs.get("en").gettext("Question {k} of {n}", k=3, n=12)
+    assert english == "Question 3 of 12"
+
+
+def test_plural_forms_follow_the_language() -> None:
+    catalogs = Catalogs.load()
+    for language in SHIPPED:
+        t = catalogs.get(language)
+        one = t.ngettext("Your answer is too long: please keep it under {limit} character.",
+                         "Your answer is too long: please keep it under {limit} characters.",
+                         1, limit=1)
+        many = t.ngettext("Your answer is too long: please keep it under {limit} character.",
+                          "Your answer is too long: please keep it under {limit} characters.",
+                          200, limit=200)
+        assert "1" in one and "200" in many
