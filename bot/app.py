@@ -34,6 +34,20 @@ logger = logging.getLogger(__name__)
 MAX_CONCURRENT_UPDATES = 256
 SECRET_SETTING = "pseudonym_secret"
 
+# Libraries that would log participants' words (PTB and aiosqlite at DEBUG log
+# whole updates, request parameters and SQL parameters) or the token (httpx logs
+# URLs, which hold it).
+_CHATTY_LOGGERS = {"telegram": logging.INFO, "aiosqlite": logging.INFO,
+                   "httpx": logging.WARNING, "httpcore": logging.WARNING}
+
+
+def _keep_contents_out_of_logs() -> None:
+    """Participants' words and the token never reach a log, whatever the log level."""
+    for name, floor in _CHATTY_LOGGERS.items():
+        library = logging.getLogger(name)
+        if library.level < floor:  # also when unset (it would follow the root logger)
+            library.setLevel(floor)
+
 
 def build_application(
     config: Config,
@@ -43,6 +57,7 @@ def build_application(
     clock: Callable[[], dt.datetime] = utcnow,
 ) -> ConsultApplication:
     """The bot, ready for ``run_polling`` or a manual start; nothing is opened yet."""
+    _keep_contents_out_of_logs()
     api = config.api_url
     application: ConsultApplication = (
         ApplicationBuilder()

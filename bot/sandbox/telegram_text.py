@@ -178,7 +178,7 @@ class _HtmlParser:
             if self.ch() == ">":
                 break
             attr_begin = self.pos
-            while not self.is_space() and self.ch() != "=":
+            while not self.is_space() and self.ch() not in "=>":
                 self.pos += 1
             attr_name = self.src[attr_begin : self.pos]
             if not attr_name:
