@@ -417,7 +417,7 @@ class SimUser:
             target = target_chat._messages.get(target_id)
             if target is None or target.deleted:
                 raise ValueError(f"there is no message {target_id} in chat {target_chat.id}")
-            content["reply_to_message"] = self._standin._message_json(target)
+            content["reply_to_message"] = self._standin._replied_json(target)
         return self._send(content, chat)
 
     def send_sticker(self, *, chat: SimChat | None = None) -> dict[str, Any]:
@@ -493,6 +493,8 @@ class SimUser:
         return self._standin._edit_incoming(self, chat, message_id, text)
 
     def _send(self, content: dict[str, Any], chat: SimChat | None) -> dict[str, Any]:
+        if chat is not None and chat.type == "channel":
+            raise ValueError("people do not write in channels; use SimChat.post()")
         if chat is None:
             chat = self.chat
             if self.blocked_bot:  # a client must "Restart" a blocked bot before writing to it
@@ -896,6 +898,9 @@ class StandIn:
             status, payload = error.status, error.payload()
         except web.HTTPRequestEntityTooLarge:
             status, payload = 413, ApiError(413, "Request Entity Too Large").payload()
+        except Exception:
+            logger.exception("stand-in failed on %s", canonical)
+            status, payload = 500, ApiError(500, "Internal Server Error").payload()
         self._record(Call(canonical, params, status, payload, started, time.monotonic(), rejected))
         headers = {}
         if status == 429:
@@ -1082,7 +1087,7 @@ class StandIn:
             shown = self._message_json(message)
         else:  # an InaccessibleMessage
             shown = {"message_id": message_id, "chat": chat.as_chat(), "date": 0}
-        query_id = str(self._rng.randrange(10**17, 10**19 - 1))
+        query_id = str(self._rng.randrange(10**17, 2**63))
         self._open_queries.add(query_id)
         chat_instance = str((chat.id * 2654435761 + self.bot_id * 40503) % (1 << 63))
         self._enqueue(
@@ -1153,6 +1158,12 @@ class StandIn:
         field_ = message.markup.as_message_field() if message.markup else None
         if field_ is not None:
             data["reply_markup"] = field_
+        return data
+
+    def _replied_json(self, message: _Message) -> dict[str, Any]:
+        """A message shown inside a reply: without a reply_to_message of its own."""
+        data = self._message_json(message)
+        data.pop("reply_to_message", None)
         return data
 
     def _bot_user(self) -> dict[str, Any]:
@@ -1327,7 +1338,7 @@ class StandIn:
             if value.get("allow_sending_without_reply") is True:
                 return None
             raise bad_request("message to be replied not found")
-        return self._message_json(target)
+        return self._replied_json(target)
 
     def _input_file(self, request: ApiRequest, name: str) -> UploadedFile | _StoredFile | None:
         """An uploaded file, or a file sent before and named by its file_id."""

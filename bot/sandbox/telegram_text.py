@@ -128,6 +128,9 @@ class _HtmlParser:
     def fail(self, message: str) -> EntityParseError:
         return EntityParseError(message)
 
+    def fail_at(self, message: str, begin: int) -> EntityParseError:
+        return EntityParseError(f"{message} at byte offset {self.byte_offset(begin)}")
+
     def emit(self, text: str) -> None:
         self.out.append(text)
         self.offset16 += utf16_len(text)
@@ -161,15 +164,14 @@ class _HtmlParser:
 
     def start_tag(self) -> None:
         begin = self.pos
-        at = self.byte_offset(begin)
         self.pos += 1
         while not self.is_space() and self.ch() != ">":
             self.pos += 1
         if self.pos >= len(self.src):
-            raise self.fail(f"Unclosed start tag at byte offset {at}")
+            raise self.fail_at("Unclosed start tag", begin)
         name = self.src[begin + 1 : self.pos].lower()
         if name not in _SUPPORTED_TAGS:
-            raise self.fail(f'Unsupported start tag "{name}" at byte offset {at}')
+            raise self.fail_at(f'Unsupported start tag "{name}"', begin)
 
         argument = ""
         while self.ch() != ">":
@@ -182,7 +184,7 @@ class _HtmlParser:
                 self.pos += 1
             attr_name = self.src[attr_begin : self.pos]
             if not attr_name:
-                raise self.fail(f'Empty attribute name in the tag "{name}" at byte offset {at}')
+                raise self.fail_at(f'Empty attribute name in the tag "{name}"', begin)
             while self.pos < len(self.src) and self.is_space():
                 self.pos += 1
             if self.ch() != "=":
@@ -191,16 +193,16 @@ class _HtmlParser:
                     continue
                 raise self.fail(
                     "Expected equal sign in declaration of an attribute of the tag "
-                    f'"{name}" at byte offset {at}'
+                    f'"{name}" at byte offset {self.byte_offset(begin)}'
                 )
             self.pos += 1
             while self.pos < len(self.src) and self.is_space():
                 self.pos += 1
             if self.pos >= len(self.src):
-                raise self.fail(f'Unclosed start tag "{name}" at byte offset {at}')
+                raise self.fail_at(f'Unclosed start tag "{name}"', begin)
             value = self.attribute_value()
             if self.pos >= len(self.src):
-                raise self.fail(f"Unclosed start tag at byte offset {at}")
+                raise self.fail_at("Unclosed start tag", begin)
             if name == "a" and attr_name == "href":
                 argument = value
             elif name == "code" and attr_name == "class" and value.startswith("language-"):
@@ -210,7 +212,7 @@ class _HtmlParser:
             elif name == "tg-emoji" and attr_name == "emoji-id":
                 argument = value
         if name == "span" and argument != "spoiler":
-            raise self.fail(f'Tag "span" must have class "tg-spoiler" at byte offset {at}')
+            raise self.fail_at(f'Tag "span" must have class "tg-spoiler"', begin)
         self.pos += 1
         self.stack.append(_OpenTag(name, argument, self.offset16, len(self.out)))
 
@@ -243,9 +245,8 @@ class _HtmlParser:
 
     def end_tag(self) -> None:
         begin = self.pos
-        at = self.byte_offset(begin)
         if not self.stack:
-            raise self.fail(f"Unexpected end tag at byte offset {at}")
+            raise self.fail_at("Unexpected end tag", begin)
         self.pos += 2
         while not self.is_space() and self.ch() != ">":
             self.pos += 1
@@ -253,12 +254,12 @@ class _HtmlParser:
         while self.pos < len(self.src) and self.is_space():
             self.pos += 1
         if self.ch() != ">":
-            raise self.fail(f"Unclosed end tag at byte offset {at}")
+            raise self.fail_at("Unclosed end tag", begin)
         self.pos += 1
         open_tag = self.stack.pop()
         if name and name != open_tag.name:
             raise self.fail(
-                f'Unmatched end tag at byte offset {at}, expected "</{open_tag.name}>", '
+                f'Unmatched end tag at byte offset {self.byte_offset(begin)}, expected "</{open_tag.name}>", '
                 f'found "</{name}>"'
             )
         if self.offset16 > open_tag.offset:

@@ -152,7 +152,8 @@ async def read_request(request: web.Request) -> ApiRequest:
         if not isinstance(data, dict):
             raise bad_request("JSON object expected")
         for key, value in data.items():
-            result.args[str(key)] = value if isinstance(value, str) else json.dumps(value)
+            if value is not None:
+                result.args[str(key)] = value if isinstance(value, str) else json.dumps(value)
     elif content_type == "multipart/form-data":
         reader = await request.multipart()
         while True:

@@ -1,0 +1,136 @@
+"""The command line and configuration: organizer mistakes end in one precise line, status 2."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.config import SETTINGS, Config, ConfigError, env_name
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in list(os.environ):
+        if key.startswith("CONSULTBOT_"):
+            monkeypatch.delenv(key)
+
+
+def run_main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    status = main(args)
+    return status, capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("CONSULTBOT_TOKN", "1:x", "CONSULTBOT_TOKN: unknown setting"),
+        ("CONSULTBOT_ADMINS", "12, abc", "CONSULTBOT_ADMINS: 'abc' is not a Telegram user id"),
+        ("CONSULTBOT_SURVEY", "/nowhere/survey.yaml",
+         "CONSULTBOT_SURVEY: cannot read survey file /nowhere/survey.yaml: No such file"),
+        ("CONSULTBOT_API_URL", "api.telegram.org", "CONSULTBOT_API_URL: expected an http://"),
+        ("CONSULTBOT_RATE", "fast", "CONSULTBOT_RATE: expected a number"),
+        ("CONSULTBOT_TIMEZONE", "Mars/Olympus", "CONSULTBOT_TIMEZONE: unknown time zone"),
+        ("CONSULTBOT_TOKEN", "not a token", "CONSULTBOT_TOKEN: does not look like a bot token"),
+    ],
+)
+def test_bad_settings_are_named_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], variable: str,
+    value: str, message: str,
+) -> None:
+    monkeypatch.setenv(variable, value)
+    status, err = run_main(["run"], capsys)
+    assert status == 2
+    assert err.count("\n") == 1 and message in err, err
+    assert "Traceback" not in err
+
+
+def test_a_token_is_never_echoed_in_an_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CONSULTBOT_TOKEN", "123:secret part with spaces")
+    _, err = run_main(["run"], capsys)
+    assert "secret" not in err
+
+
+def test_run_without_a_token(capsys: pytest.CaptureFixture[str]) -> None:
+    status, err = run_main(["run"], capsys)
+    assert status == 2
+    assert "CONSULTBOT_TOKEN: not set" in err
+
+
+def test_config_file_problems(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    unknown = tmp_path / "bot.toml"
+    unknown.write_text('token = "1:abc"\ncolour = "red"\n')
+    status, err = run_main(["--config", str(unknown), "run"], capsys)
+    assert status == 2 and f"{unknown}: colour: unknown setting" in err
+    broken = tmp_path / "broken.toml"
+    broken.write_text("token = \n")
+    status, err = run_main(["--config", str(broken), "run"], capsys)
+    assert status == 2 and f"{broken}: not valid TOML" in err
+    status, err = run_main(["--config", str(tmp_path / "none.toml"), "run"], capsys)
+    assert status == 2 and "cannot read the configuration file" in err
+
+
+def test_the_environment_wins_over_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "bot.toml"
+    path.write_text('CONSULTBOT_DB = "file.sqlite3"\nadmins = [1, 2]\nrate = 10\n')
+    monkeypatch.setenv("CONSULTBOT_DB", "env.sqlite3")
+    config = Config.from_env(config_file=path)
+    assert config.db == Path("env.sqlite3")
+    assert config.admins == frozenset({1, 2})
+    assert config.rate == 10.0
+
+
+def test_an_invalid_survey_is_reported_whole_and_nothing_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    survey = tmp_path / "survey.yaml"
+    survey.write_text("id: s\nversion: 1\nquestions:\n  - {id: q, type: txt}\n")
+    monkeypatch.setenv("CONSULTBOT_SURVEY", str(survey))
+    monkeypatch.setenv("CONSULTBOT_TOKEN", "1:abc")
+    monkeypatch.setenv("CONSULTBOT_DB", str(tmp_path / "db.sqlite3"))
+    status, err = run_main(["run"], capsys)
+    assert status == 2
+    assert f"{survey}:4: error: question 'q', field 'type': unknown type 'txt'" in err
+    assert "the bot was not started" in err
+    assert not (tmp_path / "db.sqlite3").exists()
+
+
+def test_an_unopenable_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CONSULTBOT_TOKEN", "1:abc")
+    monkeypatch.setenv("CONSULTBOT_DB", str(tmp_path / "missing" / "db.sqlite3"))
+    status, err = run_main(["run"], capsys)
+    assert status == 2 and "CONSULTBOT_DB: cannot open database" in err
+
+
+def test_config_repr_hides_secrets() -> None:
+    config = Config(token="123:abcdef", secret="s" * 20)
+    assert "abcdef" not in repr(config) and "sss" not in repr(config)
+    with pytest.raises(ConfigError):
+        Config().require_token()
+
+
+def test_the_readme_configuration_table_lists_every_setting() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| `(CONSULTBOT_[A-Z_]+)` \|", readme, re.MULTILINE))
+    assert documented == {env_name(s.name) for s in SETTINGS}
+
+
+def test_the_readme_quick_start_names_real_commands() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```", 2)[1]
+    commands = [line for line in block.splitlines()[1:] if line.strip()]
+    assert len(commands) == 2
+    assert "consultbot sandbox" in commands[0]
+    assert "pytest" in commands[1]
+    assert "pytest" in (ROOT / ".ci" / "run").read_text()
