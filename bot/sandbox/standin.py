@@ -15,7 +15,8 @@ people:
   stays in the queue until the bot confirms it by asking for a higher offset,
   so a bot that crashes before confirming sees it again.
 * :meth:`StandIn.group` gives a :class:`SimChat`: a group, supergroup or
-  channel the bot is a member of.
+  channel the bot is a member of. With ``privacy_mode`` (the default, as for
+  a new bot) the bot gets only commands and replies to it from groups.
 * Every chat has one ``message_id`` sequence shared by incoming and bot
   messages. The bot's messages are recorded as :class:`SentMessage` objects
   that follow edits and deletions; every HTTP call is recorded as a
@@ -58,8 +59,8 @@ from aiohttp import web
 from .telegram_text import (
     EmptyTextError,
     EntityParseError,
-    finish_text,
     find_entities,
+    finish_text,
     parse_html,
     read_entities,
     utf16_len,
@@ -139,7 +140,14 @@ TINY_OGG = b"OggS\x00\x02" + bytes(20) + b"OpusHead\x01\x01"
 
 @dataclass
 class Call:
-    """One HTTP call the bot made, with its answer."""
+    """One HTTP call the bot made, with its answer.
+
+    ``method`` is spelled as in the Bot API documentation even when the bot
+    wrote it in another case; file downloads are recorded as ``"file"``.
+    ``params`` are decoded: numbers, booleans and JSON objects as Python
+    values, uploads as :class:`UploadedFile`. A call the client abandoned
+    before its answer (such as a long poll cut short) is not recorded.
+    """
 
     method: str
     params: dict[str, Any]
@@ -840,8 +848,12 @@ class StandIn:
         They apply to send*, edit*, copy* and forward* methods; a call over a
         limit gets 429 with the whole seconds until the limit allows it.
         """
-        self._overall_limit = _Window.for_rate(overall_per_second, 1.0) if overall_per_second else None
-        self._chat_limit = _Window.for_rate(per_chat_per_second, 1.0) if per_chat_per_second else None
+        self._overall_limit = (
+            _Window.for_rate(overall_per_second, 1.0) if overall_per_second else None
+        )
+        self._chat_limit = (
+            _Window.for_rate(per_chat_per_second, 1.0) if per_chat_per_second else None
+        )
         self._group_limit = (
             _Window.for_rate(per_group_per_minute, 60.0) if per_group_per_minute else None
         )
@@ -913,23 +925,22 @@ class StandIn:
         )
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
+        """A file download; recorded as a Call with method ``"file"``."""
         started = time.monotonic()
         path = request.match_info["path"]
+        params = {"file_path": path}
         stored = self._files_by_path.get(path)
         if request.match_info["token"] != self.token:
-            error: ApiError | None = ApiError(401, "Unauthorized")
+            error = ApiError(401, "Unauthorized")
         elif stored is None:
             error = ApiError(404, "Not Found")
         else:
-            error = None
-        payload = error.payload() if error else {"ok": True, "file_size": len(stored.data) if stored else 0}
-        status = error.status if error else 200
-        self._record(Call("file", {"file_path": path}, status, payload, started, time.monotonic()))
-        if error is not None or stored is None:
-            return web.json_response(payload, status=status)
-        return web.Response(
-            body=stored.data, content_type=stored.mime_type or "application/octet-stream"
-        )
+            answer = {"ok": True, "file_size": len(stored.data)}
+            self._record(Call("file", params, 200, answer, started, time.monotonic()))
+            content_type = stored.mime_type or "application/octet-stream"
+            return web.Response(body=stored.data, content_type=content_type)
+        self._record(Call("file", params, error.status, error.payload(), started, time.monotonic()))
+        return web.json_response(error.payload(), status=error.status)
 
     async def _handle_unknown(self, request: web.Request) -> web.StreamResponse:
         started = time.monotonic()
@@ -967,7 +978,9 @@ class StandIn:
     @staticmethod
     def _is_limited_method(method: str) -> bool:
         lowered = method.lower()
-        return lowered != "sendchataction" and lowered.startswith(("send", "edit", "copy", "forward"))
+        return lowered != "sendchataction" and lowered.startswith(
+            ("send", "edit", "copy", "forward")
+        )
 
     def _limit_windows(self, request: ApiRequest) -> list[tuple[_Window, int]]:
         chat_id = to_integer(request.arg("chat_id"))
@@ -985,7 +998,9 @@ class StandIn:
         if not self._is_limited_method(method):
             return None
         now = time.monotonic()
-        wait = max((w.wait_needed(key, now) for w, key in self._limit_windows(request)), default=0.0)
+        wait = max(
+            (w.wait_needed(key, now) for w, key in self._limit_windows(request)), default=0.0
+        )
         return max(1, math.ceil(wait)) if wait > 0 else None
 
     def _count_for_limits(self, method: str, request: ApiRequest) -> None:
@@ -1123,7 +1138,11 @@ class StandIn:
     # -------------------------------------------------------------- storage --
 
     def _store_message(
-        self, chat: SimChat, author_id: int, content: dict[str, Any], markup: ReplyMarkup | None = None
+        self,
+        chat: SimChat,
+        author_id: int,
+        content: dict[str, Any],
+        markup: ReplyMarkup | None = None,
     ) -> _Message:
         chat._last_message_id += 1
         message = _Message(
@@ -1175,10 +1194,16 @@ class StandIn:
         }
 
     def _new_file_ids(self, kind: str) -> tuple[str, str]:
-        prefix = {"document": "BQACAgIAAxkBAA", "photo": "AgACAgIAAxkBAA", "voice": "AwACAgIAAxkBAA"}
+        prefix = {
+            "document": "BQACAgIAAxkBAA",
+            "photo": "AgACAgIAAxkBAA",
+            "voice": "AwACAgIAAxkBAA",
+        }
         raw = self._rng.getrandbits(8 * 45).to_bytes(45, "big")
         file_id = prefix.get(kind, "CAACAgIAAxkBAA") + base64.urlsafe_b64encode(raw).decode()
-        unique = "AQAD" + base64.urlsafe_b64encode(self._rng.getrandbits(72).to_bytes(9, "big")).decode()
+        unique = (
+            "AQAD" + base64.urlsafe_b64encode(self._rng.getrandbits(72).to_bytes(9, "big")).decode()
+        )
         return file_id, unique
 
     def _store_file(
@@ -1204,7 +1229,9 @@ class StandIn:
         width, height = _image_size(data) or (800, 600)
         scale = min(1.0, 1280 / max(width, height, 1))
         width, height = max(1, round(width * scale)), max(1, round(height * scale))
-        sides = [side for side in (90, 320, 800) if side < max(width, height)] + [max(width, height)]
+        sides = [side for side in (90, 320, 800) if side < max(width, height)] + [
+            max(width, height)
+        ]
         sizes: list[dict[str, Any]] = []
         records: list[_StoredFile] = []
         for side in sides:
@@ -1233,7 +1260,11 @@ class StandIn:
         if raw.startswith("@"):
             name = raw[1:].lower()
             chat = next(
-                (c for c in self._chats.values() if c.username and c.username.lower() == name and c.user is None),
+                (
+                    c
+                    for c in self._chats.values()
+                    if c.username and c.username.lower() == name and c.user is None
+                ),
                 None,
             )
         else:
@@ -1332,7 +1363,7 @@ class StandIn:
             raise bad_request("object expected as reply parameters")
         target_id = value.get("message_id")
         if not isinstance(target_id, int) or isinstance(target_id, bool):
-            raise bad_request('can\'t parse reply parameters: Can\'t find field "message_id"')
+            raise bad_request("can't parse reply parameters: Can't find field \"message_id\"")
         target = chat._messages.get(target_id)
         if target is None or target.deleted:
             if value.get("allow_sending_without_reply") is True:
@@ -1414,11 +1445,17 @@ class StandIn:
 
     @staticmethod
     def _same_keyboard(old: ReplyMarkup | None, new: ReplyMarkup | None) -> bool:
-        return (old.as_message_field() if old else None) == (new.as_message_field() if new else None)
+        return (old.as_message_field() if old else None) == (
+            new.as_message_field() if new else None
+        )
 
-    def _apply_edit(self, message: _Message, content: dict[str, Any], markup: ReplyMarkup | None) -> dict[str, Any]:
+    def _apply_edit(
+        self, message: _Message, content: dict[str, Any], markup: ReplyMarkup | None
+    ) -> dict[str, Any]:
         message.content = content
-        if markup is not None or (message.markup is not None and message.markup.kind == "inline_keyboard"):
+        if markup is not None or (
+            message.markup is not None and message.markup.kind == "inline_keyboard"
+        ):
             message.markup = markup
         message.edit_date = int(time.time())
         if message.sent is not None:
@@ -1436,13 +1473,18 @@ class StandIn:
             raise bad_request("can't parse BotCommandScope: BotCommandScope must be an Object")
         scope_type = value.get("type")
         if not isinstance(scope_type, str):
-            raise bad_request('can\'t parse BotCommandScope: Can\'t find field "type"')
-        if scope_type in ("default", "all_private_chats", "all_group_chats", "all_chat_administrators"):
+            raise bad_request("can't parse BotCommandScope: Can't find field \"type\"")
+        if scope_type in (
+            "default",
+            "all_private_chats",
+            "all_group_chats",
+            "all_chat_administrators",
+        ):
             return {"type": scope_type}
         if scope_type not in ("chat", "chat_administrators", "chat_member"):
             raise bad_request("can't parse BotCommandScope: Unsupported type specified")
         if "chat_id" not in value:
-            raise bad_request('can\'t parse BotCommandScope: Can\'t find field "chat_id"')
+            raise bad_request("can't parse BotCommandScope: Can't find field \"chat_id\"")
         if value["chat_id"] in ("", None):
             raise bad_request("can't parse BotCommandScope: Empty chat_id specified")
         scope = {"type": scope_type, "chat_id": value["chat_id"]}
@@ -1456,7 +1498,9 @@ class StandIn:
     def _commands_key(self, request: ApiRequest) -> tuple[str, str]:
         scope = self._command_scope(request)
         if "chat_id" in scope:
-            chat = self._chat_for(ApiRequest(args={"chat_id": str(scope["chat_id"])}), access="read")
+            chat = self._chat_for(
+                ApiRequest(args={"chat_id": str(scope["chat_id"])}), access="read"
+            )
             if scope["type"] == "chat_administrators" and chat.type == "private":
                 raise bad_request("can't use specified scope in private chats")
         language = request.arg("language_code")
@@ -1476,9 +1520,15 @@ class StandIn:
         if sent:
             lines.append("Messages the bot sent there:")
             for index, message in enumerate(sent):
-                marks = [m for m, on in (("returned", index < returned), ("deleted", message.deleted)) if on]
+                marks = [
+                    m
+                    for m, on in (("returned", index < returned), ("deleted", message.deleted))
+                    if on
+                ]
                 suffix = f" [{', '.join(marks)}]" if marks else ""
-                lines.append(f"  #{message.message_id} {message.kind}: {message.text[:80]!r}{suffix}")
+                lines.append(
+                    f"  #{message.message_id} {message.kind}: {message.text[:80]!r}{suffix}"
+                )
         else:
             lines.append("The bot never sent a message there.")
         failed = [
@@ -1486,7 +1536,9 @@ class StandIn:
             if c.status != 200 and str(c.params.get("chat_id")) == str(chat_id)
         ][-5:]  # fmt: skip
         for call in failed:
-            lines.append(f"  failed {call.method}: {call.status} {call.response.get('description')}")
+            lines.append(
+                f"  failed {call.method}: {call.status} {call.response.get('description')}"
+            )
         return "\n".join(lines)
 
     def _recent_calls(self) -> str:
@@ -1726,7 +1778,11 @@ class StandIn:
         )
         if unchanged:
             raise bad_request(NOT_MODIFIED)
-        content = {k: v for k, v in message.content.items() if k not in ("text", "entities", "link_preview_options")}
+        content = {
+            k: v
+            for k, v in message.content.items()
+            if k not in ("text", "entities", "link_preview_options")
+        }
         content["text"] = text
         if entities:
             content["entities"] = entities
@@ -1754,7 +1810,9 @@ class StandIn:
         )
         if unchanged:
             raise bad_request(NOT_MODIFIED)
-        content = {k: v for k, v in message.content.items() if k not in ("caption", "caption_entities")}
+        content = {
+            k: v for k, v in message.content.items() if k not in ("caption", "caption_entities")
+        }
         if caption:
             content["caption"] = caption
             if entities:
@@ -1762,7 +1820,9 @@ class StandIn:
         if message.sent is not None:
             message.sent.text = caption
             message.sent.entities = entities
-            message.sent.html = source if request.arg("parse_mode").lower() == "html" and source else None
+            message.sent.html = (
+                source if request.arg("parse_mode").lower() == "html" and source else None
+            )
         return self._apply_edit(message, content, markup)
 
     async def _edit_message_reply_markup(self, request: ApiRequest) -> dict[str, Any]:
@@ -1814,10 +1874,14 @@ class StandIn:
                 raise bad_request("can't parse BotCommand: expected an Object")
             for name in ("command", "description"):
                 if name not in item:
-                    raise bad_request(f'can\'t parse BotCommand: Can\'t find field "{name}"')
+                    raise bad_request(f"can't parse BotCommand: Can't find field \"{name}\"")
                 if not isinstance(item[name], (str, int, float)) or isinstance(item[name], bool):
-                    raise bad_request(f'can\'t parse BotCommand: Field "{name}" must be of type String')
-            commands.append({"command": str(item["command"]), "description": str(item["description"])})
+                    raise bad_request(
+                        f'can\'t parse BotCommand: Field "{name}" must be of type String'
+                    )
+            commands.append(
+                {"command": str(item["command"]), "description": str(item["description"])}
+            )
         key = self._commands_key(request)
         for command in commands:
             name = command["command"].strip().removeprefix("/")
@@ -1899,8 +1963,14 @@ class StandIn:
         return handler
 
     async def _set_chat_menu_button(self, request: ApiRequest) -> bool:
-        value = request.json("menu_button", "can't parse menu button JSON object") or {"type": "default"}
-        if not isinstance(value, dict) or value.get("type") not in ("default", "commands", "web_app"):
+        value = request.json("menu_button", "can't parse menu button JSON object") or {
+            "type": "default"
+        }
+        if not isinstance(value, dict) or value.get("type") not in (
+            "default",
+            "commands",
+            "web_app",
+        ):
             raise bad_request("can't parse menu button: MenuButton has unsupported type")
         self._menu_buttons[to_integer(request.arg("chat_id"))] = value
         return True

@@ -153,9 +153,7 @@ class _HtmlParser:
             else:
                 self.start_tag()
         if self.stack:
-            raise self.fail(
-                f"Can't find end tag corresponding to start tag {self.stack[-1].name}"
-            )
+            raise self.fail(f"Can't find end tag corresponding to start tag {self.stack[-1].name}")
         for entity in self.entities:
             if entity["type"] == "code":
                 entity.pop("language", None)
@@ -212,7 +210,7 @@ class _HtmlParser:
             elif name == "tg-emoji" and attr_name == "emoji-id":
                 argument = value
         if name == "span" and argument != "spoiler":
-            raise self.fail_at(f'Tag "span" must have class "tg-spoiler"', begin)
+            raise self.fail_at('Tag "span" must have class "tg-spoiler"', begin)
         self.pos += 1
         self.stack.append(_OpenTag(name, argument, self.offset16, len(self.out)))
 
@@ -258,8 +256,9 @@ class _HtmlParser:
         self.pos += 1
         open_tag = self.stack.pop()
         if name and name != open_tag.name:
+            at = self.byte_offset(begin)
             raise self.fail(
-                f'Unmatched end tag at byte offset {self.byte_offset(begin)}, expected "</{open_tag.name}>", '
+                f'Unmatched end tag at byte offset {at}, expected "</{open_tag.name}>", '
                 f'found "</{name}>"'
             )
         if self.offset16 > open_tag.offset:
@@ -464,8 +463,12 @@ def _utf16_units(text: str) -> list[str]:
 # ------------------------------------------------------- automatic entities ---
 
 _AUTO_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("bot_command", re.compile(r"(?<![\w/<>])/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![\w/<>@])")),
-    ("email", re.compile(r"(?<![\w.+-])[A-Za-z0-9][\w.+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")),
+    ("bot_command", re.compile(
+        r"(?<![\w/<>])/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![\w/<>@])"
+    )),
+    ("email", re.compile(
+        r"(?<![\w.+-])[A-Za-z0-9][\w.+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"
+    )),
     ("url", re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"]+[^\s<>\".,;:!?)\]'}]")),
     ("mention", re.compile(r"(?<![\w@])@[A-Za-z0-9_]{2,32}(?![\w@])")),
     ("hashtag", re.compile(r"(?<![\w#])#\w*[^\W\d_]\w*(?![\w#])")),

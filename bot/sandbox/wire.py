@@ -106,7 +106,9 @@ class ApiRequest:
     def arg(self, name: str) -> str:
         return self.args.get(name, "")
 
-    def integer(self, name: str, default: int = 0, low: int | None = None, high: int | None = None) -> int:
+    def integer(
+        self, name: str, default: int = 0, low: int | None = None, high: int | None = None
+    ) -> int:
         raw = self.arg(name)
         value = default if raw == "" else to_integer(raw)
         if low is not None:
@@ -264,7 +266,7 @@ def parse_reply_markup(request: ApiRequest) -> ReplyMarkup | None:
         return None
     if not isinstance(value, dict):
         raise bad_request("object expected as reply markup")
-    rows = _rows(value, "keyboard", "field \"keyboard\" must be an Array of Arrays")
+    rows = _rows(value, "keyboard", 'field "keyboard" must be an Array of Arrays')
     keyboard = [tuple(_keyboard_button(button) for button in row) for row in rows]
     inline_rows = _rows(
         value,
@@ -327,7 +329,9 @@ def _inline_button(button: Any) -> dict[str, Any]:
     text = _text_field(button, prefix)
     for name in ("url", "callback_data"):
         value = button.get(name)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (str, int, float))):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, (str, int, float))
+        ):
             raise bad_request(f'{prefix}: Field "{name}" must be of type String')
     url = str(button.get("url") or "")
     if url:

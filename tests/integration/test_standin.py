@@ -22,11 +22,19 @@ import pytest  # noqa: E402
 import telegram  # noqa: E402
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup  # noqa: E402
 
-from bot.sandbox.standin import StandIn, SimUser  # noqa: E402
+from bot.sandbox.standin import SimUser, StandIn  # noqa: E402
 from bot.sandbox.telegram_text import EntityParseError, finish_text, parse_html  # noqa: E402
 
 TOKEN = "123456789:AAEtestTOKENtestTOKENtestTOKEN12345"
-KEYBOARD = {"inline_keyboard": [[{"text": "Yes", "callback_data": "q1:0"}, {"text": "No", "callback_data": "q1:1"}]]}
+NOT_MODIFIED = (
+    "Bad Request: message is not modified: specified new message content and reply markup "
+    "are exactly the same as a current content and reply markup of the message"
+)
+KEYBOARD = {
+    "inline_keyboard": [
+        [{"text": "Yes", "callback_data": "q1:0"}, {"text": "No", "callback_data": "q1:1"}]
+    ]
+}
 
 
 class Raw:
@@ -94,10 +102,19 @@ async def test_get_me_and_wrong_token_and_unknown_method(api: StandIn, raw: Raw)
 async def test_every_encoding_is_decoded(api: StandIn, amina: SimUser) -> None:
     base = f"{api.url}/bot{TOKEN}"
     async with httpx.AsyncClient() as http:
-        await http.post(f"{base}/sendMessage", data={"chat_id": "42", "text": "form", "reply_markup": json.dumps(KEYBOARD)})
-        await http.post(f"{base}/sendMessage", json={"chat_id": 42, "text": "json", "reply_markup": KEYBOARD})
+        await http.post(
+            f"{base}/sendMessage",
+            data={"chat_id": "42", "text": "form", "reply_markup": json.dumps(KEYBOARD)},
+        )
+        await http.post(
+            f"{base}/sendMessage", json={"chat_id": 42, "text": "json", "reply_markup": KEYBOARD}
+        )
         await http.get(f"{base}/sendMessage", params={"chat_id": "42", "text": "12"})
-        await http.post(f"{base}/sendDocument", data={"chat_id": "42"}, files={"document": ("a.txt", b"abc", "text/plain")})
+        await http.post(
+            f"{base}/sendDocument",
+            data={"chat_id": "42"},
+            files={"document": ("a.txt", b"abc", "text/plain")},
+        )
     form, as_json, query, upload = api.calls
     for call in (form, as_json):
         assert call.params["chat_id"] == 42 and call.params["reply_markup"] == KEYBOARD
@@ -113,12 +130,27 @@ async def test_message_ids_are_shared_per_chat_and_chats_have_their_shape(
     sent = await raw.ok("sendMessage", chat_id=42, text="Hello")
     reply = amina.send("hi")
     assert (sent["message_id"], reply["message_id"]) == (2, 3)
-    assert sent["chat"] == {"id": 42, "first_name": "Amina", "last_name": "K", "username": "amina", "type": "private"}
-    assert sent["from"] == {"id": 7000000001, "is_bot": True, "first_name": "Consultbot", "username": "consultbot_sandbox_bot"}
+    assert sent["chat"] == {
+        "id": 42,
+        "first_name": "Amina",
+        "last_name": "K",
+        "username": "amina",
+        "type": "private",
+    }
+    assert sent["from"] == {
+        "id": 7000000001,
+        "is_bot": True,
+        "first_name": "Consultbot",
+        "username": "consultbot_sandbox_bot",
+    }
     assert isinstance(sent["date"], int) and abs(sent["date"] - time.time()) < 5
     group = api.group(-1001234567890, "Diaspora network")
     posted = await raw.ok("sendMessage", chat_id=group.id, text="Summary")
-    assert posted["chat"] == {"id": -1001234567890, "title": "Diaspora network", "type": "supergroup"}
+    assert posted["chat"] == {
+        "id": -1001234567890,
+        "title": "Diaspora network",
+        "type": "supergroup",
+    }
     assert posted["message_id"] == 1
 
 
@@ -136,7 +168,9 @@ async def test_get_updates_offsets_and_limit(api: StandIn, raw: Raw) -> None:
     assert len(await raw.ok("getUpdates")) == 5  # nothing confirmed yet
     assert [u["update_id"] for u in await raw.ok("getUpdates", offset=ids[1], limit=2)] == ids[1:3]
     assert api.pending_updates == 4
-    assert await raw.ok("getUpdates", offset=ids[4] + 1000) != []  # far ahead: ignored, like Telegram
+    assert (
+        await raw.ok("getUpdates", offset=ids[4] + 1000) != []
+    )  # far ahead: ignored, like Telegram
     assert [u["update_id"] for u in await raw.ok("getUpdates", offset=-2)] == ids[3:]
     assert api.pending_updates == 2
     assert await raw.ok("getUpdates", offset=ids[4] + 1) == []
@@ -165,7 +199,8 @@ async def test_a_second_get_updates_ends_the_first_with_409(api: StandIn, raw: R
     assert await raw.ok("getUpdates") == []
     assert await first == (
         409,
-        "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
+        "Conflict: terminated by other getUpdates request; "
+        "make sure that only one bot instance is running",
     )
 
 
@@ -179,7 +214,8 @@ async def test_webhook_blocks_get_updates(api: StandIn, raw: Raw) -> None:
     assert (await raw.ok("getWebhookInfo"))["url"] == "https://example.com/hook"
     assert await raw.error("getUpdates") == (
         409,
-        "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+        "Conflict: can't use getUpdates method while webhook is active; "
+        "use deleteWebhook to delete the webhook first",
     )
     await raw.ok("deleteWebhook", drop_pending_updates=True)
     assert await raw.ok("getUpdates") == []
@@ -205,58 +241,175 @@ LONG = "x" * 4097
         ("sendMessage", {"chat_id": 999, "text": "hi"}, 400, "Bad Request: chat not found"),
         ("sendMessage", {"text": "hi"}, 400, "Bad Request: chat_id is empty"),
         ("sendMessage", {"chat_id": 42}, 400, "Bad Request: message text is empty"),
-        ("sendMessage", {"chat_id": 42, "text": " \n "}, 400, "Bad Request: message must be non-empty"),
+        (
+            "sendMessage",
+            {"chat_id": 42, "text": " \n "},
+            400,
+            "Bad Request: message must be non-empty",
+        ),
         ("sendMessage", {"chat_id": 42, "text": LONG}, 400, "Bad Request: message is too long"),
-        ("sendMessage", {"chat_id": 42, "text": "\U0001f600" * 2049}, 400, "Bad Request: message is too long"),
-        ("sendMessage", {"chat_id": 42, "text": "<b>x", "parse_mode": "HTML"}, 400,
-         "Bad Request: can't parse entities: Can't find end tag corresponding to start tag b"),
-        ("sendMessage", {"chat_id": 42, "text": "hi", "parse_mode": "Klingon"}, 400, "Bad Request: unsupported parse_mode"),
-        ("sendMessage", {"chat_id": 42, "text": "hi", "reply_markup": "{bad"}, 400,
-         "Bad Request: can't parse reply keyboard markup JSON object"),
-        ("sendMessage", {"chat_id": 42, "text": "hi", "reply_markup": {"inline_keyboard": [[{"text": "A", "callback_data": "x" * 65}]]}},
-         400, "Bad Request: BUTTON_DATA_INVALID"),
-        ("sendMessage", {"chat_id": 42, "text": "hi", "reply_markup": {"inline_keyboard": [[{"text": "A", "callback_data": ""}]]}},
-         400, "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"),
-        ("sendMessage", {"chat_id": 42, "text": "hi", "reply_markup": {"inline_keyboard": [{"text": "A"}]}}, 400,
-         'Bad Request: field "inline_keyboard" of the InlineKeyboardMarkup must be an Array of Arrays'),
-        ("sendMessage", {"chat_id": 42, "text": "hi", "reply_parameters": {"message_id": 77}}, 400,
-         "Bad Request: message to be replied not found"),
-        ("editMessageText", {"chat_id": 42, "message_id": 77, "text": "x"}, 400, "Bad Request: message to edit not found"),
-        ("editMessageText", {"chat_id": 42, "message_id": 1, "text": "x"}, 400, "Bad Request: message can't be edited"),
-        ("editMessageText", {"chat_id": 42, "message_id": 2, "text": "Question", "reply_markup": KEYBOARD}, 400,
-         "Bad Request: message is not modified: specified new message content and reply markup are exactly the same "
-         "as a current content and reply markup of the message"),
-        ("editMessageText", {"chat_id": 42, "message_id": 2, "text": "x", "reply_markup": {"keyboard": [["a"]]}}, 400,
-         "Bad Request: inline keyboard expected"),
-        ("editMessageReplyMarkup", {"chat_id": 42, "message_id": 2, "reply_markup": KEYBOARD}, 400,
-         "Bad Request: message is not modified: specified new message content and reply markup are exactly the same "
-         "as a current content and reply markup of the message"),
-        ("deleteMessage", {"chat_id": 42, "message_id": 77}, 400, "Bad Request: message to delete not found"),
-        ("sendDocument", {"chat_id": 42, "document": "nonsense"}, 400, "Bad Request: wrong file identifier/HTTP URL specified"),
+        (
+            "sendMessage",
+            {"chat_id": 42, "text": "\U0001f600" * 2049},
+            400,
+            "Bad Request: message is too long",
+        ),
+        (
+            "sendMessage",
+            {"chat_id": 42, "text": "<b>x", "parse_mode": "HTML"},
+            400,
+            "Bad Request: can't parse entities: Can't find end tag corresponding to start tag b",
+        ),
+        (
+            "sendMessage",
+            {"chat_id": 42, "text": "hi", "parse_mode": "Klingon"},
+            400,
+            "Bad Request: unsupported parse_mode",
+        ),
+        (
+            "sendMessage",
+            {"chat_id": 42, "text": "hi", "reply_markup": "{bad"},
+            400,
+            "Bad Request: can't parse reply keyboard markup JSON object",
+        ),
+        (
+            "sendMessage",
+            {
+                "chat_id": 42,
+                "text": "hi",
+                "reply_markup": {"inline_keyboard": [[{"text": "A", "callback_data": "x" * 65}]]},
+            },
+            400,
+            "Bad Request: BUTTON_DATA_INVALID",
+        ),
+        (
+            "sendMessage",
+            {
+                "chat_id": 42,
+                "text": "hi",
+                "reply_markup": {"inline_keyboard": [[{"text": "A", "callback_data": ""}]]},
+            },
+            400,
+            "Bad Request: can't parse inline keyboard button: "
+            "Text buttons are unallowed in the inline keyboard",
+        ),
+        (
+            "sendMessage",
+            {"chat_id": 42, "text": "hi", "reply_markup": {"inline_keyboard": [{"text": "A"}]}},
+            400,
+            'Bad Request: field "inline_keyboard" of the InlineKeyboardMarkup '
+            "must be an Array of Arrays",
+        ),
+        (
+            "sendMessage",
+            {"chat_id": 42, "text": "hi", "reply_parameters": {"message_id": 77}},
+            400,
+            "Bad Request: message to be replied not found",
+        ),
+        (
+            "editMessageText",
+            {"chat_id": 42, "message_id": 77, "text": "x"},
+            400,
+            "Bad Request: message to edit not found",
+        ),
+        (
+            "editMessageText",
+            {"chat_id": 42, "message_id": 1, "text": "x"},
+            400,
+            "Bad Request: message can't be edited",
+        ),
+        (
+            "editMessageText",
+            {"chat_id": 42, "message_id": 2, "text": "Question", "reply_markup": KEYBOARD},
+            400,
+            NOT_MODIFIED,
+        ),
+        (
+            "editMessageText",
+            {"chat_id": 42, "message_id": 2, "text": "x", "reply_markup": {"keyboard": [["a"]]}},
+            400,
+            "Bad Request: inline keyboard expected",
+        ),
+        (
+            "editMessageReplyMarkup",
+            {"chat_id": 42, "message_id": 2, "reply_markup": KEYBOARD},
+            400,
+            NOT_MODIFIED,
+        ),
+        (
+            "deleteMessage",
+            {"chat_id": 42, "message_id": 77},
+            400,
+            "Bad Request: message to delete not found",
+        ),
+        (
+            "sendDocument",
+            {"chat_id": 42, "document": "nonsense"},
+            400,
+            "Bad Request: wrong file identifier/HTTP URL specified",
+        ),
         ("sendDocument", {"chat_id": 42}, 400, "Bad Request: there is no document in the request"),
-        ("sendChatAction", {"chat_id": 42, "action": "dancing"}, 400, "Bad Request: wrong parameter action in request"),
+        (
+            "sendChatAction",
+            {"chat_id": 42, "action": "dancing"},
+            400,
+            "Bad Request: wrong parameter action in request",
+        ),
         ("getFile", {"file_id": "nonsense"}, 400, "Bad Request: invalid file_id"),
-        ("answerCallbackQuery", {"callback_query_id": "12345"}, 400,
-         "Bad Request: query is too old and response timeout expired or query ID is invalid"),
-        ("setMyCommands", {"commands": [{"command": "Start", "description": "Begin"}]}, 400, "Bad Request: BOT_COMMAND_INVALID"),
-        ("setMyCommands", {"commands": [{"command": "start", "description": " "}]}, 400,
-         "Bad Request: command description must be non-empty"),
-        ("setMyCommands", {"commands": [{"command": "a" * 33, "description": "x"}]}, 400,
-         "Bad Request: command length must not exceed 32"),
-        ("setMyCommands", {"commands": [{"command": "start", "description": "x" * 257}]}, 400,
-         "Bad Request: command description length must not exceed 256"),
-        ("setMyCommands", {"commands": [{"command": "start", "description": "x"}], "language_code": "english"}, 400,
-         "Bad Request: invalid language code specified"),
+        (
+            "answerCallbackQuery",
+            {"callback_query_id": "12345"},
+            400,
+            "Bad Request: query is too old and response timeout expired or query ID is invalid",
+        ),
+        (
+            "setMyCommands",
+            {"commands": [{"command": "Start", "description": "Begin"}]},
+            400,
+            "Bad Request: BOT_COMMAND_INVALID",
+        ),
+        (
+            "setMyCommands",
+            {"commands": [{"command": "start", "description": " "}]},
+            400,
+            "Bad Request: command description must be non-empty",
+        ),
+        (
+            "setMyCommands",
+            {"commands": [{"command": "a" * 33, "description": "x"}]},
+            400,
+            "Bad Request: command length must not exceed 32",
+        ),
+        (
+            "setMyCommands",
+            {"commands": [{"command": "start", "description": "x" * 257}]},
+            400,
+            "Bad Request: command description length must not exceed 256",
+        ),
+        (
+            "setMyCommands",
+            {"commands": [{"command": "start", "description": "x"}], "language_code": "english"},
+            400,
+            "Bad Request: invalid language code specified",
+        ),
     ],
-)  # fmt: skip
+)
 async def test_error_answers(
-    api: StandIn, raw: Raw, amina: SimUser, method: str, params: dict[str, Any], status: int, description: str
+    api: StandIn,
+    raw: Raw,
+    amina: SimUser,
+    method: str,
+    params: dict[str, Any],
+    status: int,
+    description: str,
 ) -> None:
     await raw.ok("sendMessage", chat_id=42, text="Question", reply_markup=KEYBOARD)  # message 2
     assert await raw.error(method, **params) == (status, description)
 
 
-async def test_caption_and_text_limits_count_after_parsing(api: StandIn, raw: Raw, amina: SimUser) -> None:
+async def test_caption_and_text_limits_count_after_parsing(
+    api: StandIn, raw: Raw, amina: SimUser
+) -> None:
     await raw.ok("sendMessage", chat_id=42, text="<b>" + "x" * 4096 + "</b>", parse_mode="HTML")
     await raw.ok("sendMessage", chat_id=42, text="\U0001f600" * 2048)
     status, body = await raw("sendDocument", chat_id=42, document="x", caption="y" * 1025)
@@ -268,18 +421,33 @@ async def test_caption_and_text_limits_count_after_parsing(api: StandIn, raw: Ra
     )
 
 
-async def test_blocked_deactivated_and_removed_from_groups(api: StandIn, raw: Raw, amina: SimUser) -> None:
+async def test_blocked_deactivated_and_removed_from_groups(
+    api: StandIn, raw: Raw, amina: SimUser
+) -> None:
     api.block(42)
-    assert await raw.error("sendMessage", chat_id=42, text="hi") == (403, "Forbidden: bot was blocked by the user")
-    assert await raw.error("sendChatAction", chat_id=42, action="typing") == (403, "Forbidden: bot was blocked by the user")
+    assert await raw.error("sendMessage", chat_id=42, text="hi") == (
+        403,
+        "Forbidden: bot was blocked by the user",
+    )
+    assert await raw.error("sendChatAction", chat_id=42, action="typing") == (
+        403,
+        "Forbidden: bot was blocked by the user",
+    )
     api.unblock(42)
     await raw.ok("sendMessage", chat_id=42, text="hi")
-    kinds = [u["my_chat_member"]["new_chat_member"]["status"] for u in await raw.ok("getUpdates") if "my_chat_member" in u]
+    kinds = [
+        u["my_chat_member"]["new_chat_member"]["status"]
+        for u in await raw.ok("getUpdates")
+        if "my_chat_member" in u
+    ]
     assert kinds == ["kicked", "member"]
 
     api.user(43).send("hello")
     api.deactivate(43)
-    assert await raw.error("sendMessage", chat_id=43, text="hi") == (403, "Forbidden: user is deactivated")
+    assert await raw.error("sendMessage", chat_id=43, text="hi") == (
+        403,
+        "Forbidden: user is deactivated",
+    )
 
     group = api.group(-4001, "Local group", type="group")
     api.remove_bot(group.id)
@@ -311,13 +479,17 @@ async def test_migrated_group(api: StandIn, raw: Raw) -> None:
     )
     await raw.ok("sendMessage", chat_id=-1004002, text="after")
     service = [u["message"] for u in await raw.ok("getUpdates")]
-    assert service[0]["migrate_to_chat_id"] == -1004002 and service[1]["migrate_from_chat_id"] == -4002
+    assert (
+        service[0]["migrate_to_chat_id"] == -1004002 and service[1]["migrate_from_chat_id"] == -4002
+    )
 
 
 # ------------------------------------------------------ buttons, edits ---
 
 
-async def test_edit_without_markup_removes_the_keyboard(api: StandIn, raw: Raw, amina: SimUser) -> None:
+async def test_edit_without_markup_removes_the_keyboard(
+    api: StandIn, raw: Raw, amina: SimUser
+) -> None:
     sent = await raw.ok("sendMessage", chat_id=42, text="Question?", reply_markup=KEYBOARD)
     assert sent["reply_markup"] == KEYBOARD
     message = await api.next_message(42)
@@ -333,7 +505,9 @@ async def test_edit_without_markup_removes_the_keyboard(api: StandIn, raw: Raw, 
         "Bad Request: query is too old and response timeout expired or query ID is invalid",
     )
 
-    edited = await raw.ok("editMessageText", chat_id=42, message_id=sent["message_id"], text="Question? No")
+    edited = await raw.ok(
+        "editMessageText", chat_id=42, message_id=sent["message_id"], text="Question? No"
+    )
     assert "reply_markup" not in edited and edited["edit_date"] >= edited["date"]
     assert (message.text, message.edits, message.buttons) == ("Question? No", 1, [])
     with pytest.raises(ValueError):
@@ -356,7 +530,10 @@ async def test_answer_text_is_limited(api: StandIn, raw: Raw, amina: SimUser) ->
 
 
 async def test_reply_keyboard_buttons(api: StandIn, raw: Raw, amina: SimUser) -> None:
-    keyboard = {"keyboard": [[{"text": "Share location", "request_location": True}], ["Skip"]], "resize_keyboard": True}
+    keyboard = {
+        "keyboard": [[{"text": "Share location", "request_location": True}], ["Skip"]],
+        "resize_keyboard": True,
+    }
     sent = await raw.ok("sendMessage", chat_id=42, text="Where?", reply_markup=keyboard)
     assert "reply_markup" not in sent  # only inline keyboards appear in a Message
     message = api.messages(42)[0]
@@ -364,7 +541,9 @@ async def test_reply_keyboard_buttons(api: StandIn, raw: Raw, amina: SimUser) ->
     await raw.ok("sendMessage", chat_id=42, text="Thanks", reply_markup={"remove_keyboard": True})
 
 
-async def test_next_message_cursor_and_readable_timeout(api: StandIn, raw: Raw, amina: SimUser) -> None:
+async def test_next_message_cursor_and_readable_timeout(
+    api: StandIn, raw: Raw, amina: SimUser
+) -> None:
     await raw.ok("sendMessage", chat_id=42, text="one")
     await raw.ok("sendMessage", chat_id=42, text="two")
     assert (await api.next_message(42)).text == "one"
@@ -377,17 +556,24 @@ async def test_next_message_cursor_and_readable_timeout(api: StandIn, raw: Raw, 
 
 
 async def test_commands_are_kept_per_scope_and_language(api: StandIn, raw: Raw) -> None:
-    commands = [{"command": "start", "description": "Begin"}, {"command": "/help", "description": " Help "}]
+    commands = [
+        {"command": "start", "description": "Begin"},
+        {"command": "/help", "description": " Help "},
+    ]
     await raw.ok("setMyCommands", commands=commands)
-    await raw.ok("setMyCommands", commands=[{"command": "start", "description": "Commencer"}], language_code="fr",
-                 scope={"type": "all_private_chats"})  # fmt: skip
+    await raw.ok(
+        "setMyCommands",
+        commands=[{"command": "start", "description": "Commencer"}],
+        language_code="fr",
+        scope={"type": "all_private_chats"},
+    )
     assert api.commands[("default", "")] == [
         {"command": "start", "description": "Begin"},
         {"command": "help", "description": "Help"},
     ]
-    assert await raw.ok("getMyCommands", scope={"type": "all_private_chats"}, language_code="fr") == [
-        {"command": "start", "description": "Commencer"}
-    ]
+    assert await raw.ok(
+        "getMyCommands", scope={"type": "all_private_chats"}, language_code="fr"
+    ) == [{"command": "start", "description": "Commencer"}]
     assert await raw.ok("getMyCommands", language_code="fr") == []
     await raw.ok("deleteMyCommands")
     assert ("default", "") not in api.commands
@@ -400,7 +586,9 @@ async def test_fail_next_and_delay(api: StandIn, raw: Raw, amina: SimUser) -> No
     api.fail_next("sendMessage", status=429, retry_after=3)
     api.fail_next(None, status=502, count=2)
     async with httpx.AsyncClient() as http:
-        response = await http.post(f"{api.url}/bot{TOKEN}/sendMessage", data={"chat_id": "42", "text": "a"})
+        response = await http.post(
+            f"{api.url}/bot{TOKEN}/sendMessage", data={"chat_id": "42", "text": "a"}
+        )
     assert response.status_code == 429 and response.headers["Retry-After"] == "3"
     assert response.json() == {
         "ok": False,
@@ -459,7 +647,10 @@ async def test_privacy_mode_in_groups(api: StandIn, raw: Raw) -> None:
     person.send("/stats@other_bot", chat=group)
     person.send("/stats", chat=group)
     person.send("/help@consultbot_sandbox_bot", chat=group)
-    assert [u["message"]["text"] for u in await raw.ok("getUpdates")] == ["/stats", "/help@consultbot_sandbox_bot"]
+    assert [u["message"]["text"] for u in await raw.ok("getUpdates")] == [
+        "/stats",
+        "/help@consultbot_sandbox_bot",
+    ]
 
 
 # -------------------------------------------------------------- HTML text ---
@@ -468,22 +659,53 @@ async def test_privacy_mode_in_groups(api: StandIn, raw: Raw) -> None:
 @pytest.mark.parametrize(
     ("source", "text", "entities"),
     [
-        ("<b>bold</b> <i>it</i>", "bold it",
-         [{"type": "bold", "offset": 0, "length": 4}, {"type": "italic", "offset": 5, "length": 2}]),
+        (
+            "<b>bold</b> <i>it</i>",
+            "bold it",
+            [
+                {"type": "bold", "offset": 0, "length": 4},
+                {"type": "italic", "offset": 5, "length": 2},
+            ],
+        ),
         ("\U0001f600 <u>x</u>", "\U0001f600 x", [{"type": "underline", "offset": 3, "length": 1}]),
         ("a &lt;b&gt; &amp; &quot; &#1575; &#x41; &unknown;", 'a <b> & " \u0627 A &unknown;', []),
-        ("<b>bold <i>both</i></b>", "bold both",
-         [{"type": "bold", "offset": 0, "length": 9}, {"type": "italic", "offset": 5, "length": 4}]),
-        ('<pre><code class="language-python">x = 1</code></pre>', "x = 1",
-         [{"type": "pre", "offset": 0, "length": 5, "language": "python"}]),
-        ('<a href="example.org">site</a>', "site", [{"type": "text_link", "offset": 0, "length": 4, "url": "http://example.org/"}]),
-        ('<span class="tg-spoiler">s</span><tg-spoiler>t</tg-spoiler>', "st",
-         [{"type": "spoiler", "offset": 0, "length": 1}, {"type": "spoiler", "offset": 1, "length": 1}]),
-        ("<blockquote expandable>q</blockquote>", "q", [{"type": "expandable_blockquote", "offset": 0, "length": 1}]),
+        (
+            "<b>bold <i>both</i></b>",
+            "bold both",
+            [
+                {"type": "bold", "offset": 0, "length": 9},
+                {"type": "italic", "offset": 5, "length": 4},
+            ],
+        ),
+        (
+            '<pre><code class="language-python">x = 1</code></pre>',
+            "x = 1",
+            [{"type": "pre", "offset": 0, "length": 5, "language": "python"}],
+        ),
+        (
+            '<a href="example.org">site</a>',
+            "site",
+            [{"type": "text_link", "offset": 0, "length": 4, "url": "http://example.org/"}],
+        ),
+        (
+            '<span class="tg-spoiler">s</span><tg-spoiler>t</tg-spoiler>',
+            "st",
+            [
+                {"type": "spoiler", "offset": 0, "length": 1},
+                {"type": "spoiler", "offset": 1, "length": 1},
+            ],
+        ),
+        (
+            "<blockquote expandable>q</blockquote>",
+            "q",
+            [{"type": "expandable_blockquote", "offset": 0, "length": 1}],
+        ),
         ("<B>up</B >", "up", [{"type": "bold", "offset": 0, "length": 2}]),
     ],
-)  # fmt: skip
-def test_html_is_parsed_like_telegram(source: str, text: str, entities: list[dict[str, Any]]) -> None:
+)
+def test_html_is_parsed_like_telegram(
+    source: str, text: str, entities: list[dict[str, Any]]
+) -> None:
     assert parse_html(source) == (text, entities)
 
 
@@ -497,7 +719,10 @@ def test_html_is_parsed_like_telegram(source: str, text: str, entities: list[dic
         ("<b>x", "Can't find end tag corresponding to start tag b"),
         ("a <b", "Unclosed start tag at byte offset 2"),
         ('<a href="x">y</a', "Unclosed end tag at byte offset 13"),
-        ("<a href>x</a>", 'Expected equal sign in declaration of an attribute of the tag "a" at byte offset 0'),
+        (
+            "<a href>x</a>",
+            'Expected equal sign in declaration of an attribute of the tag "a" at byte offset 0',
+        ),
         ('<span class="x">y</span>', 'Tag "span" must have class "tg-spoiler" at byte offset 0'),
         ("2 < 3", 'Unsupported start tag "" at byte offset 2'),
     ],
@@ -511,20 +736,34 @@ def test_html_errors_have_telegrams_wording(source: str, error: str) -> None:
 def test_text_is_cleaned_and_trimmed_like_telegram() -> None:
     text, entities = finish_text("\n  <x>\r\n\t\u202bmarhaba\u202c  \n", [], allow_empty=False)
     assert text == "<x>\n marhaba"
-    text, entities = finish_text("  hi /start", [{"type": "bold", "offset": 2, "length": 9}], allow_empty=False)
+    text, entities = finish_text(
+        "  hi /start", [{"type": "bold", "offset": 2, "length": 9}], allow_empty=False
+    )
     assert text == "hi /start"
-    assert entities == [{"type": "bold", "offset": 0, "length": 9}, {"type": "bot_command", "offset": 3, "length": 6}]
+    assert entities == [
+        {"type": "bold", "offset": 0, "length": 9},
+        {"type": "bot_command", "offset": 3, "length": 6},
+    ]
 
 
-async def test_html_message_keeps_source_and_plain_text(api: StandIn, raw: Raw, amina: SimUser) -> None:
-    sent = await raw.ok("sendMessage", chat_id=42, text="<b>Q1</b> \u0645\u0631\u062d\u0628\u0627", parse_mode="HTML")
+async def test_html_message_keeps_source_and_plain_text(
+    api: StandIn, raw: Raw, amina: SimUser
+) -> None:
+    sent = await raw.ok(
+        "sendMessage",
+        chat_id=42,
+        text="<b>Q1</b> \u0645\u0631\u062d\u0628\u0627",
+        parse_mode="HTML",
+    )
     assert sent["text"] == "Q1 \u0645\u0631\u062d\u0628\u0627"
     assert sent["entities"] == [{"type": "bold", "offset": 0, "length": 2}]
     message = api.messages(42)[0]
-    assert message.html == "<b>Q1</b> \u0645\u0631\u062d\u0628\u0627" and message.text == sent["text"]
+    assert (
+        message.html == "<b>Q1</b> \u0645\u0631\u062d\u0628\u0627" and message.text == sent["text"]
+    )
     assert await raw.error("sendMessage", chat_id=42, text="\u00e9 <p>", parse_mode="HTML") == (
         400,
-        "Bad Request: can't parse entities: Unsupported start tag \"p\" at byte offset 3",
+        'Bad Request: can\'t parse entities: Unsupported start tag "p" at byte offset 3',
     )
 
 
@@ -571,7 +810,9 @@ async def test_ptb_bot_parses_every_answer(api: StandIn) -> None:
         with pytest.raises(telegram.error.BadRequest, match="not modified"):
             await bot.edit_message_text("Ready? Yes", chat_id=42, message_id=sent.message_id)
 
-        document = await bot.send_document(42, b"id,answer\n1,yes\n", filename="export.csv", caption="Export")
+        document = await bot.send_document(
+            42, b"id,answer\n1,yes\n", filename="export.csv", caption="Export"
+        )
         assert document.document.file_name == "export.csv" and document.caption == "Export"
         file = await bot.get_file(document.document.file_id)
         assert bytes(await file.download_as_bytearray()) == b"id,answer\n1,yes\n"
@@ -621,7 +862,9 @@ async def test_ptb_bot_parses_every_answer(api: StandIn) -> None:
         for update in updates:
             assert _unknown_fields(update) == [], update.to_dict()
         voice = next(u.message.voice for u in updates if u.message and u.message.voice)
-        assert (await (await bot.get_file(voice.file_id)).download_as_bytearray()).startswith(b"OggS")
+        assert (await (await bot.get_file(voice.file_id)).download_as_bytearray()).startswith(
+            b"OggS"
+        )
         assert _unknown_fields(await bot.get_me()) == []
 
 
@@ -631,8 +874,12 @@ def api_png() -> bytes:
     import zlib
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     header = struct.pack(">IIBBBBB", 2, 1, 8, 2, 0, 0, 0)
     pixels = zlib.compress(b"\x00" + b"\xff\x00\x00" * 2)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )

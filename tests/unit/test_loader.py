@@ -177,3 +177,13 @@ def test_country_lists_are_named_in_each_language(tmp_path: Path) -> None:
     assert names["DE"].get("en") == "Germany"
     assert "ZZ" not in names and "EU" not in names
     assert warnings == []
+
+
+def test_the_documented_example_loads(tmp_path: Path) -> None:
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "surveys.md").read_text("utf-8")
+    example = guide.split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "example.yaml"
+    path.write_text(example, encoding="utf-8")
+    survey, warnings = load_survey(path)
+    assert [q.id for q in survey.questions][:3] == ["works", "hours", "sectors"]
+    assert warnings == []
