@@ -27,7 +27,8 @@ SOURCE_LANGUAGE = "en"
 
 FSI = "\u2068"  # first strong isolate
 PDI = "\u2069"  # pop directional isolate
-RLM = "\u200f"
+RLM = "\u200f"  # right-to-left mark
+LRM = "\u200e"  # left-to-right mark
 
 
 def shipped_languages(folder: Path = LOCALES) -> tuple[str, ...]:

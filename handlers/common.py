@@ -149,7 +149,7 @@ async def send_completion(context: Context, chat_id: int, t: Translator) -> None
     closing = survey.closing.get(t.language) if survey.closing else None
     text = render.escape(closing) if closing else t.gettext("Thank you for taking part!")
     text += "\n\n" + render.escape(t.gettext(
-        "Your answers are saved. You can see them with /mydata and delete them with /delete."))
+        "You can see your answers with /mydata and delete them with /delete."))
     await send_text(context, chat_id, text)
 
 

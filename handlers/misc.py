@@ -7,7 +7,7 @@ import logging
 from telegram import Update
 
 from bot.context import Context
-from bot.i18n import Translator
+from bot.i18n import LRM, RLM, Translator
 from handlers import render
 from handlers.common import acknowledge, load_session, private_user_id, safe_reply, send_text
 
@@ -37,7 +37,9 @@ async def on_help(update: Update, context: Context) -> None:
     lines = [render.escape(t.gettext(
         "I ask the consultation's questions one at a time. Answer with the buttons, or type "
         "when I ask you to. You can stop at any time and come back later."))]
-    lines.append("\n".join(f"/{name} — {render.escape(text)}"
+    # In right-to-left text, the mark keeps each line right-aligned and "/name" whole.
+    start = f"{RLM}{LRM}" if t.rtl else ""
+    lines.append("\n".join(f"{start}/{name} — {render.escape(text)}"
                            for name, text in participant_commands(t)))
     await send_text(context, user_id, "\n\n".join(lines))
 
