@@ -42,11 +42,14 @@ _CHATTY_LOGGERS = {"telegram": logging.INFO, "aiosqlite": logging.INFO,
 
 
 def _keep_contents_out_of_logs() -> None:
-    """Participants' words and the token never reach a log, whatever the log level."""
+    """Participants' words and the token never reach a log, whatever the log level.
+
+    Each library gets an explicit level (an unset one would follow the root logger
+    down to DEBUG): its floor, or the root's level when that is stricter.
+    """
+    root = logging.getLogger().getEffectiveLevel()
     for name, floor in _CHATTY_LOGGERS.items():
-        library = logging.getLogger(name)
-        if library.level < floor:  # also when unset (it would follow the root logger)
-            library.setLevel(floor)
+        logging.getLogger(name).setLevel(max(floor, root))
 
 
 def build_application(

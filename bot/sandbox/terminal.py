@@ -64,8 +64,14 @@ class Transcript:
         message_id = result["message_id"]
         current = next((m for m in self.api.messages(self.chat_id)
                         if m.message_id == message_id), None)
-        if current is not None:
-            self.show(current, edited=call.method.startswith("edit"))
+        if current is None:
+            return
+        if call.method == "editMessageReplyMarkup" and not current.buttons:
+            # only the buttons were taken away: nothing new to read
+            if self.keyboard_message and self.keyboard_message.message_id == message_id:
+                self.keyboard_message = None
+            return
+        self.show(current, edited=call.method.startswith("edit"))
 
     def show(self, message: SentMessage, *, edited: bool) -> None:
         prefix = "bot (edited) › " if edited else "bot › "

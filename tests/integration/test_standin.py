@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import struct
 import time
+import zlib
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -770,6 +772,20 @@ async def test_html_message_keeps_source_and_plain_text(
 # ------------------------------------------------------------ PTB itself ---
 
 
+def png_2x1() -> bytes:
+    """A real 2x1 PNG image."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", 2, 1, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\x00" + b"\xff\x00\x00" * 2)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
 def _unknown_fields(obj: Any, path: str = "") -> list[str]:
     """Fields PTB did not recognise anywhere in a parsed object (they land in api_kwargs)."""
     found: list[str] = []
@@ -818,7 +834,7 @@ async def test_ptb_bot_parses_every_answer(api: StandIn) -> None:
         assert bytes(await file.download_as_bytearray()) == b"id,answer\n1,yes\n"
         assert api.messages(42)[-1].document == b"id,answer\n1,yes\n"
 
-        photo = await bot.send_photo(42, api_png(), caption="Chart")
+        photo = await bot.send_photo(42, png_2x1(), caption="Chart")
         assert photo.photo[-1].width == 2 and photo.caption == "Chart"
         location = await bot.send_location(42, 48.85, 2.35)
         assert location.location.latitude == 48.85
@@ -866,20 +882,3 @@ async def test_ptb_bot_parses_every_answer(api: StandIn) -> None:
             b"OggS"
         )
         assert _unknown_fields(await bot.get_me()) == []
-
-
-def api_png() -> bytes:
-    """A 2x1 PNG."""
-    import struct
-    import zlib
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        )
-
-    header = struct.pack(">IIBBBBB", 2, 1, 8, 2, 0, 0, 0)
-    pixels = zlib.compress(b"\x00" + b"\xff\x00\x00" * 2)
-    return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
-    )
