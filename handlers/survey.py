@@ -13,7 +13,7 @@ from bot.i18n import Translator
 from bot.survey import engine
 from bot.survey.engine import InvalidAnswer, Step, SurveyFlowError
 from bot.survey.model import Question, QuestionType
-from bot.survey.search import search_choices
+from bot.survey.search import match_typed, search_choices
 from handlers import render
 from handlers.callbacks import Action, SurveyButton, parse_survey_button
 from handlers.common import (
@@ -271,14 +271,19 @@ async def on_text(update: Update, context: Context) -> None:
         await send(context, user_id, render.search_results_view(t, context.survey, question,
                                                                  indexes))
         return
-    if question.type not in TYPED:
+    raw: str | None = message.text
+    if question.type is QuestionType.SELECT_ONE:
+        raw = match_typed(question, message.text)  # typed a label instead of pressing it
+    elif question.type not in TYPED and question.type is not QuestionType.SCALE:
+        raw = None
+    if raw is None:
         await send_text(context, user_id, render.escape(t.gettext(
             "Please use the buttons below the question.")))
         await _ask_again(context, session)
         return
     now = context.now()
     try:
-        step = engine.answer(context.survey, session.progress, message.text, now)
+        step = engine.answer(context.survey, session.progress, raw, now)
     except SurveyFlowError as error:
         await send_text(context, user_id, render.escape(explain(t, question, error)))
         return

@@ -62,3 +62,17 @@ def ordered_choices(question: Question, language: str) -> tuple[Choice, ...]:
     if not question.sort_choices:
         return question.choices
     return tuple(sorted(question.choices, key=lambda c: normalize(c.label.get(language))))
+
+
+def match_typed(question: Question, text: str) -> str | None:
+    """The choice whose label (in any language) or id is exactly what was typed, if one is."""
+    query = normalize(text)
+    if not query:
+        return None
+    found = {
+        choice.id
+        for choice in question.choices
+        if query == normalize(choice.id)
+        or any(query == normalize(label) for label in choice.label.texts.values())
+    }
+    return found.pop() if len(found) == 1 else None

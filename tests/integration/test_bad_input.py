@@ -218,3 +218,26 @@ async def test_logs_never_hold_the_token_answers_or_user_ids(
     assert TOKEN not in text
     assert "Secret occupation" not in text
     assert "987654321" not in text
+
+
+async def test_typing_a_choice_label_or_a_scale_value_counts_as_pressing_it(
+    harness: Harness,
+) -> None:
+    alice = await at_role_question(harness, 62)
+    replies = await alice.send("migrant")
+    assert "In which country" in replies[-1].text
+    await alice.send("Peru")
+    await alice.press("Peru")
+    await alice.press("Skip »")
+    await alice.send("YES")
+    for choice in ("Local (city or area)", "Media", "Working together on data"):
+        await alice.press(choice)
+        await alice.press("Done ✔")
+    await alice.press("Skip »")
+    replies = await alice.send("4")
+    assert "How well did this partnership" in replies[-1].text or "effective" in replies[-1].text
+    replies = await alice.send("9")
+    assert replies[-1].text == "Please type a number of at most 5."
+    stored = dict(snapshot(harness)[0])
+    assert (stored["role"], stored["partnership"], stored["inclusiveness"]) == (
+        "migrant", "yes", "4")
