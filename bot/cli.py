@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime
+import json
 import logging
+import secrets
 import signal
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+import typing
+from typing import Any
 
 from bot import __version__
 from bot.config import Config, ConfigError, env_name
@@ -40,11 +45,11 @@ class _Redact(logging.Filter):
         return True
 
 
-def configure_logging(verbose: int, secrets: Sequence[str | None] = ()) -> None:
+def configure_logging(verbose: int, hidden: Sequence[str | None] = ()) -> None:
     level = logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    for secret in secrets:
+    for secret in hidden:
         if secret:
             for handler in logging.getLogger().handlers:
                 handler.addFilter(_Redact(secret))
@@ -108,11 +113,118 @@ def cmd_sandbox(args: argparse.Namespace, config: Config) -> int:
     return asyncio.run(run_sandbox(config, survey, language=args.language, user_id=args.user))
 
 
+def _existing_database(config: Config) -> Path:
+    if not config.db.exists():
+        raise ConfigError(f"{env_name('db')}: no database at {config.db} (has the bot run "
+                          "yet? set CONSULTBOT_DB to the bot's database file)")
+    _check_database(config.db)
+    return config.db
+
+
+def cmd_stats(args: argparse.Namespace, config: Config) -> int:
+    """Print the consultation's figures (plain text, or JSON with --json)."""
+    from bot.figures import as_json, as_text
+    from bot.i18n import Catalogs
+    from storage.db import connect
+    from storage.stats import get_figures
+
+    survey = _load_survey(config)
+    database = _existing_database(config)
+    now = datetime.datetime.now(datetime.UTC)
+
+    async def figures() -> Any:
+        db = await connect(database)
+        try:
+            return await get_figures(db, survey.id, [q.id for q in survey.breakdown_questions],
+                                     now)
+        finally:
+            await db.close()
+
+    result = asyncio.run(figures())
+    if args.json:
+        print(json.dumps(as_json(survey, result, now), ensure_ascii=False, indent=2))
+    else:
+        print(as_text(Catalogs.load().get(args.language), survey, result, now))
+    return 0
+
+
+def _parse_since(text: str) -> datetime.datetime:
+    try:
+        moment = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"--since: {text!r} is not a date (use YYYY-MM-DD)") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
+
+
+def cmd_export(args: argparse.Namespace, config: Config) -> int:
+    """Write every response to a file (CSV, XLSX or JSON) with pseudonymous ids."""
+    from bot.exports import ExportError, ExportOptions, write_export
+
+    survey = _load_survey(config)
+    database = _existing_database(config)
+    since = _parse_since(args.since) if args.since else None
+    secret = config.secret or asyncio.run(_stored_secret(database))
+    options = ExportOptions(format=args.format, survey_id=args.survey, since=since,
+                            labels=args.labels, completed_only=args.completed_only)
+    try:
+        result = write_export(database, Path(args.out), survey, options, secret,
+                              datetime.datetime.now(datetime.UTC))
+    except ExportError as exc:
+        raise ConfigError(str(exc)) from None
+    print(f"{result.rows} responses written to {result.path} ({result.bytes} bytes)")
+    return 0
+
+
+async def _stored_secret(database: Path) -> str:
+    """The export secret kept in the database (created there the first time)."""
+    from bot.app import SECRET_SETTING
+    from storage.db import connect
+    from storage.settings import get_or_create_setting
+
+    db = await connect(database)
+    try:
+        return await get_or_create_setting(db, SECRET_SETTING, secrets.token_hex(32))
+    finally:
+        await db.close()
+
+
+def cmd_survey_check(args: argparse.Namespace, config: Config) -> int:
+    """Check a survey file and report every problem; exit status 1 if it has errors."""
+    from bot.survey.loader import check_survey
+
+    path = Path(args.file)
+    survey, problems = check_survey(path)
+    for problem in problems:
+        print(problem)
+    errors = [p for p in problems if p.severity == "error"]
+    gaps: dict[str, int] = {}
+    for problem in problems:
+        if problem.message == "translation missing" and problem.language:
+            gaps[problem.language] = gaps.get(problem.language, 0) + 1
+    for language, count in sorted(gaps.items()):
+        print(f"{path}: {count} missing translation(s) in '{language}'")
+    warnings = len(problems) - len(errors)
+    if survey is not None:
+        asked = sum(1 for q in survey.questions if q.asks)
+        print(f"{path}: survey '{survey.id}' version {survey.version}: {asked} questions in "
+              f"{', '.join(survey.languages)}; {warnings} warning(s)")
+        return 0
+    print(f"{path}: {len(errors)} error(s), {warnings} warning(s)")
+    return 1
+
+
 # --- parser ---------------------------------------------------------------------------
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes end in one line naming the problem, and exit status 2."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="consultbot",
         description="A Telegram bot for guided, multilingual consultations.",
     )
@@ -140,6 +252,35 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--user", type=int, default=100001, metavar="ID",
                          help="Telegram user id of the simulated person (default: 100001)")
     sandbox.set_defaults(func=cmd_sandbox)
+
+    stats = commands.add_parser("stats", help="print the consultation's figures",
+                                description=cmd_stats.__doc__)
+    stats.add_argument("--json", action="store_true", help="machine-readable output")
+    stats.add_argument("--language", default="en", metavar="CODE",
+                       help="language of the text output (default: en)")
+    stats.set_defaults(func=cmd_stats)
+
+    export = commands.add_parser("export", help="write all responses to a file",
+                                 description=cmd_export.__doc__)
+    export.add_argument("--format", required=True, choices=["csv", "xlsx", "json"])
+    export.add_argument("--out", required=True, metavar="PATH", help="file to write")
+    export.add_argument("--survey", metavar="ID",
+                        help="survey id (default: the configured survey)")
+    export.add_argument("--since", metavar="DATE",
+                        help="only responses with activity on or after this date (YYYY-MM-DD)")
+    export.add_argument("--labels", metavar="LANG",
+                        help="choice labels and a row of question texts in this language")
+    export.add_argument("--completed-only", action="store_true",
+                        help="leave out responses that are not completed")
+    export.set_defaults(func=cmd_export)
+
+    survey = commands.add_parser("survey", help="work with survey files")
+    survey_commands = survey.add_subparsers(dest="survey_command", required=True,
+                                            metavar="SUBCOMMAND")
+    check = survey_commands.add_parser("check", help="validate a survey file",
+                                       description=cmd_survey_check.__doc__)
+    check.add_argument("file", metavar="FILE")
+    check.set_defaults(func=cmd_survey_check)
     return parser
 
 

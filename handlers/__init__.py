@@ -17,7 +17,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import errors, misc, privacy, start, survey
+from handlers import errors, misc, organizer, privacy, start, survey
 
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 
@@ -35,11 +35,15 @@ def handler_list() -> list[BaseHandler[Any, Any, Any]]:
         CommandHandler("mydata", privacy.on_mydata, PRIVATE),
         CommandHandler("delete", privacy.on_delete, PRIVATE),
         CommandHandler("help", misc.on_help, PRIVATE),
+        # organizer commands (each checks CONSULTBOT_ADMINS on every call)
+        *(CommandHandler(name, callback, PRIVATE)
+          for name, callback in organizer.ORGANIZER_COMMANDS.items()),
         # buttons
         CallbackQueryHandler(start.on_language_chosen, pattern=r"^L:"),
         CallbackQueryHandler(start.on_consent, pattern=r"^C:"),
         CallbackQueryHandler(privacy.on_delete_confirmed, pattern=r"^X:"),
         CallbackQueryHandler(survey.on_survey_button, pattern=r"^[ATDPSBK]:"),
+        CallbackQueryHandler(organizer.on_export_chosen, pattern=r"^E:"),
         CallbackQueryHandler(misc.on_stale_button),
         # everything else in a private chat
         MessageHandler(PRIVATE & filters.COMMAND, misc.on_unknown_command),

@@ -27,6 +27,14 @@ def participant_commands(t: Translator) -> list[tuple[str, str]]:
     ]
 
 
+def organizer_commands(t: Translator) -> list[tuple[str, str]]:
+    """The organizer commands, added to /help for the ids in CONSULTBOT_ADMINS."""
+    return [
+        ("stats", t.gettext("Figures of the consultation so far")),
+        ("export", t.gettext("Export every response (CSV, XLSX, JSON)")),
+    ]
+
+
 async def on_help(update: Update, context: Context) -> None:
     """List what the participant can do."""
     user_id = private_user_id(update)
@@ -39,8 +47,11 @@ async def on_help(update: Update, context: Context) -> None:
         "when I ask you to. You can stop at any time and come back later."))]
     # In right-to-left text, the mark keeps each line right-aligned and "/name" whole.
     start = f"{RLM}{LRM}" if t.rtl else ""
+    commands = participant_commands(t)
+    if update.effective_user is not None and update.effective_user.id in context.config.admins:
+        commands += organizer_commands(t)
     lines.append("\n".join(f"{start}/{name} — {render.escape(text)}"
-                           for name, text in participant_commands(t)))
+                           for name, text in commands))
     await send_text(context, user_id, "\n\n".join(lines))
 
 

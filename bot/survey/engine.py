@@ -87,12 +87,15 @@ def typed_value(question: Question, value: str | None) -> Value:
     """An answer as the expression language sees it (unanswered → "")."""
     if value is None or value == "":
         return ""
-    if question.type in (QuestionType.INTEGER, QuestionType.SCALE):
-        return int(value)
-    if question.type is QuestionType.DECIMAL:
-        return float(value)
-    if question.type is QuestionType.DATE:
-        return dt.date.fromisoformat(value)
+    try:
+        if question.type in (QuestionType.INTEGER, QuestionType.SCALE):
+            return int(value)
+        if question.type is QuestionType.DECIMAL:
+            return float(value)
+        if question.type is QuestionType.DATE:
+            return dt.date.fromisoformat(value)
+    except ValueError:
+        pass  # stored under an earlier version where the question had another type
     return value
 
 

@@ -11,6 +11,7 @@ choice ids such as ``yes``, ``no`` or the country code ``NO`` stay text.
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import hashlib
 import re
@@ -24,7 +25,7 @@ import yaml
 from babel import Locale, UnknownLocaleError
 
 from bot.survey.countries import country_names
-from bot.survey.expressions import Expression, ExpressionError, parse
+from bot.survey.expressions import Env, Expression, ExpressionError, parse
 from bot.survey.model import (
     CHOICE_TYPES,
     DEFAULT_TEXT_LENGTH,
@@ -50,7 +51,7 @@ _TOP_FIELDS = {
 _QUESTION_FIELDS = {
     "id", "type", "text", "hint", "required", "relevant", "constraint",
     "constraint_message", "choices", "min", "max", "min_label", "max_label",
-    "max_length", "key",
+    "max_length", "key", "breakdown",
 }
 _CONSENT_FIELDS = {"notice", "details"}
 
@@ -414,12 +415,21 @@ def _question(
         checker.error("only select, scale and integer questions can be key results",
                       _line(data, "key"), question=qid, field="key")
 
+    breakdown = data.get("breakdown", False)
+    if not isinstance(breakdown, bool):
+        checker.error("expected true or false", _line(data, "breakdown"), question=qid,
+                      field="breakdown")
+        breakdown = False
+    if breakdown and kind is not QuestionType.SELECT_ONE:
+        checker.error("only select_one questions can break the figures down",
+                      _line(data, "breakdown"), question=qid, field="breakdown")
+
     return Question(
         id=qid, type=kind, text=text or Translated({}, checker.default), index=index, hint=hint,
         required=bool(required), relevant=relevant, constraint=constraint,
         constraint_message=constraint_message, choices=choices, minimum=minimum,
         maximum=maximum, min_label=min_label, max_label=max_label, max_length=max_length,
-        key=bool(key), sort_choices=sort_choices,
+        key=bool(key), breakdown=bool(breakdown), sort_choices=sort_choices,
         choice_index={c.id: i for i, c in enumerate(choices)},
     )
 
@@ -540,6 +550,7 @@ def _build(path: Path, raw: bytes) -> tuple[Survey | None, list[Problem]]:
         constraint_scope = {**earlier, question.id: question}
         _check_references(checker, question.constraint, "constraint", question, raw_question,
                           constraint_scope, all_ids)
+    _check_reachability(checker, questions, raw_questions, by_id)
     if questions and not any(q.asks for q in questions):
         checker.error("the survey has only notes: nothing to answer", _line(data, "questions"),
                       field="questions")
@@ -555,6 +566,44 @@ def _build(path: Path, raw: bytes) -> tuple[Survey | None, list[Problem]]:
         by_id=by_id,
     )
     return survey, checker.problems
+
+
+_COMPARED = re.compile(r"\$\{([A-Za-z_][\w.\-]*)\}\s*=\s*(['\"])(.*?)\2")
+_SELECTED = re.compile(
+    r"selected\(\s*\$\{([A-Za-z_][\w.\-]*)\}\s*,\s*(['\"])(.*?)\2\s*\)")
+_SOME_DAY = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
+
+
+def _check_reachability(
+    checker: _Checker, questions: list[Question], raw_questions: list[Any],
+    by_id: Mapping[str, Question],
+) -> None:
+    """Warn about conditions that can never be true, and so questions never asked."""
+    raw = dict(zip([q.id for q in questions], _matching(raw_questions, by_id), strict=True))
+    for question in questions:
+        expression = question.relevant
+        if expression is None:
+            continue
+        line = _line(raw[question.id], "relevant")
+        if not expression.references:
+            try:
+                constant = expression.is_true(Env(now=_SOME_DAY))
+            except ExpressionError:
+                constant = True
+            if not constant:
+                checker.warn("never asked: its condition is always false", line,
+                             question=question.id, field="relevant")
+            continue
+        for pattern in (_COMPARED, _SELECTED):
+            for match in pattern.finditer(expression.source):
+                name, literal = match.group(1), match.group(3).strip()
+                target = by_id.get(name)
+                if target is None or target.type not in CHOICE_TYPES or target.sort_choices:
+                    continue
+                if literal not in target.choice_index:
+                    checker.warn(f"compares '{name}' with '{literal}', which is not one of its "
+                                 "choices (that part can never be true)", line,
+                                 question=question.id, field="relevant")
 
 
 def _matching(raw_questions: list[Any], by_id: Mapping[str, Question]) -> list[Mapping[str, Any]]:

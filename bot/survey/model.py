@@ -69,6 +69,7 @@ class Question:
     max_label: Translated | None = None
     max_length: int = DEFAULT_TEXT_LENGTH
     key: bool = False
+    breakdown: bool = False
     sort_choices: bool = False
     choice_index: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
 
@@ -99,3 +100,7 @@ class Survey:
     @property
     def key_questions(self) -> tuple[Question, ...]:
         return tuple(q for q in self.questions if q.key)
+
+    @property
+    def breakdown_questions(self) -> tuple[Question, ...]:
+        return tuple(q for q in self.questions if q.breakdown)

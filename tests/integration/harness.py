@@ -24,6 +24,7 @@ from bot.survey.model import Survey
 
 TOKEN = "4242:integration-test-token"
 DEADLINE = 10.0
+ORGANIZER = 9000  # in CONSULTBOT_ADMINS of every test bot
 
 
 @dataclass
@@ -46,6 +47,7 @@ class Harness:
         self.db = db
         self.survey = survey
         self.clock = Clock()
+        config.setdefault("admins", frozenset({ORGANIZER}))
         self.config = Config(token=TOKEN, api_url=api.url, db=db, **config)
         self.application: ConsultApplication | None = None
         self._stack: AsyncExitStack | None = None

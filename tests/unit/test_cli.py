@@ -134,3 +134,102 @@ def test_the_readme_quick_start_names_real_commands() -> None:
     assert "consultbot sandbox" in commands[0]
     assert "pytest" in commands[1]
     assert "pytest" in (ROOT / ".ci" / "run").read_text()
+
+
+def _database(tmp_path: Path) -> Path:
+    import asyncio
+
+    from bot.survey.loader import BUILTIN_SURVEY, load_survey
+    from storage.db import connect
+    from tests.data import NO_PARTNER, PARTNER, add_response
+
+    survey, _ = load_survey(BUILTIN_SURVEY)
+    path = tmp_path / "bot.sqlite3"
+
+    async def fill() -> None:
+        db = await connect(path)
+        await add_response(db, survey, 555000111, PARTNER)
+        await add_response(db, survey, 555000222, NO_PARTNER, language="ar")
+        await db.close()
+
+    asyncio.run(fill())
+    return path
+
+
+def test_stats_and_export_from_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    monkeypatch.setenv("CONSULTBOT_DB", str(_database(tmp_path)))
+    assert main(["stats"]) == 0
+    text = capsys.readouterr().out
+    assert "Completed: 2" in text and "Migrant: 1" in text
+    assert main(["stats", "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert figures["responses"]["completed"] == 2
+    out = tmp_path / "exports" / "all.csv"
+    assert main(["export", "--format", "csv", "--out", str(out)]) == 0
+    assert "2 responses written" in capsys.readouterr().out
+    first = out.read_text("utf-8-sig").splitlines()[1]
+    assert "555000111" not in out.read_text("utf-8-sig")
+    # the same pseudonym in every export: the secret was kept in the database
+    again = tmp_path / "again.csv"
+    assert main(["export", "--format", "csv", "--out", str(again)]) == 0
+    assert again.read_text("utf-8-sig").splitlines()[1].split(",")[0] == first.split(",")[0]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["export", "--format", "pdf", "--out", "x"], "argument --format: invalid choice"),
+        (["export", "--format", "csv", "--out", "/proc/nope/x.csv"], "cannot write"),
+        (["export", "--format", "csv", "--out", "OUT", "--since", "last week"],
+         "--since: 'last week' is not a date"),
+        (["export", "--format", "csv", "--out", "OUT", "--survey", "nope"],
+         "no responses to a survey with id 'nope'"),
+        (["export", "--format", "json", "--out", "OUT", "--labels", "xx"],
+         "--labels xx: the survey's languages are en, fr, es, ar"),
+    ],
+)
+def test_export_mistakes_end_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    arguments: list[str], message: str,
+) -> None:
+    monkeypatch.setenv("CONSULTBOT_DB", str(_database(tmp_path)))
+    arguments = [str(tmp_path / "out.csv") if a == "OUT" else a for a in arguments]
+    try:
+        status = main(arguments)
+    except SystemExit as exit_:
+        status = int(exit_.code or 0)
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.count("\n") == 1 and message in err, err
+
+
+def test_stats_without_a_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CONSULTBOT_DB", str(tmp_path / "none.sqlite3"))
+    status, err = run_main(["stats"], capsys)
+    assert status == 2 and "no database at" in err
+    assert not (tmp_path / "none.sqlite3").exists()
+
+
+def test_survey_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.survey.loader import BUILTIN_SURVEY
+
+    assert main(["survey", "check", str(BUILTIN_SURVEY)]) == 0
+    assert "survey 'idm2018-partnerships' version 1: 15 questions" in capsys.readouterr().out
+    broken = tmp_path / "s.yaml"
+    broken.write_text(
+        "id: s\nversion: 1\ndefault_language: en\nlanguages: [en, fr]\n"
+        "title: {en: T}\nintroduction: {en: I}\nconsent: {notice: {en: N}, details: {en: D}}\n"
+        "questions:\n  - {id: q, type: txt, text: {en: Q}}\n"
+        "  - {id: r, type: text, text: {en: R}, relevant: '${q} ='}\n")
+    assert main(["survey", "check", str(broken)]) == 1
+    out = capsys.readouterr().out
+    assert f"{broken}:9: error: question 'q', field 'type': unknown type 'txt'" in out
+    assert f"{broken}:10: error: question 'r', field 'relevant'" in out
+    assert f"{broken}: 5 missing translation(s) in 'fr'" in out
+    assert f"{broken}: 2 error(s)" in out

@@ -187,3 +187,17 @@ def test_the_documented_example_loads(tmp_path: Path) -> None:
     survey, warnings = load_survey(path)
     assert [q.id for q in survey.questions][:3] == ["works", "hours", "sectors"]
     assert warnings == []
+
+
+def test_conditions_that_can_never_be_true_are_flagged(tmp_path: Path) -> None:
+    text = HEADER + (
+        "  - id: q1\n    type: select_one\n    text: {en: A, fr: A}\n"
+        "    choices: [{id: a, label: {en: A, fr: A}}, {id: b, label: {en: B, fr: B}}]\n"
+        "  - {id: q2, type: text, text: {en: B, fr: B}, relevant: \"${q1} = 'c'\"}\n"
+        "  - {id: q3, type: text, text: {en: C, fr: C}, relevant: \"selected(${q1}, 'b')\"}\n"
+        "  - {id: q4, type: text, text: {en: D, fr: D}, relevant: '1 = 2'}\n"
+    )
+    warnings = [str(p) for p in problems(tmp_path, text) if p.severity == "warning"]
+    assert len(warnings) == 2, warnings
+    assert "question 'q2', field 'relevant': compares 'q1' with 'c'" in warnings[0]
+    assert "question 'q4', field 'relevant': never asked" in warnings[1]

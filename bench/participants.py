@@ -1,0 +1,997 @@
+"""Participant load: many simulated people take the built-in consultation at once.
+
+Run from the repository root with the project's virtualenv::
+
+    .venv/bin/python bench/participants.py [--participants N] [--duration S]
+        [--scenario all|throughput|offered|memory] [--stored K] [--json out.json] [--keep]
+
+What it does
+------------
+This process runs the Bot API stand-in (:class:`bot.sandbox.standin.StandIn`,
+aiohttp on 127.0.0.1) and plays the participants. The bot under test is a
+separate process that talks to the stand-in over loopback HTTP exactly as it
+would talk to Telegram, so its CPU time and memory are its own:
+
+* consultbot: ``python -m bot run`` with ``CONSULTBOT_TOKEN``,
+  ``CONSULTBOT_API_URL`` (the stand-in) and ``CONSULTBOT_DB`` (a fresh file in
+  a temporary folder);
+* the floor: ``python bench/floor_bot.py`` with the same environment, a
+  minimal PTB application that makes the same Bot API calls for each kind of
+  action with fixed texts and keyboards and no storage or survey logic (the
+  mapping is in its docstring). Its CPU per update is what python-telegram-bot
+  itself costs for this traffic.
+
+A participant walks through the built-in consultation the way
+``tests/integration/test_journeys.py`` does (22 updates, in their own language,
+rotating en/fr/es/ar): /start, language, consent, role, a typed country search
+and a pick, skip origin, partnership "yes" (a note and the levels question
+follow), ticks and "Done" on four multi-selects, skip domains, two scales, a
+typed year, a typed good practice. Each step waits for the bot's reply before
+the next, as a person does. For the floor, the same sequence of action kinds
+(floor keyboards are pressed by position; typed texts carry a one-character
+prefix that tells the floor which kind of text it is).
+
+Measurements
+------------
+* latency of an update: from ``time.monotonic()`` just before
+  ``SimUser.send``/``SimUser.press`` enqueued it to ``Call.started`` of the
+  call the participant waits for (the ``sendMessage`` of the next question
+  (with buttons), the closing ``sendMessage`` for the last answer, the
+  ``editMessageReplyMarkup`` that redraws the keyboard for a tick), taken
+  from a ``StandIn.add_listener`` callback: no polling, no sleeping. That call
+  is the last one the bot makes for the update.
+* CPU per update: utime+stime of the bot process (all its threads) from
+  ``/proc/<pid>/stat``, read before and after the measured window, divided by
+  the updates answered in it. The bot's polling (getUpdates) is included.
+  Each bot first serves 20 warm-up participants (not measured), so lazy
+  imports and first-call costs stay out of the window.
+* peak memory: ``VmHWM`` of ``/proc/<pid>/status`` at the end of the run.
+* the load generator's own CPU (``time.process_time``) is reported too: the
+  stand-in and the participants share one core of the machine with nothing
+  else, so a generator near 100 % means throughput was limited by it.
+
+Scenarios (a table row per bot):
+
+1. ``throughput``: N participants (``--participants``, default 200) walk at
+   once, each as fast as the bot answers (closed loop).
+2. ``offered``: 1,000 participants, 100 updates/s offered in total (open loop:
+   a pacer releases the next action of a randomly chosen waiting participant
+   every 10 ms on a fixed schedule; a participant has at most one action
+   outstanding) for ``--duration`` seconds (default 60). Before the window the
+   1,000 people are brought, unmeasured, to staggered points of their walk
+   (person i has done i mod 22 steps), so the window sees the whole mix of
+   actions rather than 1,000 simultaneous /starts; whoever finishes during the
+   window is replaced by a new person. A tick with nobody waiting is counted
+   as "not offered".
+3. ``memory``: consultbot only. The database is created by running the bot
+   once, then pre-filled with sqlite3 with 0 and with ``--stored`` (default
+   100,000) participants, with responses and answers shaped like real ones
+   (80 % completed, 20 % stopped part-way; partnership yes/no branches; four
+   languages). Then the same load as ``throughput`` runs and peak RSS is read.
+
+Bot logs (stderr) are scanned for warnings, errors and tracebacks; every
+non-200 answer of the stand-in is counted. Subprocesses are stopped (SIGTERM,
+then SIGKILL) and temporary files removed whatever happens (``--keep`` keeps
+the folder with the databases and logs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import contextlib
+import datetime as dt
+import json
+import math
+import os
+import platform
+import random
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+from bot.i18n import Catalogs, language_name  # noqa: E402
+from bot.sandbox.standin import Call, SentMessage, SimUser, StandIn  # noqa: E402
+from bot.survey.loader import BUILTIN_SURVEY, load_survey  # noqa: E402
+from bot.survey.model import Survey  # noqa: E402
+
+TOKEN = "4242:participant-load-benchmark"
+LANGUAGES = ("en", "fr", "es", "ar")
+# What a participant types to find their country, and the match they press.
+COUNTRY_SEARCH = {"en": ("Germ", "Germany"), "fr": ("allem", "Allemagne"),
+                  "es": ("alema", "Alemania"), "ar": ("ألما", "ألمانيا")}
+GOOD_PRACTICE = "Cities that invite diaspora groups to planning meetings."
+
+WARMUP_PARTICIPANTS = 20
+WARMUP_FIRST_ID = 900_001
+PREFILL_FIRST_ID = 5_000_000_000
+STEP_TIMEOUT = 60.0  # a reply slower than this means the bot is stuck
+OFFERED_PARTICIPANTS = 1_000
+OFFERED_RATE = 100.0  # updates/s
+STAGGER_CONCURRENCY = 200
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+CPU_RATIO_TARGET = 1.5
+P99_TARGET_MS = 100.0
+RSS_FLAT_TOLERANCE = 0.10  # "flat": peak RSS with K stored within 10 % of the empty database's
+
+
+# --- the walk ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One action of a participant, and the reply that ends the wait for it."""
+
+    kind: str  # start language consent answer search pick skip note tick done typed last
+    how: str  # "send" or "press" (for consultbot)
+    what: str  # the text sent, or the label of the button pressed (for consultbot)
+    expect: str  # "kb": sendMessage with buttons; "text": sendMessage without; "tick": redraw
+
+
+# The floor bot's answer to each kind: its buttons are pressed by position (see floor_bot.py).
+FLOOR_BUTTON = {"answer": 0, "done": 0, "pick": 1, "note": 2, "tick": 3, "language": 4,
+                "consent": 5, "skip": 6}
+FLOOR_TEXT_PREFIX = {"start": "", "search": "?", "typed": "", "last": "!"}
+
+
+def consultation_walk(survey: Survey, catalogs: Catalogs, language: str) -> list[Step]:
+    """The partnership path of tests/integration/test_journeys.py, in ``language``."""
+    t = catalogs.get(language)
+
+    def pick(question: str, choice: str) -> str:
+        q = survey.by_id[question]
+        return q.choices[q.choice_index[choice]].label.get(language)
+
+    done, skip = t.gettext("Done") + " ✔", t.gettext("Skip »")
+    search, country = COUNTRY_SEARCH[language]
+    return [
+        Step("start", "send", "/start", "kb"),
+        Step("language", "press", language_name(language), "kb"),
+        Step("consent", "press", t.gettext("I agree"), "kb"),
+        Step("answer", "press", pick("role", "migrant"), "kb"),
+        Step("search", "send", search, "kb"),
+        Step("pick", "press", country, "kb"),
+        Step("skip", "press", skip, "kb"),  # origin
+        Step("note", "press", pick("partnership", "yes"), "kb"),
+        Step("tick", "press", pick("levels", "local"), "tick"),
+        Step("tick", "press", pick("levels", "regional"), "tick"),
+        Step("done", "press", done, "kb"),
+        Step("tick", "press", pick("actors", "civil_society"), "tick"),
+        Step("done", "press", done, "kb"),
+        Step("tick", "press", pick("issues", "rights"), "tick"),
+        Step("done", "press", done, "kb"),
+        Step("skip", "press", skip, "kb"),  # domains
+        Step("answer", "press", t.number(4), "kb"),  # inclusiveness
+        Step("answer", "press", t.number(3), "kb"),  # effectiveness
+        Step("typed", "send", "٢٠١٥" if language == "ar" else "2015", "kb"),  # started
+        Step("tick", "press", pick("difficulties", "divided_debate"), "tick"),
+        Step("done", "press", done, "kb"),
+        Step("last", "send", GOOD_PRACTICE, "text"),
+    ]
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    argv: tuple[str, ...]
+    floor: bool
+
+    def action(self, step: Step) -> tuple[str, str | int]:
+        if not self.floor:
+            return step.how, step.what
+        if step.how == "press":
+            return "press", FLOOR_BUTTON[step.kind]
+        return "send", FLOOR_TEXT_PREFIX[step.kind] + step.what
+
+
+CONSULTBOT = Target("consultbot", (sys.executable, "-m", "bot", "run"), floor=False)
+FLOOR = Target("floor", (sys.executable, str(ROOT / "bench" / "floor_bot.py")), floor=True)
+
+
+# --- the bot process --------------------------------------------------------------------
+
+
+class BotProcess:
+    """The bot under test as a child process; its log goes to a file."""
+
+    def __init__(self, target: Target, api_url: str, db: Path, log: Path) -> None:
+        self.target = target
+        self.api_url = api_url
+        self.db = db
+        self.log_path = log
+        self.proc: asyncio.subprocess.Process | None = None
+        self.stopping = False
+
+    async def start(self) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CONSULTBOT_")}
+        env.update(CONSULTBOT_TOKEN=TOKEN, CONSULTBOT_API_URL=self.api_url,
+                   CONSULTBOT_DB=str(self.db), PTB_TIMEDELTA="true")
+        with open(self.log_path, "ab") as log:
+            self.proc = await asyncio.create_subprocess_exec(
+                *self.target.argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+                stdout=log, stderr=subprocess.STDOUT)
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def cpu_seconds(self) -> float:
+        """utime + stime of the process, all threads, in seconds."""
+        with open(f"/proc/{self.pid}/stat") as f:
+            fields = f.read().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+    def memory_kb(self) -> dict[str, int]:
+        found: dict[str, int] = {}
+        with open(f"/proc/{self.pid}/status") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key in ("VmHWM", "VmRSS"):
+                    found[key] = int(value.split()[0])
+        return found
+
+    async def stop(self) -> None:
+        self.stopping = True
+        proc = self.proc
+        if proc is None or proc.returncode is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(proc.wait(), 20)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            await proc.wait()
+
+    def log_problems(self) -> dict[str, Any]:
+        """Warnings, errors and tracebacks in the bot's log."""
+        text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        lines = text.splitlines()
+        levels = collections.Counter()
+        problems = []
+        for line in lines:
+            match = re.search(r"\b(DEBUG|INFO|WARNING|ERROR|CRITICAL)\b", line)
+            if match:
+                levels[match.group(1)] += 1
+            if (match and match.group(1) in ("WARNING", "ERROR", "CRITICAL")) or \
+                    line.startswith("Traceback"):
+                problems.append(line[:300])
+        return {"lines": len(lines), "levels": dict(levels),
+                "problems": len(problems), "first_problems": problems[:8]}
+
+
+# --- participants -----------------------------------------------------------------------
+
+
+class Participant:
+    __slots__ = ("user", "walk", "position", "waiting", "expect", "sent_at", "calls", "kind")
+
+    def __init__(self, user: SimUser, walk: list[Step]) -> None:
+        self.user = user
+        self.walk = walk
+        self.position = 0
+        self.waiting: asyncio.Future[float] | None = None
+        self.expect = ""
+        self.sent_at = 0.0
+        self.calls: list[str] = []
+        self.kind = ""
+
+    @property
+    def finished(self) -> bool:
+        return self.position >= len(self.walk)
+
+
+class BotDied(RuntimeError):
+    pass
+
+
+class Driver:
+    """Plays participants against one bot through one stand-in and records what happens."""
+
+    def __init__(self, api: StandIn, target: Target, walks: dict[str, list[Step]]) -> None:
+        self.api = api
+        self.target = target
+        self.walks = walks
+        self.people: dict[int, Participant] = {}
+        self.queries: dict[str, Participant] = {}
+        self.measuring = False
+        self.latencies: list[float] = []
+        self.window_calls: collections.Counter[str] = collections.Counter()
+        self.sequences: dict[str, collections.Counter[tuple[str, ...]]] = \
+            collections.defaultdict(collections.Counter)
+        self.failed_calls: collections.Counter[str] = collections.Counter()
+        self.stuck: list[str] = []
+        self.dead: BaseException | None = None
+        self.text_lengths: list[int] = []
+        self.keyboard_sizes: list[int] = []
+        api.add_listener(self._on_call)
+
+    def participant(self, user_id: int) -> Participant:
+        language = LANGUAGES[user_id % len(LANGUAGES)]
+        user = self.api.user(user_id, first_name=f"P{user_id}", language_code=language)
+        person = Participant(user, self.walks[language])
+        self.people[user_id] = person
+        return person
+
+    # -- what the bot does
+
+    def _on_call(self, call: Call) -> None:
+        method = call.method
+        if self.measuring:
+            self.window_calls[method] += 1
+        if method == "getUpdates":
+            return
+        if call.status != 200:
+            description = str(call.response.get("description", ""))[:80]
+            self.failed_calls[f"{method} {call.status} {description}"] += 1
+        params = call.params
+        if method == "answerCallbackQuery":
+            person = self.queries.pop(str(params.get("callback_query_id")), None)
+        else:
+            chat_id = params.get("chat_id")
+            person = self.people.get(chat_id) if isinstance(chat_id, int) else None
+        if method == "sendMessage" and self.measuring:
+            self.text_lengths.append(len(str(params.get("text", ""))))
+            markup = params.get("reply_markup")
+            if isinstance(markup, dict) and "inline_keyboard" in markup:
+                self.keyboard_sizes.append(sum(len(row) for row in markup["inline_keyboard"]))
+        if person is None or person.waiting is None or person.waiting.done():
+            return
+        person.calls.append(method)
+        has_markup = bool(params.get("reply_markup"))
+        expect = person.expect
+        if (expect == "tick" and method == "editMessageReplyMarkup" and has_markup) or (
+                expect != "tick" and method == "sendMessage" and has_markup == (expect == "kb")):
+            if call.status == 200:
+                person.waiting.set_result(call.started - person.sent_at)
+            else:
+                person.waiting.set_exception(RuntimeError(
+                    f"{method} failed with {call.status}: {call.response.get('description')}"))
+
+    def bot_died(self, error: BaseException) -> None:
+        self.dead = error
+        for person in self.people.values():
+            if person.waiting is not None and not person.waiting.done():
+                person.waiting.set_exception(error)
+
+    # -- what participants do
+
+    def _target_message(self, person: Participant, button: str | int) -> SentMessage:
+        for message in reversed(self.api.messages(person.user.id)):
+            labels = [b.text for row in message.buttons for b in row]
+            if (isinstance(button, int) and button < len(labels)) or button in labels:
+                return message
+        raise RuntimeError(f"participant {person.user.id}: no message with button {button!r}")
+
+    async def act(self, person: Participant) -> float:
+        """Do the participant's next step; returns the latency of the bot's reply (s)."""
+        if self.dead is not None:
+            raise self.dead
+        step = person.walk[person.position]
+        how, what = self.target.action(step)
+        message = self._target_message(person, what) if how == "press" else None
+        waiting: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        person.waiting, person.expect, person.calls, person.kind = waiting, step.expect, [], step.kind
+        measured = self.measuring
+        person.sent_at = time.monotonic()
+        if message is None:
+            person.user.send(str(what))
+        else:
+            self.queries[person.user.press(message, what)] = person
+        try:
+            latency = await asyncio.wait_for(waiting, STEP_TIMEOUT)
+        except TimeoutError:
+            raise RuntimeError(f"participant {person.user.id}: no reply to {step.kind} "
+                               f"(step {person.position}) within {STEP_TIMEOUT:.0f} s") from None
+        finally:
+            person.waiting = None
+        self.sequences[step.kind][tuple(person.calls)] += 1
+        person.position += 1
+        if measured:
+            self.latencies.append(latency)
+        return latency
+
+    async def walk(self, person: Participant, until: int | None = None) -> None:
+        stop = len(person.walk) if until is None else until
+        while person.position < stop:
+            await self.act(person)
+
+    async def closed_loop(self, ids: Iterable[int], concurrency: int | None = None,
+                          until: dict[int, int] | None = None) -> None:
+        """Each participant walks (to ``until[id]`` steps, or to the end) as fast as answered."""
+        limit = asyncio.Semaphore(concurrency) if concurrency else None
+
+        async def one(user_id: int) -> None:
+            person = self.participant(user_id)
+            stop = until.get(user_id) if until is not None else None
+            if limit is None:
+                await self.walk(person, stop)
+            else:
+                async with limit:
+                    await self.walk(person, stop)
+
+        await asyncio.gather(*(one(i) for i in ids))
+
+    async def open_loop(self, people: list[Participant], rate: float, duration: float,
+                        next_id: int) -> dict[str, Any]:
+        """Release one action every 1/rate s to a random waiting participant, for ``duration``."""
+        loop = asyncio.get_running_loop()
+        rng = random.Random(2018)
+        ready = list(people)
+        tasks: set[asyncio.Task[None]] = set()
+        failures: list[str] = []
+        counter = {"next_id": next_id, "completed": 0, "replaced": 0}
+
+        async def one(person: Participant) -> None:
+            try:
+                await self.act(person)
+            except Exception as exc:  # noqa: BLE001 - counted and reported
+                failures.append(str(exc))
+                return
+            counter["completed"] += 1
+            if person.finished:
+                person = self.participant(counter["next_id"])
+                counter["next_id"] += 1
+                counter["replaced"] += 1
+            ready.append(person)
+
+        interval = 1.0 / rate
+        start = loop.time()
+        end = start + duration
+        released = not_offered = 0
+        max_lag = 0.0
+        tick = 0
+        while True:
+            due = start + tick * interval
+            if due >= end:
+                break
+            delay = due - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            max_lag = max(max_lag, loop.time() - due)
+            tick += 1
+            if self.dead is not None:
+                raise self.dead
+            if not ready:
+                not_offered += 1
+                continue
+            index = rng.randrange(len(ready))
+            ready[index], ready[-1] = ready[-1], ready[index]
+            task = asyncio.create_task(one(ready.pop()))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+            released += 1
+        if tasks:
+            await asyncio.wait(set(tasks), timeout=STEP_TIMEOUT + 5)
+        self.stuck.extend(failures)
+        return {"released": released, "not_offered": not_offered,
+                "completed": counter["completed"], "new_participants": counter["replaced"],
+                "max_pacer_lag_ms": round(max_lag * 1000, 1)}
+
+
+# --- a bot run ----------------------------------------------------------------------------
+
+
+@dataclass
+class Session:
+    api: StandIn
+    bot: BotProcess
+    driver: Driver
+
+
+@contextlib.asynccontextmanager
+async def bot_session(target: Target, workdir: Path, db: Path, label: str,
+                      walks: dict[str, list[Step]]) -> AsyncIterator[Session]:
+    """A fresh stand-in and the bot started against it, ready (long polling); always stopped."""
+    api = StandIn(TOKEN)
+    await api.start()
+    bot = BotProcess(target, api.url, db, workdir / f"{label}.log")
+    driver = Driver(api, target, walks)
+    watcher: asyncio.Task[None] | None = None
+    try:
+        await bot.start()
+        assert bot.proc is not None
+        exited = asyncio.create_task(bot.proc.wait())
+        ready = asyncio.create_task(api.wait_until(lambda: api.long_polling, timeout=60))
+        await asyncio.wait({exited, ready}, return_when=asyncio.FIRST_COMPLETED)
+        if exited.done():
+            ready.cancel()
+            raise BotDied(f"{target.name} exited with status {bot.proc.returncode} while "
+                          f"starting; log: {tail(bot.log_path)}")
+        ready.result()
+
+        async def watch() -> None:
+            code = await exited
+            if not bot.stopping:
+                driver.bot_died(BotDied(f"{target.name} exited with status {code}; "
+                                        f"log: {tail(bot.log_path)}"))
+
+        watcher = asyncio.create_task(watch())
+        yield Session(api, bot, driver)
+    finally:
+        await bot.stop()
+        if watcher is not None:
+            watcher.cancel()
+        await api.stop()
+
+
+def tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+@dataclass
+class Window:
+    cpu: float
+    wall: float
+    generator_cpu: float
+    calls: dict[str, int] = field(default_factory=dict)
+
+
+def begin(session: Session) -> Window:
+    driver = session.driver
+    driver.latencies.clear()
+    driver.window_calls.clear()
+    driver.text_lengths.clear()
+    driver.keyboard_sizes.clear()
+    driver.measuring = True
+    return Window(session.bot.cpu_seconds(), time.monotonic(), time.process_time())
+
+
+def end(session: Session, window: Window, scenario: str, participants: int,
+        seconds: float | None = None) -> dict[str, Any]:
+    """The row of a measured window. ``seconds``: the window's length (default: until now)."""
+    driver = session.driver
+    driver.measuring = False
+    cpu = session.bot.cpu_seconds() - window.cpu
+    elapsed = time.monotonic() - window.wall
+    generator = time.process_time() - window.generator_cpu
+    memory = session.bot.memory_kb()
+    latencies = sorted(driver.latencies)
+    updates = len(latencies)
+    per_update = {m: round(n / updates, 3) for m, n in sorted(driver.window_calls.items())} \
+        if updates else {}
+    api_calls = sum(n for m, n in driver.window_calls.items() if m != "getUpdates")
+    seconds = seconds if seconds is not None else elapsed
+    return {
+        "scenario": scenario,
+        "bot": session.bot.target.name,
+        "participants": participants,
+        "updates": updates,
+        "seconds": round(seconds, 2),
+        "updates_per_s": round(updates / seconds, 1) if seconds else 0.0,
+        "p50_ms": ms(percentile(latencies, 50)),
+        "p99_ms": ms(percentile(latencies, 99)),
+        "max_ms": ms(latencies[-1] if latencies else None),
+        "mean_ms": ms(sum(latencies) / updates if updates else None),
+        "cpu_ms_per_update": round(cpu * 1000 / updates, 2) if updates else None,
+        "bot_cpu_percent": round(100 * cpu / elapsed, 1),
+        "generator_cpu_percent": round(100 * generator / elapsed, 1),
+        "peak_rss_mb": round(memory.get("VmHWM", 0) / 1024, 1),
+        "rss_mb": round(memory.get("VmRSS", 0) / 1024, 1),
+        "api_calls_per_update": round(api_calls / updates, 3) if updates else None,
+        "calls_per_update": per_update,
+        "mean_text_chars": round(sum(driver.text_lengths) / len(driver.text_lengths), 1)
+        if driver.text_lengths else None,
+        "mean_keyboard_buttons": round(sum(driver.keyboard_sizes) / len(driver.keyboard_sizes), 2)
+        if driver.keyboard_sizes else None,
+    }
+
+
+def finish_row(row: dict[str, Any], session: Session) -> dict[str, Any]:
+    driver = session.driver
+    row["failed_calls"] = dict(driver.failed_calls)
+    row["stuck_participants"] = len(driver.stuck)
+    row["stuck_examples"] = driver.stuck[:3]
+    row["log"] = session.bot.log_problems()
+    row["sequences"] = {kind: {" ".join(seq) or "(none)": n for seq, n in counter.most_common()}
+                        for kind, counter in driver.sequences.items()}
+    return row
+
+
+def percentile(ordered: list[float], p: float) -> float | None:
+    """Nearest-rank percentile of sorted values."""
+    if not ordered:
+        return None
+    rank = max(1, math.ceil(p / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 1)
+
+
+# --- scenarios --------------------------------------------------------------------------
+
+
+async def warm_up(session: Session) -> None:
+    ids = range(WARMUP_FIRST_ID, WARMUP_FIRST_ID + WARMUP_PARTICIPANTS)
+    await session.driver.closed_loop(ids)
+
+
+async def scenario_throughput(target: Target, workdir: Path, walks: dict[str, list[Step]],
+                              participants: int, label: str = "throughput",
+                              db: Path | None = None) -> dict[str, Any]:
+    db = db or workdir / f"{label}-{target.name}.sqlite3"
+    async with bot_session(target, workdir, db, f"{label}-{target.name}", walks) as session:
+        ready_memory = session.bot.memory_kb()
+        await warm_up(session)
+        window = begin(session)
+        await session.driver.closed_loop(range(1, participants + 1))
+        row = end(session, window, label, participants)
+        row["rss_ready_mb"] = round(ready_memory.get("VmRSS", 0) / 1024, 1)
+    return finish_row(row, session)  # after the bot stopped: its whole log is read
+
+
+async def scenario_offered(target: Target, workdir: Path, walks: dict[str, list[Step]],
+                           duration: float) -> dict[str, Any]:
+    db = workdir / f"offered-{target.name}.sqlite3"
+    async with bot_session(target, workdir, db, f"offered-{target.name}", walks) as session:
+        driver = session.driver
+        await warm_up(session)
+        steps = len(walks["en"])
+        ids = range(1, OFFERED_PARTICIPANTS + 1)
+        stagger_started = time.monotonic()
+        await driver.closed_loop(ids, concurrency=STAGGER_CONCURRENCY,
+                                 until={i: (i - 1) % steps for i in ids})
+        stagger_seconds = time.monotonic() - stagger_started
+        people = [driver.people[i] for i in ids]
+        window = begin(session)
+        pacing = await driver.open_loop(people, OFFERED_RATE, duration,
+                                        next_id=OFFERED_PARTICIPANTS + 1)
+        row = end(session, window, "offered", OFFERED_PARTICIPANTS, seconds=duration)
+        row.update(offered_per_s=round(pacing["released"] / duration, 1), **pacing,
+                   stagger_seconds=round(stagger_seconds, 1))
+    return finish_row(row, session)
+
+
+async def scenario_memory(workdir: Path, walks: dict[str, list[Step]], survey: Survey,
+                          participants: int, stored: int) -> list[dict[str, Any]]:
+    rows = []
+    for count in (0, stored):
+        label = f"memory-{count}"
+        db = workdir / f"{label}.sqlite3"
+        async with bot_session(CONSULTBOT, workdir, db, f"{label}-schema", walks):
+            pass  # the bot creates the schema (and its secret), then stops
+        started = time.monotonic()
+        prefill(db, count, survey)
+        filled = time.monotonic() - started
+        row = await scenario_throughput(CONSULTBOT, workdir, walks, participants, label=label,
+                                        db=db)
+        row.update(stored_participants=count, prefill_seconds=round(filled, 1),
+                   db_mb=round(db.stat().st_size / 2**20, 1))
+        rows.append(row)
+    return rows
+
+
+# --- pre-filling the database -----------------------------------------------------------
+
+
+def prefill(db: Path, count: int, survey: Survey) -> None:
+    """Insert ``count`` participants with responses and answers shaped like the bot's own."""
+    if count <= 0:
+        return
+    rng = random.Random(count)
+    questions = survey.by_id
+    countries = [c.id for c in questions["residence"].choices]
+    roles = [c.id for c in questions["role"].choices]
+
+    def subset(question: str) -> str:
+        ids = [c.id for c in questions[question].choices]
+        chosen = set(rng.sample(ids, rng.randint(1, 3)))
+        return " ".join(i for i in ids if i in chosen)  # stored in choice order
+
+    now = dt.datetime(2026, 11, 28, 9, 0, tzinfo=dt.UTC)
+
+    def stamp(moment: dt.datetime) -> str:
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    people, responses, answers = [], [], []
+    for n in range(count):
+        pid = PREFILL_FIRST_ID + n
+        language = LANGUAGES[n % len(LANGUAGES)]
+        source = "radio_fr" if n % 7 == 0 else None
+        began = now - dt.timedelta(days=rng.uniform(0, 60))
+        role = rng.choice(roles)
+        partnership = rng.choice(["yes", "yes", "no", "not_sure"])
+        given: list[tuple[str, str | None]] = [("role", role)]
+        if role == "other":
+            given.append(("role_other", "Teacher in a community school"))
+        given += [("residence", rng.choice(countries)),
+                  ("origin", rng.choice(countries) if rng.random() < 0.7 else None),
+                  ("partnership", partnership)]
+        if partnership == "yes":
+            given += [("levels", subset("levels")), ("actors", subset("actors")),
+                      ("issues", subset("issues")),
+                      ("domains", subset("domains") if rng.random() < 0.6 else None),
+                      ("inclusiveness", str(rng.randint(1, 5))),
+                      ("effectiveness", str(rng.randint(1, 5))),
+                      ("started", str(rng.randint(1995, 2026)) if rng.random() < 0.8 else None),
+                      ("difficulties", subset("difficulties"))]
+        else:
+            given.append(("would_help", subset("would_help")))
+        given.append(("good_practice", GOOD_PRACTICE if rng.random() < 0.5 else None))
+        completed = rng.random() < 0.8
+        if completed:
+            kept, current = given, None
+        else:  # stopped part-way: the next question is the current one
+            cut = rng.randint(1, len(given) - 1)
+            kept, current = given[:cut], given[cut][0]
+        finished = began + dt.timedelta(minutes=rng.uniform(2, 15))
+        people.append((pid, language, "consented", source, stamp(began), stamp(began),
+                       stamp(finished)))
+        rid = n + 1_000_000
+        responses.append((rid, pid, survey.id, survey.version, language, source, stamp(began),
+                          stamp(finished), stamp(finished) if completed else None, current,
+                          2 * len(kept) + 3))
+        for question, value in kept:
+            answers.append((rid, question, value, survey.version, stamp(finished)))
+    connection = sqlite3.connect(db)
+    try:
+        with connection:
+            connection.executemany(
+                "INSERT INTO participants (id, language, status, source, created_at, "
+                "consented_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?)", people)
+            connection.executemany(
+                "INSERT INTO responses (id, participant_id, survey_id, survey_version, language, "
+                "source, started_at, updated_at, completed_at, current, question_message_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", responses)
+            connection.executemany(
+                "INSERT INTO answers (response_id, question_id, value, survey_version, "
+                "answered_at) VALUES (?, ?, ?, ?, ?)", answers)
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        connection.close()
+
+
+# --- report -------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.partition(":")[2].strip()
+                break
+    try:
+        from importlib.metadata import version
+        ptb = version("python-telegram-bot")
+    except Exception:  # noqa: BLE001
+        ptb = "?"
+    return {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "nproc": os.cpu_count(),
+        "cpu": model,
+        "python": platform.python_version(),
+        "python_telegram_bot": ptb,
+        "sqlite": sqlite3.sqlite_version,
+        "kernel": platform.release(),
+        "tmp_filesystem": filesystem(Path(tempfile.gettempdir())),
+    }
+
+
+def filesystem(path: Path) -> str:
+    best, kind = "", "?"
+    with contextlib.suppress(OSError), open("/proc/mounts") as f:
+        for line in f:
+            parts = line.split()
+            mount = parts[1]
+            if str(path.resolve()).startswith(mount) and len(mount) > len(best):
+                best, kind = mount, parts[2]
+    return f"{kind} ({path})"
+
+
+COLUMNS = [("scenario", "scenario", 12), ("bot", "bot", 10), ("participants", "people", 6),
+           ("updates", "updates", 7), ("seconds", "s", 6), ("updates_per_s", "upd/s", 6),
+           ("p50_ms", "p50 ms", 7), ("p99_ms", "p99 ms", 7), ("max_ms", "max ms", 7),
+           ("cpu_ms_per_update", "CPU ms/upd", 10), ("bot_cpu_percent", "bot CPU%", 8),
+           ("peak_rss_mb", "peak RSS MB", 11), ("generator_cpu_percent", "gen CPU%", 8)]
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    lines = ["  ".join(f"{title:>{width}}" for _, title, width in COLUMNS)]
+    for row in rows:
+        cells = []
+        for key, _, width in COLUMNS:
+            value = row.get(key)
+            cells.append(f"{'-' if value is None else value!s:>{width}}")
+        lines.append("  ".join(cells))
+    return "\n".join(lines)
+
+
+def calls_table(rows: list[dict[str, Any]]) -> str:
+    methods = sorted({m for row in rows for m in row["calls_per_update"]})
+    width = max(len(m) for m in methods) if methods else 10
+    header = f"{'method':<{width}}" + "".join(f"  {r['scenario'] + '/' + r['bot']:>22}"
+                                               for r in rows)
+    lines = [header]
+    for method in methods:
+        lines.append(f"{method:<{width}}" + "".join(
+            f"  {r['calls_per_update'].get(method, 0):>22}" for r in rows))
+    lines.append(f"{'all but getUpdates':<{width}}" + "".join(
+        f"  {r['api_calls_per_update']:>22}" for r in rows))
+    return "\n".join(lines)
+
+
+def sequences_table(consult: dict[str, Any], floor: dict[str, Any]) -> str:
+    lines = []
+    for kind in consult["sequences"]:
+        mine = consult["sequences"][kind]
+        theirs = floor["sequences"].get(kind, {})
+        lines.append(f"{kind:<9} consultbot: {describe(mine)}")
+        lines.append(f"{'':<9} floor:      {describe(theirs)}")
+    return "\n".join(lines)
+
+
+def describe(sequences: dict[str, int]) -> str:
+    return "; ".join(f"{seq} ×{n}" for seq, n in sequences.items()) or "-"
+
+
+def verdicts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    found = {(r["scenario"], r["bot"]): r for r in rows}
+    out = []
+    for scenario in ("throughput", "offered"):
+        mine, floor = found.get((scenario, "consultbot")), found.get((scenario, "floor"))
+        if mine and floor and mine["cpu_ms_per_update"] and floor["cpu_ms_per_update"]:
+            ratio = mine["cpu_ms_per_update"] / floor["cpu_ms_per_update"]
+            out.append({"target": f"CPU per update vs floor ({scenario})",
+                        "value": f"{ratio:.2f}× ({mine['cpu_ms_per_update']} ms vs "
+                                 f"{floor['cpu_ms_per_update']} ms)",
+                        "goal": f"≤ {CPU_RATIO_TARGET}×", "met": ratio <= CPU_RATIO_TARGET})
+    for bot in ("consultbot", "floor"):
+        row = found.get(("offered", bot))
+        if row and row["p99_ms"] is not None:
+            out.append({"target": f"p99 at {OFFERED_RATE:.0f} updates/s, "
+                                  f"{OFFERED_PARTICIPANTS} participants ({bot})",
+                        "value": f"{row['p99_ms']} ms", "goal": f"< {P99_TARGET_MS:.0f} ms",
+                        "met": row["p99_ms"] < P99_TARGET_MS and not row["stuck_participants"]})
+    memory = sorted((r for r in rows if r["scenario"].startswith("memory-")),
+                    key=lambda r: r["stored_participants"])
+    if len(memory) == 2:
+        low, high = memory
+        growth = high["peak_rss_mb"] - low["peak_rss_mb"]
+        out.append({"target": f"peak RSS, {low['stored_participants']:,} vs "
+                              f"{high['stored_participants']:,} stored participants",
+                    "value": f"{low['peak_rss_mb']} MB vs {high['peak_rss_mb']} MB "
+                             f"({growth:+.1f} MB)",
+                    "goal": f"flat (within {RSS_FLAT_TOLERANCE:.0%})",
+                    "met": abs(growth) <= RSS_FLAT_TOLERANCE * low["peak_rss_mb"]})
+    return out
+
+
+def report(result: dict[str, Any]) -> str:
+    m = result["machine"]
+    rows = result["rows"]
+    out = [f"consultbot participant load — {m['date']}",
+           f"machine: {m['nproc']} cores ({m['cpu']}), Linux {m['kernel']}, Python {m['python']}, "
+           f"python-telegram-bot {m['python_telegram_bot']}, SQLite {m['sqlite']}, "
+           f"databases on {m['tmp_filesystem']}",
+           f"command: {result['command']}", "", table(rows), ""]
+    for row in rows:
+        if row["scenario"] == "offered":
+            out.append(f"offered/{row['bot']}: {row['offered_per_s']} updates/s offered "
+                       f"({row['released']} released, {row['not_offered']} ticks with nobody "
+                       f"waiting, pacer late by at most {row['max_pacer_lag_ms']} ms), "
+                       f"{row['completed']} answered, {row['new_participants']} new people "
+                       f"joined; staggering took {row['stagger_seconds']} s")
+        if row["scenario"].startswith("memory-"):
+            out.append(f"{row['scenario']}: {row['stored_participants']:,} participants stored "
+                       f"(database {row['db_mb']} MB, pre-filled in {row['prefill_seconds']} s); "
+                       f"RSS when ready {row['rss_ready_mb']} MB, peak {row['peak_rss_mb']} MB")
+    out += ["", "Bot API calls per update (measured windows):",
+            calls_table([r for r in rows if not r["scenario"].startswith("memory-")])]
+    text_rows = [r for r in rows if r["mean_text_chars"]]
+    if text_rows:
+        out.append("sendMessage texts / keyboards: " + "; ".join(
+            f"{r['scenario']}/{r['bot']} {r['mean_text_chars']} chars, "
+            f"{r['mean_keyboard_buttons']} buttons" for r in text_rows))
+    found = {(r["scenario"], r["bot"]): r for r in rows}
+    for scenario in ("throughput", "offered"):
+        if (scenario, "consultbot") in found and (scenario, "floor") in found:
+            out += ["", f"Calls made for each kind of action ({scenario}):",
+                    sequences_table(found[(scenario, "consultbot")], found[(scenario, "floor")])]
+            break
+    out += ["", "Targets:"]
+    for v in result["verdicts"]:
+        out.append(f"  {'MET   ' if v['met'] else 'MISSED'} {v['target']}: {v['value']} "
+                   f"(target {v['goal']})")
+    out += ["", "Problems:"]
+    any_problem = False
+    for row in rows:
+        name = f"{row['scenario']}/{row['bot']}"
+        log = row["log"]
+        if log["problems"]:
+            any_problem = True
+            out.append(f"  {name}: {log['problems']} warning/error lines in the bot's log, e.g.:")
+            out += [f"      {line}" for line in log["first_problems"]]
+        if row["failed_calls"]:
+            any_problem = True
+            out.append(f"  {name}: calls answered with an error: {row['failed_calls']}")
+        if row["stuck_participants"]:
+            any_problem = True
+            out.append(f"  {name}: {row['stuck_participants']} participant(s) got no reply: "
+                       f"{row['stuck_examples']}")
+    if not any_problem:
+        out.append("  none: no warning or error in the bots' logs, no call answered with an "
+                   "error, every participant answered")
+    return "\n".join(out)
+
+
+# --- main ---------------------------------------------------------------------------------
+
+
+async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    survey, _ = load_survey(BUILTIN_SURVEY)
+    catalogs = Catalogs.load()
+    walks = {language: consultation_walk(survey, catalogs, language) for language in LANGUAGES}
+    rows: list[dict[str, Any]] = []
+    chosen = args.scenario
+    for target in (CONSULTBOT, FLOOR):
+        if chosen in ("all", "throughput"):
+            print(f"… throughput, {target.name}, {args.participants} participants",
+                  file=sys.stderr, flush=True)
+            rows.append(await scenario_throughput(target, workdir, walks, args.participants))
+    for target in (CONSULTBOT, FLOOR):
+        if chosen in ("all", "offered"):
+            print(f"… offered load, {target.name}, {OFFERED_PARTICIPANTS} participants, "
+                  f"{args.duration:.0f} s", file=sys.stderr, flush=True)
+            rows.append(await scenario_offered(target, workdir, walks, args.duration))
+    if chosen in ("all", "memory"):
+        print(f"… memory, consultbot, 0 and {args.stored:,} stored participants",
+              file=sys.stderr, flush=True)
+        rows += await scenario_memory(workdir, walks, survey, args.participants, args.stored)
+    return {"machine": machine(), "command": " ".join(["python", *sys.argv]),
+            "rows": rows, "verdicts": verdicts(rows)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--participants", type=int, default=200,
+                        help="participants walking at once in the throughput and memory "
+                             "scenarios (default 200)")
+    parser.add_argument("--duration", type=float, default=60.0,
+                        help="length of the offered-load window in seconds (default 60)")
+    parser.add_argument("--scenario", choices=("all", "throughput", "offered", "memory"),
+                        default="all")
+    parser.add_argument("--stored", type=int, default=100_000,
+                        help="participants pre-filled for the memory scenario (default 100000)")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results here")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the temporary folder (databases, bot logs)")
+    args = parser.parse_args(argv)
+    workdir = Path(tempfile.mkdtemp(prefix="consultbot-bench-"))
+    try:
+        result = asyncio.run(run(args, workdir))
+    finally:
+        if args.keep:
+            print(f"kept {workdir}", file=sys.stderr)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    print(report(result))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,371 @@
+"""Exports analysts can use at once: CSV, XLSX (with a codebook) and JSON.
+
+One row per response. Participants appear only as a pseudonym: an HMAC-SHA256
+of their Telegram user id keyed with the export secret, the same in every
+export, never the id itself. Answers to questions that are not relevant (given
+the response's other answers) are left empty. Questions no longer in the survey
+file keep their data, in columns after the current ones, marked in the codebook
+(and in the label row) as from an earlier version.
+
+Everything here is synchronous and streams: rows are read in batches and written
+as they come (XlsxWriter in ``constant_memory`` mode), so memory stays flat
+whatever the size. The bot runs it in a worker thread.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import hmac
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Literal
+
+import xlsxwriter
+
+from bot.survey import engine
+from bot.survey.model import Choice, Question, QuestionType, Survey
+from storage.exports import ExportedResponse, iter_responses, open_reader, question_ids
+from storage.stats import STOPPED_AFTER
+
+Format = Literal["csv", "xlsx", "json"]
+FORMATS: tuple[Format, ...] = ("csv", "xlsx", "json")
+XLSX_MAX_ROWS = 1_048_576 - 2
+Cell = str | int | float | dt.date | dt.datetime | None
+
+
+class ExportError(Exception):
+    """The export cannot be made; the message says why (for an organizer)."""
+
+
+def pseudonym(secret: str, user_id: int) -> str:
+    """The participant's stable pseudonymous id: never the Telegram user id itself."""
+    return hmac.new(secret.encode(), str(user_id).encode(), hashlib.sha256).hexdigest()[:20]
+
+
+@dataclass(frozen=True, slots=True)
+class ExportOptions:
+    format: Format
+    survey_id: str | None = None
+    since: dt.datetime | None = None
+    labels: str | None = None
+    completed_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ExportResult:
+    path: Path
+    rows: int
+    bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    name: str
+    label: str = ""
+    question: Question | None = None
+    choice: Choice | None = None
+    earlier: bool = False  # a question that is no longer in the survey file
+
+
+META = ("participant", "response_id", "survey_id", "survey_version", "language", "status",
+        "started_at", "completed_at", "source")
+
+
+@dataclass
+class _Plan:
+    """What goes in the file: the columns and how to turn a response into a row."""
+
+    survey: Survey
+    columns: list[Column]
+    options: ExportOptions
+    secret: str
+    now: dt.datetime
+    earlier: dict[str, str] = field(default_factory=dict)  # removed question -> last version
+
+    def status(self, response: ExportedResponse) -> str:
+        if response.completed_at is not None:
+            return "completed"
+        if response.updated_at < self.now - STOPPED_AFTER:
+            return "stopped"
+        return "in_progress"
+
+    def values(self, response: ExportedResponse) -> dict[str, str | None]:
+        """The answers that count: current questions filtered by relevance, then earlier ones."""
+        if response.survey_id != self.survey.id:
+            return dict(response.answers)
+        kept = engine.effective_answers(self.survey, response.answers, self.now)
+        for question_id in self.earlier:
+            if question_id in response.answers:
+                kept[question_id] = response.answers[question_id]
+        return kept
+
+    def label(self, question: Question, choice_id: str) -> str:
+        language = self.options.labels
+        index = question.choice_index.get(choice_id)
+        if language is None or index is None:
+            return choice_id
+        return question.choices[index].label.get(language)
+
+    def cell(self, column: Column, values: dict[str, str | None], *, rich: bool) -> Cell:
+        """One cell; ``rich`` gives numbers and dates their own types (XLSX)."""
+        question = column.question
+        if question is None:
+            return None
+        raw = values.get(question.id)
+        if column.choice is not None:
+            if question.id not in values or raw is None:
+                return None
+            return 1 if column.choice.id in raw.split() else 0
+        if raw is None:
+            return None
+        if column.earlier:
+            return raw
+        kind = question.type
+        if kind is QuestionType.SELECT_ONE:
+            return self.label(question, raw)
+        if kind is QuestionType.SELECT_MULTIPLE:
+            if self.options.labels is None:
+                return raw
+            return "; ".join(self.label(question, c) for c in raw.split())
+        if rich:
+            try:
+                if kind in (QuestionType.INTEGER, QuestionType.SCALE):
+                    return int(raw)
+                if kind is QuestionType.DECIMAL:
+                    return float(raw)
+                if kind is QuestionType.DATE:
+                    return dt.date.fromisoformat(raw)
+            except ValueError:
+                return raw
+        return raw
+
+    def row(self, response: ExportedResponse, *, rich: bool) -> list[Cell]:
+        values = self.values(response)
+        started = response.started_at.replace(tzinfo=None) if rich else _iso(response.started_at)
+        completed = (response.completed_at.replace(tzinfo=None) if rich else
+                     _iso(response.completed_at)) if response.completed_at else None
+        meta: list[Cell] = [
+            pseudonym(self.secret, response.participant_id), response.id, response.survey_id,
+            response.survey_version, response.language, self.status(response), started,
+            completed, response.source or None,
+        ]
+        return meta + [self.cell(c, values, rich=rich) for c in self.columns[len(META):]]
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+
+
+def _columns(survey: Survey, earlier: dict[str, str], language: str | None) -> list[Column]:
+    columns = [Column(name) for name in META]
+    for question in survey.questions:
+        if not question.asks:
+            continue
+        text = question.text.get(language) if language else ""
+        columns.append(Column(question.id, text, question))
+        if question.type is QuestionType.SELECT_MULTIPLE:
+            for choice in question.choices:
+                label = choice.label.get(language) if language else ""
+                columns.append(Column(f"{question.id}/{choice.id}", label, question, choice))
+    for question_id, version in earlier.items():
+        placeholder = Question(question_id, QuestionType.TEXT, survey.title, -1)
+        columns.append(Column(question_id, f"(earlier version {version})", placeholder,
+                              earlier=True))
+    return columns
+
+
+def _plan(
+    connection: sqlite3.Connection, survey: Survey, options: ExportOptions, secret: str,
+    now: dt.datetime,
+) -> _Plan:
+    survey_id = options.survey_id or survey.id
+    if survey_id == survey.id:
+        current = {q.id for q in survey.questions}
+        earlier = {qid: version for qid, version in question_ids(connection, survey_id)
+                   if qid not in current}
+        columns = _columns(survey, earlier, options.labels)
+        return _Plan(survey, columns, options, secret, now, earlier)
+    # a survey whose file is not loaded: its answers as stored, one column per question
+    found = question_ids(connection, survey_id)
+    if not found:
+        raise ExportError(f"no responses to a survey with id '{survey_id}' in the database")
+    earlier = dict(found)
+    return _Plan(survey, _columns(_empty(survey), earlier, None), options, secret, now, earlier)
+
+
+def _empty(survey: Survey) -> Survey:
+    return Survey(survey.id, survey.version, survey.default_language, survey.languages,
+                  survey.title, survey.introduction, survey.consent_notice,
+                  survey.consent_details, survey.closing, (), survey.fingerprint, {})
+
+
+# --- writers ----------------------------------------------------------------------
+
+
+def _write_csv(plan: _Plan, rows: Iterator[ExportedResponse], handle: IO[str]) -> int:
+    writer = csv.writer(handle)
+    writer.writerow([c.name for c in plan.columns])
+    if plan.options.labels:
+        writer.writerow([c.label for c in plan.columns])
+    count = 0
+    for response in rows:
+        writer.writerow(["" if v is None else v for v in plan.row(response, rich=False)])
+        count += 1
+    return count
+
+
+def _write_json(plan: _Plan, rows: Iterator[ExportedResponse], handle: IO[str]) -> int:
+    survey = plan.survey
+    handle.write('{"survey": ')
+    json.dump({"id": plan.options.survey_id or survey.id, "version": survey.version}, handle)
+    handle.write(', "exported_at": ')
+    json.dump(_iso(plan.now), handle)
+    handle.write(', "codebook": ')
+    json.dump(codebook(plan), handle, ensure_ascii=False)
+    handle.write(', "responses": [')
+    count = 0
+    question_columns = [c for c in plan.columns[len(META):] if c.choice is None]
+    for response in rows:
+        meta = dict(zip(META, plan.row(response, rich=False)[:len(META)], strict=True))
+        values = plan.values(response)
+        answers: dict[str, Any] = {}
+        for column in question_columns:
+            assert column.question is not None
+            value: Any = plan.cell(column, values, rich=True)
+            if (column.question.type is QuestionType.SELECT_MULTIPLE and not column.earlier
+                    and value is not None):
+                separator = "; " if plan.options.labels else " "
+                value = str(value).split(separator)
+            if isinstance(value, dt.date):
+                value = value.isoformat()
+            answers[column.name] = value
+        handle.write(",\n" if count else "\n")
+        json.dump({**meta, "answers": answers}, handle, ensure_ascii=False)
+        count += 1
+    handle.write("\n]}\n")
+    return count
+
+
+def _write_xlsx(plan: _Plan, rows: Iterator[ExportedResponse], path: Path) -> int:
+    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True,
+                                                "strings_to_numbers": False,
+                                                "strings_to_formulas": False,
+                                                "strings_to_urls": False})
+    try:
+        bold = workbook.add_format({"bold": True})
+        date = workbook.add_format({"num_format": "yyyy-mm-dd"})
+        moment = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+        sheet = workbook.add_worksheet("responses")
+        sheet.write_row(0, 0, [c.name for c in plan.columns], bold)
+        line = 1
+        if plan.options.labels:
+            sheet.write_row(1, 0, [c.label for c in plan.columns], bold)
+            line = 2
+        sheet.freeze_panes(line, 1)
+        count = 0
+        for response in rows:
+            if line > XLSX_MAX_ROWS:
+                raise ExportError("too many responses for one XLSX sheet; export CSV instead")
+            for index, value in enumerate(plan.row(response, rich=True)):
+                if value is None:
+                    continue
+                if isinstance(value, dt.datetime):
+                    sheet.write_datetime(line, index, value, moment)
+                elif isinstance(value, dt.date):
+                    sheet.write_datetime(line, index, value, date)
+                elif isinstance(value, int | float):
+                    sheet.write_number(line, index, value)
+                else:
+                    sheet.write_string(line, index, value)
+            line += 1
+            count += 1
+        book = workbook.add_worksheet("codebook")
+        entries = codebook(plan)
+        languages = list(plan.survey.languages)
+        header = ["question", "type", "choice", *(f"text:{lang}" for lang in languages),
+                  "required", "relevant", "constraint", "in_current_version"]
+        book.write_row(0, 0, header, bold)
+        row = 1
+        for entry in entries:
+            book.write_row(row, 0, [entry["question"], entry["type"], "",
+                                    *(entry["text"].get(lang, "") for lang in languages),
+                                    "yes" if entry["required"] else "no",
+                                    entry["relevant"] or "", entry["constraint"] or "",
+                                    "yes" if entry["in_current_version"] else "no"])
+            row += 1
+            for choice in entry["choices"]:
+                book.write_row(row, 0, [entry["question"], "", choice["id"],
+                                        *(choice["label"].get(lang, "") for lang in languages)])
+                row += 1
+    finally:
+        workbook.close()
+    return count
+
+
+def codebook(plan: _Plan) -> list[dict[str, Any]]:
+    """Every question: id, type, text in every language, choices with their labels."""
+    entries: list[dict[str, Any]] = []
+    for question in plan.survey.questions:
+        if not question.asks:
+            continue
+        entries.append({
+            "question": question.id, "type": question.type.value,
+            "text": dict(question.text.texts), "required": question.required,
+            "relevant": question.relevant.source if question.relevant else None,
+            "constraint": question.constraint.source if question.constraint else None,
+            "in_current_version": True,
+            "choices": [{"id": c.id, "label": dict(c.label.texts)} for c in question.choices],
+        })
+    for question_id, version in plan.earlier.items():
+        entries.append({
+            "question": question_id, "type": "unknown", "text": {}, "required": False,
+            "relevant": None, "constraint": None, "in_current_version": False,
+            "earlier_version": version, "choices": [],
+        })
+    return entries
+
+
+def write_export(
+    database: Path, out: Path, survey: Survey, options: ExportOptions, secret: str,
+    now: dt.datetime,
+) -> ExportResult:
+    """Write every matching response to ``out`` in ``options.format``."""
+    if options.labels is not None and options.labels not in survey.languages:
+        raise ExportError(f"--labels {options.labels}: the survey's languages are "
+                          f"{', '.join(survey.languages)}")
+    if not database.exists():
+        raise ExportError(f"no database at {database} (has the bot run yet?)")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with out.open("ab"):
+            pass
+    except OSError as exc:
+        raise ExportError(f"cannot write {out}: {exc.strerror}") from None
+    connection = open_reader(database)
+    try:
+        plan = _plan(connection, survey, options, secret, now)
+        rows = iter_responses(connection, options.survey_id or survey.id, since=options.since,
+                              completed_only=options.completed_only)
+        writers: dict[Format, Callable[[], int]] = {
+            "csv": lambda: _with_text(out, "utf-8-sig", lambda h: _write_csv(plan, rows, h)),
+            "json": lambda: _with_text(out, "utf-8", lambda h: _write_json(plan, rows, h)),
+            "xlsx": lambda: _write_xlsx(plan, rows, out),
+        }
+        count = writers[options.format]()
+    except BaseException:
+        out.unlink(missing_ok=True)
+        raise
+    finally:
+        connection.close()
+    return ExportResult(out, count, out.stat().st_size)
+
+
+def _with_text(path: Path, encoding: str, write: Callable[[IO[str]], int]) -> int:
+    with path.open("w", encoding=encoding, newline="") as handle:
+        return write(handle)
+
