@@ -35,7 +35,7 @@ type the last answer        editMessageReplyMarkup (strip),       same (text sta
 ==========================  ====================================  ================================
 
 Texts are HTML (``parse_mode=HTML``, link previews off) of about the length of
-consultbot's (≈180 characters), keyboards have 7 buttons (consultbot's average
+consultbot's on this walk (≈190 characters on average), keyboards have 7 buttons (consultbot's average
 on this walk is 7.0). The application is built with the same settings as
 ``bot/app.py``: ``base_url``/``base_file_url`` from ``CONSULTBOT_API_URL``,
 ``AIORateLimiter(overall_max_rate=0, max_retries=3)``, the same HTTPX request
@@ -88,7 +88,7 @@ CHECK = "✓ "
 QUESTION = (
     "<i>Question 7 of 14</i>\n"
     "<b>Which actors took part in the partnership on migration that you know best?</b>\n"
-    "<i>Think of the last two years.</i>\n"
+    "<i>Think of the last two years, and of the organizations you worked with most.</i>\n"
     "Choose all that apply, then press “Done”."
 )
 ANSWERED = (

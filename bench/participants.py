@@ -553,6 +553,7 @@ def begin(session: Session) -> Window:
     driver.window_calls.clear()
     driver.text_lengths.clear()
     driver.keyboard_sizes.clear()
+    driver.sequences.clear()
     driver.measuring = True
     return Window(session.bot.cpu_seconds(), time.monotonic(), time.process_time())
 

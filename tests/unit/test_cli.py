@@ -233,3 +233,44 @@ def test_survey_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert f"{broken}:10: error: question 'r', field 'relevant'" in out
     assert f"{broken}: 5 missing translation(s) in 'fr'" in out
     assert f"{broken}: 2 error(s)" in out
+
+
+def _guide_commands() -> list[list[str]]:
+    import shlex
+
+    guide = (ROOT / "docs" / "organizers.md").read_text(encoding="utf-8")
+    blocks = guide.split("```")[1::2]
+    return [shlex.split(line.strip())[1:] for block in blocks for line in block.splitlines()
+            if line.strip().startswith("consultbot ")]
+
+
+def test_every_command_in_the_organizer_guide_parses() -> None:
+    from bot.cli import build_parser
+
+    commands = _guide_commands()
+    assert len(commands) >= 8
+    parser = build_parser()
+    for command in commands:
+        parser.parse_args(command)  # exits (status 2) on an option the program does not have
+
+
+def test_the_organizer_guide_covers_every_command_and_option() -> None:
+    import argparse
+
+    from bot.cli import build_parser
+
+    guide = (ROOT / "docs" / "organizers.md").read_text(encoding="utf-8")
+
+    def walk(parser: argparse.ArgumentParser, prefix: str) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    if name in ("run", "sandbox", "stats", "export", "survey", "check"):
+                        assert f"{prefix}{name}".strip() in guide, f"{prefix}{name}"
+                    walk(sub, f"{prefix}{name} ")
+            elif prefix.split()[-1] in ("stats", "export"):
+                for option in action.option_strings:
+                    if option.startswith("--") and option != "--help":
+                        assert option in guide, f"consultbot {prefix}{option}"
+
+    walk(build_parser(), "consultbot ")
