@@ -61,6 +61,9 @@ def test_catalog_is_complete_and_placeholders_match(language: str) -> None:
     path = LOCALES / language / "LC_MESSAGES" / "bot.po"
     with path.open("rb") as handle:
         catalog = read_po(handle, locale=language)
+    assert catalog.locale is not None and str(catalog.locale).split("_")[0] == language
+    header = path.read_text(encoding="utf-8").split("\n\n", 1)[0]
+    assert "Plural-Forms:" in header, f"{path}: the header (with Plural-Forms) is missing"
     template = _template_ids()
     present = {_ids(m.id)[0] for m in catalog if m.id}
     assert template - present == set(), f"{path}: missing entries (run pybabel update)"
