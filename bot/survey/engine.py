@@ -113,8 +113,15 @@ def environment(
 def is_relevant(survey: Survey, question: Question, answers: Answers, now: dt.datetime) -> bool:
     if question.relevant is None:
         return True
+    return _holds(question, environment(survey, answers, now))
+
+
+def _holds(question: Question, env: Env) -> bool:
+    """The question's relevance in ``env`` (a condition that cannot be evaluated is false)."""
+    if question.relevant is None:
+        return True
     try:
-        return question.relevant.is_true(environment(survey, answers, now))
+        return question.relevant.is_true(env)
     except EvaluationError:
         return False
 
@@ -126,9 +133,13 @@ def effective_answers(survey: Survey, answers: Answers, now: dt.datetime) -> dic
     Answers to questions no longer in the survey are left out.
     """
     kept: dict[str, str | None] = {}
+    typed: dict[str, Value] = {}  # grows with ``kept``: the environment is built once
+    env = Env(values=typed, now=now)
     for question in survey.questions:
-        if question.id in answers and is_relevant(survey, question, kept, now):
-            kept[question.id] = answers[question.id]
+        if question.id in answers and _holds(question, env):
+            value = answers[question.id]
+            kept[question.id] = value
+            typed[question.id] = typed_value(question, value)
     return kept
 
 
@@ -138,8 +149,9 @@ def effective_answers(survey: Survey, answers: Answers, now: dt.datetime) -> dic
 def _advance(survey: Survey, answers: Answers, after: int, now: dt.datetime) -> Step:
     """The first relevant question after index ``after``, collecting notes on the way."""
     notes: list[Question] = []
+    env = environment(survey, answers, now)
     for question in survey.questions[after + 1 :]:
-        if not is_relevant(survey, question, answers, now):
+        if not _holds(question, env):
             continue
         if question.asks:
             return Step(Progress(answers, question.id), tuple(notes))
@@ -162,12 +174,13 @@ def resume(survey: Survey, answers: Answers, current: str | None, now: dt.dateti
     kept = effective_answers(survey, answers, now)
     if current is None and answers:
         return Step(Progress(kept, None))
+    env = environment(survey, kept, now)
     if current is not None and current in survey.by_id:
         question = survey.by_id[current]
-        if question.asks and is_relevant(survey, question, kept, now):
+        if question.asks and _holds(question, env):
             return Step(Progress(kept, current))
     for question in survey.questions:
-        if question.asks and question.id not in kept and is_relevant(survey, question, kept, now):
+        if question.asks and question.id not in kept and _holds(question, env):
             return Step(Progress(kept, question.id))
     return Step(Progress(kept, None))
 
@@ -237,12 +250,13 @@ def position(survey: Survey, progress: Progress, now: dt.datetime) -> tuple[int,
     (it may still be asked), so ``n`` only shrinks as the participant answers.
     """
     k = n = 0
+    env = environment(survey, progress.answers, now)
     for question in survey.questions:
         if not question.asks:
             continue
         undecided = question.relevant is not None and not question.relevant.references <= set(
             progress.answers)
-        if not undecided and not is_relevant(survey, question, progress.answers, now):
+        if not undecided and not _holds(question, env):
             continue
         n += 1
         if question.id == progress.current:
