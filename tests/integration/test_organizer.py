@@ -31,13 +31,13 @@ async def test_every_organizer_command_refuses_anyone_else(
     harness: Harness, command: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING)
-    stranger = harness.person(70)
+    stranger = harness.person(70000019)
     unknown = await stranger.send("/nosuchcommand")
     replies = await stranger.send(f"/{command}")
     assert [m.text for m in replies] == [unknown[-1].text]
     assert not any(call.method == "sendDocument" for call in harness.api.calls)
     refused = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
-    assert len(refused) == 1 and "70" not in refused[0]  # a pseudonym, never the id
+    assert len(refused) == 1 and "70000019" not in refused[0]  # a pseudonym, never the id
 
 
 async def test_forged_organizer_buttons_are_dead_buttons(harness: Harness) -> None:
