@@ -58,6 +58,7 @@ def as_text(t: Translator, survey: Survey, figures: Figures, now: dt.datetime) -
     rate = figures.completion_rate
     median = figures.median_seconds
     when = format_datetime(now, "medium", tzinfo=dt.UTC, locale=t.locale)
+    no_link = t.gettext("(no link)")
     paragraphs = [
         t.gettext("{title} (survey {id}, version {version}) — {time} UTC",
                   title=survey.title.get(t.language), id=survey.id, version=survey.version,
@@ -83,7 +84,7 @@ def as_text(t: Translator, survey: Survey, figures: Figures, now: dt.datetime) -
         ]),
         t.gettext("By language: {list}", list=_ranked(t, figures.by_language, language_name)),
         t.gettext("By link: {list}", list=_ranked(
-            t, figures.by_source, lambda source: source or t.gettext("(no link)"))),
+            t, figures.by_source, lambda source: source or no_link)),
     ]
     for question_id, counts in figures.breakdowns.items():
         question = survey.by_id[question_id]

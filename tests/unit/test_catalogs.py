@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -27,14 +28,31 @@ def _template_ids() -> set[str]:
 
 
 def _source_ids() -> set[str]:
+    """Every literal passed to gettext()/ngettext() in the code, nested calls included."""
     found: set[str] = set()
+    for folder in ("bot", "handlers"):
+        for path in (ROOT / folder).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not isinstance(node, ast.Call) or not node.args:
+                    continue
+                name = getattr(node.func, "attr", getattr(node.func, "id", None))
+                first = node.args[0]
+                if name in ("gettext", "ngettext") and isinstance(first, ast.Constant) and \
+                        isinstance(first.value, str):
+                    found.add(first.value)
+    return found
+
+
+def test_pybabel_sees_every_string_the_code_uses() -> None:
+    """A gettext() nested in another call's arguments is invisible to pybabel."""
+    extracted: set[str] = set()
     for folder in ("bot", "handlers"):
         keywords = {"gettext": None, "ngettext": (1, 2)}
         for _, _, message, _, _ in extract_from_dir(
             ROOT / folder, method_map=[("**.py", "python")], keywords=keywords
         ):
-            found.add(message[0] if isinstance(message, tuple) else message)
-    return found
+            extracted.add(message[0] if isinstance(message, tuple) else message)
+    assert _source_ids() - extracted == set()
 
 
 def test_the_template_is_up_to_date_with_the_code() -> None:
