@@ -26,13 +26,12 @@ from bot.ordering import PerChatUpdateProcessor
 from bot.survey.model import Survey
 from handlers.misc import participant_commands
 from storage.db import connect
-from storage.settings import get_or_create_setting
+from storage.settings import PSEUDONYM_SECRET, get_or_create_setting
 from storage.updates import prune_updates
 
 logger = logging.getLogger(__name__)
 
 MAX_CONCURRENT_UPDATES = 256
-SECRET_SETTING = "pseudonym_secret"
 
 # Libraries that would log participants' words (PTB and aiosqlite at DEBUG log
 # whole updates, request parameters and SQL parameters) or the token (httpx logs
@@ -92,7 +91,7 @@ async def _post_init(application: Application[Any, Any, Any, Any, BotData, Any])
     data = application.bot_data
     data.database = await connect(data.config.db)
     data.secret = data.config.secret or await get_or_create_setting(
-        data.database, SECRET_SETTING, secrets.token_hex(32))
+        data.database, PSEUDONYM_SECRET, secrets.token_hex(32))
     pruned = await prune_updates(data.database, data.clock() - dt.timedelta(days=2))
     if pruned:
         logger.info("forgot %d old update ids", pruned)

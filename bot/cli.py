@@ -177,13 +177,12 @@ def cmd_export(args: argparse.Namespace, config: Config) -> int:
 
 async def _stored_secret(database: Path) -> str:
     """The export secret kept in the database (created there the first time)."""
-    from bot.app import SECRET_SETTING
     from storage.db import connect
-    from storage.settings import get_or_create_setting
+    from storage.settings import PSEUDONYM_SECRET, get_or_create_setting
 
     db = await connect(database)
     try:
-        return await get_or_create_setting(db, SECRET_SETTING, secrets.token_hex(32))
+        return await get_or_create_setting(db, PSEUDONYM_SECRET, secrets.token_hex(32))
     finally:
         await db.close()
 

@@ -76,6 +76,9 @@ META = ("participant", "response_id", "survey_id", "survey_version", "language",
         "started_at", "completed_at", "source")
 
 
+CellMaker = Callable[[dict[str, str | None]], Cell]
+
+
 @dataclass
 class _Plan:
     """What goes in the file: the columns and how to turn a response into a row."""
@@ -86,6 +89,8 @@ class _Plan:
     secret: str
     now: dt.datetime
     earlier: dict[str, str] = field(default_factory=dict)  # removed question -> last version
+    memo: engine.RelevanceMemo | None = None
+    _makers: dict[bool, list[CellMaker]] = field(default_factory=dict)
 
     def status(self, response: ExportedResponse) -> str:
         if response.completed_at is not None:
@@ -98,53 +103,69 @@ class _Plan:
         """The answers that count: current questions filtered by relevance, then earlier ones."""
         if response.survey_id != self.survey.id:
             return dict(response.answers)
-        kept = engine.effective_answers(self.survey, response.answers, self.now)
+        if self.memo is None:
+            self.memo = engine.RelevanceMemo(self.survey, self.now)
+        kept = engine.effective_answers(self.survey, response.answers, self.now, self.memo)
         for question_id in self.earlier:
             if question_id in response.answers:
                 kept[question_id] = response.answers[question_id]
         return kept
 
-    def label(self, question: Question, choice_id: str) -> str:
+    def labels(self, question: Question) -> dict[str, str]:
+        """Choice id -> what the file shows for it (its label with --labels, else the id)."""
         language = self.options.labels
-        index = question.choice_index.get(choice_id)
-        if language is None or index is None:
-            return choice_id
-        return question.choices[index].label.get(language)
+        return {c.id: c.label.get(language) if language else c.id for c in question.choices}
 
-    def cell(self, column: Column, values: dict[str, str | None], *, rich: bool) -> Cell:
-        """One cell; ``rich`` gives numbers and dates their own types (XLSX)."""
+    def maker(self, column: Column, *, rich: bool) -> CellMaker:
+        """A function giving this column's cell; ``rich`` types numbers and dates (XLSX)."""
         question = column.question
-        if question is None:
-            return None
-        raw = values.get(question.id)
+        assert question is not None
+        qid = question.id
         if column.choice is not None:
-            if question.id not in values or raw is None:
-                return None
-            return 1 if column.choice.id in raw.split() else 0
-        if raw is None:
-            return None
-        if column.earlier:
-            return raw
+            padded = f" {column.choice.id} "
+
+            def flag(values: dict[str, str | None]) -> Cell:
+                raw = values.get(qid)
+                return None if raw is None else int(padded in f" {raw} ")
+            return flag
+        if column.earlier or question.type in (QuestionType.TEXT, QuestionType.DATE) and not rich:
+            return lambda values: values.get(qid)
         kind = question.type
         if kind is QuestionType.SELECT_ONE:
-            return self.label(question, raw)
+            names = self.labels(question)
+            return lambda values: None if (raw := values.get(qid)) is None else names.get(raw, raw)
         if kind is QuestionType.SELECT_MULTIPLE:
             if self.options.labels is None:
-                return raw
-            return "; ".join(self.label(question, c) for c in raw.split())
-        if rich:
+                return lambda values: values.get(qid)
+            names = self.labels(question)
+            return lambda values: None if (raw := values.get(qid)) is None else "; ".join(
+                names.get(c, c) for c in raw.split())
+        if not rich:
+            return lambda values: values.get(qid)
+        converters: dict[QuestionType, Callable[[str], Cell]] = {
+            QuestionType.INTEGER: int, QuestionType.SCALE: int, QuestionType.DECIMAL: float,
+            QuestionType.DATE: dt.date.fromisoformat,
+        }
+        convert = converters.get(kind, str)
+
+        def typed(values: dict[str, str | None]) -> Cell:
+            raw = values.get(qid)
+            if raw is None:
+                return None
             try:
-                if kind in (QuestionType.INTEGER, QuestionType.SCALE):
-                    return int(raw)
-                if kind is QuestionType.DECIMAL:
-                    return float(raw)
-                if kind is QuestionType.DATE:
-                    return dt.date.fromisoformat(raw)
+                return convert(raw)
             except ValueError:
                 return raw
-        return raw
+        return typed
+
+    def cell(self, column: Column, values: dict[str, str | None], *, rich: bool) -> Cell:
+        return self.maker(column, rich=rich)(values)
 
     def row(self, response: ExportedResponse, *, rich: bool) -> list[Cell]:
+        makers = self._makers.get(rich)
+        if makers is None:
+            makers = [self.maker(c, rich=rich) for c in self.columns[len(META):]]
+            self._makers[rich] = makers
         values = self.values(response)
         started = response.started_at.replace(tzinfo=None) if rich else _iso(response.started_at)
         completed = (response.completed_at.replace(tzinfo=None) if rich else
@@ -154,7 +175,7 @@ class _Plan:
             response.survey_version, response.language, self.status(response), started,
             completed, response.source or None,
         ]
-        return meta + [self.cell(c, values, rich=rich) for c in self.columns[len(META):]]
+        return meta + [make(values) for make in makers]
 
 
 def _iso(moment: dt.datetime | None) -> str | None:

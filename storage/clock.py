@@ -15,4 +15,4 @@ def timestamp(moment: dt.datetime) -> str:
 def parse_timestamp(text: str | None) -> dt.datetime | None:
     if text is None:
         return None
-    return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+    return dt.datetime.fromisoformat(text)

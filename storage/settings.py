@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from storage.db import Database, transaction
 
+PSEUDONYM_SECRET = "pseudonym_secret"  # the generated key of exported pseudonyms
+
 
 async def get_setting(db: Database, key: str) -> str | None:
     async with db.connection.execute("SELECT value FROM settings WHERE key = ?", (key,)) as cur:

@@ -126,7 +126,35 @@ def _holds(question: Question, env: Env) -> bool:
         return False
 
 
-def effective_answers(survey: Survey, answers: Answers, now: dt.datetime) -> dict[str, str | None]:
+class RelevanceMemo:
+    """Relevance results remembered across many responses at one moment (exports).
+
+    A condition only depends on the answers it refers to (and on ``now``, fixed
+    here), so its result is kept per combination of those answers.
+    """
+
+    LIMIT = 200_000
+
+    def __init__(self, survey: Survey, now: dt.datetime) -> None:
+        self.now = now
+        self.references = {
+            q.id: tuple(sorted(q.relevant.references)) for q in survey.questions if q.relevant
+        }
+        self.results: dict[tuple[object, ...], bool] = {}
+
+    def holds(self, question: Question, env: Env, typed: Mapping[str, Value]) -> bool:
+        key = (question.id, *(typed.get(name, "") for name in self.references[question.id]))
+        result = self.results.get(key)
+        if result is None:
+            result = _holds(question, env)
+            if len(self.results) < self.LIMIT:
+                self.results[key] = result
+        return result
+
+
+def effective_answers(
+    survey: Survey, answers: Answers, now: dt.datetime, memo: RelevanceMemo | None = None
+) -> dict[str, str | None]:
     """The answers that still count: those to questions that are relevant, in survey order.
 
     Relevance only depends on earlier questions, so one pass in order is enough.
@@ -136,7 +164,15 @@ def effective_answers(survey: Survey, answers: Answers, now: dt.datetime) -> dic
     typed: dict[str, Value] = {}  # grows with ``kept``: the environment is built once
     env = Env(values=typed, now=now)
     for question in survey.questions:
-        if question.id in answers and _holds(question, env):
+        if question.id not in answers:
+            continue
+        if question.relevant is None:
+            relevant = True
+        elif memo is not None:
+            relevant = memo.holds(question, env, typed)
+        else:
+            relevant = _holds(question, env)
+        if relevant:
             value = answers[question.id]
             kept[question.id] = value
             typed[question.id] = typed_value(question, value)

@@ -1,0 +1,202 @@
+"""Export and figures on a large database: time, peak memory, file size.
+
+Builds a database of RESPONSES responses to the built-in consultation, 12
+answers each (about 1.2 million answers at the default 100,000), shaped like the
+bot's own rows (a partnership path through the survey, with realistic spread of
+choices, languages, sources and completion). Then, each in a fresh process:
+
+* ``consultbot export --format csv|xlsx|json`` (the real command line),
+* the floor: the ``sqlite3`` command-line shell writing the same join
+  (responses × answers) as CSV,
+* ``consultbot stats --json``, and the SQL of the figures timed in-process.
+
+Peak memory is the process's maximum resident set size (``wait4``'s rusage).
+
+    python bench/exports.py [--responses 100000] [--keep DIR] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import platform
+import random
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.survey.loader import BUILTIN_SURVEY, load_survey  # noqa: E402
+from storage.db import connect  # noqa: E402
+from storage.stats import get_figures  # noqa: E402
+
+COUNTRIES = ["DE", "FR", "SN", "MA", "SY", "AF", "KE", "NG", "PH", "MX", "CO", "IT", "ES", "TR"]
+LANGUAGES = ["en", "fr", "es", "ar"]
+SOURCES = [None, "radio_fr", "flyer_lyon", "whatsapp", "ngo_partner"]
+STAMP = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def build(path: Path, responses: int, seed: int = 7) -> None:
+    """Create the schema with the bot's own migrations, then bulk-insert rows."""
+
+    async def schema() -> None:
+        db = await connect(path)
+        await db.close()
+
+    asyncio.run(schema())
+    survey, _ = load_survey(BUILTIN_SURVEY)
+    rng = random.Random(seed)
+    multi = {q.id: [c.id for c in q.choices] for q in survey.questions
+             if q.type.value == "select_multiple"}
+    roles = [c.id for c in survey.by_id["role"].choices]
+    start = dt.datetime(2026, 9, 1, tzinfo=dt.UTC)
+    connection = sqlite3.connect(path)
+    connection.execute("PRAGMA synchronous=OFF")
+    participants, rows, answers = [], [], []
+    for n in range(1, responses + 1):
+        user = 100_000_000 + n * 7
+        language = rng.choice(LANGUAGES)
+        source = rng.choice(SOURCES)
+        began = start + dt.timedelta(seconds=rng.randrange(0, 80 * 86400))
+        done = rng.random() < 0.7
+        ended = began + dt.timedelta(seconds=rng.randrange(180, 1800))
+        participants.append((user, language, "consented", source, began.strftime(STAMP),
+                             began.strftime(STAMP), ended.strftime(STAMP)))
+        rows.append((n, user, survey.id, survey.version, language, source,
+                     began.strftime(STAMP), ended.strftime(STAMP),
+                     ended.strftime(STAMP) if done else None, None if done else "difficulties"))
+        values = {
+            "role": rng.choice(roles), "residence": rng.choice(COUNTRIES),
+            "origin": rng.choice(COUNTRIES), "partnership": "yes",
+            "levels": " ".join(sorted(rng.sample(multi["levels"], 2))),
+            "actors": " ".join(sorted(rng.sample(multi["actors"], 3))),
+            "issues": " ".join(sorted(rng.sample(multi["issues"], 2))),
+            "domains": rng.choice(multi["domains"]),
+            "inclusiveness": str(rng.randint(1, 5)), "effectiveness": str(rng.randint(1, 5)),
+            "started": str(rng.randint(1990, 2025)),
+            "difficulties": rng.choice(multi["difficulties"][:-1]),
+        }
+        for question, value in values.items():
+            answers.append((n, question, value, survey.version, ended.strftime(STAMP)))
+        if len(answers) > 200_000:
+            _flush(connection, participants, rows, answers)
+    _flush(connection, participants, rows, answers)
+    connection.execute("INSERT INTO settings VALUES ('pseudonym_secret', 'bench-secret-0000')")
+    connection.commit()
+    connection.close()
+
+
+def _flush(connection: sqlite3.Connection, participants: list[Any], rows: list[Any],
+           answers: list[Any]) -> None:
+    connection.executemany(
+        "INSERT INTO participants (id, language, status, source, created_at, consented_at, "
+        "last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?)", participants)
+    connection.executemany(
+        "INSERT INTO responses (id, participant_id, survey_id, survey_version, language, "
+        "source, started_at, updated_at, completed_at, current) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    connection.executemany("INSERT INTO answers VALUES (?, ?, ?, ?, ?)", answers)
+    connection.commit()
+    participants.clear()
+    rows.clear()
+    answers.clear()
+
+
+def measure(command: list[str], env: dict[str, str], stdout: Path | None = None) -> dict[str, Any]:
+    """Wall time and peak RSS of one command in its own process."""
+    out = stdout.open("wb") if stdout else subprocess.DEVNULL
+    began = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - began
+    if stdout:
+        out.close()  # type: ignore[union-attr]
+    error = process.stderr.read().decode() if process.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{command} failed: {error}")
+    return {"seconds": round(seconds, 2), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--responses", type=int, default=100_000)
+    parser.add_argument("--keep", type=Path, help="keep the database and files in this folder")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="consultbot-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    database = folder / "bench.sqlite3"
+    results: dict[str, Any] = {"responses": args.responses, "machine": {
+        "cpus": os.cpu_count(), "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version}}
+    try:
+        if database.exists():
+            database.unlink()
+        began = time.perf_counter()
+        build(database, args.responses)
+        with sqlite3.connect(database) as connection:
+            answers = connection.execute("SELECT count(*) FROM answers").fetchone()[0]
+        results["answers"] = answers
+        results["build_seconds"] = round(time.perf_counter() - began, 1)
+        print(f"database: {args.responses:,} responses, {answers:,} answers "
+              f"({database.stat().st_size / 1e6:.0f} MB, built in {results['build_seconds']} s)")
+
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CONSULTBOT_")}
+        env["CONSULTBOT_DB"] = str(database)
+        consultbot = [sys.executable, "-m", "bot"]
+        floor_file = folder / "floor.csv"
+        floor = measure(["sqlite3", "-csv", "-header", str(database),
+                         "SELECT r.id, r.participant_id, r.survey_id, r.survey_version, "
+                         "r.language, r.started_at, r.completed_at, r.source, a.question_id, "
+                         "a.value FROM responses r JOIN answers a ON a.response_id = r.id "
+                         "ORDER BY r.id"], env, stdout=floor_file)
+        floor["mb"] = round(floor_file.stat().st_size / 1e6, 1)
+        results["floor_sqlite3_csv"] = floor
+        for fmt in ("csv", "xlsx", "json"):
+            out = folder / f"export.{fmt}"
+            run = measure([*consultbot, "export", "--format", fmt, "--out", str(out)], env)
+            run["mb"] = round(out.stat().st_size / 1e6, 1)
+            results[f"export_{fmt}"] = run
+        results["stats_command"] = measure([*consultbot, "stats", "--json"], env)
+
+        async def figures() -> float:
+            survey, _ = load_survey(BUILTIN_SURVEY)
+            db = await connect(database)
+            try:
+                began = time.perf_counter()
+                await get_figures(db, survey.id, ["role", "residence"],
+                                  dt.datetime.now(dt.UTC))
+                return time.perf_counter() - began
+            finally:
+                await db.close()
+
+        results["stats_sql_seconds"] = round(asyncio.run(figures()), 3)
+    finally:
+        if not args.keep:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    ratio = results["export_csv"]["seconds"] / results["floor_sqlite3_csv"]["seconds"]
+    results["csv_vs_floor"] = round(ratio, 2)
+    print(f"{'what':<28}{'seconds':>9}{'peak RSS MB':>13}{'file MB':>9}")
+    for key in ("floor_sqlite3_csv", "export_csv", "export_xlsx", "export_json",
+                "stats_command"):
+        row = results[key]
+        print(f"{key:<28}{row['seconds']:>9}{row['peak_rss_mb']:>13}{row.get('mb', ''):>9}")
+    print(f"figures SQL (in-process): {results['stats_sql_seconds']} s; "
+          f"CSV export / sqlite3 floor: {ratio:.2f}x")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
