@@ -96,7 +96,7 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -544,7 +544,16 @@ class Window:
     cpu: float
     wall: float
     generator_cpu: float
-    calls: dict[str, int] = field(default_factory=dict)
+    machine_busy: float
+
+
+def machine_busy_seconds() -> float:
+    """CPU time spent by everything on the machine (all cores), from /proc/stat."""
+    with open("/proc/stat") as f:
+        values = [int(v) for v in f.readline().split()[1:]]
+    idle = values[3] + (values[4] if len(values) > 4 else 0)  # idle + iowait
+    guest = sum(values[8:10])  # already counted in user and nice
+    return (sum(values) - idle - guest) / CLK_TCK
 
 
 def begin(session: Session) -> Window:
@@ -555,7 +564,8 @@ def begin(session: Session) -> Window:
     driver.keyboard_sizes.clear()
     driver.sequences.clear()
     driver.measuring = True
-    return Window(session.bot.cpu_seconds(), time.monotonic(), time.process_time())
+    return Window(session.bot.cpu_seconds(), time.monotonic(), time.process_time(),
+                  machine_busy_seconds())
 
 
 def end(session: Session, window: Window, scenario: str, participants: int,
@@ -566,6 +576,7 @@ def end(session: Session, window: Window, scenario: str, participants: int,
     cpu = session.bot.cpu_seconds() - window.cpu
     elapsed = time.monotonic() - window.wall
     generator = time.process_time() - window.generator_cpu
+    others = machine_busy_seconds() - window.machine_busy - cpu - generator
     memory = session.bot.memory_kb()
     latencies = sorted(driver.latencies)
     updates = len(latencies)
@@ -587,6 +598,8 @@ def end(session: Session, window: Window, scenario: str, participants: int,
         "cpu_ms_per_update": round(cpu * 1000 / updates, 2) if updates else None,
         "bot_cpu_percent": round(100 * cpu / elapsed, 1),
         "generator_cpu_percent": round(100 * generator / elapsed, 1),
+        # everything else on the machine (should be ~0: nothing else may run while measuring)
+        "other_cpu_percent": round(100 * max(0.0, others) / elapsed, 1),
         "peak_rss_mb": round(memory.get("VmHWM", 0) / 1024, 1),
         "rss_mb": round(memory.get("VmRSS", 0) / 1024, 1),
         "api_calls_per_update": round(api_calls / updates, 3) if updates else None,
@@ -779,8 +792,14 @@ def machine() -> dict[str, Any]:
         ptb = version("python-telegram-bot")
     except Exception:  # noqa: BLE001
         ptb = "?"
+    try:
+        commit = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
+                                capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
     return {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": commit or "?",
         "nproc": os.cpu_count(),
         "cpu": model,
         "python": platform.python_version(),
@@ -806,7 +825,8 @@ COLUMNS = [("scenario", "scenario", 12), ("bot", "bot", 10), ("participants", "p
            ("updates", "updates", 7), ("seconds", "s", 6), ("updates_per_s", "upd/s", 6),
            ("p50_ms", "p50 ms", 7), ("p99_ms", "p99 ms", 7), ("max_ms", "max ms", 7),
            ("cpu_ms_per_update", "CPU ms/upd", 10), ("bot_cpu_percent", "bot CPU%", 8),
-           ("peak_rss_mb", "peak RSS MB", 11), ("generator_cpu_percent", "gen CPU%", 8)]
+           ("peak_rss_mb", "peak RSS MB", 11), ("generator_cpu_percent", "gen CPU%", 8),
+           ("other_cpu_percent", "other CPU%", 10)]
 
 
 def table(rows: list[dict[str, Any]]) -> str:
@@ -887,7 +907,7 @@ def report(result: dict[str, Any]) -> str:
            f"machine: {m['nproc']} cores ({m['cpu']}), Linux {m['kernel']}, Python {m['python']}, "
            f"python-telegram-bot {m['python_telegram_bot']}, SQLite {m['sqlite']}, "
            f"databases on {m['tmp_filesystem']}",
-           f"command: {result['command']}", "", table(rows), ""]
+           f"code: {m['commit']}; command: {result['command']}", "", table(rows), ""]
     for row in rows:
         if row["scenario"] == "offered":
             out.append(f"offered/{row['bot']}: {row['offered_per_s']} updates/s offered "
@@ -932,6 +952,12 @@ def report(result: dict[str, Any]) -> str:
             any_problem = True
             out.append(f"  {name}: {row['stuck_participants']} participant(s) got no reply: "
                        f"{row['stuck_examples']}")
+    busy = [f"{r['scenario']}/{r['bot']} ({r['other_cpu_percent']} %)" for r in rows
+            if r["other_cpu_percent"] > 10]
+    if busy:
+        any_problem = True
+        out.append("  other processes used the CPU while measuring, figures disturbed: "
+                   + ", ".join(busy))
     if not any_problem:
         out.append("  none: no warning or error in the bots' logs, no call answered with an "
                    "error, every participant answered")

@@ -6,6 +6,8 @@ Resources (the database) are opened in ``post_init`` and closed in
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import logging
 import secrets
@@ -13,20 +15,24 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
+from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats, Update
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 from telegram.request import HTTPXRequest
 
 import handlers
 from bot.config import Config
-from bot.context import BotData, ConsultApplication, Context, utcnow
+from bot.context import BotData, ConsultApplication, Context, HookApplication, utcnow
 from bot.i18n import Catalogs
+from bot.delivery import DeliveryWorker
 from bot.ordering import PerChatUpdateProcessor
+from bot.rounds import report_round
+from bot.scheduling import start_schedules
 from bot.survey.model import Survey
 from handlers.misc import participant_commands
 from storage.db import connect
 from storage.settings import PSEUDONYM_SECRET, get_or_create_setting
+from storage.rounds import Tally
 from storage.updates import prune_updates
 
 logger = logging.getLogger(__name__)
@@ -87,7 +93,7 @@ def build_application(
     return application
 
 
-async def _post_init(application: Application[Any, Any, Any, Any, BotData, Any]) -> None:
+async def _post_init(application: HookApplication) -> None:
     data = application.bot_data
     data.database = await connect(data.config.db)
     data.secret = data.config.secret or await get_or_create_setting(
@@ -97,11 +103,13 @@ async def _post_init(application: Application[Any, Any, Any, Any, BotData, Any])
         logger.info("forgot %d old update ids", pruned)
     data.bot_username = application.bot.username
     await _set_commands(application)
+    await _start_delivery(application)
+    await start_schedules(application)
     logger.info("bot @%s ready (survey %s v%s)", data.bot_username,
                 data.survey.id if data.survey else "?", data.survey.version if data.survey else "?")
 
 
-async def _set_commands(application: Application[Any, Any, Any, Any, BotData, Any]) -> None:
+async def _set_commands(application: HookApplication) -> None:
     """The command menu of private chats, in every language with a catalog."""
     catalogs = application.bot_data.catalogs
     assert catalogs is not None
@@ -115,7 +123,35 @@ async def _set_commands(application: Application[Any, Any, Any, Any, BotData, An
         logger.warning("command menu not set: %s", exc)
 
 
-async def _post_shutdown(application: Application[Any, Any, Any, Any, BotData, Any]) -> None:
+async def _start_delivery(application: HookApplication) -> None:
+    """The worker that sends rounds, with a Bot of its own (see bot.delivery)."""
+    data = application.bot_data
+    config = data.config
+    assert data.database is not None and data.survey is not None and data.catalogs is not None
+    bot = Bot(config.require_token(), base_url=f"{config.api_url}/bot",
+              base_file_url=f"{config.api_url}/file/bot",
+              request=HTTPXRequest(connection_pool_size=32, read_timeout=30, write_timeout=30))
+    await bot.initialize()
+    catalogs, database = data.catalogs, data.database
+
+    async def report(tally: Tally) -> None:
+        await report_round(bot, database, catalogs, config.admins, tally)
+
+    data.worker = DeliveryWorker(bot, database, data.survey, catalogs, config, data.clock,
+                                 report)
+    data.worker_task = asyncio.create_task(data.worker.run(), name="delivery")
+
+
+async def _post_shutdown(application: HookApplication) -> None:
+    data = application.bot_data
+    if data.worker_task is not None:
+        data.worker_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await data.worker_task
+        data.worker_task = None
+    if data.worker is not None:
+        await data.worker.bot.shutdown()
+        data.worker = None
     database = application.bot_data.database
     if database is not None:
         await database.close()

@@ -212,6 +212,137 @@ def cmd_survey_check(args: argparse.Namespace, config: Config) -> int:
     return 1
 
 
+def _with_database(config: Config, work: Callable[[Any], Any]) -> Any:
+    """Run ``work(db)`` on the bot's database (which must exist)."""
+    from storage.db import connect
+
+    database = _existing_database(config)
+
+    async def run() -> Any:
+        db = await connect(database)
+        try:
+            return await work(db)
+        finally:
+            await db.close()
+
+    return asyncio.run(run())
+
+
+def cmd_subscribers(args: argparse.Namespace, config: Config) -> int:
+    """Manage the groups and channels (and people) that receive summaries."""
+    from storage import subscriptions
+    from storage.db import transaction
+
+    survey = _load_survey(config)
+    now = datetime.datetime.now(datetime.UTC)
+    if args.action == "add":
+        if args.language not in survey.languages:
+            raise ConfigError(f"--language {args.language}: the survey's languages are "
+                              f"{', '.join(survey.languages)}")
+        if args.chat_id >= 0:
+            raise ConfigError(f"{args.chat_id}: a group or channel id is negative "
+                              "(e.g. -1001234567890); people subscribe themselves in the bot")
+
+        async def add(db: Any) -> None:
+            async with transaction(db) as tx:
+                await subscriptions.subscribe(tx, args.chat_id, kind=args.kind,
+                                              language=args.language, name=args.name,
+                                              participant_id=None, now=now)
+
+        _with_database(config, add)
+        print(f"{args.chat_id} will receive summaries in {args.language}")
+        return 0
+    if args.action == "remove":
+        async def remove(db: Any) -> bool:
+            async with transaction(db) as tx:
+                return bool(await subscriptions.unsubscribe(tx, args.chat_id))
+
+        if not _with_database(config, remove):
+            raise ConfigError(f"{args.chat_id}: not a subscriber")
+        print(f"{args.chat_id} removed")
+        return 0
+    listed = _with_database(config, lambda db: subscriptions.list_subscriptions(db))
+    groups = [s for s in listed if s.kind != "participant"]
+    people = len(listed) - len(groups)
+    for item in groups:
+        state = " (unreachable)" if item.unreachable_at else ""
+        print(f"{item.chat_id}\t{item.kind}\t{item.language}\t{item.name or ''}{state}")
+    print(f"{len(groups)} group(s) and channel(s), {people} participant(s) subscribed")
+    return 0
+
+
+def cmd_round(args: argparse.Namespace, config: Config) -> int:
+    """Queue a round now; a running bot sends it (and reports to the organizers)."""
+    from bot.i18n import Catalogs
+    from bot.rounds import start_reminder_round, start_summary_round
+
+    survey = _load_survey(config)
+    now = datetime.datetime.now(datetime.UTC)
+    if args.command == "remind":
+        started = _with_database(config, lambda db: start_reminder_round(
+            db, survey, config, now, "command line"))
+        what = "reminder"
+    else:
+        catalogs = Catalogs.load()
+        started = _with_database(config, lambda db: start_summary_round(
+            db, survey, catalogs, config, now, "command line"))
+        what = "summary"
+    if started.round_id is None:
+        print(f"nobody to send a {what} to now")
+    else:
+        print(f"round {started.round_id}: {started.recipients} {what} message(s) queued; "
+              "the running bot sends them")
+    return 0
+
+
+def cmd_schedule(args: argparse.Namespace, config: Config) -> int:
+    """Manage scheduled reminder rounds and summary broadcasts."""
+    from bot.scheduling import ScheduleError, cron_trigger, next_run, parse_moment
+    from storage import schedules
+    from storage.db import transaction
+
+    now = datetime.datetime.now(datetime.UTC)
+    if args.action == "add":
+        if (args.cron is None) == (args.at is None):
+            raise ConfigError("schedule add: give either --cron or --at")
+        try:
+            if args.cron is not None:
+                cron_trigger(args.cron, config.timezone)
+            run_at = parse_moment(args.at, config.timezone) if args.at else None
+        except ScheduleError as exc:
+            raise ConfigError(str(exc)) from None
+
+        async def add(db: Any) -> int:
+            async with transaction(db) as tx:
+                return await schedules.add_schedule(tx, args.kind, cron=args.cron,
+                                                    run_at=run_at, now=now)
+
+        schedule_id = _with_database(config, add)
+        print(f"schedule {schedule_id} added (time zone {config.timezone})")
+        return 0
+    if args.action in ("remove", "pause", "resume"):
+        async def change(db: Any) -> bool:
+            async with transaction(db) as tx:
+                if args.action == "remove":
+                    return await schedules.remove_schedule(tx, args.id)
+                return await schedules.set_paused(tx, args.id, args.action == "pause")
+
+        if not _with_database(config, change):
+            raise ConfigError(f"schedule {args.id}: no such schedule")
+        done = {"remove": "removed", "pause": "paused", "resume": "resumed"}[args.action]
+        print(f"schedule {args.id} {done}")
+        return 0
+    listed = _with_database(config, lambda db: schedules.list_schedules(db))
+    for item in listed:
+        when = f"cron '{item.cron}'" if item.cron else f"at {item.run_at:%Y-%m-%d %H:%M} UTC"
+        upcoming = next_run(item, now, config.timezone)
+        state = ("paused" if item.paused else
+                 f"next {upcoming:%Y-%m-%d %H:%M %Z}" if upcoming else "done")
+        print(f"{item.id}\t{item.kind}\t{when}\t{state}")
+    print(f"{len(listed)} schedule(s); time zone {config.timezone}")
+    return 0
+
+
 # --- parser ---------------------------------------------------------------------------
 
 
@@ -280,6 +411,40 @@ def build_parser() -> argparse.ArgumentParser:
                                        description=cmd_survey_check.__doc__)
     check.add_argument("file", metavar="FILE")
     check.set_defaults(func=cmd_survey_check)
+
+    subscribers = commands.add_parser("subscribers", help="groups and channels that receive "
+                                      "summaries", description=cmd_subscribers.__doc__)
+    subscriber_actions = subscribers.add_subparsers(dest="action", required=True,
+                                                    metavar="ACTION")
+    add = subscriber_actions.add_parser("add", help="register a group or channel")
+    add.add_argument("chat_id", type=int, metavar="CHAT_ID")
+    add.add_argument("--language", required=True, metavar="LANG")
+    add.add_argument("--name", metavar="NAME", help="the organization's name")
+    add.add_argument("--kind", choices=["group", "channel"], default="group")
+    subscriber_actions.add_parser("list", help="list the groups and channels")
+    remove = subscriber_actions.add_parser("remove", help="stop sending to a chat")
+    remove.add_argument("chat_id", type=int, metavar="CHAT_ID")
+    subscribers.set_defaults(func=cmd_subscribers)
+
+    remind = commands.add_parser("remind", help="start a reminder round now",
+                                 description=cmd_round.__doc__)
+    remind.set_defaults(func=cmd_round)
+    broadcast = commands.add_parser("broadcast", help="start a summary broadcast now",
+                                    description=cmd_round.__doc__)
+    broadcast.set_defaults(func=cmd_round)
+
+    schedule = commands.add_parser("schedule", help="scheduled rounds and broadcasts",
+                                   description=cmd_schedule.__doc__)
+    schedule_actions = schedule.add_subparsers(dest="action", required=True, metavar="ACTION")
+    schedule_actions.add_parser("list", help="list the schedules")
+    plan = schedule_actions.add_parser("add", help="add a schedule")
+    plan.add_argument("kind", choices=["reminder", "summary"])
+    plan.add_argument("--cron", metavar="EXPR", help="repeat: 'minute hour day month weekday'")
+    plan.add_argument("--at", metavar="TIME", help="once: 'YYYY-MM-DD HH:MM'")
+    for action in ("remove", "pause", "resume"):
+        sub = schedule_actions.add_parser(action, help=f"{action} a schedule")
+        sub.add_argument("id", type=int, metavar="ID")
+    schedule.set_defaults(func=cmd_schedule)
     return parser
 
 

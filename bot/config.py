@@ -46,6 +46,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("rate", "most messages per second the bot sends in reminder rounds and broadcasts",
             "25"),
     Setting("timezone", "time zone of schedules (IANA name)", "UTC"),
+    Setting("reminder_interval", "hours between two reminders to one person, and of quiet "
+            "before the first", "72"),
+    Setting("reminder_max", "most reminders one person ever gets", "2"),
+    Setting("remind_unconsented", "also remind, once, people who opened the bot but did not "
+            "consent (true/false)", "false"),
+    Setting("small_cell", "smallest group a published figure may describe (k)", "5"),
+    Setting("schedule_grace", "minutes within which a schedule missed while the bot was down "
+            "still runs (once) at start", "60"),
 )
 _NAMES = {s.name for s in SETTINGS}
 
@@ -64,6 +72,11 @@ class Config:
     secret: str | None = field(default=None, repr=False)
     rate: float = 25.0
     timezone: str = "UTC"
+    reminder_interval: float = 72.0
+    reminder_max: int = 2
+    remind_unconsented: bool = False
+    small_cell: int = 5
+    schedule_grace: int = 60
 
     @classmethod
     def from_env(
@@ -120,7 +133,9 @@ def _read_toml(path: Path) -> dict[str, tuple[str, str]]:
                               f"{', '.join(s.name for s in SETTINGS)})")
         if isinstance(value, list) and name == "admins":
             value = ",".join(str(v) for v in value)
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        if not isinstance(value, str | int | float):
             raise ConfigError(f"{path}: {key}: expected a text or a number")
         raw[name] = (str(value), f"{path}: {key}")
     return raw
@@ -200,6 +215,34 @@ def _timezone(value: str, where: str) -> str:
     return value
 
 
+def _positive_number(value: str, where: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise ConfigError(f"{where}: expected a number, got {value!r}") from None
+    if number <= 0:
+        raise ConfigError(f"{where}: expected a number above 0")
+    return number
+
+
+def _count(low: int) -> Callable[[str, str], int]:
+    def parse(value: str, where: str) -> int:
+        if not value.strip().isdigit() or int(value) < low:
+            raise ConfigError(f"{where}: expected a whole number of at least {low}, "
+                              f"got {value!r}")
+        return int(value)
+    return parse
+
+
+def _flag(value: str, where: str) -> bool:
+    lowered = value.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"{where}: expected true or false, got {value!r}")
+
+
 _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "token": _token,
     "api_url": _api_url,
@@ -209,4 +252,9 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "secret": _secret,
     "rate": _rate,
     "timezone": _timezone,
+    "reminder_interval": _positive_number,
+    "reminder_max": _count(0),
+    "remind_unconsented": _flag,
+    "small_cell": _count(1),
+    "schedule_grace": _count(0),
 }

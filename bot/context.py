@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
@@ -13,6 +14,9 @@ from bot.config import Config
 from bot.i18n import Catalogs
 from bot.survey.model import Survey
 from storage.db import Database
+
+if TYPE_CHECKING:
+    from bot.delivery import DeliveryWorker
 
 
 def utcnow() -> dt.datetime:
@@ -33,6 +37,8 @@ class BotData:
     clock: Callable[[], dt.datetime] = utcnow
     secret: str | None = None
     bot_username: str = ""
+    worker: DeliveryWorker | None = None
+    worker_task: asyncio.Task[None] | None = None
 
 
 class Context(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]):
@@ -64,3 +70,5 @@ class Context(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotDa
 
 
 ConsultApplication = Application[ExtBot[Any], Context, dict[Any, Any], dict[Any, Any], BotData, Any]
+# what PTB hands to hooks and jobs: the same application, less precisely typed
+HookApplication = Application[Any, Any, Any, Any, BotData, Any]

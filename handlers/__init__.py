@@ -17,14 +17,18 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import errors, misc, organizer, privacy, start, survey
+from handlers import errors, misc, organizer, privacy, start, subscriptions, survey
 
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 
 
 def handler_list() -> list[BaseHandler[Any, Any, Any]]:
+    groups = filters.ChatType.GROUPS & filters.UpdateType.MESSAGE
     return [
-        # commands sent in groups and supergroups: point to the private chat
+        # an organizer registers a diaspora organization's group for summaries
+        CommandHandler("subscribe", subscriptions.on_group_subscribe, groups),
+        CommandHandler("unsubscribe", subscriptions.on_group_unsubscribe, groups),
+        # other commands sent in groups and supergroups: point to the private chat
         MessageHandler(filters.COMMAND & filters.ChatType.GROUPS & filters.UpdateType.MESSAGE,
                        misc.on_group_command),
         # participant commands (private chats only)
@@ -35,6 +39,9 @@ def handler_list() -> list[BaseHandler[Any, Any, Any]]:
         CommandHandler("mydata", privacy.on_mydata, PRIVATE),
         CommandHandler("delete", privacy.on_delete, PRIVATE),
         CommandHandler("help", misc.on_help, PRIVATE),
+        CommandHandler("subscribe", subscriptions.on_subscribe, PRIVATE),
+        CommandHandler("unsubscribe", subscriptions.on_unsubscribe, PRIVATE),
+        CommandHandler("stop", subscriptions.on_stop, PRIVATE),
         # organizer commands (each checks CONSULTBOT_ADMINS on every call)
         *(CommandHandler(name, callback, PRIVATE)
           for name, callback in organizer.ORGANIZER_COMMANDS.items()),
@@ -44,6 +51,9 @@ def handler_list() -> list[BaseHandler[Any, Any, Any]]:
         CallbackQueryHandler(privacy.on_delete_confirmed, pattern=r"^X:"),
         CallbackQueryHandler(survey.on_survey_button, pattern=r"^[ATDPSBK]:"),
         CallbackQueryHandler(organizer.on_export_chosen, pattern=r"^E:"),
+        CallbackQueryHandler(organizer.on_schedule_button, pattern=r"^H:"),
+        CallbackQueryHandler(subscriptions.on_offer_answered, pattern=r"^U:[yn]$"),
+        CallbackQueryHandler(subscriptions.on_reminder_button, pattern=r"^R:[cs]$"),
         CallbackQueryHandler(misc.on_stale_button),
         # everything else in a private chat
         MessageHandler(PRIVATE & filters.COMMAND, misc.on_unknown_command),

@@ -38,6 +38,10 @@ _LANGUAGE = re.compile(r"^L:([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*)$")
 _CHOICE = re.compile(r"^([CX]):([yni])$")
 
 
+OFFER_YES = "U:y"  # yes, send me summaries of the results
+OFFER_NO = "U:n"
+
+
 def survey_button(action: Action, fingerprint: str, question: int, number: int | None = None) -> str:
     data = f"{action.value}:{fingerprint}:{question}"
     if number is not None:

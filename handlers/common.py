@@ -20,6 +20,7 @@ from storage import responses
 from storage.db import transaction
 from storage.participants import Participant, get_participant
 from storage.responses import Response, get_answers, get_response
+from storage.subscriptions import get_subscription
 
 logger = logging.getLogger(__name__)
 
@@ -151,6 +152,8 @@ async def send_completion(context: Context, chat_id: int, t: Translator) -> None
     text += "\n\n" + render.escape(t.gettext(
         "You can see your answers with /mydata and delete them with /delete."))
     await send_text(context, chat_id, text)
+    if await get_subscription(context.db, chat_id) is None:
+        await send(context, chat_id, render.subscription_offer(t))
 
 
 async def ask_language(

@@ -23,6 +23,9 @@ def participant_commands(t: Translator) -> list[tuple[str, str]]:
         ("language", t.gettext("Change the language")),
         ("mydata", t.gettext("See what is stored about you")),
         ("delete", t.gettext("Delete everything stored about you")),
+        ("subscribe", t.gettext("Receive summaries of the results")),
+        ("unsubscribe", t.gettext("Stop receiving summaries")),
+        ("stop", t.gettext("Stop reminders")),
         ("help", t.gettext("Show this help")),
     ]
 
@@ -32,6 +35,10 @@ def organizer_commands(t: Translator) -> list[tuple[str, str]]:
     return [
         ("stats", t.gettext("Figures of the consultation so far")),
         ("export", t.gettext("Export every response (CSV, XLSX, JSON)")),
+        ("summary", t.gettext("Preview the summary as recipients get it: /summary [language]")),
+        ("remind", t.gettext("Start a reminder round now: /remind now")),
+        ("broadcast", t.gettext("Send the summary to subscribers now: /broadcast now")),
+        ("schedule", t.gettext("Scheduled rounds: list, add, pause, remove")),
     ]
 
 

@@ -9,6 +9,7 @@ consultation leaks, and the refusal is logged with the sender's pseudonym.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import functools
 import logging
 import tempfile
@@ -17,17 +18,39 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot.context import Context
 from bot.exports import FORMATS, ExportError, ExportOptions, pseudonym, write_export
 from bot.figures import as_text
 from bot.i18n import Translator, best_language
+from bot.rounds import render_summary
+from bot.scheduling import (
+    ScheduleError,
+    cron_trigger,
+    next_run,
+    parse_moment,
+    start_round,
+    sync_jobs,
+)
 from handlers import render
 from handlers.common import acknowledge, send, send_text
 from handlers.misc import on_stale_button, on_unknown_command
+from storage.db import transaction
 from storage.participants import get_participant
+from storage.rounds import REMINDER, SUMMARY
+from storage.schedules import (
+    Schedule,
+    add_schedule,
+    list_schedules,
+    remove_schedule,
+    set_paused,
+)
 from storage.stats import get_figures
 
 logger = logging.getLogger(__name__)
@@ -156,5 +179,179 @@ def _zip(path: Path) -> Path:
     return archive
 
 
-ORGANIZER_COMMANDS: dict[str, Handler] = {"stats": on_stats, "export": on_export}
+@organizer_only
+async def on_summary(update: Update, context: Context) -> None:
+    """Show the summary exactly as recipients would get it: /summary [language]."""
+    t = await organizer_translator(update, context)
+    chat = update.effective_chat
+    assert chat is not None
+    if context.args:
+        if context.args[0] not in context.survey.languages:
+            await send_text(context, chat.id, render.escape(t.gettext(
+                "Unknown language. Choose one of: {languages}",
+                languages=", ".join(context.survey.languages))))
+            return
+        t = context.catalogs.get(context.args[0])
+    text, chart = await render_summary(context.db, context.survey, t, context.config,
+                                       context.now())
+    await context.bot.send_photo(chat.id, chart, caption=text, parse_mode=ParseMode.HTML)
+
+
+async def _start(update: Update, context: Context, kind: str) -> None:
+    t = await organizer_translator(update, context)
+    chat = update.effective_chat
+    assert chat is not None
+    if not context.args or context.args[0].lower() != "now":
+        usage = (t.gettext("Send /remind now to start a reminder round now, or /schedule to "
+                           "plan rounds.") if kind == REMINDER else
+                 t.gettext("Send /broadcast now to send the summary to every subscriber now, "
+                           "or /schedule to plan broadcasts."))
+        await send_text(context, chat.id, render.escape(usage))
+        return
+    started = await start_round(context.application, kind, "chat")
+    if started.round_id is None:
+        text = (t.gettext("Nobody needs a reminder now.") if kind == REMINDER
+                else t.gettext("There are no subscribers to send the summary to."))
+    else:
+        text = t.ngettext("Round {number} started for {count} recipient. You will get a report "
+                          "when it is done.",
+                          "Round {number} started for {count} recipients. You will get a "
+                          "report when it is done.", started.recipients,
+                          number=started.round_id, count=started.recipients)
+    await send_text(context, chat.id, render.escape(text))
+
+
+@organizer_only
+async def on_remind(update: Update, context: Context) -> None:
+    """Start a reminder round: /remind now."""
+    await _start(update, context, REMINDER)
+
+
+@organizer_only
+async def on_broadcast(update: Update, context: Context) -> None:
+    """Send the summary to every subscriber: /broadcast now."""
+    await _start(update, context, SUMMARY)
+
+
+# --- schedules ------------------------------------------------------------------------
+
+
+def _describe(t: Translator, schedule: Schedule, next_time: dt.datetime | None,
+              timezone: str) -> str:
+    kind = (t.gettext("Reminder round") if schedule.kind == REMINDER
+            else t.gettext("Summary broadcast"))
+    zone = ZoneInfo(timezone)
+    when = (t.gettext("cron {expression}", expression=schedule.cron) if schedule.cron
+            else format_datetime(schedule.run_at, "medium", tzinfo=zone, locale=t.locale)
+            if schedule.run_at else "")
+    state = (t.gettext("paused") if schedule.paused else
+             t.gettext("next: {time}", time=format_datetime(next_time, "medium", tzinfo=zone,
+                                                            locale=t.locale))
+             if next_time else t.gettext("done"))
+    return f"#{schedule.id} {kind} — {when} — {state}"
+
+
+async def _schedule_view(context: Context, t: Translator) -> render.View:
+    config = context.config
+    now = context.now()
+    schedules = await list_schedules(context.db)
+    lines = [t.gettext("Scheduled rounds (time zone {zone}):", zone=config.timezone)]
+    rows: list[list[InlineKeyboardButton]] = []
+    for schedule in schedules:
+        lines.append(_describe(t, schedule, next_run(schedule, now, config.timezone),
+                               config.timezone))
+        toggle = (InlineKeyboardButton(t.gettext("Resume #{number}", number=schedule.id),
+                                       callback_data=f"H:r:{schedule.id}") if schedule.paused
+                  else InlineKeyboardButton(t.gettext("Pause #{number}", number=schedule.id),
+                                            callback_data=f"H:p:{schedule.id}"))
+        rows.append([toggle, InlineKeyboardButton(
+            t.gettext("Remove #{number}", number=schedule.id),
+            callback_data=f"H:x:{schedule.id}")])
+    if not schedules:
+        lines.append(t.gettext("None yet."))
+    rows.append([InlineKeyboardButton(t.gettext("Reminders every Monday 18:00"),
+                                      callback_data="H:a:r")])
+    rows.append([InlineKeyboardButton(t.gettext("Summary every Monday 18:00"),
+                                      callback_data="H:a:s")])
+    lines.append(t.gettext(
+        "Other times: /schedule add reminder|summary followed by a cron expression "
+        "(0 18 * * 1) or a date and time (2026-12-01 18:00)."))
+    return render.View(render.escape("\n".join(lines)), InlineKeyboardMarkup(rows))
+
+
+@organizer_only
+async def on_schedule(update: Update, context: Context) -> None:
+    """List the schedules with buttons; /schedule add reminder|summary <cron or time>."""
+    t = await organizer_translator(update, context)
+    chat = update.effective_chat
+    assert chat is not None
+    args = context.args or []
+    if args and args[0] == "add":
+        if len(args) < 3 or args[1] not in ("reminder", "summary"):
+            await send_text(context, chat.id, render.escape(t.gettext(
+                "Write /schedule add reminder|summary followed by a cron expression "
+                "(0 18 * * 1) or a date and time (2026-12-01 18:00).")))
+            return
+        when = " ".join(args[2:])
+        try:
+            await add_schedule_from_text(context, args[1], when)
+        except ScheduleError as exc:
+            await send_text(context, chat.id, render.escape(str(exc)))
+            return
+    await send(context, chat.id, await _schedule_view(context, t))
+
+
+async def add_schedule_from_text(context: Context, kind: str, when: str) -> int:
+    """A cron expression (five fields) or a date and time, checked before it is stored."""
+    timezone = context.config.timezone
+    cron = run_at = None
+    if len(when.split()) == 5:
+        cron_trigger(when, timezone)
+        cron = when
+    else:
+        run_at = parse_moment(when, timezone)
+    async with transaction(context.db) as tx:
+        schedule_id = await add_schedule(tx, kind, cron=cron, run_at=run_at, now=context.now())
+    await sync_jobs(context.application)
+    return schedule_id
+
+
+@organizer_only
+async def on_schedule_button(update: Update, context: Context) -> None:
+    """Pause, resume or remove a schedule, or add a preset one."""
+    query = update.callback_query
+    chat = update.effective_chat
+    assert query is not None and chat is not None
+    t = await organizer_translator(update, context)
+    parts = (query.data or "").split(":")
+    if len(parts) != 3:
+        await acknowledge(query, t.gettext("This button is no longer active."))
+        return
+    _, action, target = parts
+    if action == "a" and target in ("r", "s"):
+        await add_schedule_from_text(context, REMINDER if target == "r" else SUMMARY,
+                                     "0 18 * * 1")
+    elif action in ("p", "r", "x") and target.isdigit():
+        async with transaction(context.db) as tx:
+            if action == "x":
+                await remove_schedule(tx, int(target))
+            else:
+                await set_paused(tx, int(target), action == "p")
+        await sync_jobs(context.application)
+    else:
+        await acknowledge(query, t.gettext("This button is no longer active."))
+        return
+    await acknowledge(query)
+    view = await _schedule_view(context, t)
+    try:
+        await query.edit_message_text(view.text, parse_mode=ParseMode.HTML,
+                                      reply_markup=view.keyboard)
+    except BadRequest as exc:
+        logger.debug("schedule list not edited: %s", exc.message)
+
+
+ORGANIZER_COMMANDS: dict[str, Handler] = {
+    "stats": on_stats, "export": on_export, "summary": on_summary, "remind": on_remind,
+    "broadcast": on_broadcast, "schedule": on_schedule,
+}
 

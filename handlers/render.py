@@ -19,6 +19,8 @@ from bot.i18n import RLM, Translator, language_name
 from bot.survey.model import Question, QuestionType, Survey
 from bot.survey.search import ordered_choices
 from handlers.callbacks import (
+    OFFER_NO,
+    OFFER_YES,
     Action,
     consent_button,
     delete_button,
@@ -91,6 +93,17 @@ def delete_view(t: Translator) -> View:
     ])
     return View(_rtl(t, t.gettext(
         "Do you want to delete everything stored about you? This cannot be undone.")), keyboard)
+
+
+def subscription_offer(t: Translator) -> View:
+    """Asked at the end of the consultation."""
+    keyboard = InlineKeyboardMarkup([
+        [InlineKeyboardButton(t.gettext("Yes, send me the results"), callback_data=OFFER_YES)],
+        [InlineKeyboardButton(t.gettext("No, thank you"), callback_data=OFFER_NO)],
+    ])
+    return View(_rtl(t, escape(t.gettext(
+        "Would you like to receive a summary of the consultation's results when they are "
+        "published? You can stop at any time with /unsubscribe."))), keyboard)
 
 
 # --- answers as text ---------------------------------------------------------------

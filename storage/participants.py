@@ -22,6 +22,7 @@ class Participant:
     last_seen_at: dt.datetime
     blocked_at: dt.datetime | None
     reminders_off: bool
+    reminders_sent: int = 0
 
     @property
     def consented(self) -> bool:
@@ -39,6 +40,7 @@ def _row(row: aiosqlite.Row) -> Participant:
         last_seen_at=parse_timestamp(row["last_seen_at"]) or dt.datetime.min,
         blocked_at=parse_timestamp(row["blocked_at"]),
         reminders_off=bool(row["reminders_off"]),
+        reminders_sent=row["reminders_sent"],
     )
 
 
@@ -87,6 +89,28 @@ async def touch(tx: aiosqlite.Connection, participant_id: int, now: dt.datetime)
 
 
 async def delete_participant(tx: aiosqlite.Connection, participant_id: int) -> bool:
-    """Erase the person and, by cascade, every response and answer; True if there was one."""
+    """Erase the person: by cascade every response, answer and pending message, and their
+    subscription to summaries; True if there was anything."""
     cursor = await tx.execute("DELETE FROM participants WHERE id = ?", (participant_id,))
-    return cursor.rowcount > 0
+    subscription = await tx.execute(
+        "DELETE FROM subscriptions WHERE chat_id = ? AND kind = 'participant'", (participant_id,))
+    await tx.execute("DELETE FROM outbox WHERE chat_id = ? AND status != 'sent'",
+                     (participant_id,))
+    return cursor.rowcount > 0 or subscription.rowcount > 0
+
+
+async def mark_blocked(tx: aiosqlite.Connection, participant_id: int, now: dt.datetime) -> None:
+    """The person blocked the bot (a 403): no more rounds until they write again."""
+    await tx.execute("UPDATE participants SET blocked_at = ? WHERE id = ?",
+                     (timestamp(now), participant_id))
+
+
+async def set_reminders_off(tx: aiosqlite.Connection, participant_id: int, off: bool) -> None:
+    await tx.execute("UPDATE participants SET reminders_off = ? WHERE id = ?",
+                     (int(off), participant_id))
+
+
+async def note_reminder(tx: aiosqlite.Connection, participant_id: int, now: dt.datetime) -> None:
+    await tx.execute(
+        "UPDATE participants SET reminders_sent = reminders_sent + 1, last_reminded_at = ? "
+        "WHERE id = ?", (timestamp(now), participant_id))

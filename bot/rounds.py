@@ -1,0 +1,162 @@
+"""Starting reminder rounds and summary broadcasts, and what their messages say.
+
+A round is decided and written whole (one outbox row per recipient, and for a
+summary its text and chart in every recipient language) before the delivery
+worker sends anything, so a crash in the middle of a round loses nothing.
+Rounds can be started by the running bot (chat, schedules) or by the command
+line; the bot's delivery worker sends them either way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import html
+import logging
+from dataclasses import dataclass
+
+from babel.dates import format_timedelta
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden
+
+from bot.config import Config
+from bot.i18n import RLM, Catalogs, Translator
+from bot.summary import build_summary, render_chart, render_text
+from bot.survey import engine
+from bot.survey.model import Survey
+from storage import rounds
+from storage.db import Database, transaction
+from storage.participants import get_participant
+from storage.responses import get_answers, get_response
+from storage.rounds import REMINDER, SUMMARY, Recipient, Tally
+from storage.subscriptions import list_subscriptions
+
+logger = logging.getLogger(__name__)
+
+REMINDER_CONTINUE = "R:c"
+REMINDER_STOP = "R:s"
+
+
+@dataclass(frozen=True, slots=True)
+class RoundStarted:
+    round_id: int | None  # None: nobody to send to, no round was created
+    recipients: int
+
+
+async def start_reminder_round(
+    db: Database, survey: Survey, config: Config, now: dt.datetime, origin: str
+) -> RoundStarted:
+    """Queue a reminder to everyone the settings allow (see ``reminder_targets``)."""
+    targets = await rounds.reminder_targets(
+        db, survey.id, now, interval=dt.timedelta(hours=config.reminder_interval),
+        most=config.reminder_max, unconsented=config.remind_unconsented)
+    recipients = [Recipient(participant, language or survey.default_language, participant)
+                  for participant, language in targets]
+    if not recipients:
+        return RoundStarted(None, 0)
+    async with transaction(db) as tx:
+        round_id = await rounds.create_round(tx, REMINDER, origin, recipients, now)
+    logger.info("reminder round %d queued for %d participant(s)", round_id, len(recipients))
+    return RoundStarted(round_id, len(recipients))
+
+
+async def render_summary(
+    db: Database, survey: Survey, t: Translator, config: Config, now: dt.datetime
+) -> tuple[str, bytes]:
+    """The summary as a recipient in ``t``'s language gets it: caption and chart."""
+    summary = await build_summary(db, survey, now, config.small_cell)
+    text = render_text(summary, survey, t)
+    chart = await asyncio.to_thread(render_chart, summary, survey, t)
+    return text, chart
+
+
+async def start_summary_round(
+    db: Database, survey: Survey, catalogs: Catalogs, config: Config, now: dt.datetime,
+    origin: str,
+) -> RoundStarted:
+    """Queue the summary to every reachable subscriber, rendered once per language."""
+    subscribers = await list_subscriptions(db, reachable_only=True)
+    if not subscribers:
+        return RoundStarted(None, 0)
+    languages = {_language(survey, s.language) for s in subscribers}
+    contents = {language: await render_summary(db, survey, catalogs.get(language), config, now)
+                for language in sorted(languages)}
+    recipients = [
+        Recipient(s.chat_id, _language(survey, s.language),
+                  s.chat_id if s.kind == "participant" else None)
+        for s in subscribers
+    ]
+    async with transaction(db) as tx:
+        round_id = await rounds.create_round(tx, SUMMARY, origin, recipients, now)
+        for language, (text, chart) in contents.items():
+            await rounds.save_contents(tx, round_id, language, text, chart)
+    logger.info("summary round %d queued for %d chat(s)", round_id, len(recipients))
+    return RoundStarted(round_id, len(recipients))
+
+
+def _language(survey: Survey, language: str) -> str:
+    return language if language in survey.languages else survey.default_language
+
+
+async def reminder_message(
+    db: Database, survey: Survey, catalogs: Catalogs, participant_id: int, now: dt.datetime
+) -> tuple[str, InlineKeyboardMarkup] | None:
+    """The reminder for this participant now, or None if they no longer need one."""
+    participant = await get_participant(db, participant_id)
+    if participant is None or participant.reminders_off or participant.blocked_at is not None:
+        return None
+    t = catalogs.get(participant.language or survey.default_language)
+    title = survey.title.get(t.language)
+    if participant.consented:
+        response = await get_response(db, participant_id, survey.id)
+        if response is None or response.completed_at is not None:
+            return None
+        answers = await get_answers(db, response.id)
+        progress = engine.resume(survey, answers, response.current, now).progress
+        if progress.completed:
+            return None
+        answered = engine.answered_count(survey, progress, now)
+        _, total = engine.position(survey, progress, now)
+        text = t.gettext("You have answered {answered} of {total} questions of “{title}”. "
+                         "Would you like to continue where you stopped?",
+                         answered=answered, total=total, title=title)
+        go = t.gettext("Continue")
+    else:
+        text = t.gettext("You opened “{title}” but have not started yet. Would you like to "
+                         "take part?", title=title)
+        go = t.gettext("Take part")
+    keyboard = InlineKeyboardMarkup([
+        [InlineKeyboardButton(go, callback_data=REMINDER_CONTINUE)],
+        [InlineKeyboardButton(t.gettext("Stop reminders"), callback_data=REMINDER_STOP)],
+    ])
+    escaped = html.escape(text, quote=False)
+    return (RLM + escaped if t.rtl else escaped), keyboard
+
+
+def report_text(t: Translator, tally: Tally) -> str:
+    """What the organizers read when a round has nothing left to send."""
+    kind = (t.gettext("Reminder round") if tally.kind == REMINDER
+            else t.gettext("Summary broadcast"))
+    duration = format_timedelta(dt.timedelta(seconds=tally.seconds or 0), locale=t.locale,
+                                threshold=1.1)
+    return t.gettext(
+        "{kind} {number} finished in {duration}: {sent} sent, {unreachable} unreachable, "
+        "{failed} failed, {skipped} no longer needed.",
+        kind=kind, number=tally.round_id, duration=duration, sent=tally.sent,
+        unreachable=tally.unreachable, failed=tally.failed, skipped=tally.skipped)
+
+
+async def report_round(
+    bot: Bot, db: Database, catalogs: Catalogs, organizers: frozenset[int], tally: Tally
+) -> None:
+    """Tell every organizer how a round went, in their language."""
+    for organizer in sorted(organizers):
+        participant = await get_participant(db, organizer)
+        t = catalogs.get(participant.language if participant else None)
+        try:
+            await bot.send_message(organizer, html.escape(report_text(t, tally), quote=False),
+                                   parse_mode=ParseMode.HTML)
+        except (Forbidden, BadRequest) as exc:
+            logger.info("an organizer could not get the report of round %d: %s",
+                        tally.round_id, exc.message)

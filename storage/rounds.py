@@ -1,0 +1,237 @@
+"""Reminder rounds and summary broadcasts: who gets one, the outbox, the tallies.
+
+A round is written whole before anything is sent: one outbox row per recipient.
+The delivery worker then moves each row from ``pending`` to ``sent`` (the Bot
+API confirmed it), ``unreachable`` (403, chat not found), ``failed`` (gave up
+after retries) or ``skipped`` (no longer eligible when its turn came).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import aiosqlite
+
+from storage.clock import parse_timestamp, timestamp
+from storage.db import Database
+
+REMINDER = "reminder"
+SUMMARY = "summary"
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    chat_id: int
+    language: str
+    participant_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    id: int
+    round_id: int
+    kind: str
+    chat_id: int
+    participant_id: int | None
+    language: str
+    status: str
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    round_id: int
+    kind: str
+    origin: str
+    created_at: dt.datetime
+    finished_at: dt.datetime | None
+    sent: int
+    unreachable: int
+    failed: int
+    skipped: int
+    waiting: int
+
+    @property
+    def seconds(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.created_at).total_seconds()
+
+
+async def reminder_targets(
+    db: Database, survey_id: str, now: dt.datetime, *, interval: dt.timedelta,
+    most: int, unconsented: bool,
+) -> list[tuple[int, str | None]]:
+    """(participant id, language) of everyone a reminder round may invite back.
+
+    Participants who consented and started but did not complete, fewer than
+    ``most`` reminders so far, none within ``interval``, quiet for ``interval``;
+    with ``unconsented``, also people who opened the bot but never consented, once.
+    Never: people who completed, blocked the bot or asked for no reminders (people
+    who declined or deleted their data have no row at all).
+    """
+    cutoff = timestamp(now - interval)
+    async with db.connection.execute(
+        "SELECT p.id, p.language FROM participants p "
+        "LEFT JOIN responses r ON r.participant_id = p.id AND r.survey_id = ? "
+        "WHERE p.blocked_at IS NULL AND p.reminders_off = 0 AND p.last_seen_at < ? "
+        "  AND (p.last_reminded_at IS NULL OR p.last_reminded_at < ?) "
+        "  AND ((p.status = 'consented' AND r.id IS NOT NULL AND r.completed_at IS NULL "
+        "        AND p.reminders_sent < ?) "
+        "    OR (? AND p.status = 'new' AND p.reminders_sent = 0)) "
+        "ORDER BY p.id",
+        (survey_id, cutoff, cutoff, most, int(unconsented)),
+    ) as cursor:
+        return [(row[0], row[1]) async for row in cursor]
+
+
+async def create_round(
+    tx: aiosqlite.Connection, kind: str, origin: str, recipients: Iterable[Recipient],
+    now: dt.datetime,
+) -> int:
+    cursor = await tx.execute(
+        "INSERT INTO rounds (kind, origin, created_at) VALUES (?, ?, ?)",
+        (kind, origin, timestamp(now)))
+    assert cursor.lastrowid is not None
+    round_id = cursor.lastrowid
+    await tx.executemany(
+        "INSERT INTO outbox (round_id, chat_id, participant_id, language) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (round_id, chat_id) DO NOTHING",
+        [(round_id, r.chat_id, r.participant_id, r.language) for r in recipients])
+    return round_id
+
+
+async def save_contents(
+    tx: aiosqlite.Connection, round_id: int, language: str, text: str, image: bytes | None
+) -> None:
+    await tx.execute(
+        "INSERT OR REPLACE INTO round_contents (round_id, language, text, image) "
+        "VALUES (?, ?, ?, ?)", (round_id, language, text, image))
+
+
+@dataclass(frozen=True, slots=True)
+class Contents:
+    text: str
+    image: bytes | None
+    file_id: str | None
+
+
+async def get_contents(db: Database, round_id: int, language: str) -> Contents | None:
+    async with db.connection.execute(
+        "SELECT text, image, file_id FROM round_contents WHERE round_id = ? AND language = ?",
+        (round_id, language),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return Contents(row[0], row[1], row[2]) if row else None
+
+
+def _outbox(row: aiosqlite.Row) -> OutboxRow:
+    return OutboxRow(id=row["id"], round_id=row["round_id"], kind=row["kind"],
+                     chat_id=row["chat_id"], participant_id=row["participant_id"],
+                     language=row["language"], status=row["status"], attempts=row["attempts"])
+
+
+async def due_messages(db: Database, now: dt.datetime, limit: int) -> list[OutboxRow]:
+    """Pending messages whose time has come, oldest first."""
+    async with db.connection.execute(
+        "SELECT o.*, r.kind FROM outbox o JOIN rounds r ON r.id = o.round_id "
+        "WHERE o.status = 'pending' AND (o.not_before IS NULL OR o.not_before <= ?) "
+        "ORDER BY o.id LIMIT ?", (timestamp(now), limit),
+    ) as cursor:
+        return [_outbox(row) async for row in cursor]
+
+
+async def next_wakeup(db: Database) -> dt.datetime | None:
+    """When the earliest postponed message falls due."""
+    async with db.connection.execute(
+        "SELECT min(not_before) FROM outbox WHERE status = 'pending' AND not_before IS NOT NULL"
+    ) as cursor:
+        row = await cursor.fetchone()
+    return parse_timestamp(row[0]) if row and row[0] else None
+
+
+async def mark_sent(
+    tx: aiosqlite.Connection, row_id: int, telegram_message_id: int, now: dt.datetime
+) -> None:
+    await tx.execute(
+        "UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?, error = NULL "
+        "WHERE id = ?", (timestamp(now), telegram_message_id, row_id))
+
+
+async def mark_done(tx: aiosqlite.Connection, row_id: int, status: str, error: str) -> None:
+    """A final state other than sent: unreachable, failed or skipped."""
+    await tx.execute("UPDATE outbox SET status = ?, error = ? WHERE id = ?",
+                     (status, error[:200], row_id))
+
+
+async def postpone(
+    tx: aiosqlite.Connection, row_id: int, not_before: dt.datetime, error: str,
+    *, count_attempt: bool = True,
+) -> None:
+    await tx.execute(
+        "UPDATE outbox SET not_before = ?, error = ?, attempts = attempts + ? WHERE id = ?",
+        (timestamp(not_before), error[:200], int(count_attempt), row_id))
+
+
+async def move_chat(tx: aiosqlite.Connection, row_id: int, new_chat_id: int) -> None:
+    await tx.execute("UPDATE outbox SET chat_id = ? WHERE id = ?", (new_chat_id, row_id))
+
+
+async def save_file_id(
+    tx: aiosqlite.Connection, round_id: int, language: str, file_id: str
+) -> None:
+    await tx.execute(
+        "UPDATE round_contents SET file_id = ? WHERE round_id = ? AND language = ?",
+        (file_id, round_id, language))
+
+
+async def finish_rounds(tx: aiosqlite.Connection, now: dt.datetime) -> list[int]:
+    """Close the rounds with nothing left to send; returns their ids."""
+    async with tx.execute(
+        "SELECT r.id FROM rounds r WHERE r.finished_at IS NULL AND NOT EXISTS ("
+        "SELECT 1 FROM outbox o WHERE o.round_id = r.id AND o.status = 'pending')"
+    ) as cursor:
+        finished = [row[0] async for row in cursor]
+    await tx.executemany("UPDATE rounds SET finished_at = ? WHERE id = ?",
+                         [(timestamp(now), round_id) for round_id in finished])
+    return finished
+
+
+async def unreported_rounds(db: Database) -> list[Tally]:
+    async with db.connection.execute(
+        "SELECT id FROM rounds WHERE finished_at IS NOT NULL AND reported_at IS NULL ORDER BY id"
+    ) as cursor:
+        ids = [row[0] async for row in cursor]
+    return [tally for round_id in ids if (tally := await get_tally(db, round_id)) is not None]
+
+
+async def mark_reported(tx: aiosqlite.Connection, round_id: int, now: dt.datetime) -> None:
+    await tx.execute("UPDATE rounds SET reported_at = ? WHERE id = ?",
+                     (timestamp(now), round_id))
+
+
+async def get_tally(db: Database, round_id: int) -> Tally | None:
+    async with db.connection.execute(
+        "SELECT r.*, "
+        "  (SELECT count(*) FROM outbox WHERE round_id = r.id AND status = 'sent') AS sent, "
+        "  (SELECT count(*) FROM outbox WHERE round_id = r.id AND status = 'unreachable') "
+        "    AS unreachable, "
+        "  (SELECT count(*) FROM outbox WHERE round_id = r.id AND status = 'failed') AS failed, "
+        "  (SELECT count(*) FROM outbox WHERE round_id = r.id AND status = 'skipped') "
+        "    AS skipped, "
+        "  (SELECT count(*) FROM outbox WHERE round_id = r.id AND status = 'pending') "
+        "    AS waiting "
+        "FROM rounds r WHERE r.id = ?", (round_id,),
+    ) as cursor:
+        row = await cursor.fetchone()
+    if row is None:
+        return None
+    return Tally(
+        round_id=row["id"], kind=row["kind"], origin=row["origin"],
+        created_at=parse_timestamp(row["created_at"]) or dt.datetime.min,
+        finished_at=parse_timestamp(row["finished_at"]), sent=row["sent"],
+        unreachable=row["unreachable"], failed=row["failed"], skipped=row["skipped"],
+        waiting=row["waiting"],
+    )

@@ -1,0 +1,70 @@
+"""Scheduled rounds: once at a date and time, or repeatedly on a cron expression."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import aiosqlite
+
+from storage.clock import parse_timestamp, timestamp
+from storage.db import Database
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    id: int
+    kind: str  # reminder | summary
+    cron: str | None
+    run_at: dt.datetime | None
+    paused: bool
+    created_at: dt.datetime
+    last_run_at: dt.datetime | None
+
+
+def _row(row: aiosqlite.Row) -> Schedule:
+    return Schedule(
+        id=row["id"], kind=row["kind"], cron=row["cron"],
+        run_at=parse_timestamp(row["run_at"]), paused=bool(row["paused"]),
+        created_at=parse_timestamp(row["created_at"]) or dt.datetime.min,
+        last_run_at=parse_timestamp(row["last_run_at"]),
+    )
+
+
+async def add_schedule(
+    tx: aiosqlite.Connection, kind: str, *, cron: str | None, run_at: dt.datetime | None,
+    now: dt.datetime,
+) -> int:
+    cursor = await tx.execute(
+        "INSERT INTO schedules (kind, cron, run_at, created_at) VALUES (?, ?, ?, ?)",
+        (kind, cron, timestamp(run_at) if run_at else None, timestamp(now)))
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+async def list_schedules(db: Database) -> list[Schedule]:
+    async with db.connection.execute("SELECT * FROM schedules ORDER BY id") as cursor:
+        return [_row(row) async for row in cursor]
+
+
+async def get_schedule(db: Database, schedule_id: int) -> Schedule | None:
+    async with db.connection.execute(
+        "SELECT * FROM schedules WHERE id = ?", (schedule_id,)) as cursor:
+        row = await cursor.fetchone()
+    return _row(row) if row else None
+
+
+async def remove_schedule(tx: aiosqlite.Connection, schedule_id: int) -> bool:
+    cursor = await tx.execute("DELETE FROM schedules WHERE id = ?", (schedule_id,))
+    return cursor.rowcount > 0
+
+
+async def set_paused(tx: aiosqlite.Connection, schedule_id: int, paused: bool) -> bool:
+    cursor = await tx.execute("UPDATE schedules SET paused = ? WHERE id = ?",
+                              (int(paused), schedule_id))
+    return cursor.rowcount > 0
+
+
+async def note_run(tx: aiosqlite.Connection, schedule_id: int, when: dt.datetime) -> None:
+    await tx.execute("UPDATE schedules SET last_run_at = ? WHERE id = ?",
+                     (timestamp(when), schedule_id))

@@ -1,0 +1,52 @@
+"""The aggregates a published summary is drawn from (counts only: no row is loaded).
+
+Everything counts responses of consented participants to one survey. Answers
+are counted per stored value: for a multi-select question a value is a
+space-separated combination of choice ids, counted as a whole here (the caller
+splits combinations into choices). Skipped answers (``NULL``) count nowhere.
+Small-cell protection is the caller's job (``bot.summary``): these are the raw
+figures and must not be published as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from storage.db import Database
+
+
+async def count_participants(db: Database, survey_id: str) -> int:
+    """Consented participants who started the survey (finished or not)."""
+    async with db.connection.execute(
+        "SELECT count(*) FROM responses r JOIN participants p ON p.id = r.participant_id "
+        "WHERE r.survey_id = ? AND p.status = 'consented'",
+        (survey_id,),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def count_answers(
+    db: Database, survey_id: str, question_ids: Sequence[str]
+) -> dict[str, dict[str, int]]:
+    """Question id → stored value → number of responses that gave it.
+
+    Every requested question is in the result, with an empty mapping when
+    nobody answered it.
+    """
+    counts: dict[str, dict[str, int]] = {question: {} for question in question_ids}
+    if not counts:
+        return counts
+    marks = ", ".join("?" for _ in counts)
+    async with db.connection.execute(
+        "SELECT a.question_id, a.value, count(*) FROM answers a "
+        "JOIN responses r ON r.id = a.response_id "
+        "JOIN participants p ON p.id = r.participant_id "
+        f"WHERE r.survey_id = ? AND p.status = 'consented' AND a.question_id IN ({marks}) "
+        "AND a.value IS NOT NULL "
+        "GROUP BY a.question_id, a.value",
+        (survey_id, *counts),
+    ) as cursor:
+        async for question, value, count in cursor:
+            counts[str(question)][str(value)] = int(count)
+    return counts
