@@ -58,6 +58,7 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 BATCH = 200
 POLL_SECONDS = 5.0
+SHUTDOWN_SECONDS = 10.0  # how long a stop waits for the answers to requests already out
 PRIVATE_CHAT_SPACING = 1.0  # seconds between two messages to one person
 GROUP_SPACING = 3.0  # 20 a minute to one group
 
@@ -116,26 +117,37 @@ class DeliveryWorker:
         self.pacer = Pacer(config.rate)
         self.inflight: set[int] = set()
         self.slots = asyncio.Semaphore(max(4, int(config.rate // 2)))
-        self.idle = asyncio.Event()  # set while nothing is waiting or out
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._drained: list[asyncio.Future[None]] = []
 
     def wake(self) -> None:
         """A round was just queued: look at the outbox now."""
         self._wake.set()
 
+    async def drained(self) -> None:
+        """Return once the worker has found nothing due and nothing out (after this call)."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._drained.append(done)
+        self.wake()
+        await done
+
     async def run(self) -> None:
-        """Send forever (until cancelled)."""
+        """Send until cancelled; on cancellation, messages already out are seen through."""
         try:
             while True:
+                self._wake.clear()
                 rows = [r for r in await rounds.due_messages(self.db, self.clock(), BATCH)
                         if r.id not in self.inflight]
                 if not rows:
                     if not self.inflight:
                         await self._close_rounds()
+                        for waiter in self._drained:
+                            if not waiter.done():
+                                waiter.set_result(None)
+                        self._drained.clear()
                     await self._sleep()
                     continue
-                self.idle.clear()
                 for row in rows:
                     await self.pacer.wait(row.chat_id)
                     await self.slots.acquire()
@@ -144,9 +156,9 @@ class DeliveryWorker:
                     self._tasks.add(task)
                     task.add_done_callback(self._done)
         finally:
-            for task in self._tasks:
-                task.cancel()
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+            # a request already sent gets its answer recorded: a clean stop repeats nothing
+            if self._tasks:
+                await asyncio.wait(self._tasks, timeout=SHUTDOWN_SECONDS)
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
@@ -160,9 +172,6 @@ class DeliveryWorker:
         wakeup = await rounds.next_wakeup(self.db)
         if wakeup is not None:
             timeout = min(timeout, max(0.0, (wakeup - self.clock()).total_seconds()))
-        if not self.inflight and wakeup is None:
-            self.idle.set()
-        self._wake.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout)
 

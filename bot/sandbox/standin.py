@@ -791,6 +791,13 @@ class StandIn:
 
     # ---------------------------------------------------------------- faults --
 
+    def introduce(self, user_id: int, **profile: Any) -> SimUser:
+        """The person talked to the bot some time ago: the bot may write to them now,
+        although no update about them is queued (people created straight in a database)."""
+        person = self.user(user_id, **profile)
+        person.chat._known_to_bot = True
+        return person
+
     def block(self, user_id: int) -> None:
         """The person blocks the bot: sending to them fails with 403 from now on."""
         person = self._users[user_id]
