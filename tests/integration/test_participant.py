@@ -202,7 +202,8 @@ async def test_help_lists_every_command_and_each_has_a_handler(harness: Harness)
     replies = await alice.send("/help")
     listed = [line.split(" ")[0] for line in replies[-1].text.splitlines()
               if line.startswith("/")]
-    assert listed == ["/start", "/back", "/skip", "/language", "/mydata", "/delete", "/help"]
+    assert listed == ["/start", "/back", "/skip", "/language", "/mydata", "/delete",
+                      "/subscribe", "/unsubscribe", "/stop", "/help"]
     for command in listed:
         answer = await alice.send(command)
         assert answer, command
