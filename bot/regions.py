@@ -78,4 +78,5 @@ def region_name(region: str, language: str) -> str:
         territories = Locale.parse(language).territories
     except (ValueError, UnknownLocaleError):
         territories = Locale("en").territories
-    return territories.get(region) or Locale("en").territories.get(region, region)
+    name = territories.get(region) or Locale("en").territories.get(region) or region
+    return str(name)
