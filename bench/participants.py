@@ -69,6 +69,9 @@ Scenarios (a table row per bot):
    (80 % completed, 20 % stopped part-way; partnership yes/no branches; four
    languages). Then the same load as ``throughput`` runs and peak RSS is read.
 
+``--snapshot`` runs both bots from a copy of the last commit (``git archive HEAD``)
+instead of the working tree, so that edits made while it runs do not mix in.
+
 Bot logs (stderr) are scanned for warnings, errors and tracebacks; every
 non-200 answer of the stand-in is counted. Subprocesses are stopped (SIGTERM,
 then SIGKILL) and temporary files removed whatever happens (``--keep`` keeps
@@ -82,6 +85,7 @@ import asyncio
 import collections
 import contextlib
 import datetime as dt
+import gc
 import json
 import math
 import os
@@ -122,7 +126,7 @@ PREFILL_FIRST_ID = 5_000_000_000
 STEP_TIMEOUT = 60.0  # a reply slower than this means the bot is stuck
 OFFERED_PARTICIPANTS = 1_000
 OFFERED_RATE = 100.0  # updates/s
-STAGGER_CONCURRENCY = 200
+STAGGER_CONCURRENCY = 50
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 CPU_RATIO_TARGET = 1.5
@@ -199,6 +203,21 @@ class Target:
         return "send", FLOOR_TEXT_PREFIX[step.kind] + step.what
 
 
+SOURCE = ROOT  # where the bots' code is run from (see --snapshot)
+
+
+def snapshot(workdir: Path) -> tuple[Path, str]:
+    """A copy of the committed code (git archive HEAD), so that edits during a run do not mix."""
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    target = workdir / "source"
+    target.mkdir()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", "HEAD"],
+                             capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target, commit
+
+
 CONSULTBOT = Target("consultbot", (sys.executable, "-m", "bot", "run"), floor=False)
 FLOOR = Target("floor", (sys.executable, str(ROOT / "bench" / "floor_bot.py")), floor=True)
 
@@ -209,8 +228,10 @@ FLOOR = Target("floor", (sys.executable, str(ROOT / "bench" / "floor_bot.py")), 
 class BotProcess:
     """The bot under test as a child process; its log goes to a file."""
 
-    def __init__(self, target: Target, api_url: str, db: Path, log: Path) -> None:
+    def __init__(self, target: Target, api_url: str, db: Path, log: Path,
+                 source: Path = ROOT) -> None:
         self.target = target
+        self.source = source
         self.api_url = api_url
         self.db = db
         self.log_path = log
@@ -221,9 +242,14 @@ class BotProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CONSULTBOT_")}
         env.update(CONSULTBOT_TOKEN=TOKEN, CONSULTBOT_API_URL=self.api_url,
                    CONSULTBOT_DB=str(self.db), PTB_TIMEDELTA="true")
+        if self.source != ROOT:  # a snapshot of the code: its packages come first
+            env["PYTHONPATH"] = str(self.source)
+        program, *args = self.target.argv
+        argv = [program] + [str(self.source / Path(a).relative_to(ROOT))
+                            if a.startswith(str(ROOT) + "/") else a for a in args]
         with open(self.log_path, "ab") as log:
             self.proc = await asyncio.create_subprocess_exec(
-                *self.target.argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+                *argv, cwd=self.source, env=env, stdin=subprocess.DEVNULL,
                 stdout=log, stderr=subprocess.STDOUT)
 
     @property
@@ -236,6 +262,15 @@ class BotProcess:
         with open(f"/proc/{self.pid}/stat") as f:
             fields = f.read().rpartition(")")[2].split()
         return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+    def thread_cpu_seconds(self) -> dict[int, float]:
+        """utime + stime of each thread (by thread id; the main thread's id is the pid)."""
+        found: dict[int, float] = {}
+        for task in Path(f"/proc/{self.pid}/task").iterdir():
+            with contextlib.suppress(OSError):
+                fields = (task / "stat").read_text().rpartition(")")[2].split()
+                found[int(task.name)] = (int(fields[11]) + int(fields[12])) / CLK_TCK
+        return found
 
     def memory_kb(self) -> dict[str, int]:
         found: dict[str, int] = {}
@@ -502,7 +537,7 @@ async def bot_session(target: Target, workdir: Path, db: Path, label: str,
     """A fresh stand-in and the bot started against it, ready (long polling); always stopped."""
     api = StandIn(TOKEN)
     await api.start()
-    bot = BotProcess(target, api.url, db, workdir / f"{label}.log")
+    bot = BotProcess(target, api.url, db, workdir / f"{label}.log", SOURCE)
     driver = Driver(api, target, walks)
     watcher: asyncio.Task[None] | None = None
     try:
@@ -539,12 +574,58 @@ def tail(path: Path, lines: int = 15) -> str:
         return "(no log)"
 
 
+class Stalls:
+    """How late this process's event loop and garbage collector made the stand-in.
+
+    The stand-in answers the bot from this process's event loop, so a pause here
+    (a full garbage collection, a slow callback) delays replies as seen by the
+    participants. A task that sleeps 5 ms at a time records how late it wakes up.
+    """
+
+    def __init__(self) -> None:
+        self.lags: list[float] = []
+        self.gc_pauses: list[float] = []
+        self._gc_started = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    def _on_gc(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+        elif info.get("generation") == 2:
+            self.gc_pauses.append(time.perf_counter() - self._gc_started)
+
+    async def _watch(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            due = loop.time() + 0.005
+            await asyncio.sleep(0.005)
+            self.lags.append(loop.time() - due)
+
+    def start(self) -> None:
+        gc.callbacks.append(self._on_gc)
+        self._task = asyncio.create_task(self._watch())
+
+    def stop(self) -> dict[str, Any]:
+        if self._on_gc in gc.callbacks:
+            gc.callbacks.remove(self._on_gc)
+        if self._task is not None:
+            self._task.cancel()
+        lags = sorted(self.lags)
+        return {"generator_loop_lag_p99_ms": ms(percentile(lags, 99)),
+                "generator_loop_lag_max_ms": ms(lags[-1] if lags else None),
+                "generator_full_gcs": len(self.gc_pauses),
+                "generator_gc_max_ms": ms(max(self.gc_pauses, default=0.0))}
+
+
 @dataclass
 class Window:
     cpu: float
     wall: float
     generator_cpu: float
     machine_busy: float
+    stalls: Stalls
+    threads: dict[int, float]
+    rss_kb: int
 
 
 def machine_busy_seconds() -> float:
@@ -556,6 +637,27 @@ def machine_busy_seconds() -> float:
     return (sum(values) - idle - guest) / CLK_TCK
 
 
+async def wait_for_quiet(session: Session, limit: float = 900.0) -> float:
+    """Wait until nothing else uses the CPU (under 10 % of a core for 2 s); returns the wait.
+
+    Other processes on the machine would take CPU from the bot and the stand-in and
+    distort every figure. After ``limit`` seconds the measurement goes ahead anyway
+    (the row's ``other_cpu_percent`` shows the disturbance).
+    """
+    waited = 0.0
+    while True:
+        busy, own = machine_busy_seconds(), session.bot.cpu_seconds() + time.process_time()
+        await asyncio.sleep(2.0)
+        others = machine_busy_seconds() - busy - (
+            session.bot.cpu_seconds() + time.process_time() - own)
+        if others / 2.0 < 0.10 or waited >= limit:
+            return waited
+        if waited == 0.0:
+            print(f"  (waiting: other processes use {100 * others / 2.0:.0f} % of a core)",
+                  file=sys.stderr, flush=True)
+        waited += 2.0
+
+
 def begin(session: Session) -> Window:
     driver = session.driver
     driver.latencies.clear()
@@ -563,9 +665,19 @@ def begin(session: Session) -> Window:
     driver.text_lengths.clear()
     driver.keyboard_sizes.clear()
     driver.sequences.clear()
+    # What was recorded so far is no longer needed (the listener saw every call); the
+    # objects that stay (people, chats, messages) are moved out of the collector's way,
+    # so that a full collection in this process does not pause the stand-in.
+    session.api.calls.clear()
+    gc.collect()
+    gc.freeze()
+    stalls = Stalls()
+    stalls.start()
+    print(f"  measuring (bot pid {session.bot.pid})", file=sys.stderr, flush=True)
     driver.measuring = True
     return Window(session.bot.cpu_seconds(), time.monotonic(), time.process_time(),
-                  machine_busy_seconds())
+                  machine_busy_seconds(), stalls, session.bot.thread_cpu_seconds(),
+                  session.bot.memory_kb().get("VmRSS", 0))
 
 
 def end(session: Session, window: Window, scenario: str, participants: int,
@@ -573,7 +685,11 @@ def end(session: Session, window: Window, scenario: str, participants: int,
     """The row of a measured window. ``seconds``: the window's length (default: until now)."""
     driver = session.driver
     driver.measuring = False
+    stalls = window.stalls.stop()
+    gc.unfreeze()
     cpu = session.bot.cpu_seconds() - window.cpu
+    threads = session.bot.thread_cpu_seconds()
+    main_thread = threads.get(session.bot.pid, 0.0) - window.threads.get(session.bot.pid, 0.0)
     elapsed = time.monotonic() - window.wall
     generator = time.process_time() - window.generator_cpu
     others = machine_busy_seconds() - window.machine_busy - cpu - generator
@@ -596,18 +712,24 @@ def end(session: Session, window: Window, scenario: str, participants: int,
         "max_ms": ms(latencies[-1] if latencies else None),
         "mean_ms": ms(sum(latencies) / updates if updates else None),
         "cpu_ms_per_update": round(cpu * 1000 / updates, 2) if updates else None,
+        # the event loop's thread; the rest is other threads (aiosqlite's worker, …)
+        "main_thread_cpu_ms_per_update": round(main_thread * 1000 / updates, 2)
+        if updates else None,
+        "bot_threads": len(threads),
         "bot_cpu_percent": round(100 * cpu / elapsed, 1),
         "generator_cpu_percent": round(100 * generator / elapsed, 1),
         # everything else on the machine (should be ~0: nothing else may run while measuring)
         "other_cpu_percent": round(100 * max(0.0, others) / elapsed, 1),
         "peak_rss_mb": round(memory.get("VmHWM", 0) / 1024, 1),
         "rss_mb": round(memory.get("VmRSS", 0) / 1024, 1),
+        "rss_at_start_mb": round(window.rss_kb / 1024, 1),
         "api_calls_per_update": round(api_calls / updates, 3) if updates else None,
         "calls_per_update": per_update,
         "mean_text_chars": round(sum(driver.text_lengths) / len(driver.text_lengths), 1)
         if driver.text_lengths else None,
         "mean_keyboard_buttons": round(sum(driver.keyboard_sizes) / len(driver.keyboard_sizes), 2)
         if driver.keyboard_sizes else None,
+        **stalls,
     }
 
 
@@ -649,10 +771,12 @@ async def scenario_throughput(target: Target, workdir: Path, walks: dict[str, li
     async with bot_session(target, workdir, db, f"{label}-{target.name}", walks) as session:
         ready_memory = session.bot.memory_kb()
         await warm_up(session)
+        waited = await wait_for_quiet(session)
         window = begin(session)
         await session.driver.closed_loop(range(1, participants + 1))
         row = end(session, window, label, participants)
         row["rss_ready_mb"] = round(ready_memory.get("VmRSS", 0) / 1024, 1)
+        row["waited_for_quiet_s"] = waited
     return finish_row(row, session)  # after the bot stopped: its whole log is read
 
 
@@ -669,12 +793,13 @@ async def scenario_offered(target: Target, workdir: Path, walks: dict[str, list[
                                  until={i: (i - 1) % steps for i in ids})
         stagger_seconds = time.monotonic() - stagger_started
         people = [driver.people[i] for i in ids]
+        waited = await wait_for_quiet(session)
         window = begin(session)
         pacing = await driver.open_loop(people, OFFERED_RATE, duration,
                                         next_id=OFFERED_PARTICIPANTS + 1)
         row = end(session, window, "offered", OFFERED_PARTICIPANTS, seconds=duration)
         row.update(offered_per_s=round(pacing["released"] / duration, 1), **pacing,
-                   stagger_seconds=round(stagger_seconds, 1))
+                   stagger_seconds=round(stagger_seconds, 1), waited_for_quiet_s=waited)
     return finish_row(row, session)
 
 
@@ -908,6 +1033,16 @@ def report(result: dict[str, Any]) -> str:
            f"python-telegram-bot {m['python_telegram_bot']}, SQLite {m['sqlite']}, "
            f"databases on {m['tmp_filesystem']}",
            f"code: {m['commit']}; command: {result['command']}", "", table(rows), ""]
+    out.append("load generator (stand-in + participants, one process): " + "; ".join(
+        f"{r['scenario']}/{r['bot']} loop late by p99 {r['generator_loop_lag_p99_ms']} ms, "
+        f"max {r['generator_loop_lag_max_ms']} ms, {r['generator_full_gcs']} full GCs"
+        for r in rows))
+    for row in rows:
+        out.append(f"{row['scenario']}/{row['bot']}: CPU {row['cpu_ms_per_update']} ms/update = "
+                   f"{row['main_thread_cpu_ms_per_update']} event-loop thread + "
+                   f"{round(row['cpu_ms_per_update'] - row['main_thread_cpu_ms_per_update'], 2)} "
+                   f"other threads ({row['bot_threads']} threads); RSS {row['rss_at_start_mb']} MB "
+                   f"at the window's start, {row['rss_mb']} MB at its end, peak {row['peak_rss_mb']} MB")
     for row in rows:
         if row["scenario"] == "offered":
             out.append(f"offered/{row['bot']}: {row['offered_per_s']} updates/s offered "
@@ -968,8 +1103,14 @@ def report(result: dict[str, Any]) -> str:
 
 
 async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
-    survey, _ = load_survey(BUILTIN_SURVEY)
-    catalogs = Catalogs.load()
+    global SOURCE
+    info = machine()
+    if args.snapshot:
+        SOURCE, commit = snapshot(workdir)
+        info["commit"] = f"{commit} (a copy of HEAD, uncommitted changes left out)"
+    # the participants read the labels from the same survey file and catalogs as the bot
+    survey, _ = load_survey(SOURCE / BUILTIN_SURVEY.relative_to(ROOT))
+    catalogs = Catalogs.load(SOURCE / "locales")
     walks = {language: consultation_walk(survey, catalogs, language) for language in LANGUAGES}
     rows: list[dict[str, Any]] = []
     chosen = args.scenario
@@ -987,7 +1128,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         print(f"… memory, consultbot, 0 and {args.stored:,} stored participants",
               file=sys.stderr, flush=True)
         rows += await scenario_memory(workdir, walks, survey, args.participants, args.stored)
-    return {"machine": machine(), "command": " ".join(["python", *sys.argv]),
+    return {"machine": info, "command": " ".join(["python", *sys.argv]),
             "rows": rows, "verdicts": verdicts(rows)}
 
 
@@ -1003,6 +1144,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stored", type=int, default=100_000,
                         help="participants pre-filled for the memory scenario (default 100000)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results here")
+    parser.add_argument("--snapshot", action="store_true",
+                        help="run the bots from a copy of the last commit (git archive HEAD) "
+                             "instead of the working tree")
     parser.add_argument("--keep", action="store_true",
                         help="keep the temporary folder (databases, bot logs)")
     args = parser.parse_args(argv)

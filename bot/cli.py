@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 import typing
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot import __version__
 from bot.config import Config, ConfigError, env_name
@@ -336,8 +337,9 @@ def cmd_schedule(args: argparse.Namespace, config: Config) -> int:
     for item in listed:
         when = f"cron '{item.cron}'" if item.cron else f"at {item.run_at:%Y-%m-%d %H:%M} UTC"
         upcoming = next_run(item, now, config.timezone)
+        local = upcoming.astimezone(ZoneInfo(config.timezone)) if upcoming else None
         state = ("paused" if item.paused else
-                 f"next {upcoming:%Y-%m-%d %H:%M %Z}" if upcoming else "done")
+                 f"next {local:%Y-%m-%d %H:%M %Z}" if local else "done")
         print(f"{item.id}\t{item.kind}\t{when}\t{state}")
     print(f"{len(listed)} schedule(s); time zone {config.timezone}")
     return 0
