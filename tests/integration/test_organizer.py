@@ -44,7 +44,7 @@ async def test_every_organizer_command_refuses_anyone_else(
 async def test_forged_organizer_buttons_are_dead_buttons(harness: Harness) -> None:
     stranger = harness.person(71)
     await stranger.send("/help")
-    for data in ("E:csv", "E:xlsx:en", "E:json"):
+    for data in ("E:csv", "E:xlsx:en", "E:json", "H:a:r", "H:x:1", "H:p:1"):
         query = stranger.user.press_data(stranger.last.message_id, data)
         await harness.settle()
         assert harness.api.callback_answers[query].get("text") == (
@@ -100,3 +100,53 @@ async def test_a_large_export_is_zipped(harness: Harness, monkeypatch: pytest.Mo
     assert document.document is not None
     with zipfile.ZipFile(io.BytesIO(document.document)) as bundle:
         assert bundle.namelist() == [document.filename.removesuffix(".zip")]
+
+
+async def test_summary_preview_remind_and_broadcast_from_chat(harness: Harness) -> None:
+    boss = harness.person(ORGANIZER)
+    replies = await boss.send("/summary")
+    assert replies[-1].kind == "photo" and len(replies[-1].text) <= 1024
+    replies = await boss.send("/summary ar")
+    assert any("\u0600" <= ch <= "\u06ff" for ch in replies[-1].text)
+    replies = await boss.send("/summary xx")
+    assert "en, fr, es, ar" in replies[-1].text
+    replies = await boss.send("/remind")
+    assert "/remind now" in replies[-1].text
+    replies = await boss.send("/remind now")
+    assert replies[-1].text == "Nobody needs a reminder now."
+    replies = await boss.send("/broadcast now")
+    assert replies[-1].text == "There are no subscribers to send the summary to."
+    group = harness.api.group(-1004440001, "Diaspora association")
+    harness.api.user(ORGANIZER).send("/subscribe", chat=group)
+    await harness.settle()
+    replies = await boss.send("/broadcast now")
+    assert replies[-1].text.startswith("Round 1 started for 1 recipient.")
+    assert harness.application is not None and harness.application.bot_data.worker
+    await harness.application.bot_data.worker.drained()
+    assert [m.kind for m in harness.api.messages(group.id)][-1] == "photo"
+    assert boss.messages[-1].text.startswith("Summary broadcast 1 finished")
+
+
+async def test_schedules_from_chat(harness: Harness) -> None:
+    boss = harness.person(ORGANIZER)
+    replies = await boss.send("/schedule")
+    assert "None yet." in replies[-1].text
+    await boss.press("Reminders every Monday 18:00")
+    listing = boss.last
+    assert "#1 Reminder round — cron 0 18 * * 1 — next:" in listing.text
+    await boss.press("Pause #1")
+    assert "#1 Reminder round — cron 0 18 * * 1 — paused" in boss.last.text
+    replies = await boss.send("/schedule add summary 2030-01-06 10:00")
+    assert "#2 Summary broadcast" in replies[-1].text
+    replies = await boss.send("/schedule add summary every day")
+    assert "is not a date and time" in replies[-1].text
+    replies = await boss.send("/schedule add reminder 61 18 * * *")
+    assert "is not a cron expression" in replies[-1].text
+    listing = boss.with_button("Remove #1")
+    await boss.press("Remove #1", message=listing)
+    edited = next(m for m in boss.messages if m.message_id == listing.message_id)
+    assert "#1 " not in edited.text and "#2 Summary broadcast" in edited.text
+    assert harness.application is not None and harness.application.job_queue is not None
+    names = [job.name for job in harness.application.job_queue.jobs()]
+    assert any(name and name.startswith("schedule 2 summary") for name in names)
+    assert not any(name and name.startswith("schedule 1 ") for name in names)
