@@ -243,7 +243,8 @@ class BotProcess:
         env.update(CONSULTBOT_TOKEN=TOKEN, CONSULTBOT_API_URL=self.api_url,
                    CONSULTBOT_DB=str(self.db), PTB_TIMEDELTA="true")
         if self.source != ROOT:  # a snapshot of the code: its packages come first
-            env["PYTHONPATH"] = str(self.source)
+            env["PYTHONPATH"] = os.pathsep.join(
+                p for p in (str(self.source), env.get("PYTHONPATH")) if p)
         program, *args = self.target.argv
         argv = [program] + [str(self.source / Path(a).relative_to(ROOT))
                             if a.startswith(str(ROOT) + "/") else a for a in args]
@@ -1114,17 +1115,18 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     walks = {language: consultation_walk(survey, catalogs, language) for language in LANGUAGES}
     rows: list[dict[str, Any]] = []
     chosen = args.scenario
-    for target in (CONSULTBOT, FLOOR):
+    targets = [t for t in (CONSULTBOT, FLOOR) if args.bots in ("both", t.name)]
+    for target in targets:
         if chosen in ("all", "throughput"):
             print(f"… throughput, {target.name}, {args.participants} participants",
                   file=sys.stderr, flush=True)
             rows.append(await scenario_throughput(target, workdir, walks, args.participants))
-    for target in (CONSULTBOT, FLOOR):
+    for target in targets:
         if chosen in ("all", "offered"):
             print(f"… offered load, {target.name}, {OFFERED_PARTICIPANTS} participants, "
                   f"{args.duration:.0f} s", file=sys.stderr, flush=True)
             rows.append(await scenario_offered(target, workdir, walks, args.duration))
-    if chosen in ("all", "memory"):
+    if chosen in ("all", "memory") and CONSULTBOT in targets:
         print(f"… memory, consultbot, 0 and {args.stored:,} stored participants",
               file=sys.stderr, flush=True)
         rows += await scenario_memory(workdir, walks, survey, args.participants, args.stored)
@@ -1141,6 +1143,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="length of the offered-load window in seconds (default 60)")
     parser.add_argument("--scenario", choices=("all", "throughput", "offered", "memory"),
                         default="all")
+    parser.add_argument("--bots", choices=("both", "consultbot", "floor"), default="both",
+                        help="which bots to run (default both)")
     parser.add_argument("--stored", type=int, default=100_000,
                         help="participants pre-filled for the memory scenario (default 100000)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results here")

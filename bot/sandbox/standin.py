@@ -641,6 +641,7 @@ class StandIn:
         self._listeners: list[Callable[[Call], None]] = []
         self._faults: list[_Fault] = []
         self._delays: dict[str | None, float] = {}
+        self._held = 0
         self._overall_limit: _Window | None = None
         self._chat_limit: _Window | None = None
         self._group_limit: _Window | None = None
@@ -779,6 +780,14 @@ class StandIn:
         """Call ``listener(call)`` after every recorded call."""
         self._listeners.append(listener)
 
+    def remove_listener(self, listener: Callable[[Call], None]) -> None:
+        self._listeners.remove(listener)
+
+    @property
+    def held(self) -> int:
+        """Requests being held back by :meth:`delay` right now (received, not answered)."""
+        return self._held
+
     @property
     def pending_updates(self) -> int:
         """Updates the bot has not confirmed yet."""
@@ -900,7 +909,12 @@ class StandIn:
             if not seconds and canonical != "getUpdates":
                 seconds = self._delays.get(None, 0.0)
             if seconds:
-                await asyncio.sleep(seconds)
+                self._held += 1
+                self._changed()
+                try:
+                    await asyncio.sleep(seconds)
+                finally:
+                    self._held -= 1
             limited = self._rate_limited(canonical, api_request)
             if limited is not None:
                 rejected = True

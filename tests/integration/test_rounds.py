@@ -284,3 +284,68 @@ async def test_the_summary_goes_out_in_each_language(
     assert len(message.text) <= 1024
     if language == "ar":
         assert any("\u0600" <= ch <= "\u06ff" for ch in message.text)
+
+
+async def test_kill_9_in_the_middle_of_a_round_loses_and_repeats_nothing(
+    api: StandIn, tmp_path: Path, consultation: Survey
+) -> None:
+    """The real process, killed with SIGKILL while messages are out, then started again."""
+    import asyncio
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from bot.config import Config
+    from bot.i18n import Catalogs
+    from bot.rounds import start_summary_round
+    from storage.db import connect
+    from tests.integration.harness import TOKEN
+
+    path = tmp_path / "bot.sqlite3"
+    db = await connect(path)
+    chats = []
+    async with transaction(db) as tx:
+        for n in range(30):
+            chat = api.group(-1002000000000 - n, f"Association {n}")
+            chats.append(chat.id)
+            await subscriptions.subscribe(tx, chat.id, kind="group", language="fr",
+                                          name=chat.title, participant_id=None,
+                                          now=dt.datetime.now(dt.UTC))
+    config = Config(token=TOKEN, api_url=api.url, db=path, rate=10.0)
+    started = await start_summary_round(db, consultation, Catalogs.load(), config,
+                                        dt.datetime.now(dt.UTC), "test")
+    await db.close()
+    assert started.recipients == 30
+
+    def hold_after_eight(call: object) -> None:  # runs as each call is recorded
+        if sum(sent_to(api, "sendPhoto").values()) >= 8:
+            api.delay("sendPhoto", 60)  # the next requests hang, unanswered, inside Telegram
+
+    api.add_listener(hold_after_eight)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONSULTBOT_")}
+    env.update(CONSULTBOT_TOKEN=TOKEN, CONSULTBOT_API_URL=api.url, CONSULTBOT_DB=str(path),
+               CONSULTBOT_RATE="10")
+    log = (tmp_path / "bot.log").open("w")
+    command = [sys.executable, "-m", "bot", "run"]
+    first = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:  # killed while a message is out: received by "Telegram", never answered
+        await api.wait_until(lambda: api.held > 0, timeout=30)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        await asyncio.to_thread(first.wait, 30)
+    delivered_before = sum(sent_to(api, "sendPhoto").values())
+    assert 8 <= delivered_before < 30
+    api.delay("sendPhoto", 0)
+    api.remove_listener(hold_after_eight)
+    second = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        await api.wait_until(lambda: len(sent_to(api, "sendPhoto")) == 30, timeout=60)
+    finally:
+        second.send_signal(signal.SIGTERM)  # the stand-in must keep answering meanwhile
+        await asyncio.to_thread(second.wait, 30)
+        log.close()
+    assert sent_to(api, "sendPhoto") == Counter({chat: 1 for chat in chats})
+    with sqlite3.connect(path) as connection:
+        assert connection.execute(
+            "SELECT status, count(*) FROM outbox GROUP BY status").fetchall() == [("sent", 30)]
