@@ -82,11 +82,8 @@ async def start_summary_round(
     languages = {_language(survey, s.language) for s in subscribers}
     contents = {language: await render_summary(db, survey, catalogs.get(language), config, now)
                 for language in sorted(languages)}
-    recipients = [
-        Recipient(s.chat_id, _language(survey, s.language),
-                  s.chat_id if s.kind == "participant" else None)
-        for s in subscribers
-    ]
+    recipients = [Recipient(s.chat_id, _language(survey, s.language), s.participant_id)
+                  for s in subscribers]
     async with transaction(db) as tx:
         round_id = await rounds.create_round(tx, SUMMARY, origin, recipients, now)
         for language, (text, chart) in contents.items():

@@ -15,6 +15,7 @@ from storage.db import Database
 class Subscription:
     chat_id: int
     kind: str  # participant | group | channel
+    participant_id: int | None  # the participant's row, when the subscriber took part
     language: str
     name: str | None
     created_at: dt.datetime
@@ -23,7 +24,8 @@ class Subscription:
 
 def _row(row: aiosqlite.Row) -> Subscription:
     return Subscription(
-        chat_id=row["chat_id"], kind=row["kind"], language=row["language"], name=row["name"],
+        chat_id=row["chat_id"], kind=row["kind"], participant_id=row["participant_id"],
+        language=row["language"], name=row["name"],
         created_at=parse_timestamp(row["created_at"]) or dt.datetime.min,
         unreachable_at=parse_timestamp(row["unreachable_at"]),
     )

@@ -70,3 +70,16 @@ async def test_an_organizer_registers_a_group_in_its_language(
     boss.send("/unsubscribe", chat=group)
     await harness.settle()
     assert subscribers(harness) == {}
+
+
+async def test_a_subscriber_who_never_took_part_gets_the_summary(harness: Harness) -> None:
+    from bot.scheduling import start_round
+    from storage.rounds import SUMMARY
+
+    dave = harness.person(305)
+    await dave.send("/subscribe")
+    assert harness.application is not None and harness.application.bot_data.worker
+    started = await start_round(harness.application, SUMMARY, "test")
+    assert started.recipients == 1
+    await harness.application.bot_data.worker.drained()
+    assert dave.messages[-1].kind == "photo"
