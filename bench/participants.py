@@ -99,7 +99,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -131,6 +131,7 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 CPU_RATIO_TARGET = 1.5
 P99_TARGET_MS = 100.0
+OTHER_CPU_LIMIT = 10.0  # % of a core used by other processes that makes a window "disturbed"
 RSS_FLAT_TOLERANCE = 0.10  # "flat": peak RSS with K stored within 10 % of the empty database's
 
 
@@ -1089,7 +1090,7 @@ def report(result: dict[str, Any]) -> str:
             out.append(f"  {name}: {row['stuck_participants']} participant(s) got no reply: "
                        f"{row['stuck_examples']}")
     busy = [f"{r['scenario']}/{r['bot']} ({r['other_cpu_percent']} %)" for r in rows
-            if r["other_cpu_percent"] > 10]
+            if r["other_cpu_percent"] > OTHER_CPU_LIMIT]
     if busy:
         any_problem = True
         out.append("  other processes used the CPU while measuring, figures disturbed: "
@@ -1116,20 +1117,39 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     chosen = args.scenario
     targets = [t for t in (CONSULTBOT, FLOOR) if args.bots in ("both", t.name)]
+
+    async def undisturbed(title: str,
+                          make: Callable[[], Awaitable[Any]]) -> list[dict[str, Any]]:
+        """Run a scenario again (up to --retries times) when other processes took the CPU."""
+        for attempt in range(1, args.retries + 2):
+            print(f"… {title}" + (f" (attempt {attempt})" if attempt > 1 else ""),
+                  file=sys.stderr, flush=True)
+            got = await make()
+            found = got if isinstance(got, list) else [got]
+            disturbed = [r for r in found if r["other_cpu_percent"] > OTHER_CPU_LIMIT]
+            for r in found:
+                r["attempt"] = attempt
+            if not disturbed or attempt > args.retries:
+                return found
+            print(f"  disturbed: other processes used {disturbed[0]['other_cpu_percent']} % "
+                  "of a core; measuring again", file=sys.stderr, flush=True)
+        raise AssertionError("unreachable")
+
     for target in targets:
         if chosen in ("all", "throughput"):
-            print(f"… throughput, {target.name}, {args.participants} participants",
-                  file=sys.stderr, flush=True)
-            rows.append(await scenario_throughput(target, workdir, walks, args.participants))
+            rows += await undisturbed(
+                f"throughput, {target.name}, {args.participants} participants",
+                lambda t=target: scenario_throughput(t, workdir, walks, args.participants))
     for target in targets:
         if chosen in ("all", "offered"):
-            print(f"… offered load, {target.name}, {OFFERED_PARTICIPANTS} participants, "
-                  f"{args.duration:.0f} s", file=sys.stderr, flush=True)
-            rows.append(await scenario_offered(target, workdir, walks, args.duration))
+            rows += await undisturbed(
+                f"offered load, {target.name}, {OFFERED_PARTICIPANTS} participants, "
+                f"{args.duration:.0f} s",
+                lambda t=target: scenario_offered(t, workdir, walks, args.duration))
     if chosen in ("all", "memory") and CONSULTBOT in targets:
-        print(f"… memory, consultbot, 0 and {args.stored:,} stored participants",
-              file=sys.stderr, flush=True)
-        rows += await scenario_memory(workdir, walks, survey, args.participants, args.stored)
+        rows += await undisturbed(
+            f"memory, consultbot, 0 and {args.stored:,} stored participants",
+            lambda: scenario_memory(workdir, walks, survey, args.participants, args.stored))
     return {"machine": info, "command": " ".join(["python", *sys.argv]),
             "rows": rows, "verdicts": verdicts(rows)}
 
@@ -1145,6 +1165,9 @@ def main(argv: list[str] | None = None) -> int:
                         default="all")
     parser.add_argument("--bots", choices=("both", "consultbot", "floor"), default="both",
                         help="which bots to run (default both)")
+    parser.add_argument("--retries", type=int, default=2,
+                        help="measure a scenario again, at most this many times, when other "
+                             "processes used the CPU during its window (default 2)")
     parser.add_argument("--stored", type=int, default=100_000,
                         help="participants pre-filled for the memory scenario (default 100000)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results here")

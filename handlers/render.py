@@ -64,11 +64,16 @@ def language_prompt(t: Translator, survey: Survey) -> str:
 
 def consent_view(t: Translator, survey: Survey) -> View:
     language = t.language
-    text = "\n\n".join([
-        f"<b>{escape(survey.title.get(language))}</b>",
-        escape(survey.introduction.get(language)),
-        escape(survey.consent_notice.get(language)),
-    ])
+    notice = (survey.consent_notice.get(language) if survey.consent_notice else t.gettext(
+        "Taking part is voluntary and you can stop at any time. Your answers are stored "
+        "with your Telegram user number, only to let you continue later and delete them; "
+        "results never show who answered. See your answers with /mydata and delete them with "
+        "/delete."))
+    parts = [f"<b>{escape(survey.title.get(language))}</b>"]
+    if survey.introduction:
+        parts.append(escape(survey.introduction.get(language)))
+    parts.append(escape(notice))
+    text = "\n\n".join(parts)
     keyboard = InlineKeyboardMarkup([
         [InlineKeyboardButton(t.gettext("I agree"), callback_data=consent_button("y"))],
         [InlineKeyboardButton(t.gettext("No thanks"), callback_data=consent_button("n"))],
@@ -82,7 +87,14 @@ def consent_details_view(t: Translator, survey: Survey) -> View:
         [InlineKeyboardButton(t.gettext("I agree"), callback_data=consent_button("y"))],
         [InlineKeyboardButton(t.gettext("No thanks"), callback_data=consent_button("n"))],
     ])
-    return View(_rtl(t, escape(survey.consent_details.get(t.language))), keyboard)
+    details = (survey.consent_details.get(t.language) if survey.consent_details else t.gettext(
+        "What is stored: your answers, your language, when you answered, and your Telegram "
+        "user number (not your phone number), which lets you continue later and delete your "
+        "answers. Organizers see answers under a pseudonymous code; published figures never "
+        "describe fewer than a few people. Your answers are kept until the consultation "
+        "ends. Please do not write names or details that could identify anyone. Send "
+        "/delete at any time to erase everything."))
+    return View(_rtl(t, escape(details)), keyboard)
 
 
 def delete_view(t: Translator) -> View:

@@ -170,11 +170,14 @@ async def begin_survey(update: Update, context: Context) -> None:
         if not session.participant.consented:
             await participants.save_consent(tx, user_id, now)
         if session.response is None:
-            await responses.start_response(
+            response_id = await responses.start_response(
                 tx, participant_id=user_id, survey_id=survey.id, survey_version=survey.version,
                 language=session.language, source=session.participant.source,
                 current=step.progress.current, now=now,
             )
+            if step.computed:  # calculations at the very start (e.g. the start time)
+                await responses.save_answers(tx, response_id, step.changes(None),
+                                             survey.version, now)
     logger.info("response started (survey %s v%s)", survey.id, survey.version)
     session = await load_session(context, user_id)
     await ask(context, user_id, session, step)

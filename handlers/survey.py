@@ -206,8 +206,7 @@ async def _act(
         await acknowledge(query)
         await send_text(context, session.user_id, render.escape(explain(t, question, error)))
         return
-    answered = {} if button.action is Action.BACK else {
-        question.id: step.progress.answers.get(question.id)}
+    answered = {} if button.action is Action.BACK else step.changes(question)
     if not await _commit(update, context, session, answered, step):
         await acknowledge(query)
         return
@@ -287,7 +286,7 @@ async def on_text(update: Update, context: Context) -> None:
     except SurveyFlowError as error:
         await send_text(context, user_id, render.escape(explain(t, question, error)))
         return
-    answered = {question.id: step.progress.answers.get(question.id)}
+    answered = step.changes(question)
     if not await _commit(update, context, session, answered, step):
         return
     assert session.response is not None
@@ -338,7 +337,7 @@ async def _navigate(update: Update, context: Context, action: Action) -> None:
     except SurveyFlowError as error:
         await send_text(context, user_id, render.escape(explain(session.t, question, error)))
         return
-    answered: dict[str, str | None] = {} if action is Action.BACK else {question.id: None}
+    answered = {} if action is Action.BACK else step.changes(question)
     if not await _commit(update, context, session, answered, step):
         return
     await remove_keyboard(context, user_id, session.response.question_message_id)

@@ -99,13 +99,7 @@ async def save_step(
     sets ``completed_at``). The multi-select draft is cleared.
     """
     stamp = timestamp(now)
-    await tx.executemany(
-        "INSERT INTO answers (response_id, question_id, value, survey_version, answered_at) "
-        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (response_id, question_id) DO UPDATE SET "
-        "value = excluded.value, survey_version = excluded.survey_version, "
-        "answered_at = excluded.answered_at",
-        [(response.id, qid, value, survey_version, stamp) for qid, value in answered.items()],
-    )
+    await save_answers(tx, response.id, answered, survey_version, now)
     await tx.executemany(
         "DELETE FROM answers WHERE response_id = ? AND question_id = ?",
         [(response.id, qid) for qid in dropped],
@@ -115,6 +109,21 @@ async def save_step(
         "completed_at = CASE WHEN ? IS NULL THEN coalesce(completed_at, ?) ELSE completed_at END "
         "WHERE id = ?",
         (current, survey_version, stamp, current, stamp, response.id),
+    )
+
+
+async def save_answers(
+    tx: aiosqlite.Connection, response_id: int, answered: dict[str, str | None],
+    survey_version: str, now: dt.datetime,
+) -> None:
+    """Store (or replace) answers, each with the survey version it was given under."""
+    stamp = timestamp(now)
+    await tx.executemany(
+        "INSERT INTO answers (response_id, question_id, value, survey_version, answered_at) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (response_id, question_id) DO UPDATE SET "
+        "value = excluded.value, survey_version = excluded.survey_version, "
+        "answered_at = excluded.answered_at",
+        [(response_id, qid, value, survey_version, stamp) for qid, value in answered.items()],
     )
 
 

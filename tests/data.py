@@ -48,7 +48,7 @@ async def add_response(
         async with transaction(db) as tx:
             await responses.save_step(
                 tx, response, survey_version=survey.version,
-                answered={question: step.progress.answers.get(question)},
+                answered=step.changes(survey.by_id[question]),
                 dropped=step.dropped, current=step.progress.current, now=now)
 
 

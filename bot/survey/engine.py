@@ -24,8 +24,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from bot.survey.expressions import Env, EvaluationError, Value
-from bot.survey.model import Question, QuestionType, Survey
+from bot.survey.expressions import Env, EvaluationError, Value, to_string
+from bot.survey.model import MEDIA_TYPES, Choice, Question, QuestionType, Survey
 
 Answers = Mapping[str, str | None]
 
@@ -47,6 +47,12 @@ class Step:
     progress: Progress
     notes: tuple[Question, ...] = ()
     dropped: tuple[str, ...] = ()
+    computed: tuple[str, ...] = ()  # calculations recorded on the way (to be stored too)
+
+    def changes(self, question: Question | None) -> dict[str, str | None]:
+        """What this step stores: the answer to ``question`` and every calculation."""
+        names = ((question.id,) if question is not None else ()) + self.computed
+        return {name: self.progress.answers.get(name) for name in names}
 
 
 class SurveyFlowError(Exception):
@@ -80,6 +86,14 @@ class NotCurrentQuestion(SurveyFlowError):
     code = "not_current"
 
 
+class GateClosed(InvalidAnswer):
+    """A required note became relevant: the answer that led to it is refused."""
+
+    def __init__(self, note: Question) -> None:
+        super().__init__("gate")
+        self.note = note
+
+
 # --- typed values for expressions -------------------------------------------------
 
 
@@ -94,6 +108,8 @@ def typed_value(question: Question, value: str | None) -> Value:
             return float(value)
         if question.type is QuestionType.DATE:
             return dt.date.fromisoformat(value)
+        if question.type is QuestionType.DATETIME:
+            return dt.datetime.fromisoformat(value)
     except ValueError:
         pass  # stored under an earlier version where the question had another type
     return value
@@ -182,17 +198,46 @@ def effective_answers(
 # --- navigation -----------------------------------------------------------------
 
 
-def _advance(survey: Survey, answers: Answers, after: int, now: dt.datetime) -> Step:
-    """The first relevant question after index ``after``, collecting notes on the way."""
+def _advance(
+    survey: Survey, answers: Answers, after: int, now: dt.datetime, *, gates: bool = False
+) -> Step:
+    """The first relevant question after index ``after``.
+
+    On the way: notes (and read-only questions) are collected to be shown,
+    calculations are evaluated and recorded, and with ``gates`` a required note
+    that became relevant refuses the move (:class:`GateClosed`).
+    """
     notes: list[Question] = []
-    env = environment(survey, answers, now)
+    computed: list[str] = []
+    current = dict(answers)
+    env = environment(survey, current, now)
+    typed = env.values
     for question in survey.questions[after + 1 :]:
         if not _holds(question, env):
             continue
         if question.asks:
-            return Step(Progress(answers, question.id), tuple(notes))
+            return Step(Progress(current, question.id), tuple(notes), computed=tuple(computed))
+        if question.type is QuestionType.CALCULATE:
+            value = calculate(question, env)
+            current[question.id] = value
+            if isinstance(typed, dict):
+                typed[question.id] = typed_value(question, value)
+            computed.append(question.id)
+            continue
+        if question.gate and gates:
+            raise GateClosed(question)
         notes.append(question)
-    return Step(Progress(answers, None), tuple(notes))
+    return Step(Progress(current, None), tuple(notes), computed=tuple(computed))
+
+
+def calculate(question: Question, env: Env) -> str:
+    """A calculation's value as stored text ("" when it cannot be evaluated)."""
+    if question.calculation is None:
+        return ""
+    try:
+        return to_string(question.calculation.evaluate(env))
+    except EvaluationError:
+        return ""
 
 
 def start(survey: Survey, now: dt.datetime) -> Step:
@@ -234,8 +279,8 @@ def _record(
     merged[question.id] = value
     kept = effective_answers(survey, merged, now)
     dropped = tuple(qid for qid in merged if qid not in kept)
-    step = _advance(survey, kept, question.index, now)
-    return Step(step.progress, step.notes, dropped)
+    step = _advance(survey, kept, question.index, now, gates=True)
+    return Step(step.progress, step.notes, dropped, step.computed)
 
 
 def answer(survey: Survey, progress: Progress, raw: str, now: dt.datetime) -> Step:
@@ -245,16 +290,64 @@ def answer(survey: Survey, progress: Progress, raw: str, now: dt.datetime) -> St
     (space-separated for select_multiple).
     """
     question = _current(survey, progress)
-    value = parse_answer(question, raw)
+    allowed = None
+    if question.choice_filter is not None:
+        allowed = {c.id for c in available_choices(survey, question, progress.answers, now)}
+    value = parse_answer(question, raw, allowed)
     check_constraint(survey, progress.answers, question, value, now)
     return _record(survey, progress, question, value, now)
+
+
+def available_choices(
+    survey: Survey, question: Question, answers: Answers, now: dt.datetime
+) -> tuple[Choice, ...]:
+    """The choices offered now: all of them, or those the choice_filter keeps."""
+    if question.choice_filter is None:
+        return question.choices
+    values = environment(survey, answers, now).values
+    kept = []
+    for choice in question.choices:
+        env = Env(values=values, names=choice.columns, now=now)
+        try:
+            if question.choice_filter.is_true(env):
+                kept.append(choice)
+        except EvaluationError:
+            continue
+    return tuple(kept)
+
+
+_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_.\-]*)\}")
+
+
+def interpolate(survey: Survey, text: str, answers: Answers, language: str) -> str:
+    """A label with ``${name}`` replaced by that answer, as the participant would read it."""
+    if "${" not in text:
+        return text
+
+    def shown(match: re.Match[str]) -> str:
+        question = survey.by_id.get(match.group(1))
+        value = answers.get(match.group(1))
+        if question is None or value is None:
+            return ""
+        if question.type in (QuestionType.SELECT_ONE, QuestionType.SELECT_MULTIPLE):
+            labels = []
+            for choice_id in value.split():
+                index = question.choice_index.get(choice_id)
+                labels.append(question.choices[index].label.get(language)
+                              if index is not None else choice_id)
+            return ", ".join(labels)
+        return value
+
+    return _REFERENCE.sub(shown, text)
 
 
 def keep(survey: Survey, progress: Progress, now: dt.datetime) -> Step:
     """Confirm the answer already given to the current question (after going back)."""
     question = _current(survey, progress)
     if question.id not in progress.answers:
-        raise InvalidAnswer("no_answer_to_keep")
+        if question.default is None:
+            raise InvalidAnswer("no_answer_to_keep")
+        return answer(survey, progress, question.default, now)
     value = progress.answers[question.id]
     if value is None:
         return skip(survey, progress, now)
@@ -264,9 +357,21 @@ def keep(survey: Survey, progress: Progress, now: dt.datetime) -> Step:
 def skip(survey: Survey, progress: Progress, now: dt.datetime) -> Step:
     """Leave the current question unanswered, when it is not required."""
     question = _current(survey, progress)
-    if question.required:
+    if is_required(survey, question, progress.answers, now):
         raise AnswerRequired()
     return _record(survey, progress, question, None, now)
+
+
+def is_required(survey: Survey, question: Question, answers: Answers, now: dt.datetime) -> bool:
+    """Required outright, or by an expression on the answers so far (XLSForm)."""
+    if question.required:
+        return True
+    if question.required_if is None:
+        return False
+    try:
+        return question.required_if.is_true(environment(survey, answers, now))
+    except EvaluationError:
+        return True
 
 
 def back(survey: Survey, progress: Progress, now: dt.datetime) -> Step:
@@ -359,16 +464,20 @@ def parse_date(text: str) -> dt.date:
     raise InvalidAnswer("not_date")
 
 
-def parse_answer(question: Question, raw: str) -> str:
-    """The canonical value for ``raw``, or :class:`InvalidAnswer`."""
+def parse_answer(question: Question, raw: str, allowed: set[str] | None = None) -> str:
+    """The canonical value for ``raw``, or :class:`InvalidAnswer`.
+
+    ``allowed``: the choice ids a choice filter leaves (default: every choice).
+    """
     kind = question.type
+    choices = question.choice_index.keys() if allowed is None else allowed
     if kind is QuestionType.SELECT_ONE:
-        if raw not in question.choice_index:
+        if raw not in choices:
             raise InvalidAnswer("unknown_choice")
         return raw
     if kind is QuestionType.SELECT_MULTIPLE:
         chosen = set(raw.split())
-        unknown = chosen - question.choice_index.keys()
+        unknown = chosen - choices
         if unknown:
             raise InvalidAnswer("unknown_choice")
         if not chosen:
@@ -399,7 +508,40 @@ def parse_answer(question: Question, raw: str) -> str:
         return _canonical_number(number)
     if kind is QuestionType.DATE:
         return parse_date(raw).isoformat()
+    if kind is QuestionType.TIME:
+        return parse_time(raw).strftime("%H:%M")
+    if kind is QuestionType.DATETIME:
+        return parse_datetime(raw).strftime("%Y-%m-%dT%H:%M")
+    if kind is QuestionType.ACKNOWLEDGE:
+        return "OK"
+    if kind in MEDIA_TYPES or kind is QuestionType.LOCATION:
+        if not raw.strip():
+            raise InvalidAnswer("wrong_kind")
+        return raw.strip()  # the handler has checked and stored what the participant sent
     raise InvalidAnswer("no_answer_expected")
+
+
+_TIME = re.compile(r"^(\d{1,2})\s*[:hH.]\s*(\d{2})$")
+
+
+def parse_time(text: str) -> dt.time:
+    """``14:30``, ``9:05``, ``14h30``."""
+    match = _TIME.match(normalize_digits(text.strip()))
+    if match:
+        hour, minute = int(match.group(1)), int(match.group(2))
+        if hour < 24 and minute < 60:
+            return dt.time(hour, minute)
+    raise InvalidAnswer("not_time")
+
+
+def parse_datetime(text: str) -> dt.datetime:
+    """A date as :func:`parse_date` reads it, a space (or ``T``), and a time."""
+    cleaned = normalize_digits(text.strip()).replace("T", " ")
+    date_part, _, time_part = cleaned.rpartition(" ")
+    try:
+        return dt.datetime.combine(parse_date(date_part), parse_time(time_part))
+    except InvalidAnswer:
+        raise InvalidAnswer("not_datetime") from None
 
 
 def check_constraint(

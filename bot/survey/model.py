@@ -21,12 +21,24 @@ class QuestionType(StrEnum):
     INTEGER = "integer"
     DECIMAL = "decimal"
     DATE = "date"
+    TIME = "time"  # HH:MM
+    DATETIME = "datetime"  # YYYY-MM-DDTHH:MM
     SCALE = "scale"
     NOTE = "note"
+    ACKNOWLEDGE = "acknowledge"  # one "OK" button; stored as "OK"
+    CALCULATE = "calculate"  # never asked: computed from earlier answers when reached
+    PHOTO = "photo"
+    AUDIO = "audio"  # a voice note or an audio file
+    VIDEO = "video"
+    FILE = "file"
+    LOCATION = "location"  # stored as XLSForm geopoints are: "lat lon altitude accuracy"
 
 
 CHOICE_TYPES = frozenset({QuestionType.SELECT_ONE, QuestionType.SELECT_MULTIPLE})
 NUMBER_TYPES = frozenset({QuestionType.INTEGER, QuestionType.DECIMAL, QuestionType.SCALE})
+MEDIA_TYPES = frozenset({QuestionType.PHOTO, QuestionType.AUDIO, QuestionType.VIDEO,
+                         QuestionType.FILE})
+SILENT_TYPES = frozenset({QuestionType.NOTE, QuestionType.CALCULATE})
 
 DEFAULT_TEXT_LENGTH = 2000
 
@@ -49,6 +61,7 @@ class Translated:
 class Choice:
     id: str
     label: Translated
+    columns: Mapping[str, str] = field(default_factory=dict)  # extra columns (choice_filter)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,11 +84,24 @@ class Question:
     key: bool = False
     breakdown: bool = False
     sort_choices: bool = False
+    required_if: Expression | None = None  # XLSForm: required given as an expression
+    required_message: Translated | None = None
+    choice_filter: Expression | None = None  # bare names are the choice row's columns
+    calculation: Expression | None = None  # for calculate
+    default: str | None = None  # offered as the answer to keep
+    read_only: bool = False  # shown with its value, never asked
+    gate: bool = False  # a required note: when it becomes relevant, the answer is refused
+    source: str | None = None  # where it was defined, for messages ("sheet survey, row 12")
     choice_index: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def asks(self) -> bool:
-        """True for questions that take an answer (everything but notes)."""
+        """True for questions that take an answer from the participant."""
+        return self.type not in SILENT_TYPES and not self.read_only
+
+    @property
+    def stores(self) -> bool:
+        """True for questions whose value is kept (asked ones, and calculations)."""
         return self.type is not QuestionType.NOTE
 
 
@@ -86,9 +112,9 @@ class Survey:
     default_language: str
     languages: tuple[str, ...]
     title: Translated
-    introduction: Translated
-    consent_notice: Translated
-    consent_details: Translated
+    introduction: Translated | None  # None (XLSForms): the bot's own generic texts are used
+    consent_notice: Translated | None
+    consent_details: Translated | None
     closing: Translated | None
     questions: tuple[Question, ...]
     fingerprint: str
