@@ -14,7 +14,7 @@ from bot.context import Context
 from bot.i18n import Translator
 from bot.survey import engine
 from bot.survey.engine import Progress, Step
-from bot.survey.model import Question, Survey
+from bot.survey.model import Question, QuestionType, Survey
 from handlers import render
 from storage import responses
 from storage.db import transaction
@@ -93,10 +93,11 @@ async def remove_keyboard(context: Context, chat_id: int, message_id: int | None
 
 
 async def edit_to_answer(
-    context: Context, query: CallbackQuery, t: Translator, question: Question, value: str | None
+    context: Context, query: CallbackQuery, t: Translator, question: Question,
+    value: str | None, answers: engine.Answers,
 ) -> None:
     """Show the chosen answer in the question message and remove its buttons."""
-    text = render.answered_text(t, context.survey, question, value)
+    text = render.answered_text(t, context.survey, question, value, answers)
     try:
         await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=None)
     except BadRequest as exc:
@@ -114,9 +115,9 @@ async def ask(
 ) -> None:
     """Send what comes next: the notes on the way, then the current question or the end."""
     survey, t = context.survey, session.t
-    for note in step.notes:
-        await send_text(context, chat_id, render.note_text(t, note))
     progress = step.progress
+    for note in step.notes:
+        await send_text(context, chat_id, render.note_text(t, survey, note, progress.answers))
     if progress.current is None:
         await send_completion(context, chat_id, t)
         return
@@ -124,14 +125,16 @@ async def ask(
     now = context.now()
     view = render.question_view(
         t, survey, question,
+        answers=progress.answers,
+        now=now,
         position=engine.position(survey, progress, now),
-        previous=progress.answers.get(question.id),
-        has_previous_answer=question.id in progress.answers,
         draft=draft,
         page=page,
         can_go_back=_can_go_back(survey, progress, now),
     )
     message = await send(context, chat_id, view)
+    if question.type is QuestionType.LOCATION:
+        await send(context, chat_id, render.location_keyboard(t))
     if message is not None and session.response is not None:
         async with transaction(context.db) as tx:
             await responses.set_question_message(tx, session.response.id, message.message_id)

@@ -345,7 +345,7 @@ async def on_schedule_button(update: Update, context: Context) -> None:
     view = await _schedule_view(context, t)
     try:
         await query.edit_message_text(view.text, parse_mode=ParseMode.HTML,
-                                      reply_markup=view.keyboard)
+                                      reply_markup=view.buttons)
     except BadRequest as exc:
         logger.debug("schedule list not edited: %s", exc.message)
 

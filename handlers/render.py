@@ -12,11 +12,17 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from babel.dates import format_date
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from babel.dates import format_date, format_datetime
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+)
 
 from bot.i18n import RLM, Translator, language_name
-from bot.survey.model import Question, QuestionType, Survey
+from bot.survey.engine import Answers, available_choices, interpolate, is_required
+from bot.survey.model import MEDIA_TYPES, Choice, Question, QuestionType, Survey
 from bot.survey.search import ordered_choices
 from handlers.callbacks import (
     OFFER_NO,
@@ -37,7 +43,12 @@ CHECK = "✓ "
 @dataclass(frozen=True, slots=True)
 class View:
     text: str
-    keyboard: InlineKeyboardMarkup | None = None
+    keyboard: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = None
+
+    @property
+    def buttons(self) -> InlineKeyboardMarkup | None:
+        """The inline keyboard (the only kind an edited message can carry)."""
+        return self.keyboard if isinstance(self.keyboard, InlineKeyboardMarkup) else None
 
 
 def _rtl(t: Translator, text: str) -> str:
@@ -126,33 +137,50 @@ def answer_label(t: Translator, question: Question, value: str | None) -> str:
     language = t.language
     if value is None:
         return t.gettext("(skipped)")
-    if question.type is QuestionType.SELECT_ONE:
-        index = question.choice_index.get(value)
-        return question.choices[index].label.get(language) if index is not None else value
-    if question.type is QuestionType.SELECT_MULTIPLE:
-        labels = []
-        for choice_id in value.split():
-            index = question.choice_index.get(choice_id)
-            labels.append(question.choices[index].label.get(language) if index is not None
-                          else choice_id)
-        return ", ".join(labels)
-    if question.type in (QuestionType.INTEGER, QuestionType.SCALE):
-        return t.number(int(value))
-    if question.type is QuestionType.DECIMAL:
-        return t.number(float(value)) if "." in value else t.number(int(value))
-    if question.type is QuestionType.DATE:
-        return format_date(dt.date.fromisoformat(value), "medium", locale=t.locale)
+    kind = question.type
+    try:
+        if kind is QuestionType.SELECT_ONE:
+            index = question.choice_index.get(value)
+            return question.choices[index].label.get(language) if index is not None else value
+        if kind is QuestionType.SELECT_MULTIPLE:
+            labels = []
+            for choice_id in value.split():
+                index = question.choice_index.get(choice_id)
+                labels.append(question.choices[index].label.get(language) if index is not None
+                              else choice_id)
+            return ", ".join(labels)
+        if kind in (QuestionType.INTEGER, QuestionType.SCALE):
+            return t.number(int(value))
+        if kind is QuestionType.DECIMAL:
+            return t.number(float(value)) if "." in value else t.number(int(value))
+        if kind is QuestionType.DATE:
+            return format_date(dt.date.fromisoformat(value), "medium", locale=t.locale)
+        if kind is QuestionType.DATETIME:
+            return format_datetime(dt.datetime.fromisoformat(value), "medium",
+                                   locale=t.locale)
+        if kind in MEDIA_TYPES:
+            return t.gettext("(file received)")
+        if kind is QuestionType.LOCATION:
+            latitude, longitude = value.split()[:2]
+            return f"{float(latitude):.5f}, {float(longitude):.5f}"
+    except (ValueError, IndexError):
+        pass  # a value stored under another version of the survey: show it as it is
     return value
 
 
-def answered_text(t: Translator, survey: Survey, question: Question, value: str | None) -> str:
+def answered_text(
+    t: Translator, survey: Survey, question: Question, value: str | None, answers: Answers
+) -> str:
     """The question message once answered: the question and the answer, no buttons."""
     label = escape(answer_label(t, question, value))
-    text = f"{escape(question.text.get(t.language))}\n→ <b>{t.isolate(label)}</b>"
-    return _rtl(t, text)
+    asked = escape(interpolate(survey, question.text.get(t.language), answers, t.language))
+    return _rtl(t, f"{asked}\n→ <b>{t.isolate(label)}</b>")
 
 
 # --- the question ------------------------------------------------------------------
+
+TYPED = frozenset({QuestionType.TEXT, QuestionType.INTEGER, QuestionType.DECIMAL,
+                   QuestionType.DATE, QuestionType.TIME, QuestionType.DATETIME})
 
 
 def _instructions(t: Translator, question: Question, long_list: bool) -> str | None:
@@ -174,6 +202,22 @@ def _instructions(t: Translator, question: Question, long_list: bool) -> str | N
     if kind is QuestionType.DATE:
         return t.gettext("Type a date as day/month/year, for example {example}.",
                          example="31/12/2000")
+    if kind is QuestionType.TIME:
+        return t.gettext("Type a time as hours:minutes, for example {example}.",
+                         example="14:30")
+    if kind is QuestionType.DATETIME:
+        return t.gettext("Type a date and a time, for example {example}.",
+                         example="31/12/2000 14:30")
+    if kind is QuestionType.PHOTO:
+        return t.gettext("Send a photo (with 📎).")
+    if kind is QuestionType.AUDIO:
+        return t.gettext("Send a voice message (hold the microphone button) or an audio file.")
+    if kind is QuestionType.VIDEO:
+        return t.gettext("Send a video (with 📎).")
+    if kind is QuestionType.FILE:
+        return t.gettext("Send a file (with 📎).")
+    if kind is QuestionType.LOCATION:
+        return t.gettext("Press “Share my location” below, or send a location with 📎.")
     if kind is QuestionType.SCALE:
         language = t.language
         low = question.min_label.get(language) if question.min_label else None
@@ -190,48 +234,59 @@ def question_view(
     survey: Survey,
     question: Question,
     *,
+    answers: Answers,
+    now: dt.datetime,
     position: tuple[int, int],
-    previous: str | None,
-    has_previous_answer: bool,
     draft: set[str] | None = None,
     page: int | None = None,
     can_go_back: bool = True,
 ) -> View:
     """The message that asks ``question``, with its buttons.
 
-    ``previous`` is the answer given before (after going back), marked on the
-    buttons or shown in the text; ``draft`` the ticks of a multi-select question.
+    An answer given before (after going back), or the question's default, is
+    marked on the buttons or shown in the text with a "Keep" button; ``draft``
+    holds the ticks of a multi-select question.
     """
     language = t.language
-    long_list = len(question.choices) > LIST_LIMIT
+    choices = available_choices(survey, question, answers, now)
+    long_list = len(choices) > LIST_LIMIT
+    has_previous = question.id in answers or question.default is not None
+    previous = answers[question.id] if question.id in answers else question.default
     k, n = position
     counter = t.gettext("Question {k} of {n}", k=k, n=n)
-    lines = [f"<i>{counter}</i>", f"<b>{escape(question.text.get(language))}</b>"]
+    text = interpolate(survey, question.text.get(language), answers, language)
+    lines = [f"<i>{counter}</i>", f"<b>{escape(text)}</b>"]
     if question.hint:
-        lines.append(f"<i>{escape(question.hint.get(language))}</i>")
+        hint = interpolate(survey, question.hint.get(language), answers, language)
+        lines.append(f"<i>{escape(hint)}</i>")
     instructions = _instructions(t, question, long_list)
     if instructions:
         lines.append(escape(instructions))
-    if has_previous_answer and question.type not in (
-        QuestionType.SELECT_MULTIPLE, QuestionType.SCALE
-    ) and not (question.type is QuestionType.SELECT_ONE and not long_list):
+    keep = has_previous and (question.type in TYPED or question.type in MEDIA_TYPES
+                             or question.type is QuestionType.LOCATION
+                             or (long_list and question.type is QuestionType.SELECT_ONE))
+    if keep:
         label = escape(answer_label(t, question, previous))
         lines.append(t.gettext("Your answer so far: {answer}", answer=label))
-    text = _rtl(t, "\n".join(lines))
 
-    rows = _choice_rows(t, survey, question, previous, draft, page)
+    rows = _choice_rows(t, survey, question, choices, previous, draft, page)
     nav: list[InlineKeyboardButton] = []
     if can_go_back:
         nav.append(_button(t.gettext("« Back"), Action.BACK, survey, question))
-    if has_previous_answer and question.type in (
-        QuestionType.TEXT, QuestionType.INTEGER, QuestionType.DECIMAL, QuestionType.DATE
-    ) or (has_previous_answer and long_list and question.type is QuestionType.SELECT_ONE):
+    if keep:
         nav.append(_button(t.gettext("Keep"), Action.KEEP, survey, question))
-    if not question.required:
+    if not is_required(survey, question, answers, now):
         nav.append(_button(t.gettext("Skip »"), Action.SKIP, survey, question))
     if nav:
         rows.append(nav)
-    return View(text, InlineKeyboardMarkup(rows) if rows else None)
+    return View(_rtl(t, "\n".join(lines)), InlineKeyboardMarkup(rows) if rows else None)
+
+
+def location_keyboard(t: Translator) -> View:
+    """The reply keyboard whose button shares the phone's location (private chats only)."""
+    button = KeyboardButton("📍 " + t.gettext("Share my location"), request_location=True)
+    return View(_rtl(t, escape(t.gettext("Or tap the button below the typing field."))),
+                ReplyKeyboardMarkup([[button]], resize_keyboard=True, one_time_keyboard=True))
 
 
 def _button(
@@ -242,13 +297,9 @@ def _button(
     )
 
 
-def page_count(question: Question) -> int:
-    return max(1, -(-len(question.choices) // PAGE_SIZE))
-
-
 def _choice_rows(
-    t: Translator, survey: Survey, question: Question, previous: str | None,
-    draft: set[str] | None, page: int | None,
+    t: Translator, survey: Survey, question: Question, available: tuple[Choice, ...],
+    previous: str | None, draft: set[str] | None, page: int | None,
 ) -> list[list[InlineKeyboardButton]]:
     if question.type is QuestionType.SCALE:
         assert question.minimum is not None and question.maximum is not None
@@ -260,15 +311,18 @@ def _choice_rows(
         ]
         per_row = 6 if len(buttons) > 6 else len(buttons)
         return [buttons[i:i + per_row] for i in range(0, len(buttons), per_row)]
+    if question.type is QuestionType.ACKNOWLEDGE:
+        return [[_button("OK", Action.ANSWER, survey, question, 0)]]
     if question.type not in (QuestionType.SELECT_ONE, QuestionType.SELECT_MULTIPLE):
         return []
 
     multiple = question.type is QuestionType.SELECT_MULTIPLE
     ticked = draft if draft is not None else set((previous or "").split())
-    choices = ordered_choices(question, t.language)
+    offered = {c.id for c in available}
+    choices = tuple(c for c in ordered_choices(question, t.language) if c.id in offered)
     rows: list[list[InlineKeyboardButton]] = []
     if len(choices) > LIST_LIMIT:
-        pages = page_count(question)
+        pages = max(1, -(-len(choices) // PAGE_SIZE))
         page = min(max(page or 0, 0), pages - 1)
         shown = choices[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
     else:
@@ -316,10 +370,16 @@ def search_results_view(
                 InlineKeyboardMarkup(rows))
 
 
-def note_text(t: Translator, question: Question) -> str:
-    text = f"<b>{escape(question.text.get(t.language))}</b>"
+def note_text(t: Translator, survey: Survey, question: Question, answers: Answers) -> str:
+    """A note (or a read-only question with its value), labels filled in."""
+    language = t.language
+    text = f"<b>{escape(interpolate(survey, question.text.get(language), answers, language))}</b>"
     if question.hint:
-        text += f"\n<i>{escape(question.hint.get(t.language))}</i>"
+        hint = interpolate(survey, question.hint.get(language), answers, language)
+        text += f"\n<i>{escape(hint)}</i>"
+    value = answers.get(question.id) if question.id in answers else question.default
+    if question.read_only and value:
+        text += f"\n→ {escape(answer_label(t, question, value))}"
     return _rtl(t, text)
 
 

@@ -173,15 +173,15 @@ async def _redraw(
     now = context.now()
     view = render.question_view(
         session.t, context.survey, question,
+        answers=session.progress.answers,
+        now=now,
         position=engine.position(context.survey, session.progress, now),
-        previous=session.progress.answers.get(question.id),
-        has_previous_answer=question.id in session.progress.answers,
         draft=ticked if question.type is QuestionType.SELECT_MULTIPLE else None,
         page=page,
         can_go_back=True,
     )
     try:
-        await query.edit_message_reply_markup(reply_markup=view.keyboard)
+        await query.edit_message_reply_markup(reply_markup=view.buttons)
     except BadRequest as exc:
         logger.debug("keyboard not redrawn: %s", exc.message)
 
@@ -214,7 +214,8 @@ async def _act(
     if button.action is Action.BACK:
         await _strip(query)
     else:
-        await edit_to_answer(context, query, t, question, answered[question.id])
+        await edit_to_answer(context, query, t, question, answered[question.id],
+                             step.progress.answers)
     message = query.message
     if message is not None and message.message_id != session.response.question_message_id:
         await remove_keyboard(context, session.user_id, session.response.question_message_id)
