@@ -17,7 +17,16 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import errors, misc, organizer, privacy, start, subscriptions, survey
+from handlers import (
+    answers_media,
+    errors,
+    misc,
+    organizer,
+    privacy,
+    start,
+    subscriptions,
+    survey,
+)
 
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 
@@ -58,6 +67,10 @@ def handler_list() -> list[BaseHandler[Any, Any, Any]]:
         # everything else in a private chat
         MessageHandler(PRIVATE & filters.COMMAND, misc.on_unknown_command),
         MessageHandler(PRIVATE & filters.TEXT, survey.on_text),
+        MessageHandler(PRIVATE & (filters.PHOTO | filters.VOICE | filters.AUDIO | filters.VIDEO
+                                  | filters.VIDEO_NOTE | filters.Document.ALL
+                                  | filters.LOCATION | filters.VENUE),
+                       answers_media.on_media),
         MessageHandler(PRIVATE, misc.on_unsupported_message),
     ]
 

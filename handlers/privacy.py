@@ -10,6 +10,7 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
+from bot import media
 from bot.context import Context
 from bot.i18n import language_name
 from handlers import render
@@ -18,6 +19,7 @@ from handlers.common import Session, acknowledge, load_session, private_user_id,
 from storage import participants
 from storage.db import transaction
 from storage.events import record_event
+from storage.responses import get_answers
 
 logger = logging.getLogger(__name__)
 
@@ -105,10 +107,12 @@ async def on_delete_confirmed(update: Update, context: Context) -> None:
         return
     await acknowledge(query)
     if choice == "y" and session.participant is not None:
+        stored = await get_answers(context.db, session.response.id) if session.response else {}
         async with transaction(context.db) as tx:
             await participants.delete_participant(tx, user_id)
             await record_event(tx, "deleted", session.participant.language, context.now())
-        logger.info("participant erased their data")
+        files = media.forget(context.config.db, stored.values())
+        logger.info("participant erased their data (%d file(s))", files)
         text = t.gettext("Everything about you has been deleted. If you want to take part "
                          "again, send /start.")
     elif choice == "y":

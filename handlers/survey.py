@@ -8,10 +8,11 @@ from telegram import CallbackQuery, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
+from bot import media
 from bot.context import Context
 from bot.i18n import Translator
 from bot.survey import engine
-from bot.survey.engine import InvalidAnswer, Step, SurveyFlowError
+from bot.survey.engine import GateClosed, InvalidAnswer, Step, SurveyFlowError
 from bot.survey.model import Question, QuestionType
 from bot.survey.search import match_typed, search_choices
 from handlers import render
@@ -68,7 +69,17 @@ def explain(t: Translator, question: Question, error: SurveyFlowError) -> str:
                 return t.gettext("Please choose at least one option, then press “Done”.")
             case "empty":
                 return t.gettext("Please type your answer.")
+            case "not_time":
+                return t.gettext("Please type a time as hours:minutes, for example 14:30.")
+            case "not_datetime":
+                return t.gettext("Please type a date and a time, for example 31/12/2000 14:30.")
+            case "gate" if isinstance(error, GateClosed):
+                return error.note.text.get(t.language)
+            case "no_answer_to_keep":
+                return t.gettext("Please answer the question.")
     if error.code == "required":
+        if question.required_message is not None:
+            return question.required_message.get(t.language)
         return t.gettext("This question needs an answer.")
     if error.code == "nothing_before":
         return t.gettext("This is the first question: there is nothing before it.")
@@ -77,7 +88,7 @@ def explain(t: Translator, question: Question, error: SurveyFlowError) -> str:
     return t.gettext("Please use the buttons below the question.")
 
 
-async def _commit(
+async def commit(
     update: Update, context: Context, session: Session, answered: dict[str, str | None],
     step: Step,
 ) -> bool:
@@ -94,6 +105,11 @@ async def _commit(
         await participants.touch(tx, session.user_id, now)
     if step.progress.current is None and session.progress and not session.progress.completed:
         logger.info("response completed (survey %s)", context.survey.id)
+    if session.progress is not None:  # files of answers changed or dropped are not kept
+        before = session.progress.answers
+        replaced = [before.get(qid) for qid in (*answered, *step.dropped)
+                    if before.get(qid) != step.progress.answers.get(qid)]
+        media.forget(context.config.db, replaced)
     return True
 
 
@@ -207,7 +223,7 @@ async def _act(
         await send_text(context, session.user_id, render.escape(explain(t, question, error)))
         return
     answered = {} if button.action is Action.BACK else step.changes(question)
-    if not await _commit(update, context, session, answered, step):
+    if not await commit(update, context, session, answered, step):
         await acknowledge(query)
         return
     await acknowledge(query)
@@ -288,7 +304,7 @@ async def on_text(update: Update, context: Context) -> None:
         await send_text(context, user_id, render.escape(explain(t, question, error)))
         return
     answered = step.changes(question)
-    if not await _commit(update, context, session, answered, step):
+    if not await commit(update, context, session, answered, step):
         return
     assert session.response is not None
     await remove_keyboard(context, user_id, session.response.question_message_id)
@@ -339,7 +355,7 @@ async def _navigate(update: Update, context: Context, action: Action) -> None:
         await send_text(context, user_id, render.escape(explain(session.t, question, error)))
         return
     answered = {} if action is Action.BACK else step.changes(question)
-    if not await _commit(update, context, session, answered, step):
+    if not await commit(update, context, session, answered, step):
         return
     await remove_keyboard(context, user_id, session.response.question_message_id)
     await ask(context, user_id, session, step)

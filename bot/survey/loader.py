@@ -51,7 +51,7 @@ _TOP_FIELDS = {
 _QUESTION_FIELDS = {
     "id", "type", "text", "hint", "required", "relevant", "constraint",
     "constraint_message", "choices", "min", "max", "min_label", "max_label",
-    "max_length", "key", "breakdown",
+    "max_length", "key", "breakdown", "calculation",
 }
 _CONSENT_FIELDS = {"notice", "details"}
 
@@ -304,7 +304,7 @@ def _check_references(
         elif name not in earlier:
             checker.error(f"refers to '{name}', which comes later or is this question",
                           _line(data, field), question=question.id, field=field)
-        elif not earlier[name].asks:
+        elif not earlier[name].stores:
             checker.error(f"refers to '{name}', a note (notes have no answer)",
                           _line(data, field), question=question.id, field=field)
 
@@ -323,14 +323,16 @@ def _question(
         return None
     checker.unknown_fields(data, _QUESTION_FIELDS, qid)
     try:
-        kind = QuestionType(str(data.get("type")))
+        raw_type = str(data.get("type"))
+        kind = QuestionType("location" if raw_type == "geopoint" else raw_type)
     except ValueError:
         known = ", ".join(t.value for t in QuestionType)
         checker.error(f"unknown type '{data.get('type')}' (known: {known})",
                       _line(data, "type") or line, question=qid, field="type")
         return None
 
-    text = checker.text(data, "text", question=qid)
+    text = checker.text(data, "text", question=qid,
+                        required=kind is not QuestionType.CALCULATE)
     hint = checker.text(data, "hint", question=qid, required=False)
     required = data.get("required", False)
     if not isinstance(required, bool):
@@ -398,6 +400,13 @@ def _question(
 
     relevant = checker.expression(data, "relevant", qid)
     constraint = checker.expression(data, "constraint", qid)
+    calculation = checker.expression(data, "calculation", qid)
+    if kind is QuestionType.CALCULATE and calculation is None:
+        checker.error("a calculate question needs a calculation", line, question=qid,
+                      field="calculation")
+    elif kind is not QuestionType.CALCULATE and "calculation" in data:
+        checker.error("applies to calculate questions only", _line(data, "calculation"),
+                      question=qid, field="calculation")
     constraint_message = checker.text(data, "constraint_message", question=qid, required=False)
     if constraint is not None and kind is QuestionType.NOTE:
         checker.error("a note takes no answer to constrain", _line(data, "constraint"),
@@ -430,6 +439,7 @@ def _question(
         constraint_message=constraint_message, choices=choices, minimum=minimum,
         maximum=maximum, min_label=min_label, max_label=max_label, max_length=max_length,
         key=bool(key), breakdown=bool(breakdown), sort_choices=sort_choices,
+        calculation=calculation,
         choice_index={c.id: i for i, c in enumerate(choices)},
     )
 
@@ -546,6 +556,8 @@ def _build(path: Path, raw: bytes) -> tuple[Survey | None, list[Problem]]:
     for question, raw_question in zip(questions, _matching(raw_questions, by_id), strict=True):
         earlier = {q.id: q for q in questions[: question.index]}
         _check_references(checker, question.relevant, "relevant", question, raw_question,
+                          earlier, all_ids)
+        _check_references(checker, question.calculation, "calculation", question, raw_question,
                           earlier, all_ids)
         constraint_scope = {**earlier, question.id: question}
         _check_references(checker, question.constraint, "constraint", question, raw_question,
