@@ -50,22 +50,6 @@ def _attachment(message: Message, question: Question) -> tuple[str, int | None, 
     return candidates[0] if candidates else None
 
 
-def _expected(t: Translator, question: Question) -> str:
-    kind = question.type
-    if kind is QuestionType.PHOTO:
-        return t.gettext("This question asks for a photo.")
-    if kind is QuestionType.AUDIO:
-        return t.gettext("This question asks for a voice message or an audio file.")
-    if kind is QuestionType.VIDEO:
-        return t.gettext("This question asks for a video.")
-    if kind is QuestionType.FILE:
-        return t.gettext("This question asks for a file.")
-    if kind is QuestionType.LOCATION:
-        return t.gettext("This question asks for a location: press “Share my location”.")
-    return t.gettext("Sorry, I can only read text messages and button presses. Nothing was "
-                     "saved.")
-
-
 async def on_media(update: Update, context: Context) -> None:
     """A photo, voice note, audio, video, file or location: the answer, or a hint."""
     user_id = private_user_id(update)
@@ -111,13 +95,13 @@ async def _receive(
     if question.type is QuestionType.LOCATION:
         place = message.location or (message.venue.location if message.venue else None)
         if place is None:
-            await send_text(context, user_id, render.escape(_expected(t, question)))
+            await send_text(context, user_id, render.escape(render.expected_hint(t, question)))
             return None
         accuracy = place.horizontal_accuracy or 0
         return f"{place.latitude} {place.longitude} 0 {accuracy}"
     attachment = _attachment(message, question)
     if attachment is None:
-        await send_text(context, user_id, render.escape(_expected(t, question)))
+        await send_text(context, user_id, render.escape(render.expected_hint(t, question)))
         return None
     file_id, size, mime = attachment
     limit = media.MAX_BYTES // (1024 * 1024)

@@ -8,6 +8,7 @@ from telegram import Update
 
 from bot.context import Context
 from bot.i18n import LRM, RLM, Translator
+from bot.survey.model import MEDIA_TYPES, QuestionType
 from handlers import render
 from handlers.common import acknowledge, load_session, private_user_id, safe_reply, send_text
 
@@ -79,8 +80,15 @@ async def on_unsupported_message(update: Update, context: Context) -> None:
         return
     session = await load_session(context, user_id)
     logger.info("unsupported message type ignored")
-    await send_text(context, user_id, render.escape(session.t.gettext(
-        "Sorry, I can only read text messages and button presses. Nothing was saved.")))
+    current = session.progress.current if session.progress else None
+    question = context.survey.by_id.get(current) if current else None
+    if question is not None and (question.type in MEDIA_TYPES
+                                 or question.type is QuestionType.LOCATION):
+        hint = render.expected_hint(session.t, question)
+    else:
+        hint = session.t.gettext(
+            "Sorry, I can only read text messages and button presses. Nothing was saved.")
+    await send_text(context, user_id, render.escape(hint))
 
 
 async def on_stale_button(update: Update, context: Context) -> None:

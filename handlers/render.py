@@ -282,6 +282,24 @@ def question_view(
     return View(_rtl(t, "\n".join(lines)), InlineKeyboardMarkup(rows) if rows else None)
 
 
+def expected_hint(t: Translator, question: Question) -> str:
+    """What to send instead, when a message does not fit the question."""
+    kind = question.type
+    if kind is QuestionType.PHOTO:
+        return t.gettext("This question asks for a photo.")
+    if kind is QuestionType.AUDIO:
+        return t.gettext("This question asks for a voice message or an audio file.")
+    if kind is QuestionType.VIDEO:
+        return t.gettext("This question asks for a video.")
+    if kind is QuestionType.FILE:
+        return t.gettext("This question asks for a file.")
+    if kind is QuestionType.LOCATION:
+        return t.gettext("This question asks for a location: press “Share my location”.")
+    if kind in TYPED:
+        return t.gettext("Please type your answer.")
+    return t.gettext("Please use the buttons below the question.")
+
+
 def location_keyboard(t: Translator) -> View:
     """The reply keyboard whose button shares the phone's location (private chats only)."""
     button = KeyboardButton("📍 " + t.gettext("Share my location"), request_location=True)

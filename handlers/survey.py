@@ -13,7 +13,7 @@ from bot.context import Context
 from bot.i18n import Translator
 from bot.survey import engine
 from bot.survey.engine import GateClosed, InvalidAnswer, Step, SurveyFlowError
-from bot.survey.model import Question, QuestionType
+from bot.survey.model import MEDIA_TYPES, Question, QuestionType
 from bot.survey.search import match_typed, search_choices
 from handlers import render
 from handlers.callbacks import Action, SurveyButton, parse_survey_button
@@ -34,8 +34,6 @@ from storage.updates import claim_update
 
 logger = logging.getLogger(__name__)
 
-TYPED = frozenset({QuestionType.TEXT, QuestionType.INTEGER, QuestionType.DECIMAL,
-                   QuestionType.DATE})
 
 
 def explain(t: Translator, question: Question, error: SurveyFlowError) -> str:
@@ -290,12 +288,12 @@ async def on_text(update: Update, context: Context) -> None:
     raw: str | None = message.text
     if question.type is QuestionType.SELECT_ONE:
         raw = match_typed(question, message.text)  # typed a label instead of pressing it
-    elif question.type not in TYPED and question.type is not QuestionType.SCALE:
+    elif question.type not in render.TYPED and question.type is not QuestionType.SCALE:
         raw = None
     if raw is None:
-        await send_text(context, user_id, render.escape(t.gettext(
-            "Please use the buttons below the question.")))
-        await _ask_again(context, session)
+        await send_text(context, user_id, render.escape(render.expected_hint(t, question)))
+        if question.type not in MEDIA_TYPES and question.type is not QuestionType.LOCATION:
+            await _ask_again(context, session)
         return
     now = context.now()
     try:
