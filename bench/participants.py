@@ -249,7 +249,7 @@ class BotProcess:
         program, *args = self.target.argv
         argv = [program] + [str(self.source / Path(a).relative_to(ROOT))
                             if a.startswith(str(ROOT) + "/") else a for a in args]
-        with open(self.log_path, "ab") as log:
+        with open(self.log_path, "wb") as log:
             self.proc = await asyncio.create_subprocess_exec(
                 *argv, cwd=self.source, env=env, stdin=subprocess.DEVNULL,
                 stdout=log, stderr=subprocess.STDOUT)
@@ -766,10 +766,17 @@ async def warm_up(session: Session) -> None:
     await session.driver.closed_loop(ids)
 
 
+def fresh(db: Path) -> Path:
+    """The database file, with any earlier copy (from a previous attempt) removed."""
+    for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        path.unlink(missing_ok=True)
+    return db
+
+
 async def scenario_throughput(target: Target, workdir: Path, walks: dict[str, list[Step]],
                               participants: int, label: str = "throughput",
                               db: Path | None = None) -> dict[str, Any]:
-    db = db or workdir / f"{label}-{target.name}.sqlite3"
+    db = db or fresh(workdir / f"{label}-{target.name}.sqlite3")
     async with bot_session(target, workdir, db, f"{label}-{target.name}", walks) as session:
         ready_memory = session.bot.memory_kb()
         await warm_up(session)
@@ -783,8 +790,8 @@ async def scenario_throughput(target: Target, workdir: Path, walks: dict[str, li
 
 
 async def scenario_offered(target: Target, workdir: Path, walks: dict[str, list[Step]],
-                           duration: float) -> dict[str, Any]:
-    db = workdir / f"offered-{target.name}.sqlite3"
+                           duration: float, rate: float = OFFERED_RATE) -> dict[str, Any]:
+    db = fresh(workdir / f"offered-{target.name}.sqlite3")
     async with bot_session(target, workdir, db, f"offered-{target.name}", walks) as session:
         driver = session.driver
         await warm_up(session)
@@ -797,7 +804,7 @@ async def scenario_offered(target: Target, workdir: Path, walks: dict[str, list[
         people = [driver.people[i] for i in ids]
         waited = await wait_for_quiet(session)
         window = begin(session)
-        pacing = await driver.open_loop(people, OFFERED_RATE, duration,
+        pacing = await driver.open_loop(people, rate, duration,
                                         next_id=OFFERED_PARTICIPANTS + 1)
         row = end(session, window, "offered", OFFERED_PARTICIPANTS, seconds=duration)
         row.update(offered_per_s=round(pacing["released"] / duration, 1), **pacing,
@@ -810,7 +817,7 @@ async def scenario_memory(workdir: Path, walks: dict[str, list[Step]], survey: S
     rows = []
     for count in (0, stored):
         label = f"memory-{count}"
-        db = workdir / f"{label}.sqlite3"
+        db = fresh(workdir / f"{label}.sqlite3")
         async with bot_session(CONSULTBOT, workdir, db, f"{label}-schema", walks):
             pass  # the bot creates the schema (and its secret), then stops
         started = time.monotonic()
@@ -1008,7 +1015,7 @@ def verdicts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                         "goal": f"≤ {CPU_RATIO_TARGET}×", "met": ratio <= CPU_RATIO_TARGET})
     for bot in ("consultbot", "floor"):
         row = found.get(("offered", bot))
-        if row and row["p99_ms"] is not None:
+        if row and row["p99_ms"] is not None and row["offered_per_s"] >= 0.98 * OFFERED_RATE:
             out.append({"target": f"p99 at {OFFERED_RATE:.0f} updates/s, "
                                   f"{OFFERED_PARTICIPANTS} participants ({bot})",
                         "value": f"{row['p99_ms']} ms", "goal": f"< {P99_TARGET_MS:.0f} ms",
@@ -1144,8 +1151,8 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         if chosen in ("all", "offered"):
             rows += await undisturbed(
                 f"offered load, {target.name}, {OFFERED_PARTICIPANTS} participants, "
-                f"{args.duration:.0f} s",
-                lambda t=target: scenario_offered(t, workdir, walks, args.duration))
+                f"{args.rate:g} updates/s, {args.duration:.0f} s",
+                lambda t=target: scenario_offered(t, workdir, walks, args.duration, args.rate))
     if chosen in ("all", "memory") and CONSULTBOT in targets:
         rows += await undisturbed(
             f"memory, consultbot, 0 and {args.stored:,} stored participants",
@@ -1163,6 +1170,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="length of the offered-load window in seconds (default 60)")
     parser.add_argument("--scenario", choices=("all", "throughput", "offered", "memory"),
                         default="all")
+    parser.add_argument("--rate", type=float, default=OFFERED_RATE,
+                        help="updates/s offered in the offered scenario (default 100; the "
+                             "targets are checked at 100)")
     parser.add_argument("--bots", choices=("both", "consultbot", "floor"), default="both",
                         help="which bots to run (default both)")
     parser.add_argument("--retries", type=int, default=2,

@@ -1,4 +1,6 @@
-"""Reading a survey file (YAML) into a :class:`~bot.survey.model.Survey`, checking everything.
+"""Reading a survey file into a :class:`~bot.survey.model.Survey`, checking everything.
+
+YAML is read here; XLSForms (``.xlsx``, ``.xls``, ``.md``) by :mod:`bot.survey.xlsform`.
 
 Every problem is collected, none stops the check early, and each names where
 it is: file, line, question id, field and language. Errors make the survey
@@ -58,6 +60,11 @@ _CONSENT_FIELDS = {"notice", "details"}
 
 @dataclass(frozen=True, slots=True)
 class Problem:
+    """One thing wrong (or worth knowing) in a survey file, with where it is.
+
+    ``line`` is the line of a YAML file, or the row of an XLSForm's ``sheet``.
+    """
+
     severity: Literal["error", "warning"]
     message: str
     file: str
@@ -65,9 +72,14 @@ class Problem:
     question: str | None = None
     field: str | None = None
     language: str | None = None
+    sheet: str | None = None
 
     def __str__(self) -> str:
-        where = self.file + (f":{self.line}" if self.line else "")
+        if self.sheet:
+            row = f", row {self.line}" if self.line else ""
+            where = f"{self.file} (sheet {self.sheet}{row})"
+        else:
+            where = self.file + (f":{self.line}" if self.line else "")
         parts = []
         if self.question:
             parts.append(f"question '{self.question}'")
@@ -631,8 +643,19 @@ def _matching(raw_questions: list[Any], by_id: Mapping[str, Question]) -> list[M
     return matched
 
 
+XLSFORM_SUFFIXES = frozenset({".xlsx", ".xls", ".md"})
+
+
 def check_survey(path: Path) -> tuple[Survey | None, list[Problem]]:
-    """The survey (``None`` when it has errors) and every problem found in the file."""
+    """The survey (``None`` when it has errors) and every problem found in the file.
+
+    ``.xlsx``, ``.xls`` and ``.md`` files are XLSForms (:mod:`bot.survey.xlsform`);
+    anything else is read as YAML.
+    """
+    if path.suffix.lower() in XLSFORM_SUFFIXES:
+        from bot.survey.xlsform import check_xlsform  # here: xlsform imports this module
+
+        return check_xlsform(path)
     try:
         raw = path.read_bytes()
     except OSError as exc:

@@ -1,0 +1,125 @@
+"""Six real XLSForms from other organizations (``../shared/xlsforms``) give the expected result.
+
+The forms are data kept beside the project, not in it; without the folder these
+tests are skipped.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.survey.loader import check_survey
+from bot.survey.model import QuestionType, Survey
+
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "xlsforms"
+
+NO_DEFAULT = ("(sheet settings): warning: field 'default_language': no default_language: "
+              "English (en) is taken as the default language (its texts fill the gaps of the "
+              "others)")
+
+
+def load(name: str) -> tuple[Survey, list[str]]:
+    if not SHARED.is_dir():
+        pytest.skip("../shared/xlsforms is not on this machine")
+    path = SHARED / name
+    survey, problems = check_survey(path)
+    assert survey is not None, [str(p) for p in problems]
+    return survey, [str(p).replace(str(path), name) for p in problems]
+
+
+def test_ona_mali_health_loads_with_its_location_and_cascading_select() -> None:
+    survey, problems = load("ona_mali_health_en_fr.xlsx")
+    assert problems == [f"ona_mali_health_en_fr.xlsx {NO_DEFAULT}"]
+    assert survey.languages == ("en", "fr") and survey.title.get("en") == "Mali Health Facilities"
+    assert len(survey.questions) == 15 and all(q.asks for q in survey.questions)
+    assert survey.by_id["location"].type is QuestionType.LOCATION
+    district = survey.by_id["DISTRICT"]
+    assert district.choice_filter is not None
+    assert district.choice_filter.source == "region =${region}"
+    assert district.choices[0].columns == {"region": "bamako"}
+    assert survey.by_id["ACCESSIBILITIE"].text.get("fr") == "Accessibilité"
+
+
+def test_ona_multi_lingual_loads_in_three_languages() -> None:
+    survey, problems = load("ona_multi_lingual_en_sw_fr.xlsx")
+    assert problems == []
+    assert survey.id == "multi_lingual_export"
+    assert survey.title.get("fr") == "ona_multi_lingual_en_sw_fr"  # no form_title: the file
+    assert survey.languages == ("en", "sw", "fr") and survey.default_language == "en"
+    assert [q.id for q in survey.questions] == ["resp_name", "age", "sex_resp", "Fruits",
+                                                "cities"]
+    assert survey.by_id["sex_resp"].choices[1].label.get("sw") == "Mke"
+
+
+def test_pyxform_choices_loads_with_its_duplicate_choice_said() -> None:
+    survey, problems = load("pyxform_md_choices_en_ko.md")
+    assert problems == [
+        f"pyxform_md_choices_en_ko.md {NO_DEFAULT}",
+        "pyxform_md_choices_en_ko.md (sheet choices, row 5): warning: question 'S1': the list "
+        "'list' has the choice 'c' twice (rows 4 and 5): both store the answer 'c'",
+    ]
+    assert survey.languages == ("en", "ko")
+    (question,) = survey.questions
+    assert [c.id for c in question.choices] == ["a", "b", "c", "c"]
+    assert question.text.get("ko") == "질문 1"
+
+
+def test_pyxform_note_loads_and_has_nothing_to_answer() -> None:
+    survey, problems = load("pyxform_md_note_en_fr.md")
+    assert problems == [
+        f"pyxform_md_note_en_fr.md {NO_DEFAULT}",
+        "pyxform_md_note_en_fr.md: warning: the form has nothing to answer: the bot only shows "
+        "its notes",
+    ]
+    assert survey.languages == ("en", "fr")
+    (note,) = survey.questions
+    assert note.type is QuestionType.NOTE and note.text.get("fr") == "bonjour"
+
+
+def test_pyxform_partial_translations_with_or_other() -> None:
+    survey, problems = load("pyxform_md_partial_translations_or_other.md")
+    name = "pyxform_md_partial_translations_or_other.md"
+    assert problems == [
+        f"{name} (sheet settings): warning: field 'default_language': no default_language: the "
+        "columns without a language (label, hint, …) are taken to be English (en); say so with "
+        "default_language in the settings sheet",
+        f"{name} (sheet survey, row 3): warning: question 'q1_other': or_other adds the choice "
+        "'Other' to 'q1' and this question ('Specify other.') in English only, whatever the "
+        "language",
+        f"{name}: warning: language 'fr': translations missing: 2 labels, 1 choice label (the "
+        "first in sheet survey, row 3); the English (en) text is shown instead",
+    ]
+    assert survey.languages == ("en", "fr")
+    q1, other = survey.questions
+    assert q1.text.get("en") == "Question A"  # label::eng wins over the unsuffixed label
+    assert [(c.id, c.label.get("fr")) for c in q1.choices] == [
+        ("na", "la"), ("nb", "lb-f"), ("other", "Other")]
+    assert other.relevant is not None and other.relevant.source == "selected(../q1, 'other')"
+
+
+def test_reach_household_survey_loads_with_what_it_skips_said() -> None:
+    survey, problems = load("reach_cleaningtools_form_en_ar.xlsx")
+    name = "reach_cleaningtools_form_en_ar.xlsx"
+    assert problems == [
+        f"{name} {NO_DEFAULT}",
+        f"{name} (sheet survey, row 5): warning: question 'audit': skipped: 'audit' is device "
+        "metadata, which Telegram does not give the bot",
+        f"{name} (sheet survey, row 6): warning: question 'deviceid': skipped: 'deviceid' is "
+        "device metadata, which Telegram does not give the bot",
+        f"{name}: warning: language 'en': translations missing: 8 constraint messages (the "
+        "first in sheet survey, row 49); another language's text is shown",
+    ]
+    assert survey.languages == ("en", "ar")
+    assert len(survey.questions) == 221 and sum(q.asks for q in survey.questions) == 214
+    clocks = [(q.id, q.calculation.source) for q in survey.questions if q.calculation]
+    assert clocks == [("start", "now()"), ("date_assessment", "today()"), ("end", "now()")]
+    assert survey.questions[-1].id == "end"
+    gates = [q.id for q in survey.questions if q.gate]
+    assert gates == ["note_water_expenditure", "piped_water_note"]
+    location = survey.by_id["gpslocation"]
+    assert location.type is QuestionType.LOCATION and location.required
+    age = survey.by_id["age_respondent_r"]
+    assert age.constraint is not None and age.constraint_message is not None
+    assert age.constraint_message.get("ar").startswith("لا يمكن")

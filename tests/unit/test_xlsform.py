@@ -1,0 +1,643 @@
+"""XLSForms read into the survey model: what runs, what is refused or skipped, and how it is said.
+
+Forms are written for the tests as markdown tables (pyxform's own test format),
+inline or in ``tests/forms/``; two are built as ``.xlsx`` files with XlsxWriter.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import xlsxwriter
+
+from bot.cli import main
+from bot.survey.loader import Problem, SurveyInvalid, check_survey, load_survey
+from bot.survey.model import QuestionType, Survey
+from bot.survey.xlsform import check_xlsform, language_code
+
+FORMS = Path(__file__).resolve().parents[1] / "forms"
+
+
+def write(tmp_path: Path, text: str, name: str = "form.md") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def check(path: Path) -> tuple[Survey | None, list[str]]:
+    """The survey and the problems as printed, with the file shown as its name only."""
+    survey, problems = check_survey(path)
+    if any(p.severity == "error" for p in problems):
+        assert survey is None
+    return survey, [str(p).replace(str(path), path.name) for p in problems]
+
+
+def check_text(tmp_path: Path, text: str) -> tuple[Survey | None, list[str]]:
+    return check(write(tmp_path, text))
+
+
+NO_DEFAULT = ("form.md (sheet settings): warning: field 'default_language': no "
+              "default_language: the form's texts are taken to be in English (en); say which "
+              "language they are in with default_language in the settings sheet")
+
+
+# --- language names --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("English (en)", "en"),
+        ("English(en)", "en"),
+        ("english (en)", "en"),
+        ("Arabic (ar)", "ar"),
+        ("Français (fr)", "fr"),
+        ("Portuguese (pt-BR)", "pt_BR"),
+        ("en", "en"),
+        ("EN", "en"),
+        ("eng", "en"),
+        ("fra", "fr"),
+        ("English", "en"),
+        ("english", "en"),
+        ("French", "fr"),
+        ("Swahili", "sw"),
+        ("العربية", "ar"),
+        ("Français", "fr"),
+        ("Kiswahili", "sw"),
+        ("한국어", "ko"),
+        ("English (United States)", "en"),  # not a code in parentheses: the name counts
+        ("Klingonish", None),
+        ("", None),
+    ],
+)
+def test_language_names_and_codes(name: str, code: str | None) -> None:
+    assert language_code(name) == code
+
+
+# --- a form with every supported feature -------------------------------------------------
+
+
+def test_every_supported_feature_becomes_the_model() -> None:
+    path = FORMS / "features.md"
+    survey, problems = check(path)
+    assert problems == [
+        "features.md (sheet survey, row 8): warning: question 'sector_other': or_other adds "
+        "the choice 'Other' to 'sector' and this question ('Specify other.') in English only, "
+        "whatever the language",
+        "features.md: warning: language 'ar': translations missing: 1 label (the first in "
+        "sheet survey, row 8); the English (en) text is shown instead",
+    ]
+    assert survey is not None
+    assert (survey.id, survey.version, survey.default_language) == ("work", "2024-05", "en")
+    assert survey.languages == ("en", "ar")
+    assert survey.title.get("ar") == "Work"
+    assert survey.introduction is None and survey.consent_notice is None
+    assert survey.consent_details is None and survey.closing is None
+    q = survey.by_id
+    assert [x.id for x in survey.questions] == [
+        "started", "works", "hours", "too_much", "sector", "sector_other", "daily", "region",
+        "district", "rating", "percent", "weight", "code", "arrived", "at", "where", "photo",
+        "ok", "day", "ended",  # `end` is moved last: it is filled when the survey ends
+    ]
+    assert [x.index for x in survey.questions] == list(range(20))
+
+    assert q["started"].type is QuestionType.CALCULATE and not q["started"].asks
+    assert q["started"].calculation is not None and q["started"].calculation.source == "now()"
+    assert q["ended"].calculation is not None and q["ended"].calculation.source == "now()"
+    assert q["day"].calculation is not None and q["day"].calculation.source == "today()"
+
+    works = q["works"]
+    assert works.type is QuestionType.SELECT_ONE and works.required
+    assert dict(works.text.texts) == {"en": "Do you work?", "ar": "هل تعمل؟"}
+    assert works.required_message is not None
+    assert dict(works.required_message.texts) == {"en": "Please answer.", "ar": "الرجاء الإجابة."}
+    assert [c.id for c in works.choices] == ["yes", "no"]
+    assert works.choices[0].label.get("ar") == "نعم"
+    assert works.source == "sheet survey, row 3"
+
+    hours = q["hours"]
+    assert hours.type is QuestionType.INTEGER and hours.required and hours.default == "40"
+    assert hours.relevant is not None and hours.relevant.source == "${works} = 'yes'"
+    assert hours.constraint is not None and hours.constraint.source == ". > 0 and . <= 80"
+    assert hours.constraint_message is not None
+    assert hours.constraint_message.get("ar") == "بين 1 و 80."
+    assert hours.hint is not None and hours.hint.get("en") == "Whole hours"
+
+    too_much = q["too_much"]  # a required note inside two groups: a gate
+    assert too_much.type is QuestionType.NOTE and too_much.gate and not too_much.required
+    assert too_much.relevant is not None
+    assert too_much.relevant.source == "(${works} = 'yes') and (${hours} > 40) and (${hours} > 60)"
+    assert too_much.text.get("en") == "That is a lot: ${hours}"  # the renderer substitutes
+
+    sector = q["sector"]
+    assert [c.id for c in sector.choices] == ["farm", "care", "other"]
+    assert sector.relevant is not None
+    assert sector.relevant.source == "(${works} = 'yes') and (${hours} > 40)"
+    other = q["sector_other"]
+    assert other.type is QuestionType.TEXT and other.text.get("en") == "Specify other."
+    assert other.relevant is not None
+    assert other.relevant.references == {"works", "hours", "sector"}
+
+    daily = q["daily"]
+    assert daily.type is QuestionType.CALCULATE and daily.calculation is not None
+    assert daily.calculation.source == "${hours} div 5" and not daily.required
+
+    district = q["district"]
+    assert district.choice_filter is not None
+    assert district.choice_filter.source == "region = ${region}"
+    assert district.choice_filter.references == {"region"}
+    assert [dict(c.columns) for c in district.choices] == [{"region": "north"},
+                                                            {"region": "south"}]
+    assert not q["region"].required and not district.required
+
+    assert (q["rating"].type, q["rating"].minimum, q["rating"].maximum) == (
+        QuestionType.SCALE, Decimal(1), Decimal(5))
+    assert (q["percent"].type, q["percent"].minimum, q["percent"].maximum) == (
+        QuestionType.INTEGER, Decimal(0), Decimal(100))
+    assert (q["weight"].type, q["weight"].minimum, q["weight"].maximum) == (
+        QuestionType.DECIMAL, Decimal(0), Decimal(2))
+
+    code = q["code"]
+    assert code.read_only and not code.asks and code.default == "A-1"
+    assert not code.required and code.required_if is not None
+    assert code.required_if.source == "${works} = 'no'"
+    assert q["arrived"].type is QuestionType.DATE and q["arrived"].default == "2020-01-31"
+    assert q["at"].type is QuestionType.TIME
+    assert q["where"].type is QuestionType.LOCATION and q["where"].required
+    assert q["photo"].type is QuestionType.PHOTO
+    assert q["ok"].type is QuestionType.ACKNOWLEDGE
+
+
+def test_an_xlsform_loads_through_load_survey_and_the_command_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = FORMS / "features.md"
+    survey, warnings = load_survey(path)
+    assert survey.id == "work" and len(warnings) == 2
+    assert main(["survey", "check", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert f"{path}: survey 'work' version 2024-05: 14 questions in en, ar; 2 warning(s)" in out
+
+
+# --- languages -------------------------------------------------------------------------
+
+
+def test_arabic_columns_in_every_spelling_are_merged(tmp_path: Path) -> None:
+    survey, problems = check_text(tmp_path, """\
+        | survey |
+        |        | type    | name | label:English | label::Arabic (ar) | label::العربية | hint::English (en) | hint::العربية |
+        |        | text    | name | Your name?    | ما اسمك؟           |                | First name         | الاسم الأول   |
+        |        | integer | age  | Your age?     |                    | كم عمرك؟       |                    |               |
+        |        | note    | bye  | Thank you     |                    |                |                    |               |
+        | settings |
+        |          | default_language |
+        |          | English          |
+        """)  # noqa: E501
+    assert problems == [
+        "form.md: warning: language 'en': the columns for 'English' and 'English (en)' are the "
+        "same language, English (en): their texts are merged (where both have one, the first "
+        "column's is used)",
+        "form.md: warning: language 'ar': the columns for 'Arabic (ar)' and 'العربية' are the "
+        "same language, Arabic (ar): their texts are merged (where both have one, the first "
+        "column's is used)",
+        "form.md: warning: language 'ar': translations missing: 1 label (the first in sheet "
+        "survey, row 4); the English (en) text is shown instead",
+    ]
+    assert survey is not None
+    assert survey.languages == ("en", "ar") and survey.default_language == "en"
+    name, age, bye = survey.questions
+    assert dict(name.text.texts) == {"en": "Your name?", "ar": "ما اسمك؟"}
+    assert name.hint is not None and dict(name.hint.texts) == {"en": "First name",
+                                                               "ar": "الاسم الأول"}
+    assert dict(age.text.texts) == {"en": "Your age?", "ar": "كم عمرك؟"}
+    assert bye.text.get("ar") == "Thank you"  # falls back to the default language
+
+
+def test_unsuffixed_columns_with_one_other_language_are_that_language(tmp_path: Path) -> None:
+    survey, problems = check_text(tmp_path, """\
+        | survey |
+        |        | type | name | label    | label::Français |
+        |        | text | a    | Question | Question ?      |
+        |        | text | b    | Seconde  |                 |
+        """)
+    assert problems == [
+        "form.md (sheet settings): warning: field 'default_language': no default_language: the "
+        "columns without a language (label, hint, …) are taken to be French (fr), the form's "
+        "only other language; say so with default_language in the settings sheet",
+    ]
+    assert survey is not None and survey.languages == ("fr",)
+    assert dict(survey.questions[0].text.texts) == {"fr": "Question ?"}  # the named column wins
+    assert dict(survey.questions[1].text.texts) == {"fr": "Seconde"}
+
+
+def test_unsuffixed_columns_with_several_languages_are_english(tmp_path: Path) -> None:
+    survey, problems = check_text(tmp_path, """\
+        | survey |
+        |        | type | name | label | label::fr | label::ar |
+        |        | text | a    | Name  | Nom       | الاسم     |
+        """)
+    assert problems == [
+        "form.md (sheet settings): warning: field 'default_language': no default_language: the "
+        "columns without a language (label, hint, …) are taken to be English (en); say so with "
+        "default_language in the settings sheet",
+    ]
+    assert survey is not None and survey.languages == ("en", "fr", "ar")
+
+
+def test_a_language_that_cannot_be_identified_names_its_column(tmp_path: Path) -> None:
+    survey, problems = check_text(tmp_path, """\
+        | survey |
+        |        | type | name | label::English (en) | label::Elvish |
+        |        | text | a    | Name                | Eslam         |
+        | choices |
+        |         | list_name | name | label::English (en) | label::Elvish |
+        |         | l         | x    | X                   | Ix            |
+        """)
+    assert survey is None
+    assert problems == [
+        "form.md (sheet settings): warning: field 'default_language': no default_language: "
+        "English (en) is taken as the default language (its texts fill the gaps of the others)",
+        "form.md (sheet survey, row 1): error: field 'label::Elvish': 'Elvish' is not a "
+        "language I can identify: write the column as 'label::Elvish (code)' with its language "
+        "code, e.g. 'label::English (en)'",
+        "form.md (sheet choices, row 1): error: field 'label::Elvish': 'Elvish' is not a "
+        "language I can identify: write the column as 'label::Elvish (code)' with its language "
+        "code, e.g. 'label::English (en)'",
+    ]
+
+
+def test_missing_translations_are_counted_per_language(tmp_path: Path) -> None:
+    _, problems = check_text(tmp_path, """\
+        | survey |
+        |        | type          | name | label::en | label::fr | hint::en | constraint | constraint_message::en | required | required_message::en | required_message::fr |
+        |        | integer       | a    | A         |           | Hint     | . > 1      | Too small              | yes      | Needed               |                      |
+        |        | select_one l  | b    | B         | B-fr      | Hint     |            |                        | yes      | Needed               | Requis               |
+        | choices |
+        |         | list_name | name | label::en | label::fr |
+        |         | l         | x    | X         |           |
+        |         | l         | y    | Y         |           |
+        | settings |
+        |          | default_language |
+        |          | en               |
+        """)  # noqa: E501
+    assert problems == [
+        "form.md: warning: language 'fr': translations missing: 1 label, 2 hints, 1 constraint "
+        "message, 1 required message, 2 choice labels (the first in sheet survey, row 2); the "
+        "English (en) text is shown instead",
+    ]
+
+
+# --- refused and skipped -----------------------------------------------------------------
+
+
+def test_a_repeat_is_refused_with_what_refers_to_it(tmp_path: Path) -> None:
+    survey, problems = check_text(tmp_path, """\
+        | survey |
+        |        | type         | name     | label           | relevant           |
+        |        | integer      | children | How many?       |                    |
+        |        | begin repeat | child    | Child           |                    |
+        |        | text         | cname    | Name            |                    |
+        |        | end repeat   | child    |                 |                    |
+        |        | note         | thanks   | Thanks ${cname} | ${children} > 0    |
+        """)
+    assert survey is None
+    assert problems == [
+        NO_DEFAULT,
+        "form.md (sheet survey, row 3): error: question 'child': repeats are not supported yet",
+        "form.md (sheet survey, row 6): error: question 'thanks', field 'label', language 'en': "
+        "refers to 'cname', which is inside the repeat 'child'",
+    ]
+
+
+def test_what_telegram_cannot_collect_is_skipped_or_refused(tmp_path: Path) -> None:
+    survey, problems = check_text(tmp_path, """\
+        | survey |
+        |        | type      | name   | label   | required | relevant      | calculation | media::image |
+        |        | deviceid  | device |         |          |               |             |              |
+        |        | username  | user   |         |          |               |             |              |
+        |        | audit     | audit  |         |          |               |             |              |
+        |        | barcode   | code   | Scan it |          |               |             |              |
+        |        | geotrace  | path   | Walk it | yes      |               |             |              |
+        |        | geoshape  | area   | Draw it |          |               |             |              |
+        |        | text      | serial | Serial? |          | ${code} != '' |             |              |
+        |        | calculate | who    |         |          |               | ${user}     |              |
+        |        | text      | name   | Name?   |          |               |             | face.png     |
+        """)  # noqa: E501
+    assert survey is None
+    assert problems == [
+        NO_DEFAULT,
+        "form.md (sheet survey, row 2): warning: question 'device': skipped: 'deviceid' is "
+        "device metadata, which Telegram does not give the bot",
+        "form.md (sheet survey, row 3): error: question 'user': 'username' is device metadata, "
+        "which Telegram does not give the bot, and 'who' (row 9) refers to it",
+        "form.md (sheet survey, row 4): warning: question 'audit': skipped: 'audit' is device "
+        "metadata, which Telegram does not give the bot",
+        "form.md (sheet survey, row 5): error: question 'code': 'barcode' questions cannot be "
+        "answered on Telegram, and 'serial' (row 8) refers to it",
+        "form.md (sheet survey, row 6): error: question 'path', field 'required': 'geotrace' "
+        "questions cannot be answered on Telegram, and this one is required",
+        "form.md (sheet survey, row 7): warning: question 'area': skipped: 'geoshape' questions "
+        "cannot be answered on Telegram",
+        "form.md (sheet survey, row 8): error: question 'serial', field 'relevant': refers to "
+        "'code', which is a 'barcode' question (it cannot be answered on Telegram)",
+        "form.md (sheet survey, row 9): error: question 'who', field 'calculation': refers to "
+        "'user', which is device metadata ('username') that Telegram does not give the bot",
+        "form.md (sheet survey, row 10): warning: question 'name', field 'media': skipped: the "
+        "media on its label ('face.png') are not next to the form",
+    ]
+
+
+def test_optional_unsupported_items_alone_are_skipped_and_the_form_runs(tmp_path: Path) -> None:
+    survey, problems = check_text(tmp_path, """\
+        | survey |
+        |        | type     | name   | label   |
+        |        | start    | start  |         |
+        |        | barcode  | code   | Scan it |
+        |        | rank l   | order  | Order   |
+        |        | text     | name   | Name?   |
+        | choices |
+        |         | list_name | name | label |
+        |         | l         | a    | A     |
+        |         | l         | b    | B     |
+        """)
+    assert problems == [
+        NO_DEFAULT,
+        "form.md (sheet survey, row 3): warning: question 'code': skipped: 'barcode' questions "
+        "cannot be answered on Telegram",
+        "form.md (sheet survey, row 4): warning: question 'order': skipped: 'rank' questions "
+        "cannot be answered on Telegram",
+    ]
+    assert survey is not None and [q.id for q in survey.questions] == ["start", "name"]
+
+
+def test_choices_from_a_file_need_the_file(tmp_path: Path) -> None:
+    text = """\
+        | survey |
+        |        | type                                 | name  | label  | choice_filter |
+        |        | select_one_from_file fruits.csv      | fruit | Fruit? |               |
+        |        | select_multiple_from_file shops.xml  | shops | Shops? |               |
+        |        | select_one_from_file kinds.csv       | kind  | Kind?  | fruit = ${fruit} |
+        """
+    survey, problems = check_text(tmp_path, text)
+    assert survey is None
+    assert problems == [
+        NO_DEFAULT,
+        "form.md (sheet survey, row 2): error: question 'fruit', field 'type': the choices come "
+        "from 'fruits.csv', which is not next to the form",
+        "form.md (sheet survey, row 3): error: question 'shops', field 'type': the choices come "
+        "from 'shops.xml', which is not next to the form",
+        "form.md (sheet survey, row 4): error: question 'kind', field 'type': the choices come "
+        "from 'kinds.csv', which is not next to the form",
+    ]
+    (tmp_path / "fruits.csv").write_text("name,label,label::fr\napple,Apple,Pomme\n"
+                                         "pear,Pear,Poire\n", encoding="utf-8")
+    (tmp_path / "shops.xml").write_text("<root/>", encoding="utf-8")
+    (tmp_path / "kinds.csv").write_text("name,label,fruit\nred,Red,apple\ngreen,Green,pear\n",
+                                        encoding="utf-8")
+    survey, problems = check_text(tmp_path, text)
+    assert problems[1:] == [
+        "form.md (sheet survey, row 3): error: question 'shops', field 'type': choices from "
+        "'shops.xml': only CSV files are supported",
+    ]
+    (tmp_path / "shops.xml").unlink()
+    survey, problems = check_text(tmp_path, text.replace(
+        "|        | select_multiple_from_file shops.xml  | shops | Shops? |               |\n", ""))
+    assert survey is not None
+    fruit, kind = survey.questions
+    assert [(c.id, dict(c.label.texts)) for c in fruit.choices] == [
+        ("apple", {"en": "Apple", "fr": "Pomme"}), ("pear", {"en": "Pear", "fr": "Poire"})]
+    assert [dict(c.columns) for c in kind.choices] == [{"fruit": "apple"}, {"fruit": "pear"}]
+
+
+def test_external_choices_come_from_their_sheet(tmp_path: Path) -> None:
+    survey, problems = check_text(tmp_path, """\
+        | survey |
+        |        | type                  | name   | label   | choice_filter      |
+        |        | select_one regions    | region | Region? |                    |
+        |        | select_one_external towns | town | Town?  | region = ${region} |
+        |        | select_one l          | shop   | Shop?   |                    |
+        | choices |
+        |         | list_name | name  | label |
+        |         | regions   | north | North |
+        |         | l         | a     | A     |
+        | external_choices |
+        |         | list_name | name  | label | region |
+        |         | towns     | t1    | Town1 | north  |
+        |         | towns     | t2    | Town2 | south  |
+        """)
+    assert problems == [NO_DEFAULT]
+    assert survey is not None
+    town = survey.by_id["town"]
+    assert town.type is QuestionType.SELECT_ONE
+    assert [(c.id, c.label.get("en"), dict(c.columns)) for c in town.choices] == [
+        ("t1", "Town1", {"region": "north"}), ("t2", "Town2", {"region": "south"})]
+
+
+def test_search_appearances_are_refused(tmp_path: Path) -> None:
+    survey, problems = check_text(tmp_path, """\
+        | survey |
+        |        | type         | name  | label  | appearance       |
+        |        | select_one l | fruit | Fruit? | search('fruits') |
+        | choices |
+        |         | list_name | name | label |
+        |         | l         | name | label |
+        """)
+    assert survey is None
+    assert problems[1:] == [
+        "form.md (sheet survey, row 2): error: question 'fruit', field 'appearance': the "
+        "choices come from 'fruits.csv' (search() appearance), which is not next to the form",
+    ]
+
+
+# --- expressions, names, values ----------------------------------------------------------
+
+
+def test_expression_mistakes_name_sheet_row_column_and_question(tmp_path: Path) -> None:
+    survey, problems = check_text(tmp_path, """\
+        | survey |
+        |        | type        | name | label | relevant      | constraint | calculation  |
+        |        | integer     | age  | Age?  | ${job} = ‘yes’ | foo(.)     |              |
+        |        | text        | job  | Job?  |               |            |              |
+        |        | calculate   | twice|       |               |            | ${age} * 2 + |
+        |        | begin group | g    | G     | ${later} > 1  |            |              |
+        |        | integer     | later| Later?|               |            |              |
+        |        | end group   |      |       |               |            |              |
+        """)
+    assert survey is None
+    assert problems == [
+        NO_DEFAULT,
+        "form.md (sheet survey, row 2): warning: question 'age', field 'relevant': typographic "
+        "quotes read as straight quotes",
+        "form.md (sheet survey, row 2): error: question 'age', field 'constraint': unknown "
+        "function 'foo' at position 0 in: foo(.)",
+        "form.md (sheet survey, row 2): error: question 'age', field 'relevant': refers to "
+        "'job', which comes later or is this question",
+        "form.md (sheet survey, row 4): error: question 'twice', field 'calculation': "
+        "unexpected end of expression at position 12 in: ${age} * 2 +",
+        "form.md (sheet survey, row 5): error: question 'g', field 'relevant': refers to "
+        "'later', which comes later or is this question",
+    ]
+
+
+def test_pyxform_errors_are_reported_as_pyxform_words_them(tmp_path: Path) -> None:
+    survey, problems = check_text(tmp_path, """\
+        | survey |
+        |        | type | name | label | relevant    |
+        |        | text | a    | A     | ${nope} = 1 |
+        """)
+    assert survey is None
+    assert problems == [
+        "form.md: error: [row : 2] On the 'survey' sheet, the 'relevant' value is invalid. "
+        "Reference variables must contain a name from the 'survey' sheet. Could not find the "
+        "name 'nope'.",
+    ]
+
+
+def test_a_file_that_is_not_a_form_is_one_error_and_no_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "form.xlsx"
+    path.write_bytes(b"PK\x03\x04 not really a workbook")
+    survey, problems = check_survey(path)
+    assert survey is None and len(problems) == 1
+    assert problems[0].severity == "error" and problems[0].file == str(path)
+    with pytest.raises(SurveyInvalid):
+        load_survey(path)
+    survey, problems = check_survey(tmp_path / "missing.xlsx")
+    assert [str(p) for p in problems] == [
+        f"{tmp_path / 'missing.xlsx'}: error: cannot read the file: No such file or directory"]
+
+
+def test_names_must_be_unique_once_groups_are_flattened(tmp_path: Path) -> None:
+    _, problems = check_text(tmp_path, """\
+        | survey |
+        |        | type        | name | label |
+        |        | begin group | g1   | G1    |
+        |        | text        | name | Name? |
+        |        | end group   |      |       |
+        |        | begin group | g2   | G2    |
+        |        | text        | name | Name? |
+        |        | end group   |      |       |
+        """)
+    assert problems[1:] == [
+        "form.md (sheet survey, row 6): error: question 'name', field 'name': the name 'name' is "
+        "also used in row 3 (names must be unique once groups are flattened)",
+    ]
+
+
+def test_a_choice_name_with_a_space_is_refused(tmp_path: Path) -> None:
+    _, problems = check_text(tmp_path, """\
+        | survey |
+        |        | type         | name | label |
+        |        | select_one l | a    | A?    |
+        | choices |
+        |         | list_name | name   | label  |
+        |         | l         | one    | One    |
+        |         | l         | two 2  | Two    |
+        """)
+    assert problems[1:] == [
+        "form.md (sheet choices, row 3): error: question 'a': choice 'two 2' of the list 'l': a "
+        "choice name cannot hold a space (multiple answers are stored space-separated)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("cell", "required", "condition"),
+    [
+        ("yes", True, None), ("Yes", True, None), ("true", True, None), ("TRUE", True, None),
+        ("1", True, None), ("true()", True, None),
+        ("no", False, None), ("false", False, None), ("FALSE", False, None), ("0", False, None),
+        ("false()", False, None), ("", False, None),
+        ("${a} = 'x'", False, "${a} = 'x'"),
+    ],
+)
+def test_required_in_all_its_spellings(
+    tmp_path: Path, cell: str, required: bool, condition: str | None
+) -> None:
+    survey, problems = check_text(tmp_path, f"""\
+        | survey |
+        |        | type | name | label | required |
+        |        | text | a    | A     |          |
+        |        | text | b    | B     | {cell} |
+        """)
+    assert problems == [NO_DEFAULT]
+    assert survey is not None
+    b = survey.by_id["b"]
+    assert b.required is required
+    assert (b.required_if.source if b.required_if else None) == condition
+
+
+def test_defaults_and_read_only(tmp_path: Path) -> None:
+    survey, problems = check_text(tmp_path, """\
+        | survey |
+        |        | type              | name  | label | default     | read_only |
+        |        | select_multiple l | fruit | F?    | a b         |           |
+        |        | integer           | n     | N?    | 4.5         |           |
+        |        | date              | day   | D?    | today()     |           |
+        |        | decimal           | x     | X?    | 2.50        | yes       |
+        |        | select_one l      | one   | O?    | c           |           |
+        | choices |
+        |         | list_name | name | label |
+        |         | l         | a    | A     |
+        |         | l         | b    | B     |
+        """)
+    assert survey is None
+    assert problems == [
+        NO_DEFAULT,
+        "form.md (sheet survey, row 3): error: question 'n', field 'default': default '4.5' is "
+        "not a possible answer to a integer question",
+        "form.md (sheet survey, row 4): warning: question 'day', field 'default': a default "
+        "computed by an expression is not offered (only fixed defaults are)",
+        "form.md (sheet survey, row 6): error: question 'one', field 'default': default 'c' is "
+        "not a possible answer to a select_one question",
+    ]
+
+
+def test_a_markdown_form_with_an_xlsx_twin_gives_the_same_survey(tmp_path: Path) -> None:
+    rows = {
+        "survey": [
+            ["type", "name", "label::English (en)", "label::Français\n", "relevant"],
+            ["select_one yn", "ok", "All good?", "Tout va bien ?", None],
+            [None, None, None, None, None],  # an empty row still counts
+            ["text", "why", "Why not?", "Pourquoi ?", "${ok} = 'no'"],
+            ["barcode", "code", "Scan", "Scanner", None],
+        ],
+        "choices": [
+            ["list_name", "name", "label::English (en)", "label::Français\n"],
+            ["yn", "yes", "Yes", "Oui"],
+            ["yn", "no", "No", "Non"],
+        ],
+        "settings": [["form_id", "form_title", "default_language"],
+                     ["twin", "Twin", "English (en)"]],
+    }
+    path = tmp_path / "twin.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    for sheet, lines in rows.items():
+        worksheet = workbook.add_worksheet(sheet)
+        for r, line in enumerate(lines):
+            for c, value in enumerate(line):
+                if value is not None:
+                    worksheet.write(r, c, value)
+    workbook.close()
+    survey, problems = check(path)
+    assert problems == [
+        "twin.xlsx (sheet survey, row 5): warning: question 'code': skipped: 'barcode' "
+        "questions cannot be answered on Telegram",
+    ]
+    assert survey is not None and survey.languages == ("en", "fr")
+    ok, why = survey.questions
+    assert ok.text.get("fr") == "Tout va bien ?" and ok.choices[1].label.get("fr") == "Non"
+    assert why.relevant is not None and why.relevant.source == "${ok} = 'no'"
+    assert why.source == "sheet survey, row 4"
+
+
+def test_problem_text_with_a_sheet_and_row() -> None:
+    problem = Problem("error", "unknown function 'foo' at position 3 in: foo(.)", "form.xlsx",
+                      12, question="age", field="constraint", sheet="survey")
+    assert str(problem) == ("form.xlsx (sheet survey, row 12): error: question 'age', field "
+                            "'constraint': unknown function 'foo' at position 3 in: foo(.)")
+    assert str(Problem("warning", "w", "form.xlsx", None, sheet="settings")) == (
+        "form.xlsx (sheet settings): warning: w")
+    assert str(Problem("warning", "w", "s.yaml", 3, question="q")) == (
+        "s.yaml:3: warning: question 'q': w")
