@@ -14,7 +14,7 @@ from bot.context import Context
 from bot.i18n import Translator
 from bot.survey import engine
 from bot.survey.engine import SurveyFlowError
-from bot.survey.model import MEDIA_TYPES, Question, QuestionType
+from bot.survey.model import MEDIA_TYPES, Question, QuestionType, Survey
 from handlers import render
 from handlers.common import ask, load_session, private_user_id, remove_keyboard, send_text
 from handlers.survey import commit, explain
@@ -75,7 +75,7 @@ async def on_media(update: Update, context: Context) -> None:
         step = engine.answer(context.survey, progress, raw, context.now())
     except SurveyFlowError as error:
         media.forget(context.config.db, [raw])
-        await send_text(context, user_id, render.escape(explain(t, question, error)))
+        await send_text(context, user_id, render.escape(explain(t, context.survey, question, error)))
         return
     if not await commit(update, context, session, step.changes(question), step):
         media.forget(context.config.db, [raw])

@@ -13,7 +13,7 @@ from bot.context import Context
 from bot.i18n import Translator
 from bot.survey import engine
 from bot.survey.engine import GateClosed, InvalidAnswer, Step, SurveyFlowError
-from bot.survey.model import MEDIA_TYPES, Question, QuestionType
+from bot.survey.model import MEDIA_TYPES, Question, QuestionType, Survey
 from bot.survey.search import match_typed, search_choices
 from handlers import render
 from handlers.callbacks import Action, SurveyButton, parse_survey_button
@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 
 
 
-def explain(t: Translator, question: Question, error: SurveyFlowError) -> str:
+def explain(t: Translator, survey: Survey, question: Question, error: SurveyFlowError) -> str:
     """The translated hint for something the engine refused."""
     if isinstance(error, InvalidAnswer):
         params = error.params
@@ -72,7 +72,8 @@ def explain(t: Translator, question: Question, error: SurveyFlowError) -> str:
             case "not_datetime":
                 return t.gettext("Please type a date and a time, for example 31/12/2000 14:30.")
             case "gate" if isinstance(error, GateClosed):
-                return error.note.text.get(t.language)
+                return engine.interpolate(survey, error.note.text.get(t.language),
+                                          error.answers, t.language)
             case "no_answer_to_keep":
                 return t.gettext("Please answer the question.")
     if error.code == "required":
@@ -218,7 +219,7 @@ async def _act(
             step = engine.answer(survey, session.progress, _raw(session, question, button), now)
     except SurveyFlowError as error:
         await acknowledge(query)
-        await send_text(context, session.user_id, render.escape(explain(t, question, error)))
+        await send_text(context, session.user_id, render.escape(explain(t, context.survey, question, error)))
         return
     answered = {} if button.action is Action.BACK else step.changes(question)
     if not await commit(update, context, session, answered, step):
@@ -299,7 +300,7 @@ async def on_text(update: Update, context: Context) -> None:
     try:
         step = engine.answer(context.survey, session.progress, raw, now)
     except SurveyFlowError as error:
-        await send_text(context, user_id, render.escape(explain(t, question, error)))
+        await send_text(context, user_id, render.escape(explain(t, context.survey, question, error)))
         return
     answered = step.changes(question)
     if not await commit(update, context, session, answered, step):
@@ -350,7 +351,7 @@ async def _navigate(update: Update, context: Context, action: Action) -> None:
         else:
             step = engine.skip(context.survey, session.progress, now)
     except SurveyFlowError as error:
-        await send_text(context, user_id, render.escape(explain(session.t, question, error)))
+        await send_text(context, user_id, render.escape(explain(session.t, context.survey, question, error)))
         return
     answered = {} if action is Action.BACK else step.changes(question)
     if not await commit(update, context, session, answered, step):

@@ -75,9 +75,9 @@ async def start_response(
 ) -> int:
     cursor = await tx.execute(
         "INSERT INTO responses (participant_id, survey_id, survey_version, language, source, "
-        "started_at, updated_at, current) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "started_at, updated_at, completed_at, current) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (participant_id, survey_id, survey_version, language, source, timestamp(now),
-         timestamp(now), current),
+         timestamp(now), timestamp(now) if current is None else None, current),
     )
     assert cursor.lastrowid is not None
     return cursor.lastrowid

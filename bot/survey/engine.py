@@ -89,9 +89,10 @@ class NotCurrentQuestion(SurveyFlowError):
 class GateClosed(InvalidAnswer):
     """A required note became relevant: the answer that led to it is refused."""
 
-    def __init__(self, note: Question) -> None:
+    def __init__(self, note: Question, answers: Answers) -> None:
         super().__init__("gate")
         self.note = note
+        self.answers = answers  # with the refused answer: the note may quote it
 
 
 # --- typed values for expressions -------------------------------------------------
@@ -225,7 +226,7 @@ def _advance(
             computed.append(question.id)
             continue
         if question.gate and gates:
-            raise GateClosed(question)
+            raise GateClosed(question, current)
         notes.append(question)
     return Step(Progress(current, None), tuple(notes), computed=tuple(computed))
 
