@@ -28,7 +28,7 @@ from typing import IO, Any, Literal
 import xlsxwriter
 
 from bot.survey import engine
-from bot.survey.model import Choice, Question, QuestionType, Survey
+from bot.survey.model import MEDIA_TYPES, Choice, Question, QuestionType, Survey
 from storage.exports import ExportedResponse, iter_responses, open_reader, question_ids
 from storage.stats import STOPPED_AFTER
 
@@ -288,6 +288,9 @@ def _write_xlsx(plan: _Plan, rows: Iterator[ExportedResponse], path: Path) -> in
             sheet.write_row(1, 0, [c.label for c in plan.columns], bold)
             line = 2
         sheet.freeze_panes(line, 1)
+        files = {index for index, column in enumerate(plan.columns)
+                 if column.question is not None and column.choice is None
+                 and column.question.type in MEDIA_TYPES}
         count = 0
         for response in rows:
             if line > XLSX_MAX_ROWS:
@@ -295,7 +298,10 @@ def _write_xlsx(plan: _Plan, rows: Iterator[ExportedResponse], path: Path) -> in
             for index, value in enumerate(plan.row(response, rich=True)):
                 if value is None:
                     continue
-                if isinstance(value, dt.datetime):
+                if index in files and isinstance(value, str):
+                    # relative to the workbook: put it beside the database folder's media/
+                    sheet.write_url(line, index, f"external:{value}", string=value)
+                elif isinstance(value, dt.datetime):
                     sheet.write_datetime(line, index, value, moment)
                 elif isinstance(value, dt.date):
                     sheet.write_datetime(line, index, value, date)

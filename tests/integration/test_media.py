@@ -8,6 +8,7 @@ import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from bot.exports import ExportOptions, write_export
@@ -105,6 +106,14 @@ async def test_photo_voice_location_file_and_the_rest(media_bot: Harness) -> Non
     rows = list(csv.reader(out.read_text("utf-8-sig").splitlines()))
     record = dict(zip(rows[0], rows[1], strict=True))
     assert record["picture"] == stored and record["paper"] == paper
+
+    book = harness.db.parent / "export.xlsx"
+    write_export(harness.db, book, harness.survey, ExportOptions(format="xlsx"), "k" * 20,
+                 dt.datetime(2026, 11, 28, tzinfo=dt.UTC))
+    sheet = openpyxl.load_workbook(book)["responses"]
+    header = [cell.value for cell in sheet[1]]
+    link = sheet.cell(row=2, column=header.index("picture") + 1).hyperlink
+    assert link is not None and link.target.replace("\\", "/") == stored
 
     files = [harness.db.parent / p for p in (stored, voice, paper)]
     await amina.send("/delete")
