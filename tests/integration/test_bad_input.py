@@ -27,6 +27,21 @@ async def at_role_question(harness: Harness, user_id: int, language: str = "en")
     return person
 
 
+async def to_the_year_question(alice: Person) -> None:
+    """From the role question to the year the partnership started."""
+    await alice.press("Migrant")
+    await alice.send("Peru")
+    await alice.press("Peru")
+    await alice.press("Skip »")
+    await alice.press("Yes")
+    for choice in ("Local (city or area)", "Media", "Working together on data"):
+        await alice.press(choice)
+        await alice.press("Done ✔")
+    await alice.press("Skip »")
+    await alice.press("3")
+    await alice.press("3")
+
+
 async def test_text_where_buttons_are_expected(harness: Harness) -> None:
     alice = await at_role_question(harness, 50)
     before = snapshot(harness)
@@ -78,17 +93,7 @@ async def test_a_number_that_is_not_a_number_and_an_out_of_range_year(
     harness: Harness,
 ) -> None:
     alice = await at_role_question(harness, 54)
-    await alice.press("Migrant")
-    await alice.send("Peru")
-    await alice.press("Peru")
-    await alice.press("Skip »")
-    await alice.press("Yes")
-    for choice in ("Local (city or area)", "Media", "Working together on data"):
-        await alice.press(choice)
-        await alice.press("Done ✔")
-    await alice.press("Skip »")
-    await alice.press("3")
-    await alice.press("3")
+    await to_the_year_question(alice)
     before = snapshot(harness)
     replies = await alice.send("a long time ago")
     assert replies[-1].text == "Please type a whole number, for example 12."
@@ -99,17 +104,7 @@ async def test_a_number_that_is_not_a_number_and_an_out_of_range_year(
 
 async def test_none_combined_with_other_choices_is_refused(harness: Harness) -> None:
     alice = await at_role_question(harness, 55)
-    await alice.press("Migrant")
-    await alice.send("Peru")
-    await alice.press("Peru")
-    await alice.press("Skip »")
-    await alice.press("Yes")
-    for choice in ("Local (city or area)", "Media", "Working together on data"):
-        await alice.press(choice)
-        await alice.press("Done ✔")
-    await alice.press("Skip »")
-    await alice.press("3")
-    await alice.press("3")
+    await to_the_year_question(alice)
     await alice.press("Skip »")
     await alice.press("No shared data")
     await alice.press("No particular difficulty")
