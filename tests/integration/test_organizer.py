@@ -12,19 +12,7 @@ import pytest
 from bot.i18n import Catalogs
 from handlers import organizer
 from handlers.organizer import ORGANIZER_COMMANDS
-from tests.integration.harness import ORGANIZER, Harness, Person
-
-
-async def finish_quickly(person: Person) -> None:
-    await person.start()
-    await person.press("Migrant")
-    await person.send("Chil")
-    await person.press("Chile")
-    await person.press("Skip »")
-    await person.press("No")
-    await person.press("Funding")
-    await person.press("Done ✔")
-    await person.press("Skip »")
+from tests.integration.harness import ORGANIZER, Harness, complete_quickly
 
 
 @pytest.mark.parametrize("command", sorted(ORGANIZER_COMMANDS))
@@ -62,7 +50,7 @@ async def test_organizer_commands_only_in_a_private_chat(harness: Harness) -> No
 
 
 async def test_stats_in_the_organizer_language(harness: Harness) -> None:
-    await finish_quickly(harness.person(72))
+    await complete_quickly(harness.person(72))
     boss = harness.person(ORGANIZER, language_code="fr")
     replies = await boss.send("/stats")
     text = "\n".join(m.text for m in replies)
@@ -76,7 +64,7 @@ async def test_stats_in_the_organizer_language(harness: Harness) -> None:
 
 
 async def test_export_arrives_as_a_document(harness: Harness) -> None:
-    await finish_quickly(harness.person(74))
+    await complete_quickly(harness.person(74))
     boss = harness.person(ORGANIZER)
     await boss.send("/export")
     await boss.press("CSV")
@@ -91,7 +79,7 @@ async def test_export_arrives_as_a_document(harness: Harness) -> None:
 
 async def test_a_large_export_is_zipped(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(organizer, "ZIP_ABOVE", 10)
-    await finish_quickly(harness.person(75))
+    await complete_quickly(harness.person(75))
     boss = harness.person(ORGANIZER)
     await boss.send("/export")
     await boss.press("XLSX with labels in my language")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from bot.survey.model import Survey
-from tests.integration.harness import Harness
+from tests.integration.harness import Harness, complete_quickly
 
 
 def count(harness: Harness, table: str) -> int:
@@ -107,10 +107,8 @@ async def test_switching_language_resends_the_current_question(
     await alice.press("Migrant")
     await alice.send("/language")
     replies = await alice.press("Français")
-    assert replies[-1].text.endswith(
-        "Choisissez ci-dessous, ou tapez les premières lettres d’un nom pour le trouver."
-    ) or consultation.by_id["residence"].text.get("fr") in replies[-1].text
     assert consultation.by_id["residence"].text.get("fr") in replies[-1].text
+    assert "Question 2 sur 14" in replies[-1].text.replace("\u2068", "").replace("\u2069", "")
     found = await alice.send("Alle")
     assert "Allemagne" in alice.labels(found[-1])
 
@@ -182,15 +180,7 @@ async def test_a_completed_participant_gets_a_short_note(
     harness: Harness, consultation: Survey
 ) -> None:
     alice = harness.person(31)
-    await alice.start()
-    await alice.press("Migrant")
-    await alice.send("Chil")
-    await alice.press("Chile")
-    await alice.press("Skip »")
-    await alice.press("No")
-    await alice.press("Funding")
-    await alice.press("Done ✔")
-    await alice.press("Skip »")
+    await complete_quickly(alice)
     replies = await alice.send("/start")
     assert "already completed" in replies[-1].text
     replies = await alice.send("hello")

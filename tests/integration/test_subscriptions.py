@@ -5,8 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from bot.survey.model import Survey
-from tests.integration.harness import ORGANIZER, Harness
-from tests.integration.test_organizer import finish_quickly
+from tests.integration.harness import ORGANIZER, Harness, complete_quickly
 
 
 def subscribers(harness: Harness) -> dict[int, tuple[str, str, str | None]]:
@@ -17,7 +16,7 @@ def subscribers(harness: Harness) -> dict[int, tuple[str, str, str | None]]:
 
 async def test_the_end_of_the_consultation_offers_the_results(harness: Harness) -> None:
     alice = harness.person(301)
-    await finish_quickly(alice)
+    await complete_quickly(alice)
     assert "receive a summary" in alice.last.text
     await alice.press("Yes, send me the results")
     assert subscribers(harness) == {301: ("participant", "en", None)}
