@@ -48,7 +48,7 @@ def write_form(path: Path, questions: int, choices: int) -> None:
                 survey.write_row(row, 0, ["end group", ""])
                 row += 1
             survey.write_row(row, 0, ["begin group", f"g{n}", f"Part {n}", f"Partie {n}",
-                                      f"${{q0}} != 'c0_0'" if n else ""])
+                                      "${q0} != 'c0_0'" if n else ""])
             row += 1
         if n % 5 == 0:
             kind = f"select_one l{n // 5 % lists}"

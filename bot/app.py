@@ -13,27 +13,26 @@ import logging
 import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
-
-from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats, Update
-from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
-from telegram.request import HTTPXRequest
 
 import handlers
+from handlers.misc import participant_commands
+from storage.db import connect
+from storage.rounds import Tally
+from storage.settings import PSEUDONYM_SECRET, get_or_create_setting
+from storage.updates import prune_updates
+from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats, Update
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes
+from telegram.request import HTTPXRequest
+
 from bot.config import Config
 from bot.context import BotData, ConsultApplication, Context, HookApplication, utcnow
-from bot.i18n import Catalogs
 from bot.delivery import DeliveryWorker
+from bot.i18n import Catalogs
 from bot.ordering import PerChatUpdateProcessor
 from bot.rounds import report_round
 from bot.scheduling import start_schedules
 from bot.survey.model import Survey
-from handlers.misc import participant_commands
-from storage.db import connect
-from storage.settings import PSEUDONYM_SECRET, get_or_create_setting
-from storage.rounds import Tally
-from storage.updates import prune_updates
 
 logger = logging.getLogger(__name__)
 

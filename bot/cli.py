@@ -15,9 +15,9 @@ import secrets
 import signal
 import sqlite3
 import sys
+import typing
 from collections.abc import Callable, Sequence
 from pathlib import Path
-import typing
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -124,10 +124,11 @@ def _existing_database(config: Config) -> Path:
 
 def cmd_stats(args: argparse.Namespace, config: Config) -> int:
     """Print the consultation's figures (plain text, or JSON with --json)."""
-    from bot.figures import as_json, as_text
-    from bot.i18n import Catalogs
     from storage.db import connect
     from storage.stats import get_figures
+
+    from bot.figures import as_json, as_text
+    from bot.i18n import Catalogs
 
     survey = _load_survey(config)
     database = _existing_database(config)
@@ -231,8 +232,9 @@ def _with_database(config: Config, work: Callable[[Any], Any]) -> Any:
 
 def cmd_subscribers(args: argparse.Namespace, config: Config) -> int:
     """Manage the groups and channels (and people) that receive summaries."""
-    from storage import subscriptions
     from storage.db import transaction
+
+    from storage import subscriptions
 
     survey = _load_survey(config)
     now = datetime.datetime.now(datetime.UTC)
@@ -298,9 +300,10 @@ def cmd_round(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_schedule(args: argparse.Namespace, config: Config) -> int:
     """Manage scheduled reminder rounds and summary broadcasts."""
+    from storage.db import transaction
+
     from bot.scheduling import ScheduleError, cron_trigger, next_run, parse_moment
     from storage import schedules
-    from storage.db import transaction
 
     now = datetime.datetime.now(datetime.UTC)
     if args.action == "add":

@@ -8,12 +8,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from storage.db import Database
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.config import Config
 from bot.i18n import Catalogs
 from bot.survey.model import Survey
-from storage.db import Database
 
 if TYPE_CHECKING:
     from bot.delivery import DeliveryWorker

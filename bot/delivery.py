@@ -33,6 +33,9 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
+from storage.db import Database, transaction
+from storage.participants import mark_blocked, note_reminder
+from storage.rounds import REMINDER, OutboxRow, Tally
 from telegram import Bot, Message
 from telegram.constants import ParseMode
 from telegram.error import (
@@ -49,9 +52,6 @@ from bot.i18n import Catalogs
 from bot.rounds import reminder_message
 from bot.survey.model import Survey
 from storage import rounds, subscriptions
-from storage.db import Database, transaction
-from storage.participants import mark_blocked, note_reminder
-from storage.rounds import REMINDER, OutboxRow, Tally
 
 logger = logging.getLogger(__name__)
 

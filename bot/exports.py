@@ -26,11 +26,11 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 import xlsxwriter
+from storage.exports import ExportedResponse, iter_responses, open_reader, question_ids
+from storage.stats import STOPPED_AFTER
 
 from bot.survey import engine
 from bot.survey.model import MEDIA_TYPES, Choice, Question, QuestionType, Survey
-from storage.exports import ExportedResponse, iter_responses, open_reader, question_ids
-from storage.stats import STOPPED_AFTER
 
 Format = Literal["csv", "xlsx", "json"]
 FORMATS: tuple[Format, ...] = ("csv", "xlsx", "json")

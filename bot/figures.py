@@ -7,10 +7,10 @@ from typing import Any
 
 from babel.dates import format_datetime, format_timedelta
 from babel.numbers import format_percent
+from storage.stats import STOPPED_AFTER, Figures
 
 from bot.i18n import Translator, language_name
 from bot.survey.model import Question, Survey
-from storage.stats import STOPPED_AFTER, Figures
 
 TOP = 12  # longest breakdown shown in a message; JSON has them all
 

@@ -16,6 +16,11 @@ import logging
 from dataclasses import dataclass
 
 from babel.dates import format_timedelta
+from storage.db import Database, transaction
+from storage.participants import get_participant
+from storage.responses import get_answers, get_response
+from storage.rounds import REMINDER, SUMMARY, Recipient, Tally
+from storage.subscriptions import list_subscriptions
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
@@ -26,11 +31,6 @@ from bot.summary import build_summary, render_chart, render_text
 from bot.survey import engine
 from bot.survey.model import Survey
 from storage import rounds
-from storage.db import Database, transaction
-from storage.participants import get_participant
-from storage.responses import get_answers, get_response
-from storage.rounds import REMINDER, SUMMARY, Recipient, Tally
-from storage.subscriptions import list_subscriptions
 
 logger = logging.getLogger(__name__)
 

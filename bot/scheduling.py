@@ -17,12 +17,12 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
-
-from bot.context import HookApplication, Context
-from bot.rounds import RoundStarted, start_reminder_round, start_summary_round
 from storage.db import transaction
 from storage.rounds import REMINDER
 from storage.schedules import Schedule, get_schedule, list_schedules, note_run
+
+from bot.context import Context, HookApplication
+from bot.rounds import RoundStarted, start_reminder_round, start_summary_round
 
 logger = logging.getLogger(__name__)
 

@@ -60,12 +60,12 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import TextToPath
+from storage.db import Database
 
 from bot.i18n import RLM, Translator
 from bot.regions import REGION_CODES, region_name, region_of
 from bot.survey.model import Question, QuestionType, Survey
 from storage import summaries
-from storage.db import Database
 
 CAPTION_LIMIT = 1024  # characters of a photo caption once Telegram parsed the HTML
 OTHER_CHOICE = "other"

@@ -5,16 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from telegram import Message, ReplyKeyboardRemove, Update
-from telegram.constants import ParseMode
-from telegram.error import TelegramError
-
 from bot import media
 from bot.context import Context
 from bot.i18n import Translator
 from bot.survey import engine
 from bot.survey.engine import SurveyFlowError
-from bot.survey.model import MEDIA_TYPES, Question, QuestionType, Survey
+from bot.survey.model import MEDIA_TYPES, Question, QuestionType
+from telegram import Message, ReplyKeyboardRemove, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+
 from handlers import render
 from handlers.common import ask, load_session, private_user_id, remove_keyboard, send_text
 from handlers.survey import commit, explain
@@ -75,7 +75,8 @@ async def on_media(update: Update, context: Context) -> None:
         step = engine.answer(context.survey, progress, raw, context.now())
     except SurveyFlowError as error:
         media.forget(context.config.db, [raw])
-        await send_text(context, user_id, render.escape(explain(t, context.survey, question, error)))
+        hint = explain(t, context.survey, question, error)
+        await send_text(context, user_id, render.escape(hint))
         return
     if not await commit(update, context, session, step.changes(question), step):
         media.forget(context.config.db, [raw])

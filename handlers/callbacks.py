@@ -42,7 +42,9 @@ OFFER_YES = "U:y"  # yes, send me summaries of the results
 OFFER_NO = "U:n"
 
 
-def survey_button(action: Action, fingerprint: str, question: int, number: int | None = None) -> str:
+def survey_button(
+    action: Action, fingerprint: str, question: int, number: int | None = None
+) -> str:
     data = f"{action.value}:{fingerprint}:{question}"
     if number is not None:
         data += f":{number}"

@@ -6,21 +6,21 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from telegram import CallbackQuery, Message, Update
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
-
 from bot.context import Context
 from bot.i18n import Translator
 from bot.survey import engine
 from bot.survey.engine import Progress, Step
 from bot.survey.model import Question, QuestionType, Survey
-from handlers import render
-from storage import responses
 from storage.db import transaction
 from storage.participants import Participant, get_participant
 from storage.responses import Response, get_answers, get_response
 from storage.subscriptions import get_subscription
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, TelegramError
+
+from handlers import render
+from storage import responses
 
 logger = logging.getLogger(__name__)
 
@@ -92,16 +92,30 @@ async def remove_keyboard(context: Context, chat_id: int, message_id: int | None
         logger.debug("keyboard not removed from message %s: %s", message_id, exc.message)
 
 
+async def replace_message(query: CallbackQuery, view: render.View) -> None:
+    """Edit the message a button is on (text and buttons); a refused edit changes nothing."""
+    try:
+        await query.edit_message_text(view.text, parse_mode=ParseMode.HTML,
+                                      reply_markup=view.buttons)
+    except BadRequest as exc:
+        logger.debug("message not edited: %s", exc.message)
+
+
+async def replace_buttons(query: CallbackQuery, keyboard: InlineKeyboardMarkup | None) -> None:
+    """Change (or with None, remove) the buttons of the message a button is on."""
+    try:
+        await query.edit_message_reply_markup(reply_markup=keyboard)
+    except BadRequest as exc:
+        logger.debug("buttons not changed: %s", exc.message)
+
+
 async def edit_to_answer(
     context: Context, query: CallbackQuery, t: Translator, question: Question,
     value: str | None, answers: engine.Answers,
 ) -> None:
     """Show the chosen answer in the question message and remove its buttons."""
-    text = render.answered_text(t, context.survey, question, value, answers)
-    try:
-        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=None)
-    except BadRequest as exc:
-        logger.debug("question message not edited: %s", exc.message)
+    await replace_message(query, render.View(
+        render.answered_text(t, context.survey, question, value, answers)))
 
 
 async def ask(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
+from bot.context import Context
 from telegram import Update
 from telegram.error import Forbidden
 
-from bot.context import Context
 from handlers import render
 from handlers.common import private_user_id, safe_reply
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Update
-
 from bot.context import Context
 from bot.i18n import LRM, RLM, Translator
 from bot.survey.model import MEDIA_TYPES, QuestionType
+from telegram import Update
+
 from handlers import render
 from handlers.common import acknowledge, load_session, private_user_id, safe_reply, send_text
 

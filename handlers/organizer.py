@@ -17,14 +17,9 @@ import zipfile
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
-
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
-from telegram.error import BadRequest
-
 from bot.context import Context
 from bot.exports import FORMATS, ExportError, ExportOptions, pseudonym, write_export
 from bot.figures import as_text
@@ -38,9 +33,6 @@ from bot.scheduling import (
     start_round,
     sync_jobs,
 )
-from handlers import render
-from handlers.common import acknowledge, send, send_text
-from handlers.misc import on_stale_button, on_unknown_command
 from storage.db import transaction
 from storage.participants import get_participant
 from storage.rounds import REMINDER, SUMMARY
@@ -52,6 +44,13 @@ from storage.schedules import (
     set_paused,
 )
 from storage.stats import get_figures
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+
+from handlers import render
+from handlers.common import acknowledge, replace_message, send, send_text
+from handlers.misc import on_stale_button, on_unknown_command
 
 logger = logging.getLogger(__name__)
 
@@ -342,12 +341,7 @@ async def on_schedule_button(update: Update, context: Context) -> None:
         await acknowledge(query, t.gettext("This button is no longer active."))
         return
     await acknowledge(query)
-    view = await _schedule_view(context, t)
-    try:
-        await query.edit_message_text(view.text, parse_mode=ParseMode.HTML,
-                                      reply_markup=view.buttons)
-    except BadRequest as exc:
-        logger.debug("schedule list not edited: %s", exc.message)
+    await replace_message(query, await _schedule_view(context, t))
 
 
 ORGANIZER_COMMANDS: dict[str, Handler] = {

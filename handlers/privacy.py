@@ -6,20 +6,26 @@ import datetime as dt
 import logging
 
 from babel.dates import format_datetime
-from telegram import Update
-from telegram.constants import ParseMode
-from telegram.error import BadRequest
-
 from bot import media
 from bot.context import Context
 from bot.i18n import language_name
-from handlers import render
-from handlers.callbacks import parse_choice_button
-from handlers.common import Session, acknowledge, load_session, private_user_id, send, send_text
-from storage import participants
 from storage.db import transaction
 from storage.events import record_event
 from storage.responses import get_answers
+from telegram import Update
+
+from handlers import render
+from handlers.callbacks import parse_choice_button
+from handlers.common import (
+    Session,
+    acknowledge,
+    load_session,
+    private_user_id,
+    replace_message,
+    send,
+    send_text,
+)
+from storage import participants
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +125,4 @@ async def on_delete_confirmed(update: Update, context: Context) -> None:
         text = t.gettext("Nothing is stored about you.")
     else:
         text = t.gettext("Nothing was deleted.")
-    try:
-        await query.edit_message_text(render.escape(text), parse_mode=ParseMode.HTML)
-    except BadRequest as exc:
-        logger.debug("delete prompt not edited: %s", exc.message)
+    await replace_message(query, render.View(render.escape(text)))

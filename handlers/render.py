@@ -13,6 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from babel.dates import format_date, format_datetime
+from bot.i18n import RLM, Translator, language_name
+from bot.survey.engine import Answers, available_choices, interpolate, is_required
+from bot.survey.model import MEDIA_TYPES, Choice, Question, QuestionType, Survey
+from bot.survey.search import ordered_choices
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -20,10 +24,6 @@ from telegram import (
     ReplyKeyboardMarkup,
 )
 
-from bot.i18n import RLM, Translator, language_name
-from bot.survey.engine import Answers, available_choices, interpolate, is_required
-from bot.survey.model import MEDIA_TYPES, Choice, Question, QuestionType, Survey
-from bot.survey.search import ordered_choices
 from handlers.callbacks import (
     OFFER_NO,
     OFFER_YES,

@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 import re
 
-from telegram import CallbackQuery, Update
-from telegram.constants import ParseMode
-from telegram.error import BadRequest
-
 from bot.context import Context
 from bot.i18n import best_language, language_name
 from bot.survey import engine
+from storage.db import transaction
+from storage.events import record_event
+from storage.updates import claim_update
+from telegram import Update
+
 from handlers import render
 from handlers.callbacks import parse_choice_button, parse_language_button
 from handlers.common import (
@@ -20,13 +21,12 @@ from handlers.common import (
     ask_language,
     load_session,
     private_user_id,
+    replace_buttons,
+    replace_message,
     send,
     send_text,
 )
 from storage import participants, responses
-from storage.db import transaction
-from storage.events import record_event
-from storage.updates import claim_update
 
 logger = logging.getLogger(__name__)
 
@@ -111,12 +111,8 @@ async def on_language_chosen(update: Update, context: Context) -> None:
     session = await load_session(context, user_id)
     t = session.t
     await acknowledge(query)
-    try:
-        await query.edit_message_text(render.escape(t.gettext(
-            "Language: {language}", language=language_name(language))),
-            parse_mode=ParseMode.HTML)
-    except BadRequest as exc:
-        logger.debug("language message not edited: %s", exc.message)
+    await replace_message(query, render.View(render.escape(t.gettext(
+        "Language: {language}", language=language_name(language)))))
     assert session.participant is not None
     if not session.participant.consented:
         await send(context, user_id, render.consent_view(t, context.survey))
@@ -143,7 +139,7 @@ async def on_consent(update: Update, context: Context) -> None:
     if choice == "i":
         await send(context, user_id, render.consent_details_view(t, context.survey))
         return
-    await _remove_buttons(query)
+    await replace_buttons(query, None)
     if choice == "n":
         async with transaction(context.db) as tx:
             await participants.delete_participant(tx, user_id)
@@ -181,10 +177,3 @@ async def begin_survey(update: Update, context: Context) -> None:
     logger.info("response started (survey %s v%s)", survey.id, survey.version)
     session = await load_session(context, user_id)
     await ask(context, user_id, session, step)
-
-
-async def _remove_buttons(query: CallbackQuery) -> None:
-    try:
-        await query.edit_message_reply_markup(reply_markup=None)
-    except BadRequest as exc:
-        logger.debug("buttons not removed: %s", exc.message)

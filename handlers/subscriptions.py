@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Update
-from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest
-
 from bot.context import Context
 from bot.i18n import best_language, language_name
-from bot.rounds import REMINDER_CONTINUE, REMINDER_STOP
+from bot.rounds import REMINDER_STOP
 from bot.survey import engine
+from storage.db import transaction
+from telegram import Update
+from telegram.constants import ChatType
+
 from handlers import render
 from handlers.callbacks import OFFER_YES
 from handlers.common import (
@@ -26,13 +26,14 @@ from handlers.common import (
     ask,
     load_session,
     private_user_id,
+    replace_buttons,
+    replace_message,
     safe_reply,
     send,
     send_text,
 )
 from handlers.misc import on_group_command
 from storage import participants, subscriptions
-from storage.db import transaction
 
 logger = logging.getLogger(__name__)
 
@@ -80,10 +81,7 @@ async def on_offer_answered(update: Update, context: Context) -> None:
         text = t.gettext("You will receive summaries of the results. Send /unsubscribe to stop.")
     else:
         text = t.gettext("All right. Send /subscribe if you change your mind.")
-    try:
-        await query.edit_message_text(render.escape(text), parse_mode=ParseMode.HTML)
-    except BadRequest as exc:
-        logger.debug("offer not edited: %s", exc.message)
+    await replace_message(query, render.View(render.escape(text)))
 
 
 async def on_stop(update: Update, context: Context) -> None:
@@ -112,10 +110,7 @@ async def on_reminder_button(update: Update, context: Context) -> None:
     session = await load_session(context, user_id)
     t = session.t
     await acknowledge(query)
-    try:
-        await query.edit_message_reply_markup(reply_markup=None)
-    except BadRequest as exc:
-        logger.debug("reminder buttons not removed: %s", exc.message)
+    await replace_buttons(query, None)
     if query.data == REMINDER_STOP:
         await _stop_reminders(context, session)
         await send_text(context, user_id, render.escape(t.gettext(

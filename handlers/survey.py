@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from telegram import CallbackQuery, Update
-from telegram.constants import ParseMode
-from telegram.error import BadRequest
-
 from bot import media
 from bot.context import Context
 from bot.i18n import Translator
@@ -15,6 +11,10 @@ from bot.survey import engine
 from bot.survey.engine import GateClosed, InvalidAnswer, Step, SurveyFlowError
 from bot.survey.model import MEDIA_TYPES, Question, QuestionType, Survey
 from bot.survey.search import match_typed, search_choices
+from storage.db import transaction
+from storage.updates import claim_update
+from telegram import CallbackQuery, Update
+
 from handlers import render
 from handlers.callbacks import Action, SurveyButton, parse_survey_button
 from handlers.common import (
@@ -25,12 +25,11 @@ from handlers.common import (
     load_session,
     private_user_id,
     remove_keyboard,
+    replace_buttons,
     send,
     send_text,
 )
 from storage import participants, responses
-from storage.db import transaction
-from storage.updates import claim_update
 
 logger = logging.getLogger(__name__)
 
@@ -195,10 +194,7 @@ async def _redraw(
         page=page,
         can_go_back=True,
     )
-    try:
-        await query.edit_message_reply_markup(reply_markup=view.buttons)
-    except BadRequest as exc:
-        logger.debug("keyboard not redrawn: %s", exc.message)
+    await replace_buttons(query, view.buttons)
 
 
 async def _act(
@@ -219,7 +215,8 @@ async def _act(
             step = engine.answer(survey, session.progress, _raw(session, question, button), now)
     except SurveyFlowError as error:
         await acknowledge(query)
-        await send_text(context, session.user_id, render.escape(explain(t, context.survey, question, error)))
+        hint = explain(t, context.survey, question, error)
+        await send_text(context, session.user_id, render.escape(hint))
         return
     answered = {} if button.action is Action.BACK else step.changes(question)
     if not await commit(update, context, session, answered, step):
@@ -227,7 +224,7 @@ async def _act(
         return
     await acknowledge(query)
     if button.action is Action.BACK:
-        await _strip(query)
+        await replace_buttons(query, None)
     else:
         await edit_to_answer(context, query, t, question, answered[question.id],
                              step.progress.answers)
@@ -247,13 +244,6 @@ def _raw(session: Session, question: Question, button: SurveyButton) -> str:
     if 0 <= number < len(question.choices):
         return question.choices[number].id
     return ""
-
-
-async def _strip(query: CallbackQuery) -> None:
-    try:
-        await query.edit_message_reply_markup(reply_markup=None)
-    except BadRequest as exc:
-        logger.debug("buttons not removed: %s", exc.message)
 
 
 # --- typed answers -------------------------------------------------------------------
@@ -300,7 +290,8 @@ async def on_text(update: Update, context: Context) -> None:
     try:
         step = engine.answer(context.survey, session.progress, raw, now)
     except SurveyFlowError as error:
-        await send_text(context, user_id, render.escape(explain(t, context.survey, question, error)))
+        hint = explain(t, context.survey, question, error)
+        await send_text(context, user_id, render.escape(hint))
         return
     answered = step.changes(question)
     if not await commit(update, context, session, answered, step):
@@ -351,7 +342,8 @@ async def _navigate(update: Update, context: Context, action: Action) -> None:
         else:
             step = engine.skip(context.survey, session.progress, now)
     except SurveyFlowError as error:
-        await send_text(context, user_id, render.escape(explain(session.t, context.survey, question, error)))
+        hint = explain(session.t, context.survey, question, error)
+        await send_text(context, user_id, render.escape(hint))
         return
     answered = {} if action is Action.BACK else step.changes(question)
     if not await commit(update, context, session, answered, step):
@@ -359,5 +351,3 @@ async def _navigate(update: Update, context: Context, action: Action) -> None:
     await remove_keyboard(context, user_id, session.response.question_message_id)
     await ask(context, user_id, session, step)
 
-
-__all__ = ["ParseMode", "on_back", "on_skip", "on_survey_button", "on_text"]

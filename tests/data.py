@@ -7,9 +7,10 @@ from collections.abc import Sequence
 
 from bot.survey import engine
 from bot.survey.model import Survey
-from storage import participants, responses
 from storage.db import Database, transaction
 from storage.events import record_event
+
+from storage import participants, responses
 
 START = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
 

@@ -13,7 +13,8 @@ from functools import lru_cache
 
 from bot.survey.model import Choice, Question
 
-_ARABIC_VARIANTS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ـ": ""})
+_ARABIC_VARIANTS = str.maketrans(
+    {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ـ": ""})
 _WORD_SPLIT = re.compile(r"[\s\-'’()/,.]+")
 
 

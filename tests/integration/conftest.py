@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-
 from bot.sandbox.standin import StandIn
 from bot.survey.loader import BUILTIN_SURVEY, load_survey
 from bot.survey.model import Survey
+
 from tests.integration.harness import TOKEN, Harness
 
 

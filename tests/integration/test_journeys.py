@@ -6,9 +6,9 @@ import re
 import sqlite3
 
 import pytest
-
 from bot.i18n import Catalogs, language_name
 from bot.survey.model import Survey
+
 from tests.integration.harness import Harness, Person
 
 CATALOGS = Catalogs.load()

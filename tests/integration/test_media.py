@@ -10,10 +10,10 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-
 from bot.exports import ExportOptions, write_export
 from bot.sandbox.standin import StandIn
 from bot.survey.loader import load_survey
+
 from tests.integration.harness import Harness
 
 SURVEY = """\

@@ -8,10 +8,10 @@ import logging
 import zipfile
 
 import pytest
-
 from bot.i18n import Catalogs
 from handlers import organizer
 from handlers.organizer import ORGANIZER_COMMANDS
+
 from tests.integration.harness import ORGANIZER, Harness, complete_quickly
 
 

@@ -8,13 +8,13 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from bot.sandbox.standin import StandIn
 from bot.scheduling import start_round
 from bot.survey.model import Survey
-from storage import participants, subscriptions
 from storage.db import Database, transaction
 from storage.rounds import REMINDER, SUMMARY
+
+from storage import participants, subscriptions
 from tests.data import NO_PARTNER, PARTNER, add_response
 from tests.integration.harness import ORGANIZER, Harness
 
@@ -300,6 +300,7 @@ async def test_kill_9_in_the_middle_of_a_round_loses_and_repeats_nothing(
     from bot.i18n import Catalogs
     from bot.rounds import start_summary_round
     from storage.db import connect
+
     from tests.integration.harness import TOKEN
 
     path = tmp_path / "bot.sqlite3"

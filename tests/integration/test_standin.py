@@ -22,10 +22,9 @@ os.environ["PTB_TIMEDELTA"] = "true"
 import httpx  # noqa: E402
 import pytest  # noqa: E402
 import telegram  # noqa: E402
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup  # noqa: E402
-
 from bot.sandbox.standin import SimUser, StandIn  # noqa: E402
 from bot.sandbox.telegram_text import EntityParseError, finish_text, parse_html  # noqa: E402
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup  # noqa: E402
 
 TOKEN = "123456789:AAEtestTOKENtestTOKENtestTOKEN12345"
 NOT_MODIFIED = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from bot.survey.model import Survey
+
 from tests.integration.harness import ORGANIZER, Harness, complete_quickly
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from bot.exports import ExportOptions, write_export
 from bot.sandbox.standin import StandIn
 from bot.survey.loader import load_survey
+
 from tests.integration.harness import Harness
 
 HEAD = """\

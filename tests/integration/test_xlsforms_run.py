@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-
 from bot.sandbox.standin import StandIn
 from bot.survey.loader import load_survey
 from bot.survey.model import MEDIA_TYPES, Question, QuestionType, Survey
+
 from tests.integration.harness import Harness, Person
 
 FORMS = Path(__file__).resolve().parents[1] / "forms"

@@ -7,8 +7,6 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-
-from storage import participants, responses
 from storage.db import (
     MIGRATIONS,
     MigrationError,
@@ -19,6 +17,8 @@ from storage.db import (
     transaction,
 )
 from storage.updates import claim_update, prune_updates
+
+from storage import participants, responses
 
 NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
 
@@ -57,7 +57,8 @@ async def test_a_failing_migration_changes_nothing(tmp_path: Path) -> None:
     folder = tmp_path / "migrations"
     folder.mkdir()
     (folder / "0001_ok.sql").write_text("CREATE TABLE a (x INTEGER);")
-    (folder / "0002_bad.sql").write_text("CREATE TABLE b (x INTEGER);\nINSERT INTO nope VALUES (1);")
+    (folder / "0002_bad.sql").write_text(
+        "CREATE TABLE b (x INTEGER);\nINSERT INTO nope VALUES (1);")
     db = await connect(":memory:")
     try:
         await db.connection.execute("PRAGMA user_version = 0")

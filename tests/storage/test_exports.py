@@ -11,7 +11,6 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-
 from bot.exports import ExportError, ExportOptions, pseudonym, write_export
 from bot.figures import as_json, as_text
 from bot.i18n import Catalogs
@@ -19,6 +18,7 @@ from bot.survey.loader import BUILTIN_SURVEY, load_survey
 from bot.survey.model import Survey
 from storage.db import Database, connect
 from storage.stats import get_figures
+
 from tests.data import NO_PARTNER, PARTNER, START, add_event, add_response
 
 SECRET = "s3cret-for-tests-only"

@@ -5,9 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator
 
-import pytest
-
 import bot.summary
+import pytest
 from bot.i18n import Catalogs, Translator
 from bot.summary import (
     BlockKind,
@@ -26,6 +25,7 @@ from bot.survey.model import Survey
 from storage.db import Database, connect, transaction
 from storage.participants import delete_participant
 from storage.summaries import count_answers, count_participants
+
 from tests.data import NO_PARTNER, PARTNER, START, add_response
 
 NOW = START + dt.timedelta(days=3)

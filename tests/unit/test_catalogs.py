@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
-
 from bot.i18n import FSI, LOCALES, PDI, Catalogs, is_rtl, shipped_languages
 from bot.survey.loader import BUILTIN_SURVEY, load_survey
 

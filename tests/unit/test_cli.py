@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from bot.cli import main
 from bot.config import SETTINGS, Config, ConfigError, env_name
 
@@ -141,6 +140,7 @@ def _database(tmp_path: Path) -> Path:
 
     from bot.survey.loader import BUILTIN_SURVEY, load_survey
     from storage.db import connect
+
     from tests.data import NO_PARTNER, PARTNER, add_response
 
     survey, _ = load_survey(BUILTIN_SURVEY)

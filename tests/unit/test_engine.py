@@ -6,7 +6,6 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-
 from bot.survey import engine
 from bot.survey.engine import (
     AnswerRequired,
@@ -16,6 +15,7 @@ from bot.survey.engine import (
     SurveyCompleted,
 )
 from bot.survey.model import Survey
+
 from tests.unit.surveys import BASIC, survey_from
 
 NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)

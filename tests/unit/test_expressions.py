@@ -7,7 +7,6 @@ import random
 from typing import Any
 
 import pytest
-
 from bot.survey.expressions import (
     MAX_DEPTH,
     MAX_LENGTH,

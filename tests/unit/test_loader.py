@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from bot.survey.loader import BUILTIN_SURVEY, Problem, check_survey, load_survey
 from bot.survey.model import QuestionType
+
 from tests.unit.surveys import BASIC, survey_from
 
 HEADER = """\

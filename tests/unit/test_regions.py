@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from bot.regions import _COUNTRIES_BY_REGION, REGION_CODES, REGION_OF, region_name, region_of
 from bot.survey.countries import country_codes
 

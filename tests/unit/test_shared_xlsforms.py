@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from bot.survey.loader import check_survey
 from bot.survey.model import QuestionType, Survey
 

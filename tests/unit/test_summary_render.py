@@ -16,12 +16,6 @@ import arabic_reshaper
 import pytest
 import yaml
 from bidi import get_display
-from matplotlib import font_manager
-from matplotlib.font_manager import FontProperties
-from matplotlib.ft2font import FT2Font
-from matplotlib.textpath import TextToPath
-from PIL import Image
-
 from bot.i18n import Catalogs
 from bot.sandbox.telegram_text import finish_text, parse_html, utf16_len
 from bot.summary import (
@@ -43,6 +37,12 @@ from bot.summary import (
 )
 from bot.survey.loader import BUILTIN_SURVEY, load_survey
 from bot.survey.model import Survey
+from matplotlib import font_manager
+from matplotlib.font_manager import FontProperties
+from matplotlib.ft2font import FT2Font
+from matplotlib.textpath import TextToPath
+from PIL import Image
+
 from tests.unit.surveys import BASIC, survey_from
 
 NOW = dt.datetime(2026, 11, 28, 10, 0, tzinfo=dt.UTC)

@@ -12,11 +12,10 @@ from pathlib import Path
 
 import pytest
 import xlsxwriter
-
 from bot.cli import main
 from bot.survey.loader import Problem, SurveyInvalid, check_survey, load_survey
 from bot.survey.model import QuestionType, Survey
-from bot.survey.xlsform import check_xlsform, language_code
+from bot.survey.xlsform import language_code
 
 FORMS = Path(__file__).resolve().parents[1] / "forms"
 
