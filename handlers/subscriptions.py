@@ -37,10 +37,16 @@ from storage import participants, subscriptions
 
 logger = logging.getLogger(__name__)
 
-async def _subscribe_person(context: Context, session: Session) -> None:
+async def _subscribe_person(
+    context: Context, session: Session, app_language: str | None = None
+) -> None:
+    """Subscribe in the language chosen in the bot, else the Telegram app's."""
+    survey = context.survey
+    language = (session.participant.language if session.participant else None) or \
+        best_language(app_language, survey.languages) or survey.default_language
     async with transaction(context.db) as tx:
         await subscriptions.subscribe(
-            tx, session.user_id, kind="participant", language=session.language, name=None,
+            tx, session.user_id, kind="participant", language=language, name=None,
             participant_id=session.user_id if session.participant else None, now=context.now())
 
 
@@ -50,7 +56,8 @@ async def on_subscribe(update: Update, context: Context) -> None:
     if user_id is None:
         return
     session = await load_session(context, user_id)
-    await _subscribe_person(context, session)
+    user = update.effective_user
+    await _subscribe_person(context, session, user.language_code if user else None)
     await send_text(context, user_id, render.escape(session.t.gettext(
         "You will receive summaries of the results. Send /unsubscribe to stop.")))
 
