@@ -6,42 +6,48 @@ python-telegram-bot itself costs for the same traffic. It has no storage, no
 survey, no translations: fixed texts and keyboards, and one handler per kind
 of participant action that makes exactly the calls consultbot makes for that
 action (as measured by running one participant through the built-in
-consultation against the stand-in and reading ``StandIn.calls``):
+consultation against the stand-in and reading ``StandIn.calls``).
 
-==========================  ====================================  ================================
-participant action          consultbot                            this bot (decided by)
-==========================  ====================================  ================================
-``/start`` (new person)     sendMessage (language picker, kb)     same (``/start`` command)
-press a language            answerCallbackQuery, editMessageText,  same (callback data ``l:``)
-                            sendMessage (consent, kb)
-press "I agree"             answerCallbackQuery,                  same (``c:``)
-                            editMessageReplyMarkup (strip),
-                            sendMessage (first question, kb)
-press a choice, a scale     answerCallbackQuery, editMessageText   same (``a:`` and ``s:``)
-value, Done or Skip         (question → answer), sendMessage
-                            (next question, kb)
-type a search (long list)   sendMessage (matches, kb)             same (text starting with ``?``)
-press a search match        answerCallbackQuery, editMessageText,  same (``p:``; strips message
-                            editMessageReplyMarkup (strip the     ``id - 2``, the question
-                            paged question), sendMessage (kb)     before the typed search)
-press an answer that opens  answerCallbackQuery, editMessageText,  same (``n:``)
-a section with a note       sendMessage (note), sendMessage (kb)
-tick a multi-select choice  answerCallbackQuery,                  same (``t:``; toggles a ✓ on
-                            editMessageReplyMarkup (redrawn kb)   the pressed button)
-type an answer              editMessageReplyMarkup (strip the     same (other text; strips
-                            question), sendMessage (next, kb)     message ``id - 1``)
-type the last answer        editMessageReplyMarkup (strip),       same (text starting with ``!``)
-                            sendMessage (closing text, no kb)
-==========================  ====================================  ================================
+Each participant action, the calls consultbot makes for it, and how this bot
+recognises the action (by update type, callback-data prefix or text prefix):
+
+* ``/start`` (a new person): sendMessage (language picker, with buttons).
+  Here: the ``/start`` command.
+* press a language: answerCallbackQuery, editMessageText, sendMessage (consent,
+  with buttons). Here: callback data ``l:``.
+* press "I agree": answerCallbackQuery, editMessageReplyMarkup (buttons
+  removed), sendMessage (first question). Here: ``c:``.
+* press a choice, a scale value, "Done" or "Skip": answerCallbackQuery,
+  editMessageText (the question shows the answer, buttons removed),
+  sendMessage (next question). Here: ``a:`` and ``s:``.
+* type a search in a long list: sendMessage (the matches, as buttons).
+  Here: a text starting with ``?``.
+* press one of the matches: answerCallbackQuery, editMessageText,
+  editMessageReplyMarkup (the paged question loses its buttons), sendMessage.
+  Here: ``p:``; the paged question is message ``id - 2`` (before the typed
+  search and the matches).
+* press an answer that opens a section with a note: answerCallbackQuery,
+  editMessageText, sendMessage (the note), sendMessage (next question).
+  Here: ``n:``.
+* tick a multi-select choice: answerCallbackQuery, editMessageReplyMarkup
+  (the keyboard redrawn with the tick). Here: ``t:``; toggles a ✓ on the
+  pressed button.
+* type an answer: editMessageReplyMarkup (the question loses its buttons),
+  sendMessage (next question). Here: any other text; the question is message
+  ``id - 1``.
+* type the last answer: editMessageReplyMarkup, sendMessage (closing text, no
+  buttons). Here: a text starting with ``!``.
 
 Texts are HTML (``parse_mode=HTML``, link previews off) of about the length of
-consultbot's on this walk (≈190 characters on average), keyboards have 7 buttons (consultbot's average
-on this walk is 7.0). The application is built with the same settings as
-``bot/app.py``: ``base_url``/``base_file_url`` from ``CONSULTBOT_API_URL``,
-``AIORateLimiter(overall_max_rate=0, max_retries=3)``, the same HTTPX request
-settings, 256 concurrent updates (PTB's own ``SimpleUpdateProcessor``, where
-consultbot uses its per-chat ordering processor), ``PTB_TIMEDELTA=true``, long
-polling for all update types until SIGINT/SIGTERM.
+consultbot's on this walk (≈190 characters on average); keyboards have 7
+buttons (consultbot's average on this walk is 7.0). The application is built
+with the same settings as ``bot/app.py``: ``base_url``/``base_file_url`` from
+``CONSULTBOT_API_URL``, ``AIORateLimiter(overall_max_rate=0, max_retries=3)``,
+the same HTTPX request settings, 256 concurrent updates (PTB's own
+``SimpleUpdateProcessor``, where consultbot uses its per-chat ordering
+processor), ``PTB_TIMEDELTA=true``, long polling for all update types until
+SIGINT/SIGTERM. Unlike consultbot it opens no database, starts no delivery
+worker or scheduler and imports no chart or spreadsheet libraries.
 
 Run: ``CONSULTBOT_TOKEN=… CONSULTBOT_API_URL=… python bench/floor_bot.py``.
 """
@@ -95,7 +101,8 @@ ANSWERED = (
     "<b>Which actors took part in the partnership on migration that you know best?</b>\n"
     "→ <b>Civil society or NGOs</b>"
 )
-NOTE = "<b>About the partnership</b>\n<i>The next questions are about the partnership you know best.</i>"
+NOTE = ("<b>About the partnership</b>\n"
+        "<i>The next questions are about the partnership you know best.</i>")
 CLOSING = (
     "Thank you for your time and for sharing your experience. Your answers have been saved.\n\n"
     "You can see your answers with /mydata and delete them with /delete."

@@ -3,7 +3,9 @@
 Run from the repository root with the project's virtualenv::
 
     .venv/bin/python bench/participants.py [--participants N] [--duration S]
-        [--scenario all|throughput|offered|memory] [--stored K] [--json out.json] [--keep]
+        [--scenario all|throughput|offered|memory] [--json out.json]
+        [--rate R] [--stored K] [--bots both|consultbot|floor] [--snapshot]
+        [--retries N] [--keep]
 
 What it does
 ------------
@@ -45,10 +47,21 @@ Measurements
   the updates answered in it. The bot's polling (getUpdates) is included.
   Each bot first serves 20 warm-up participants (not measured), so lazy
   imports and first-call costs stay out of the window.
+  The split between the event-loop thread and the others (aiosqlite's worker)
+  comes from ``/proc/<pid>/task/*/stat``.
 * peak memory: ``VmHWM`` of ``/proc/<pid>/status`` at the end of the run.
 * the load generator's own CPU (``time.process_time``) is reported too: the
   stand-in and the participants share one core of the machine with nothing
-  else, so a generator near 100 % means throughput was limited by it.
+  else, so a generator near 100 % means throughput was limited by it. So are
+  its event loop's delays (a 5 ms ticker) and full garbage collections, which
+  would delay the stand-in's answers: before each window the generator's
+  objects are frozen (``gc.freeze``) and full collections are held off until
+  the window ends; the stand-in's own record of calls is trimmed as it goes.
+* everything else on the machine (``/proc/stat`` minus the bot and the
+  generator) must be idle: before each window the script waits until other
+  processes use under 10 % of a core, and a window during which they used
+  more is measured again (``--retries``, default 2); the figure is in the
+  ``other CPU%`` column.
 
 Scenarios (a table row per bot):
 
@@ -62,7 +75,8 @@ Scenarios (a table row per bot):
    (person i has done i mod 22 steps), so the window sees the whole mix of
    actions rather than 1,000 simultaneous /starts; whoever finishes during the
    window is replaced by a new person. A tick with nobody waiting is counted
-   as "not offered".
+   as "not offered". ``--rate`` changes the rate (the targets are checked at
+   100/s only).
 3. ``memory``: consultbot only. The database is created by running the bot
    once, then pre-filled with sqlite3 with 0 and with ``--stored`` (default
    100,000) participants, with responses and answers shaped like real ones
@@ -85,6 +99,7 @@ import asyncio
 import collections
 import contextlib
 import datetime as dt
+import functools
 import gc
 import json
 import math
@@ -128,6 +143,8 @@ OFFERED_PARTICIPANTS = 1_000
 OFFERED_RATE = 100.0  # updates/s
 STAGGER_CONCURRENCY = 50
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+GC_FULL_THRESHOLD = gc.get_threshold()[2]
+KEEP_CALLS = 10_000  # the stand-in's record of calls is trimmed (the listener sees each one)
 
 CPU_RATIO_TARGET = 1.5
 P99_TARGET_MS = 100.0
@@ -301,7 +318,7 @@ class BotProcess:
         """Warnings, errors and tracebacks in the bot's log."""
         text = self.log_path.read_text(encoding="utf-8", errors="replace")
         lines = text.splitlines()
-        levels = collections.Counter()
+        levels: collections.Counter[str] = collections.Counter()
         problems = []
         for line in lines:
             match = re.search(r"\b(DEBUG|INFO|WARNING|ERROR|CRITICAL)\b", line)
@@ -371,6 +388,8 @@ class Driver:
 
     def _on_call(self, call: Call) -> None:
         method = call.method
+        if len(self.api.calls) > KEEP_CALLS:
+            del self.api.calls[:-100]
         if self.measuring:
             self.window_calls[method] += 1
         if method == "getUpdates":
@@ -425,7 +444,8 @@ class Driver:
         how, what = self.target.action(step)
         message = self._target_message(person, what) if how == "press" else None
         waiting: asyncio.Future[float] = asyncio.get_running_loop().create_future()
-        person.waiting, person.expect, person.calls, person.kind = waiting, step.expect, [], step.kind
+        person.waiting, person.expect, person.calls = waiting, step.expect, []
+        person.kind = step.kind
         measured = self.measuring
         person.sent_at = time.monotonic()
         if message is None:
@@ -673,6 +693,10 @@ def begin(session: Session) -> Window:
     session.api.calls.clear()
     gc.collect()
     gc.freeze()
+    # Young generations are still collected; full collections (100+ ms here) wait until the
+    # window ends.
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, 1_000_000_000)
     stalls = Stalls()
     stalls.start()
     print(f"  measuring (bot pid {session.bot.pid})", file=sys.stderr, flush=True)
@@ -688,6 +712,8 @@ def end(session: Session, window: Window, scenario: str, participants: int,
     driver = session.driver
     driver.measuring = False
     stalls = window.stalls.stop()
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, GC_FULL_THRESHOLD)
     gc.unfreeze()
     cpu = session.bot.cpu_seconds() - window.cpu
     threads = session.bot.thread_cpu_seconds()
@@ -1051,7 +1077,8 @@ def report(result: dict[str, Any]) -> str:
                    f"{row['main_thread_cpu_ms_per_update']} event-loop thread + "
                    f"{round(row['cpu_ms_per_update'] - row['main_thread_cpu_ms_per_update'], 2)} "
                    f"other threads ({row['bot_threads']} threads); RSS {row['rss_at_start_mb']} MB "
-                   f"at the window's start, {row['rss_mb']} MB at its end, peak {row['peak_rss_mb']} MB")
+                   f"at the window's start, {row['rss_mb']} MB at its end, "
+                   f"peak {row['peak_rss_mb']} MB")
     for row in rows:
         if row["scenario"] == "offered":
             out.append(f"offered/{row['bot']}: {row['offered_per_s']} updates/s offered "
@@ -1063,8 +1090,9 @@ def report(result: dict[str, Any]) -> str:
             out.append(f"{row['scenario']}: {row['stored_participants']:,} participants stored "
                        f"(database {row['db_mb']} MB, pre-filled in {row['prefill_seconds']} s); "
                        f"RSS when ready {row['rss_ready_mb']} MB, peak {row['peak_rss_mb']} MB")
-    out += ["", "Bot API calls per update (measured windows):",
-            calls_table([r for r in rows if not r["scenario"].startswith("memory-")])]
+    compared = [r for r in rows if not r["scenario"].startswith("memory-")]
+    if compared:
+        out += ["", "Bot API calls per update (measured windows):", calls_table(compared)]
     text_rows = [r for r in rows if r["mean_text_chars"]]
     if text_rows:
         out.append("sendMessage texts / keyboards: " + "; ".join(
@@ -1146,13 +1174,14 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         if chosen in ("all", "throughput"):
             rows += await undisturbed(
                 f"throughput, {target.name}, {args.participants} participants",
-                lambda t=target: scenario_throughput(t, workdir, walks, args.participants))
+                functools.partial(scenario_throughput, target, workdir, walks, args.participants))
     for target in targets:
         if chosen in ("all", "offered"):
             rows += await undisturbed(
                 f"offered load, {target.name}, {OFFERED_PARTICIPANTS} participants, "
                 f"{args.rate:g} updates/s, {args.duration:.0f} s",
-                lambda t=target: scenario_offered(t, workdir, walks, args.duration, args.rate))
+                functools.partial(scenario_offered, target, workdir, walks, args.duration,
+                                  args.rate))
     if chosen in ("all", "memory") and CONSULTBOT in targets:
         rows += await undisturbed(
             f"memory, consultbot, 0 and {args.stored:,} stored participants",

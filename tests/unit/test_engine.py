@@ -205,3 +205,17 @@ def test_engine_imports_neither_telegram_nor_sqlite() -> None:
         text = source.read_text(encoding="utf-8")
         for forbidden in ("import telegram", "from telegram", "aiosqlite", "import sqlite3"):
             assert forbidden not in text, f"{source.name} uses {forbidden}"
+
+
+def test_imports_flow_one_way() -> None:
+    """storage knows nothing of Telegram or handlers; only the app factory imports handlers."""
+    root = Path(engine.__file__).parents[2]
+    for source in (root / "storage").glob("*.py"):
+        text = source.read_text(encoding="utf-8")
+        for forbidden in ("import telegram", "from telegram", "handlers"):
+            assert forbidden not in text, f"storage/{source.name} uses {forbidden}"
+    for source in (root / "bot").rglob("*.py"):
+        if source.name == "app.py":
+            continue
+        text = source.read_text(encoding="utf-8")
+        assert "from handlers" not in text and "import handlers" not in text, source
