@@ -36,6 +36,7 @@ recognises the action (by update type, callback-data prefix or text prefix):
   sendMessage (next question). Here: any other text; the question is message
   ``id - 1``.
 * type the last answer: editMessageReplyMarkup, sendMessage (closing text, no
+  buttons), sendMessage (the offer to receive the results' summary, two
   buttons). Here: a text starting with ``!``.
 
 Texts are HTML (``parse_mode=HTML``, link previews off) of about the length of
@@ -103,6 +104,12 @@ ANSWERED = (
 )
 NOTE = ("<b>About the partnership</b>\n"
         "<i>The next questions are about the partnership you know best.</i>")
+OFFER = ("Would you like to receive a summary of the consultation's results when they are "
+         "published? You can stop at any time with /unsubscribe.")
+OFFER_KEYBOARD = InlineKeyboardMarkup([
+    [InlineKeyboardButton("Yes, send me the results", callback_data="u:y")],
+    [InlineKeyboardButton("No, thank you", callback_data="u:n")],
+])
 CLOSING = (
     "Thank you for your time and for sharing your experience. Your answers have been saved.\n\n"
     "You can see your answers with /mydata and delete them with /delete."
@@ -149,6 +156,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await strip(context, chat_id, message.message_id - 1)  # the question typed after
     if message.text.startswith("!"):  # the last answer
         await send(context, chat_id, CLOSING, None)
+        await send(context, chat_id, OFFER, OFFER_KEYBOARD)
     else:
         await send(context, chat_id, QUESTION, KEYBOARD)
 

@@ -38,8 +38,9 @@ Measurements
 * latency of an update: from ``time.monotonic()`` just before
   ``SimUser.send``/``SimUser.press`` enqueued it to ``Call.started`` of the
   call the participant waits for (the ``sendMessage`` of the next question
-  (with buttons), the closing ``sendMessage`` for the last answer, the
-  ``editMessageReplyMarkup`` that redraws the keyboard for a tick), taken
+  (with buttons); after the last answer, the offer of the results' summary
+  that follows the closing text; the ``editMessageReplyMarkup`` that redraws
+  the keyboard for a tick), taken
   from a ``StandIn.add_listener`` callback: no polling, no sleeping. That call
   is the last one the bot makes for the update.
 * CPU per update: utime+stime of the bot process (all its threads) from
@@ -83,8 +84,9 @@ Scenarios (a table row per bot):
    (80 % completed, 20 % stopped part-way; partnership yes/no branches; four
    languages). Then the same load as ``throughput`` runs and peak RSS is read.
 
-``--snapshot`` runs both bots from a copy of the last commit (``git archive HEAD``)
-instead of the working tree, so that edits made while it runs do not mix in.
+``--snapshot`` runs consultbot from a copy of the last commit (``git archive
+HEAD``) instead of the working tree, so that edits made while it runs do not mix
+in (the floor, part of the benchmark, always runs from this folder).
 
 Bot logs (stderr) are scanned for warnings, errors and tracebacks; every
 non-200 answer of the stand-in is counted. Subprocesses are stopped (SIGTERM,
@@ -203,7 +205,7 @@ def consultation_walk(survey: Survey, catalogs: Catalogs, language: str) -> list
         Step("typed", "send", "٢٠١٥" if language == "ar" else "2015", "kb"),  # started
         Step("tick", "press", pick("difficulties", "divided_debate"), "tick"),
         Step("done", "press", done, "kb"),
-        Step("last", "send", GOOD_PRACTICE, "text"),
+        Step("last", "send", GOOD_PRACTICE, "kb"),  # closing text, then the summary offer
     ]
 
 
@@ -263,12 +265,10 @@ class BotProcess:
         if self.source != ROOT:  # a snapshot of the code: its packages come first
             env["PYTHONPATH"] = os.pathsep.join(
                 p for p in (str(self.source), env.get("PYTHONPATH")) if p)
-        program, *args = self.target.argv
-        argv = [program] + [str(self.source / Path(a).relative_to(ROOT))
-                            if a.startswith(str(ROOT) + "/") else a for a in args]
+        # The floor is the benchmark's own program: always the one next to this script.
         with open(self.log_path, "wb") as log:
             self.proc = await asyncio.create_subprocess_exec(
-                *argv, cwd=self.source, env=env, stdin=subprocess.DEVNULL,
+                *self.target.argv, cwd=self.source, env=env, stdin=subprocess.DEVNULL,
                 stdout=log, stderr=subprocess.STDOUT)
 
     @property
@@ -375,6 +375,7 @@ class Driver:
         self.dead: BaseException | None = None
         self.text_lengths: list[int] = []
         self.keyboard_sizes: list[int] = []
+        self.next_id = 1  # for newcomers in the offered scenario
         api.add_listener(self._on_call)
 
     def participant(self, user_id: int) -> Participant:
@@ -486,15 +487,18 @@ class Driver:
 
         await asyncio.gather(*(one(i) for i in ids))
 
-    async def open_loop(self, people: list[Participant], rate: float, duration: float,
-                        next_id: int) -> dict[str, Any]:
-        """Release one action every 1/rate s to a random waiting participant, for ``duration``."""
+    async def open_loop(self, ready: list[Participant], rate: float,
+                        duration: float) -> dict[str, Any]:
+        """Release one action every 1/rate s to a random waiting participant, for ``duration``.
+
+        ``ready`` (the people waiting to act) is updated in place: when the window
+        has drained it holds everyone again, newcomers included.
+        """
         loop = asyncio.get_running_loop()
-        rng = random.Random(2018)
-        ready = list(people)
+        rng = random.Random(2018 + int(rate))
         tasks: set[asyncio.Task[None]] = set()
         failures: list[str] = []
-        counter = {"next_id": next_id, "completed": 0, "replaced": 0}
+        counter = {"completed": 0, "replaced": 0}
 
         async def one(person: Participant) -> None:
             try:
@@ -504,8 +508,8 @@ class Driver:
                 return
             counter["completed"] += 1
             if person.finished:
-                person = self.participant(counter["next_id"])
-                counter["next_id"] += 1
+                person = self.participant(self.next_id)
+                self.next_id += 1
                 counter["replaced"] += 1
             ready.append(person)
 
@@ -639,6 +643,32 @@ class Stalls:
                 "generator_gc_max_ms": ms(max(self.gc_pauses, default=0.0))}
 
 
+class RssSampler:
+    """The bot's resident memory once a second during a window, against updates answered."""
+
+    def __init__(self, bot: BotProcess, driver: Driver) -> None:
+        self.bot, self.driver = bot, driver
+        self.samples: list[tuple[float, int, float]] = []  # seconds, updates, MB
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        started = time.monotonic()
+        while True:
+            with contextlib.suppress(OSError):
+                rss = self.bot.memory_kb().get("VmRSS", 0) / 1024
+                self.samples.append((round(time.monotonic() - started, 1),
+                                     len(self.driver.latencies), round(rss, 1)))
+            await asyncio.sleep(1.0)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    def stop(self) -> list[tuple[float, int, float]]:
+        if self._task is not None:
+            self._task.cancel()
+        return self.samples
+
+
 @dataclass
 class Window:
     cpu: float
@@ -648,6 +678,7 @@ class Window:
     stalls: Stalls
     threads: dict[int, float]
     rss_kb: int
+    rss: RssSampler
 
 
 def machine_busy_seconds() -> float:
@@ -699,11 +730,13 @@ def begin(session: Session) -> Window:
     gc.set_threshold(young, middle, 1_000_000_000)
     stalls = Stalls()
     stalls.start()
+    rss = RssSampler(session.bot, driver)
+    rss.start()
     print(f"  measuring (bot pid {session.bot.pid})", file=sys.stderr, flush=True)
     driver.measuring = True
     return Window(session.bot.cpu_seconds(), time.monotonic(), time.process_time(),
                   machine_busy_seconds(), stalls, session.bot.thread_cpu_seconds(),
-                  session.bot.memory_kb().get("VmRSS", 0))
+                  session.bot.memory_kb().get("VmRSS", 0), rss)
 
 
 def end(session: Session, window: Window, scenario: str, participants: int,
@@ -712,6 +745,7 @@ def end(session: Session, window: Window, scenario: str, participants: int,
     driver = session.driver
     driver.measuring = False
     stalls = window.stalls.stop()
+    rss_samples = window.rss.stop()
     young, middle, _ = gc.get_threshold()
     gc.set_threshold(young, middle, GC_FULL_THRESHOLD)
     gc.unfreeze()
@@ -751,6 +785,7 @@ def end(session: Session, window: Window, scenario: str, participants: int,
         "peak_rss_mb": round(memory.get("VmHWM", 0) / 1024, 1),
         "rss_mb": round(memory.get("VmRSS", 0) / 1024, 1),
         "rss_at_start_mb": round(window.rss_kb / 1024, 1),
+        "rss_samples": rss_samples,  # [seconds into the window, updates answered, RSS MB]
         "api_calls_per_update": round(api_calls / updates, 3) if updates else None,
         "calls_per_update": per_update,
         "mean_text_chars": round(sum(driver.text_lengths) / len(driver.text_lengths), 1)
@@ -758,17 +793,19 @@ def end(session: Session, window: Window, scenario: str, participants: int,
         "mean_keyboard_buttons": round(sum(driver.keyboard_sizes) / len(driver.keyboard_sizes), 2)
         if driver.keyboard_sizes else None,
         **stalls,
+        # since the bot started (warm-up included)
+        "failed_calls": dict(driver.failed_calls),
+        "stuck_participants": len(driver.stuck),
+        "stuck_examples": driver.stuck[:3],
+        # in the window
+        "sequences": {kind: {" ".join(seq) or "(none)": n for seq, n in counter.most_common()}
+                      for kind, counter in driver.sequences.items()},
     }
 
 
 def finish_row(row: dict[str, Any], session: Session) -> dict[str, Any]:
-    driver = session.driver
-    row["failed_calls"] = dict(driver.failed_calls)
-    row["stuck_participants"] = len(driver.stuck)
-    row["stuck_examples"] = driver.stuck[:3]
+    """Add what the bot logged (read once it has stopped)."""
     row["log"] = session.bot.log_problems()
-    row["sequences"] = {kind: {" ".join(seq) or "(none)": n for seq, n in counter.most_common()}
-                        for kind, counter in driver.sequences.items()}
     return row
 
 
@@ -816,8 +853,10 @@ async def scenario_throughput(target: Target, workdir: Path, walks: dict[str, li
 
 
 async def scenario_offered(target: Target, workdir: Path, walks: dict[str, list[Step]],
-                           duration: float, rate: float = OFFERED_RATE) -> dict[str, Any]:
+                           duration: float, rates: list[float]) -> list[dict[str, Any]]:
+    """One window per rate, one after the other, with the same 1,000 people."""
     db = fresh(workdir / f"offered-{target.name}.sqlite3")
+    rows = []
     async with bot_session(target, workdir, db, f"offered-{target.name}", walks) as session:
         driver = session.driver
         await warm_up(session)
@@ -827,15 +866,19 @@ async def scenario_offered(target: Target, workdir: Path, walks: dict[str, list[
         await driver.closed_loop(ids, concurrency=STAGGER_CONCURRENCY,
                                  until={i: (i - 1) % steps for i in ids})
         stagger_seconds = time.monotonic() - stagger_started
-        people = [driver.people[i] for i in ids]
-        waited = await wait_for_quiet(session)
-        window = begin(session)
-        pacing = await driver.open_loop(people, rate, duration,
-                                        next_id=OFFERED_PARTICIPANTS + 1)
-        row = end(session, window, "offered", OFFERED_PARTICIPANTS, seconds=duration)
-        row.update(offered_per_s=round(pacing["released"] / duration, 1), **pacing,
-                   stagger_seconds=round(stagger_seconds, 1), waited_for_quiet_s=waited)
-    return finish_row(row, session)
+        ready = [driver.people[i] for i in ids]
+        driver.next_id = OFFERED_PARTICIPANTS + 1
+        for rate in rates:
+            waited = await wait_for_quiet(session)
+            window = begin(session)
+            pacing = await driver.open_loop(ready, rate, duration)
+            name = "offered" if rate == OFFERED_RATE else f"offered {rate:g}/s"
+            row = end(session, window, name, OFFERED_PARTICIPANTS, seconds=duration)
+            row.update(rate=rate, offered_per_s=round(pacing["released"] / duration, 1),
+                       **pacing, stagger_seconds=round(stagger_seconds, 1),
+                       waited_for_quiet_s=waited)
+            rows.append(row)
+    return [finish_row(row, session) for row in rows]
 
 
 async def scenario_memory(workdir: Path, walks: dict[str, list[Step]], survey: Survey,
@@ -981,7 +1024,7 @@ def filesystem(path: Path) -> str:
     return f"{kind} ({path})"
 
 
-COLUMNS = [("scenario", "scenario", 12), ("bot", "bot", 10), ("participants", "people", 6),
+COLUMNS = [("scenario", "scenario", 13), ("bot", "bot", 10), ("participants", "people", 6),
            ("updates", "updates", 7), ("seconds", "s", 6), ("updates_per_s", "upd/s", 6),
            ("p50_ms", "p50 ms", 7), ("p99_ms", "p99 ms", 7), ("max_ms", "max ms", 7),
            ("cpu_ms_per_update", "CPU ms/upd", 10), ("bot_cpu_percent", "bot CPU%", 8),
@@ -1060,6 +1103,28 @@ def verdicts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def call_checks(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Whether the floor made the same Bot API calls per update as consultbot (within 3 %)."""
+    found = {(r["scenario"], r["bot"]): r for r in rows}
+    checks = []
+    for scenario in ("throughput", "offered"):
+        mine, floor = found.get((scenario, "consultbot")), found.get((scenario, "floor"))
+        if not (mine and floor and mine["api_calls_per_update"] and floor["api_calls_per_update"]):
+            continue
+        off = [m for m in set(mine["calls_per_update"]) | set(floor["calls_per_update"])
+               if m != "getUpdates" and abs(mine["calls_per_update"].get(m, 0)
+                                            - floor["calls_per_update"].get(m, 0))
+               > 0.03 * max(mine["calls_per_update"].get(m, 0), 0.01)]
+        total = floor["api_calls_per_update"] / mine["api_calls_per_update"] - 1
+        same = not off and abs(total) <= 0.03
+        text = (f"calls per update ({scenario}, getUpdates aside): consultbot "
+                f"{mine['api_calls_per_update']}, floor {floor['api_calls_per_update']} "
+                f"({total:+.1%}): " + ("the same calls" if same else
+                                       "DIFFERENT, the comparison is off for " + ", ".join(off)))
+        checks.append({"scenario": scenario, "same": same, "text": text})
+    return checks
+
+
 def report(result: dict[str, Any]) -> str:
     m = result["machine"]
     rows = result["rows"]
@@ -1080,8 +1145,8 @@ def report(result: dict[str, Any]) -> str:
                    f"at the window's start, {row['rss_mb']} MB at its end, "
                    f"peak {row['peak_rss_mb']} MB")
     for row in rows:
-        if row["scenario"] == "offered":
-            out.append(f"offered/{row['bot']}: {row['offered_per_s']} updates/s offered "
+        if row["scenario"].startswith("offered"):
+            out.append(f"{row['scenario']}/{row['bot']}: {row['offered_per_s']} updates/s offered "
                        f"({row['released']} released, {row['not_offered']} ticks with nobody "
                        f"waiting, pacer late by at most {row['max_pacer_lag_ms']} ms), "
                        f"{row['completed']} answered, {row['new_participants']} new people "
@@ -1099,6 +1164,8 @@ def report(result: dict[str, Any]) -> str:
             f"{r['scenario']}/{r['bot']} {r['mean_text_chars']} chars, "
             f"{r['mean_keyboard_buttons']} buttons" for r in text_rows))
     found = {(r["scenario"], r["bot"]): r for r in rows}
+    for check in result["call_checks"]:
+        out.append(check["text"])
     for scenario in ("throughput", "offered"):
         if (scenario, "consultbot") in found and (scenario, "floor") in found:
             out += ["", f"Calls made for each kind of action ({scenario}):",
@@ -1179,7 +1246,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         if chosen in ("all", "offered"):
             rows += await undisturbed(
                 f"offered load, {target.name}, {OFFERED_PARTICIPANTS} participants, "
-                f"{args.rate:g} updates/s, {args.duration:.0f} s",
+                f"{', '.join(f'{r:g}' for r in args.rate)} updates/s, {args.duration:.0f} s",
                 functools.partial(scenario_offered, target, workdir, walks, args.duration,
                                   args.rate))
     if chosen in ("all", "memory") and CONSULTBOT in targets:
@@ -1187,7 +1254,14 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             f"memory, consultbot, 0 and {args.stored:,} stored participants",
             lambda: scenario_memory(workdir, walks, survey, args.participants, args.stored))
     return {"machine": info, "command": " ".join(["python", *sys.argv]),
-            "rows": rows, "verdicts": verdicts(rows)}
+            "rows": rows, "verdicts": verdicts(rows), "call_checks": call_checks(rows)}
+
+
+def rates(text: str) -> list[float]:
+    values = [float(part) for part in text.split(",") if part.strip()]
+    if not values or any(v <= 0 for v in values):
+        raise argparse.ArgumentTypeError("rates are positive numbers, separated by commas")
+    return values
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1199,9 +1273,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="length of the offered-load window in seconds (default 60)")
     parser.add_argument("--scenario", choices=("all", "throughput", "offered", "memory"),
                         default="all")
-    parser.add_argument("--rate", type=float, default=OFFERED_RATE,
-                        help="updates/s offered in the offered scenario (default 100; the "
-                             "targets are checked at 100)")
+    parser.add_argument("--rate", type=rates, default=[OFFERED_RATE], metavar="R[,R…]",
+                        help="updates/s offered in the offered scenario, or several rates "
+                             "measured one after the other with the same people (default 100; "
+                             "the targets are checked at 100)")
     parser.add_argument("--bots", choices=("both", "consultbot", "floor"), default="both",
                         help="which bots to run (default both)")
     parser.add_argument("--retries", type=int, default=2,
@@ -1211,7 +1286,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="participants pre-filled for the memory scenario (default 100000)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results here")
     parser.add_argument("--snapshot", action="store_true",
-                        help="run the bots from a copy of the last commit (git archive HEAD) "
+                        help="run consultbot from a copy of the last commit (git archive HEAD) "
                              "instead of the working tree")
     parser.add_argument("--keep", action="store_true",
                         help="keep the temporary folder (databases, bot logs)")

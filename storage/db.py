@@ -17,7 +17,7 @@ import asyncio
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,8 +82,7 @@ async def connect(path: str | Path) -> Database:
 
 
 async def schema_version(db: Database) -> int:
-    async with db.connection.execute("PRAGMA user_version") as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(db, "PRAGMA user_version")
     return int(row[0]) if row else 0
 
 
@@ -119,6 +118,21 @@ def _split_statements(script: str) -> list[str]:
     if pending.strip() and not pending.strip().startswith("--"):
         raise MigrationError(f"incomplete SQL statement at the end: {pending.strip()[:60]!r}")
     return statements
+
+
+async def fetch_all(
+    source: Database | aiosqlite.Connection, sql: str, params: Sequence[object] = ()
+) -> list[sqlite3.Row]:
+    """Every row of a query, read in one trip to the database thread."""
+    connection = source.connection if isinstance(source, Database) else source
+    return list(await connection.execute_fetchall(sql, params))
+
+
+async def fetch_one(
+    source: Database | aiosqlite.Connection, sql: str, params: Sequence[object] = ()
+) -> sqlite3.Row | None:
+    rows = await fetch_all(source, sql, params)
+    return rows[0] if rows else None
 
 
 @asynccontextmanager

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import aiosqlite
 
 from storage.clock import parse_timestamp, timestamp
-from storage.db import Database
+from storage.db import Database, fetch_one
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,10 +45,7 @@ def _row(row: aiosqlite.Row) -> Participant:
 
 
 async def get_participant(db: Database, participant_id: int) -> Participant | None:
-    async with db.connection.execute(
-        "SELECT * FROM participants WHERE id = ?", (participant_id,)
-    ) as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(db, "SELECT * FROM participants WHERE id = ?", (participant_id,))
     return _row(row) if row else None
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import aiosqlite
 
 from storage.clock import parse_timestamp, timestamp
-from storage.db import Database
+from storage.db import Database, fetch_all, fetch_one
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,20 +46,22 @@ def _row(row: aiosqlite.Row) -> Response:
 
 
 async def get_response(db: Database, participant_id: int, survey_id: str) -> Response | None:
-    async with db.connection.execute(
+    row = await fetch_one(
+        db,
         "SELECT * FROM responses WHERE participant_id = ? AND survey_id = ?",
         (participant_id, survey_id),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     return _row(row) if row else None
 
 
 async def get_answers(db: Database, response_id: int) -> dict[str, str | None]:
     """Question id → stored value (``None``: skipped)."""
-    async with db.connection.execute(
-        "SELECT question_id, value FROM answers WHERE response_id = ?", (response_id,)
-    ) as cursor:
-        return {row["question_id"]: row["value"] async for row in cursor}
+    rows = await fetch_all(
+        db,
+        "SELECT question_id, value FROM answers WHERE response_id = ?",
+        (response_id,),
+    )
+    return {row["question_id"]: row["value"] for row in rows}
 
 
 async def start_response(

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import aiosqlite
 
 from storage.clock import parse_timestamp, timestamp
-from storage.db import Database
+from storage.db import Database, fetch_all, fetch_one
 
 REMINDER = "reminder"
 SUMMARY = "summary"
@@ -73,7 +73,8 @@ async def reminder_targets(
     who declined or deleted their data have no row at all).
     """
     cutoff = timestamp(now - interval)
-    async with db.connection.execute(
+    rows = await fetch_all(
+        db,
         "SELECT p.id, p.language FROM participants p "
         "LEFT JOIN responses r ON r.participant_id = p.id AND r.survey_id = ? "
         "WHERE p.blocked_at IS NULL AND p.reminders_off = 0 AND p.last_seen_at < ? "
@@ -83,8 +84,8 @@ async def reminder_targets(
         "    OR (? AND p.status = 'new' AND p.reminders_sent = 0)) "
         "ORDER BY p.id",
         (survey_id, cutoff, cutoff, most, int(unconsented)),
-    ) as cursor:
-        return [(row[0], row[1]) async for row in cursor]
+    )
+    return [(row[0], row[1]) for row in rows]
 
 
 async def create_round(
@@ -119,11 +120,11 @@ class Contents:
 
 
 async def get_contents(db: Database, round_id: int, language: str) -> Contents | None:
-    async with db.connection.execute(
+    row = await fetch_one(
+        db,
         "SELECT text, image, file_id FROM round_contents WHERE round_id = ? AND language = ?",
         (round_id, language),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     return Contents(row[0], row[1], row[2]) if row else None
 
 
@@ -135,20 +136,22 @@ def _outbox(row: aiosqlite.Row) -> OutboxRow:
 
 async def due_messages(db: Database, now: dt.datetime, limit: int) -> list[OutboxRow]:
     """Pending messages whose time has come, oldest first."""
-    async with db.connection.execute(
+    rows = await fetch_all(
+        db,
         "SELECT o.*, r.kind FROM outbox o JOIN rounds r ON r.id = o.round_id "
         "WHERE o.status = 'pending' AND (o.not_before IS NULL OR o.not_before <= ?) "
-        "ORDER BY o.id LIMIT ?", (timestamp(now), limit),
-    ) as cursor:
-        return [_outbox(row) async for row in cursor]
+        "ORDER BY o.id LIMIT ?",
+        (timestamp(now), limit),
+    )
+    return [_outbox(row) for row in rows]
 
 
 async def next_wakeup(db: Database) -> dt.datetime | None:
     """When the earliest postponed message falls due."""
-    async with db.connection.execute(
-        "SELECT min(not_before) FROM outbox WHERE status = 'pending' AND not_before IS NOT NULL"
-    ) as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(
+        db,
+        "SELECT min(not_before) FROM outbox WHERE status = 'pending' AND not_before IS NOT NULL",
+    )
     return parse_timestamp(row[0]) if row and row[0] else None
 
 
@@ -189,21 +192,23 @@ async def save_file_id(
 
 async def finish_rounds(tx: aiosqlite.Connection, now: dt.datetime) -> list[int]:
     """Close the rounds with nothing left to send; returns their ids."""
-    async with tx.execute(
+    rows = await fetch_all(
+        tx,
         "SELECT r.id FROM rounds r WHERE r.finished_at IS NULL AND NOT EXISTS ("
-        "SELECT 1 FROM outbox o WHERE o.round_id = r.id AND o.status = 'pending')"
-    ) as cursor:
-        finished = [row[0] async for row in cursor]
+        "SELECT 1 FROM outbox o WHERE o.round_id = r.id AND o.status = 'pending')",
+    )
+    finished = [row[0] for row in rows]
     await tx.executemany("UPDATE rounds SET finished_at = ? WHERE id = ?",
                          [(timestamp(now), round_id) for round_id in finished])
     return finished
 
 
 async def unreported_rounds(db: Database) -> list[Tally]:
-    async with db.connection.execute(
-        "SELECT id FROM rounds WHERE finished_at IS NOT NULL AND reported_at IS NULL ORDER BY id"
-    ) as cursor:
-        ids = [row[0] async for row in cursor]
+    rows = await fetch_all(
+        db,
+        "SELECT id FROM rounds WHERE finished_at IS NOT NULL AND reported_at IS NULL ORDER BY id",
+    )
+    ids = [row[0] for row in rows]
     return [tally for round_id in ids if (tally := await get_tally(db, round_id)) is not None]
 
 
@@ -213,7 +218,8 @@ async def mark_reported(tx: aiosqlite.Connection, round_id: int, now: dt.datetim
 
 
 async def get_tally(db: Database, round_id: int) -> Tally | None:
-    async with db.connection.execute(
+    row = await fetch_one(
+        db,
         "SELECT r.*, "
         "  (SELECT count(*) FROM outbox WHERE round_id = r.id AND status = 'sent') AS sent, "
         "  (SELECT count(*) FROM outbox WHERE round_id = r.id AND status = 'unreachable') "
@@ -223,9 +229,9 @@ async def get_tally(db: Database, round_id: int) -> Tally | None:
         "    AS skipped, "
         "  (SELECT count(*) FROM outbox WHERE round_id = r.id AND status = 'pending') "
         "    AS waiting "
-        "FROM rounds r WHERE r.id = ?", (round_id,),
-    ) as cursor:
-        row = await cursor.fetchone()
+        "FROM rounds r WHERE r.id = ?",
+        (round_id,),
+    )
     if row is None:
         return None
     return Tally(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import aiosqlite
 
 from storage.clock import parse_timestamp, timestamp
-from storage.db import Database
+from storage.db import Database, fetch_all, fetch_one
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,14 +43,12 @@ async def add_schedule(
 
 
 async def list_schedules(db: Database) -> list[Schedule]:
-    async with db.connection.execute("SELECT * FROM schedules ORDER BY id") as cursor:
-        return [_row(row) async for row in cursor]
+    rows = await fetch_all(db, "SELECT * FROM schedules ORDER BY id")
+    return [_row(row) for row in rows]
 
 
 async def get_schedule(db: Database, schedule_id: int) -> Schedule | None:
-    async with db.connection.execute(
-        "SELECT * FROM schedules WHERE id = ?", (schedule_id,)) as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(db, "SELECT * FROM schedules WHERE id = ?", (schedule_id,))
     return _row(row) if row else None
 
 

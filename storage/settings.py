@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from storage.db import Database, transaction
+from storage.db import Database, fetch_one, transaction
 
 PSEUDONYM_SECRET = "pseudonym_secret"  # the generated key of exported pseudonyms
 
 
 async def get_setting(db: Database, key: str) -> str | None:
-    async with db.connection.execute("SELECT value FROM settings WHERE key = ?", (key,)) as cur:
-        row = await cur.fetchone()
+    row = await fetch_one(db, "SELECT value FROM settings WHERE key = ?", (key,))
     return str(row["value"]) if row else None
 
 

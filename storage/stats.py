@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from storage.clock import timestamp
-from storage.db import Database
+from storage.db import Database, fetch_all, fetch_one
 
 STOPPED_AFTER = dt.timedelta(days=7)
 
@@ -38,14 +38,13 @@ class Figures:
 
 
 async def _scalar(db: Database, sql: str, *params: object) -> int:
-    async with db.connection.execute(sql, params) as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(db, sql, params)
     return int(row[0] or 0) if row else 0
 
 
 async def _counts(db: Database, sql: str, *params: object) -> dict[str, int]:
-    async with db.connection.execute(sql, params) as cursor:
-        return {str(row[0]) if row[0] is not None else "": int(row[1]) async for row in cursor}
+    rows = await fetch_all(db, sql, params)
+    return {str(row[0]) if row[0] is not None else "": int(row[1]) for row in rows}
 
 
 async def get_figures(
@@ -59,14 +58,14 @@ async def get_figures(
         db, "SELECT count(*) FROM participants WHERE status = 'consented'")
     blocked = await _scalar(
         db, "SELECT count(*) FROM participants WHERE blocked_at IS NOT NULL")
-    async with db.connection.execute(
+    row = await fetch_one(
+        db,
         "SELECT count(completed_at), "
         "       sum(completed_at IS NULL AND updated_at >= ?), "
         "       sum(completed_at IS NULL AND updated_at < ?) "
         "FROM responses WHERE survey_id = ?",
         (stale, stale, survey_id),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     completed, in_progress, stopped = (int(v or 0) for v in row) if row else (0, 0, 0)
     median = await _median_seconds(db, survey_id, completed)
     by_language = await _counts(
@@ -101,11 +100,12 @@ async def get_figures(
 async def _median_seconds(db: Database, survey_id: str, completed: int) -> float | None:
     if not completed:
         return None
-    async with db.connection.execute(
+    rows = await fetch_all(
+        db,
         "SELECT (julianday(completed_at) - julianday(started_at)) * 86400 AS seconds "
         "FROM responses WHERE survey_id = ? AND completed_at IS NOT NULL "
         "ORDER BY seconds LIMIT ? OFFSET ?",
         (survey_id, 2 - completed % 2, (completed - 1) // 2),
-    ) as cursor:
-        middle = [float(row[0]) async for row in cursor]
+    )
+    middle = [float(row[0]) for row in rows]
     return sum(middle) / len(middle)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import aiosqlite
 
 from storage.clock import parse_timestamp, timestamp
-from storage.db import Database
+from storage.db import Database, fetch_all, fetch_one
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,19 +50,17 @@ async def unsubscribe(tx: aiosqlite.Connection, chat_id: int) -> bool:
 
 
 async def get_subscription(db: Database, chat_id: int) -> Subscription | None:
-    async with db.connection.execute(
-        "SELECT * FROM subscriptions WHERE chat_id = ?", (chat_id,)
-    ) as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(db, "SELECT * FROM subscriptions WHERE chat_id = ?", (chat_id,))
     return _row(row) if row else None
 
 
 async def list_subscriptions(db: Database, *, reachable_only: bool = False) -> list[Subscription]:
     where = "WHERE unreachable_at IS NULL" if reachable_only else ""
-    async with db.connection.execute(
-        f"SELECT * FROM subscriptions {where} ORDER BY kind DESC, created_at, chat_id"
-    ) as cursor:
-        return [_row(row) async for row in cursor]
+    rows = await fetch_all(
+        db,
+        f"SELECT * FROM subscriptions {where} ORDER BY kind DESC, created_at, chat_id",
+    )
+    return [_row(row) for row in rows]
 
 
 async def mark_unreachable(tx: aiosqlite.Connection, chat_id: int, now: dt.datetime) -> None:

@@ -12,17 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from storage.db import Database
+from storage.db import Database, fetch_all, fetch_one
 
 
 async def count_participants(db: Database, survey_id: str) -> int:
     """Consented participants who started the survey (finished or not)."""
-    async with db.connection.execute(
+    row = await fetch_one(
+        db,
         "SELECT count(*) FROM responses r JOIN participants p ON p.id = r.participant_id "
         "WHERE r.survey_id = ? AND p.status = 'consented'",
         (survey_id,),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     return int(row[0]) if row else 0
 
 
@@ -38,7 +38,8 @@ async def count_answers(
     if not counts:
         return counts
     marks = ", ".join("?" for _ in counts)
-    async with db.connection.execute(
+    rows = await fetch_all(
+        db,
         "SELECT a.question_id, a.value, count(*) FROM answers a "
         "JOIN responses r ON r.id = a.response_id "
         "JOIN participants p ON p.id = r.participant_id "
@@ -46,7 +47,7 @@ async def count_answers(
         "AND a.value IS NOT NULL "
         "GROUP BY a.question_id, a.value",
         (survey_id, *counts),
-    ) as cursor:
-        async for question, value, count in cursor:
-            counts[str(question)][str(value)] = int(count)
+    )
+    for question, value, count in rows:
+        counts[str(question)][str(value)] = int(count)
     return counts
