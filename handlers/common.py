@@ -11,7 +11,6 @@ from bot.i18n import Translator
 from bot.survey import engine
 from bot.survey.engine import Progress, Step
 from bot.survey.model import Question, QuestionType, Survey
-from storage.db import transaction
 from storage.participants import Participant, get_participant
 from storage.responses import Response, get_answers, get_response
 from storage.subscriptions import get_subscription
@@ -150,8 +149,8 @@ async def ask(
     if question.type is QuestionType.LOCATION:
         await send(context, chat_id, render.location_keyboard(t))
     if message is not None and session.response is not None:
-        async with transaction(context.db) as tx:
-            await responses.set_question_message(tx, session.response.id, message.message_id)
+        await responses.set_question_message(context.db, session.response.id,
+                                             message.message_id)
 
 
 def _can_go_back(survey: Survey, progress: Progress, now: dt.datetime) -> bool:

@@ -29,7 +29,7 @@ from handlers.common import (
     send,
     send_text,
 )
-from storage import participants, responses
+from storage import responses
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +100,6 @@ async def commit(
             tx, session.response, survey_version=context.survey.version, answered=answered,
             dropped=step.dropped, current=step.progress.current, now=now,
         )
-        await participants.touch(tx, session.user_id, now)
     if step.progress.current is None and session.progress and not session.progress.completed:
         logger.info("response completed (survey %s)", context.survey.id)
     if session.progress is not None:  # files of answers changed or dropped are not kept
@@ -164,8 +163,7 @@ async def _toggle(
     ticked = _draft(session, question)
     ticked ^= {choice}
     draft = " ".join(c.id for c in question.choices if c.id in ticked)
-    async with transaction(context.db) as tx:
-        await responses.set_draft(tx, session.response.id, draft)
+    await responses.set_draft(context.db, session.response.id, draft)
     await acknowledge(query)
     page = render.page_of(question, session.language, choice)
     await _redraw(context, query, session, question, ticked, page)

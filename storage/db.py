@@ -135,6 +135,13 @@ async def fetch_one(
     return rows[0] if rows else None
 
 
+async def write_one(db: Database, sql: str, params: Sequence[object] = ()) -> int:
+    """A single-statement write, committed on its own (one trip); returns the rows changed."""
+    async with db.lock:
+        cursor = await db.connection.execute(sql, params)
+        return cursor.rowcount
+
+
 @asynccontextmanager
 async def transaction(db: Database) -> AsyncIterator[aiosqlite.Connection]:
     """Run the block in one ``BEGIN IMMEDIATE … COMMIT``; roll back on any exception."""

@@ -77,14 +77,6 @@ async def save_consent(tx: aiosqlite.Connection, participant_id: int, now: dt.da
     )
 
 
-async def touch(tx: aiosqlite.Connection, participant_id: int, now: dt.datetime) -> None:
-    """Note that the person was active (and so can be reached again)."""
-    await tx.execute(
-        "UPDATE participants SET last_seen_at = ?, blocked_at = NULL WHERE id = ?",
-        (timestamp(now), participant_id),
-    )
-
-
 async def delete_participant(tx: aiosqlite.Connection, participant_id: int) -> bool:
     """Erase the person: by cascade every response, answer and pending message, and their
     subscription to summaries; True if there was anything."""

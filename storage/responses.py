@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import aiosqlite
 
 from storage.clock import parse_timestamp, timestamp
-from storage.db import Database, fetch_all, fetch_one
+from storage.db import Database, fetch_all, fetch_one, write_one
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,11 +101,12 @@ async def save_step(
     sets ``completed_at``). The multi-select draft is cleared.
     """
     stamp = timestamp(now)
-    await save_answers(tx, response.id, answered, survey_version, now)
-    await tx.executemany(
-        "DELETE FROM answers WHERE response_id = ? AND question_id = ?",
-        [(response.id, qid) for qid in dropped],
-    )
+    if answered:
+        await save_answers(tx, response.id, answered, survey_version, now)
+    forgotten = [(response.id, qid) for qid in dropped]
+    if forgotten:
+        await tx.executemany(
+            "DELETE FROM answers WHERE response_id = ? AND question_id = ?", forgotten)
     await tx.execute(
         "UPDATE responses SET current = ?, draft = NULL, survey_version = ?, updated_at = ?, "
         "completed_at = CASE WHEN ? IS NULL THEN coalesce(completed_at, ?) ELSE completed_at END "
@@ -129,16 +130,13 @@ async def save_answers(
     )
 
 
-async def set_draft(tx: aiosqlite.Connection, response_id: int, draft: str | None) -> None:
-    await tx.execute("UPDATE responses SET draft = ? WHERE id = ?", (draft, response_id))
+async def set_draft(db: Database, response_id: int, draft: str | None) -> None:
+    await write_one(db, "UPDATE responses SET draft = ? WHERE id = ?", (draft, response_id))
 
 
-async def set_question_message(
-    tx: aiosqlite.Connection, response_id: int, message_id: int | None
-) -> None:
-    await tx.execute(
-        "UPDATE responses SET question_message_id = ? WHERE id = ?", (message_id, response_id)
-    )
+async def set_question_message(db: Database, response_id: int, message_id: int | None) -> None:
+    await write_one(db, "UPDATE responses SET question_message_id = ? WHERE id = ?",
+                    (message_id, response_id))
 
 
 async def set_response_language(
