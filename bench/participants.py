@@ -3,8 +3,8 @@
 Run from the repository root with the project's virtualenv::
 
     .venv/bin/python bench/participants.py [--participants N] [--duration S]
-        [--scenario all|throughput|offered|memory] [--json out.json]
-        [--rate R] [--stored K] [--bots both|consultbot|floor] [--snapshot]
+        [--scenario all|throughput|offered|paired|memory] [--json out.json]
+        [--rate R[,R…]] [--paired-rate R] [--stored K] [--bots both|consultbot|floor] [--snapshot]
         [--retries N] [--keep]
 
 What it does
@@ -78,7 +78,12 @@ Scenarios (a table row per bot):
    window is replaced by a new person. A tick with nobody waiting is counted
    as "not offered". ``--rate`` changes the rate (the targets are checked at
    100/s only).
-3. ``memory``: consultbot only. The database is created by running the bot
+3. ``paired``: both bots at the same time, each with its own stand-in and
+   1,000 people offered ``--paired-rate`` updates/s (default 50), so that
+   they run under the same conditions: the reference for the ratio of their
+   CPU per update (see ``scenario_paired``). Latencies there are not
+   meaningful.
+4. ``memory``: consultbot only. The database is created by running the bot
    once, then pre-filled with sqlite3 with 0 and with ``--stored`` (default
    100,000) participants, with responses and answers shaped like real ones
    (80 % completed, 20 % stopped part-way; partnership yes/no branches; four
@@ -143,6 +148,7 @@ PREFILL_FIRST_ID = 5_000_000_000
 STEP_TIMEOUT = 60.0  # a reply slower than this means the bot is stuck
 OFFERED_PARTICIPANTS = 1_000
 OFFERED_RATE = 100.0  # updates/s
+PAIRED_RATE = 50.0  # updates/s to each bot when both run at once
 STAGGER_CONCURRENCY = 50
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 GC_FULL_THRESHOLD = gc.get_threshold()[2]
@@ -679,6 +685,7 @@ class Window:
     threads: dict[int, float]
     rss_kb: int
     rss: RssSampler
+    speed: float
 
 
 def machine_busy_seconds() -> float:
@@ -711,6 +718,24 @@ async def wait_for_quiet(session: Session, limit: float = 900.0) -> float:
         waited += 2.0
 
 
+def machine_speed() -> float:
+    """Millions of simple Python operations per second of CPU time, right now.
+
+    The cores of this virtual machine are shared with other machines on the same
+    host: when the host is busy, the same work takes more CPU time without any
+    other process showing here. Measured before and after each window (while the
+    bots are idle) to tell such slowdowns from changes in the bots.
+    """
+    best = 0.0
+    for _ in range(5):
+        started = time.process_time()
+        total = 0
+        for i in range(500_000):
+            total += i * i % 7
+        best = max(best, 0.5 / (time.process_time() - started))
+    return round(best, 1)
+
+
 def begin(session: Session) -> Window:
     driver = session.driver
     driver.latencies.clear()
@@ -722,12 +747,14 @@ def begin(session: Session) -> Window:
     # objects that stay (people, chats, messages) are moved out of the collector's way,
     # so that a full collection in this process does not pause the stand-in.
     session.api.calls.clear()
-    gc.collect()
-    gc.freeze()
+    if not gc.get_freeze_count():  # (already done when two bots are measured at once)
+        gc.collect()
+        gc.freeze()
     # Young generations are still collected; full collections (100+ ms here) wait until the
     # window ends.
     young, middle, _ = gc.get_threshold()
     gc.set_threshold(young, middle, 1_000_000_000)
+    speed = machine_speed()
     stalls = Stalls()
     stalls.start()
     rss = RssSampler(session.bot, driver)
@@ -736,7 +763,7 @@ def begin(session: Session) -> Window:
     driver.measuring = True
     return Window(session.bot.cpu_seconds(), time.monotonic(), time.process_time(),
                   machine_busy_seconds(), stalls, session.bot.thread_cpu_seconds(),
-                  session.bot.memory_kb().get("VmRSS", 0), rss)
+                  session.bot.memory_kb().get("VmRSS", 0), rss, speed)
 
 
 def end(session: Session, window: Window, scenario: str, participants: int,
@@ -746,6 +773,7 @@ def end(session: Session, window: Window, scenario: str, participants: int,
     driver.measuring = False
     stalls = window.stalls.stop()
     rss_samples = window.rss.stop()
+    speed_after = machine_speed()
     young, middle, _ = gc.get_threshold()
     gc.set_threshold(young, middle, GC_FULL_THRESHOLD)
     gc.unfreeze()
@@ -786,6 +814,8 @@ def end(session: Session, window: Window, scenario: str, participants: int,
         "rss_mb": round(memory.get("VmRSS", 0) / 1024, 1),
         "rss_at_start_mb": round(window.rss_kb / 1024, 1),
         "rss_samples": rss_samples,  # [seconds into the window, updates answered, RSS MB]
+        "machine_speed_before": window.speed,
+        "machine_speed_after": speed_after,
         "api_calls_per_update": round(api_calls / updates, 3) if updates else None,
         "calls_per_update": per_update,
         "mean_text_chars": round(sum(driver.text_lengths) / len(driver.text_lengths), 1)
@@ -852,33 +882,79 @@ async def scenario_throughput(target: Target, workdir: Path, walks: dict[str, li
     return finish_row(row, session)  # after the bot stopped: its whole log is read
 
 
+async def stagger(session: Session, walks: dict[str, list[Step]]) -> tuple[list[Participant],
+                                                                          float]:
+    """Warm up, then bring 1,000 people to staggered points of their walk (unmeasured)."""
+    driver = session.driver
+    await warm_up(session)
+    steps = len(walks["en"])
+    ids = range(1, OFFERED_PARTICIPANTS + 1)
+    started = time.monotonic()
+    await driver.closed_loop(ids, concurrency=STAGGER_CONCURRENCY,
+                             until={i: (i - 1) % steps for i in ids})
+    driver.next_id = OFFERED_PARTICIPANTS + 1
+    return [driver.people[i] for i in ids], time.monotonic() - started
+
+
+def pacing_fields(pacing: dict[str, Any], rate: float, duration: float, staggering: float,
+                  waited: float) -> dict[str, Any]:
+    return {"rate": rate, "offered_per_s": round(pacing["released"] / duration, 1), **pacing,
+            "stagger_seconds": round(staggering, 1), "waited_for_quiet_s": waited}
+
+
 async def scenario_offered(target: Target, workdir: Path, walks: dict[str, list[Step]],
                            duration: float, rates: list[float]) -> list[dict[str, Any]]:
     """One window per rate, one after the other, with the same 1,000 people."""
     db = fresh(workdir / f"offered-{target.name}.sqlite3")
     rows = []
     async with bot_session(target, workdir, db, f"offered-{target.name}", walks) as session:
-        driver = session.driver
-        await warm_up(session)
-        steps = len(walks["en"])
-        ids = range(1, OFFERED_PARTICIPANTS + 1)
-        stagger_started = time.monotonic()
-        await driver.closed_loop(ids, concurrency=STAGGER_CONCURRENCY,
-                                 until={i: (i - 1) % steps for i in ids})
-        stagger_seconds = time.monotonic() - stagger_started
-        ready = [driver.people[i] for i in ids]
-        driver.next_id = OFFERED_PARTICIPANTS + 1
+        ready, staggering = await stagger(session, walks)
         for rate in rates:
             waited = await wait_for_quiet(session)
             window = begin(session)
-            pacing = await driver.open_loop(ready, rate, duration)
+            pacing = await session.driver.open_loop(ready, rate, duration)
             name = "offered" if rate == OFFERED_RATE else f"offered {rate:g}/s"
             row = end(session, window, name, OFFERED_PARTICIPANTS, seconds=duration)
-            row.update(rate=rate, offered_per_s=round(pacing["released"] / duration, 1),
-                       **pacing, stagger_seconds=round(stagger_seconds, 1),
-                       waited_for_quiet_s=waited)
+            row.update(pacing_fields(pacing, rate, duration, staggering, waited))
             rows.append(row)
     return [finish_row(row, session) for row in rows]
+
+
+async def scenario_paired(workdir: Path, walks: dict[str, list[Step]], duration: float,
+                          rate: float) -> list[dict[str, Any]]:
+    """Both bots at once, each with its own stand-in and 1,000 people at ``rate``: CPU only.
+
+    The virtual machine's speed drifts with the load of the host it shares (the
+    same program needs up to ~40 % more CPU time per update from one minute to
+    the next). Bots measured one after the other can land in different
+    conditions; measured at the same time, they share them, which makes the
+    ratio of their CPU per update trustworthy. Latencies in these rows are not
+    meaningful: the two bots and the generator share the two cores.
+    """
+    rows: list[dict[str, Any]] = []
+    sessions: list[Session] = []
+    async with contextlib.AsyncExitStack() as stack:
+        for target in (CONSULTBOT, FLOOR):
+            db = fresh(workdir / f"paired-{target.name}.sqlite3")
+            sessions.append(await stack.enter_async_context(
+                bot_session(target, workdir, db, f"paired-{target.name}", walks)))
+        staggered = await asyncio.gather(*(stagger(s, walks) for s in sessions))
+        waited = await wait_for_quiet(sessions[0])  # the other bot is idle meanwhile
+        windows = [begin(s) for s in sessions]
+        pacings = await asyncio.gather(*(s.driver.open_loop(ready, rate, duration)
+                                         for s, (ready, _) in zip(sessions, staggered,
+                                                                  strict=True)))
+        for session, window, pacing, (_, staggering) in zip(sessions, windows, pacings,
+                                                            staggered, strict=True):
+            row = end(session, window, f"paired {rate:g}/s", OFFERED_PARTICIPANTS,
+                      seconds=duration)
+            row.update(pacing_fields(pacing, rate, duration, staggering, waited))
+            rows.append(row)
+    # "other processes" here include the other bot: take it out
+    for row, other in ((rows[0], rows[1]), (rows[1], rows[0])):
+        row["other_cpu_percent"] = round(
+            max(0.0, row["other_cpu_percent"] - other["bot_cpu_percent"]), 1)
+    return [finish_row(row, session) for row, session in zip(rows, sessions, strict=True)]
 
 
 async def scenario_memory(workdir: Path, walks: dict[str, list[Step]], survey: Survey,
@@ -1074,11 +1150,14 @@ def describe(sequences: dict[str, int]) -> str:
 def verdicts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     found = {(r["scenario"], r["bot"]): r for r in rows}
     out = []
-    for scenario in ("throughput", "offered"):
+    paired = sorted({r["scenario"] for r in rows if r["scenario"].startswith("paired")})
+    for scenario in [*paired, "throughput", "offered"]:
         mine, floor = found.get((scenario, "consultbot")), found.get((scenario, "floor"))
         if mine and floor and mine["cpu_ms_per_update"] and floor["cpu_ms_per_update"]:
             ratio = mine["cpu_ms_per_update"] / floor["cpu_ms_per_update"]
-            out.append({"target": f"CPU per update vs floor ({scenario})",
+            how = ("both bots at once: the reference" if scenario in paired
+                   else "measured one after the other")
+            out.append({"target": f"CPU per update vs floor ({scenario}, {how})",
                         "value": f"{ratio:.2f}× ({mine['cpu_ms_per_update']} ms vs "
                                  f"{floor['cpu_ms_per_update']} ms)",
                         "goal": f"≤ {CPU_RATIO_TARGET}×", "met": ratio <= CPU_RATIO_TARGET})
@@ -1133,6 +1212,13 @@ def report(result: dict[str, Any]) -> str:
            f"python-telegram-bot {m['python_telegram_bot']}, SQLite {m['sqlite']}, "
            f"databases on {m['tmp_filesystem']}",
            f"code: {m['commit']}; command: {result['command']}", "", table(rows), ""]
+    speeds = [v for r in rows for v in (r["machine_speed_before"], r["machine_speed_after"])]
+    out.append("machine speed (M simple Python operations per CPU second, before/after each "
+               "window): " + "; ".join(f"{r['scenario']}/{r['bot']} {r['machine_speed_before']}"
+                                       f"/{r['machine_speed_after']}" for r in rows)
+               + (f" — varies by {max(speeds) / min(speeds) - 1:.0%}: figures from different "
+                  "windows are not comparable to better than that" if speeds and
+                  max(speeds) > 1.1 * min(speeds) else ""))
     out.append("load generator (stand-in + participants, one process): " + "; ".join(
         f"{r['scenario']}/{r['bot']} loop late by p99 {r['generator_loop_lag_p99_ms']} ms, "
         f"max {r['generator_loop_lag_max_ms']} ms, {r['generator_full_gcs']} full GCs"
@@ -1249,6 +1335,11 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 f"{', '.join(f'{r:g}' for r in args.rate)} updates/s, {args.duration:.0f} s",
                 functools.partial(scenario_offered, target, workdir, walks, args.duration,
                                   args.rate))
+    if chosen in ("all", "paired") and len(targets) == 2:
+        rows += await undisturbed(
+            f"paired, both bots at once, {OFFERED_PARTICIPANTS} participants each, "
+            f"{args.paired_rate:g} updates/s each, {args.duration:.0f} s",
+            functools.partial(scenario_paired, workdir, walks, args.duration, args.paired_rate))
     if chosen in ("all", "memory") and CONSULTBOT in targets:
         rows += await undisturbed(
             f"memory, consultbot, 0 and {args.stored:,} stored participants",
@@ -1271,12 +1362,16 @@ def main(argv: list[str] | None = None) -> int:
                              "scenarios (default 200)")
     parser.add_argument("--duration", type=float, default=60.0,
                         help="length of the offered-load window in seconds (default 60)")
-    parser.add_argument("--scenario", choices=("all", "throughput", "offered", "memory"),
+    parser.add_argument("--scenario",
+                        choices=("all", "throughput", "offered", "paired", "memory"),
                         default="all")
     parser.add_argument("--rate", type=rates, default=[OFFERED_RATE], metavar="R[,R…]",
                         help="updates/s offered in the offered scenario, or several rates "
                              "measured one after the other with the same people (default 100; "
                              "the targets are checked at 100)")
+    parser.add_argument("--paired-rate", type=float, default=PAIRED_RATE, metavar="R",
+                        help=f"updates/s offered to each bot in the paired scenario "
+                             f"(default {PAIRED_RATE:g})")
     parser.add_argument("--bots", choices=("both", "consultbot", "floor"), default="both",
                         help="which bots to run (default both)")
     parser.add_argument("--retries", type=int, default=2,
