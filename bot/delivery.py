@@ -19,7 +19,7 @@ and is sent again at start: only the Bot API's confirmation makes it final.
 
 It uses its own Bot instance (no PTB rate limiter, whose retries would hide
 429s from it) and paces itself: ``rate`` messages a second overall, one a
-second per private chat, twenty a minute per group. Rounds queued by another
+second per private chat, twenty a minute per group (see :class:`Pacer`). Rounds queued by another
 process (the command line) are noticed within ``POLL_SECONDS``. When a round
 has nothing left to send, the organizers get a report.
 """
@@ -28,13 +28,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import logging
 import time
 from collections.abc import Awaitable, Callable
 
 from storage.db import Database, transaction
-from storage.participants import mark_blocked, note_reminder
+from storage.participants import mark_blocked
 from storage.rounds import REMINDER, OutboxRow, Tally
 from telegram import Bot, Message
 from telegram.constants import ParseMode
@@ -61,30 +62,52 @@ POLL_SECONDS = 5.0
 SHUTDOWN_SECONDS = 10.0  # how long a stop waits for the answers to requests already out
 PRIVATE_CHAT_SPACING = 1.0  # seconds between two messages to one person
 GROUP_SPACING = 3.0  # 20 a minute to one group
+RATE_SHARE = 0.97  # of the global rate, on average: see Pacer
+BURST_SHARE = 0.01  # of the global rate, saved up at most
 
 
 class Pacer:
-    """When the next message may leave: a global rate, per-chat spacing, 429 pauses."""
+    """When the next message may leave: a global rate, per-chat spacing, 429 pauses.
+
+    The global rate is a token bucket: tokens accrue at ``RATE_SHARE × rate`` a
+    second and up to ``max(1, BURST_SHARE × rate)`` are kept. Time lost to a late
+    wake-up is made up from the bucket, so the rate achieved stays close to
+    ``RATE_SHARE × rate``, while no one-second window holds more than the bucket
+    plus one second of refill: 98 % of ``rate`` (from 100 a second up; at most
+    ``rate`` below that). The last 2 % absorb the jitter of the network, since the
+    Bot API counts messages when they arrive, not when they leave.
+    """
 
     def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.interval = 1.0 / rate
+        self.refill = rate * RATE_SHARE
+        self.capacity = max(1.0, rate * BURST_SHARE)
         self.clock = clock
-        self.next_slot = 0.0
+        self.tokens = self.capacity
+        self.updated = clock()
         self.paused_until = 0.0
         self.chat_free: dict[int, float] = {}
 
     def pause(self, seconds: float) -> None:
-        """A 429: nothing leaves for exactly ``seconds`` from now."""
+        """A 429: nothing leaves for exactly ``seconds`` from now, then one message, and
+        the bucket fills again from there (no burst saved up during the pause)."""
         self.paused_until = max(self.paused_until, self.clock() + seconds)
+        self.tokens = 1.0
+        self.updated = max(self.updated, self.paused_until)
 
     async def wait(self, chat_id: int) -> None:
         while True:
             now = self.clock()
-            ready = max(self.next_slot, self.paused_until, self.chat_free.get(chat_id, 0.0))
+            if now > self.updated:
+                self.tokens = min(self.capacity,
+                                  self.tokens + (now - self.updated) * self.refill)
+                self.updated = now
+            ready = max(self.paused_until, self.chat_free.get(chat_id, 0.0))
+            if self.tokens < 1:
+                ready = max(ready, now + (1 - self.tokens) / self.refill)
             if ready <= now:
                 break
             await asyncio.sleep(ready - now)
-        self.next_slot = max(self.next_slot, now) + self.interval
+        self.tokens -= 1
         self.chat_free[chat_id] = now + (GROUP_SPACING if chat_id < 0 else PRIVATE_CHAT_SPACING)
         if len(self.chat_free) > 10_000:
             self.chat_free = {c: t for c, t in self.chat_free.items() if t > now}
@@ -120,6 +143,10 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._drained: list[asyncio.Future[None]] = []
+        self._cursor = 0  # the last outbox id taken: the next batch starts after it
+        self._contents: dict[tuple[int, str], rounds.Contents] = {}
+        # a chart being uploaded for the first time: (the message carrying it, done)
+        self._uploads: dict[tuple[int, str], tuple[int, asyncio.Future[None]]] = {}
 
     def wake(self) -> None:
         """A round was just queued: look at the outbox now."""
@@ -137,8 +164,7 @@ class DeliveryWorker:
         try:
             while True:
                 self._wake.clear()
-                rows = [r for r in await rounds.due_messages(self.db, self.clock(), BATCH)
-                        if r.id not in self.inflight]
+                rows = await self._next_batch()
                 if not rows:
                     if not self.inflight:
                         await self._close_rounds()
@@ -149,6 +175,7 @@ class DeliveryWorker:
                     await self._sleep()
                     continue
                 for row in rows:
+                    await self._wait_for_upload(row)
                     await self.pacer.wait(row.chat_id)
                     await self.slots.acquire()
                     self.inflight.add(row.id)
@@ -160,12 +187,30 @@ class DeliveryWorker:
             if self._tasks:
                 await asyncio.wait(self._tasks, timeout=SHUTDOWN_SECONDS)
 
+    async def _next_batch(self) -> list[OutboxRow]:
+        """Due messages not already out: those after the last ones taken, else (once) from
+        the start again, where messages told to wait (429, back-off) stay pending."""
+        for start in ((self._cursor, 0) if self._cursor else (0,)):
+            after = start
+            while True:
+                found = await rounds.due_messages(self.db, self.clock(), BATCH, after=after)
+                rows = [r for r in found if r.id not in self.inflight]
+                if rows:
+                    self._cursor = rows[-1].id
+                    return rows
+                if len(found) < BATCH:
+                    break
+                after = found[-1].id  # a full batch of messages already out: look past it
+        self._cursor = 0
+        return []
+
     def _done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
         self.slots.release()
         if not task.cancelled() and task.exception() is not None:
             logger.error("delivery task failed", exc_info=task.exception())
-        self._wake.set()
+        if not self.inflight:
+            self._wake.set()
 
     async def _sleep(self) -> None:
         timeout = POLL_SECONDS
@@ -180,6 +225,8 @@ class DeliveryWorker:
             finished = await rounds.finish_rounds(tx, self.clock())
         for round_id in finished:
             logger.info("round %d finished", round_id)
+            for key in [k for k in self._contents if k[0] == round_id]:
+                del self._contents[key]
         for tally in await rounds.unreported_rounds(self.db):
             if self.report is not None:
                 try:
@@ -194,19 +241,20 @@ class DeliveryWorker:
     async def _deliver(self, row: OutboxRow) -> None:
         try:
             message = await self._send(row)
-            async with transaction(self.db) as tx:
-                if message is None:
+            if message is None:
+                async with transaction(self.db) as tx:
                     await rounds.mark_done(tx, row.id, "skipped", "no longer eligible")
-                    return
-                await rounds.mark_sent(tx, row.id, message.message_id, self.clock())
-                if row.kind == REMINDER and row.participant_id is not None:
-                    await note_reminder(tx, row.participant_id, self.clock())
+                return
+            reminded = row.participant_id if row.kind == REMINDER else None
+            await rounds.mark_sent(self.db, row.id, message.message_id, self.clock(),
+                                   reminded=reminded)
             await self._remember_photo(row, message)
         except RetryAfter as exc:
             # the message stays pending; the pacer holds every send until the time is up
             seconds = _seconds(exc.retry_after)
             self.pacer.pause(seconds)
             logger.warning("429 from the Bot API: all sending paused for %s s", seconds)
+            self._wake.set()  # it is taken again from the start of the outbox
         except Forbidden as exc:
             await self._unreachable(row, exc.message)
         except ChatMigrated as exc:
@@ -225,6 +273,10 @@ class DeliveryWorker:
             await self._retry_later(row, str(exc))
         finally:
             self.inflight.discard(row.id)
+            upload = self._uploads.get((row.round_id, row.language))
+            if upload is not None and upload[0] == row.id:
+                del self._uploads[(row.round_id, row.language)]
+                upload[1].set_result(None)
 
     async def _send(self, row: OutboxRow) -> Message | None:
         if row.kind == REMINDER:
@@ -236,7 +288,7 @@ class DeliveryWorker:
             text, keyboard = reminder
             return await self.bot.send_message(row.chat_id, text, parse_mode=ParseMode.HTML,
                                                reply_markup=keyboard)
-        contents = await rounds.get_contents(self.db, row.round_id, row.language)
+        contents = await self._get_contents(row)
         if contents is None:
             return None
         if contents.image is None:
@@ -245,15 +297,45 @@ class DeliveryWorker:
         return await self.bot.send_photo(row.chat_id, contents.file_id or contents.image,
                                          caption=contents.text, parse_mode=ParseMode.HTML)
 
+    async def _get_contents(self, row: OutboxRow) -> rounds.Contents | None:
+        """A round's text and chart in one language (read once, then kept while it runs)."""
+        key = (row.round_id, row.language)
+        contents = self._contents.get(key)
+        if contents is None:
+            contents = await rounds.get_contents(self.db, row.round_id, row.language)
+            if contents is not None:
+                self._contents[key] = contents
+        return contents
+
+    async def _wait_for_upload(self, row: OutboxRow) -> None:
+        """A chart goes up to Telegram once per round and language: the first message
+        carrying it is sent alone, the others wait for its file id (and, if that
+        message fails, the next one carries the chart)."""
+        if row.kind == REMINDER:
+            return
+        key = (row.round_id, row.language)
+        while True:
+            contents = await self._get_contents(row)
+            if contents is None or contents.image is None or contents.file_id is not None:
+                return
+            upload = self._uploads.get(key)
+            if upload is None:
+                future = asyncio.get_running_loop().create_future()
+                self._uploads[key] = (row.id, future)
+                return
+            await upload[1]
+
     async def _remember_photo(self, row: OutboxRow, message: Message) -> None:
         """After the first upload of a chart, send Telegram's file id instead of the bytes."""
         if not message.photo:
             return
-        contents = await rounds.get_contents(self.db, row.round_id, row.language)
+        contents = await self._get_contents(row)
         if contents is not None and contents.file_id is None:
+            file_id = message.photo[-1].file_id
+            self._contents[(row.round_id, row.language)] = dataclasses.replace(
+                contents, file_id=file_id)
             async with transaction(self.db) as tx:
-                await rounds.save_file_id(tx, row.round_id, row.language,
-                                          message.photo[-1].file_id)
+                await rounds.save_file_id(tx, row.round_id, row.language, file_id)
 
     async def _unreachable(self, row: OutboxRow, reason: str) -> None:
         now = self.clock()
@@ -274,6 +356,7 @@ class DeliveryWorker:
                 return
             delay = self.backoff * 2 ** (attempts - 1)
             await rounds.postpone(tx, row.id, self.clock() + dt.timedelta(seconds=delay), reason)
+        self._wake.set()  # the worker's sleep now ends when this message falls due
 
 
 def _seconds(value: int | dt.timedelta) -> float:

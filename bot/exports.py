@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import hmac
 import json
 import sqlite3
@@ -44,7 +43,7 @@ class ExportError(Exception):
 
 def pseudonym(secret: str, user_id: int) -> str:
     """The participant's stable pseudonymous id: never the Telegram user id itself."""
-    return hmac.new(secret.encode(), str(user_id).encode(), hashlib.sha256).hexdigest()[:20]
+    return hmac.digest(secret.encode(), str(user_id).encode(), "sha256").hex()[:20]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +76,8 @@ META = ("participant", "response_id", "survey_id", "survey_version", "language",
 
 
 CellMaker = Callable[[dict[str, str | None]], Cell]
+TextCells = list[str | int]
+STAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # as stored (storage.clock.timestamp)
 
 
 @dataclass
@@ -89,35 +90,87 @@ class _Plan:
     secret: str
     now: dt.datetime
     earlier: dict[str, str] = field(default_factory=dict)  # removed question -> last version
-    memo: engine.RelevanceMemo | None = None
-    _makers: dict[bool, list[CellMaker]] = field(default_factory=dict)
+    _memo: engine.RelevanceMemo | None = None
+    _makers: list[CellMaker] | None = None
+    _text: list[tuple[str, Callable[[str | None], TextCells]]] | None = None
+
+    def __post_init__(self) -> None:
+        self._stale = (self.now - STOPPED_AFTER).astimezone(dt.UTC).strftime(STAMP_FORMAT)
 
     def status(self, response: ExportedResponse) -> str:
         if response.completed_at is not None:
             return "completed"
-        if response.updated_at < self.now - STOPPED_AFTER:
+        if response.updated_at < self._stale:  # stored times sort as text
             return "stopped"
         return "in_progress"
 
+    def skipped(self, response: ExportedResponse) -> frozenset[str]:
+        """The answered questions whose answers do not count (no longer relevant)."""
+        if response.survey_id != self.survey.id:
+            return frozenset()
+        if self._memo is None:
+            self._memo = engine.RelevanceMemo(self.survey, self.now)
+        return self._memo.irrelevant(response.answers)
+
     def values(self, response: ExportedResponse) -> dict[str, str | None]:
         """The answers that count: current questions filtered by relevance, then earlier ones."""
-        if response.survey_id != self.survey.id:
-            return dict(response.answers)
-        if self.memo is None:
-            self.memo = engine.RelevanceMemo(self.survey, self.now)
-        kept = engine.effective_answers(self.survey, response.answers, self.now, self.memo)
-        for question_id in self.earlier:
-            if question_id in response.answers:
-                kept[question_id] = response.answers[question_id]
-        return kept
+        skip = self.skipped(response)
+        return {k: v for k, v in response.answers.items() if k not in skip}
 
     def labels(self, question: Question) -> dict[str, str]:
         """Choice id -> what the file shows for it (its label with --labels, else the id)."""
         language = self.options.labels
         return {c.id: c.label.get(language) if language else c.id for c in question.choices}
 
-    def maker(self, column: Column, *, rich: bool) -> CellMaker:
-        """A function giving this column's cell; ``rich`` types numbers and dates (XLSX)."""
+    def meta(self, response: ExportedResponse) -> list[str | int]:
+        return [pseudonym(self.secret, response.participant_id), response.id, response.survey_id,
+                response.survey_version, response.language, self.status(response),
+                response.started_at, response.completed_at or "", response.source or ""]
+
+    # --- text cells (CSV, JSON's metadata) -------------------------------------------
+
+    def text_row(self, response: ExportedResponse) -> TextCells:
+        """The row as text, "" for no answer: the fast path of a large CSV export."""
+        if self._text is None:
+            self._text = [self._text_cells(c) for c in self.columns[len(META):]
+                          if c.choice is None]
+        skip = self.skipped(response)
+        answers = response.answers
+        cells = self.meta(response)
+        for question_id, make in self._text:
+            cells.extend(make(None if question_id in skip else answers.get(question_id)))
+        return cells
+
+    def _text_cells(self, column: Column) -> tuple[str, Callable[[str | None], TextCells]]:
+        """A question's cells (its own, and one 0/1 per choice of a multi-select) from its
+        stored answer; cells for the same answer are computed once and remembered."""
+        question = column.question
+        assert question is not None
+        names = self.labels(question)
+        if column.earlier or question.type is not QuestionType.SELECT_MULTIPLE:
+            if column.earlier or question.type is not QuestionType.SELECT_ONE:
+                names = {}
+            return column.name, lambda raw: ["" if raw is None else names.get(raw, raw)]
+        choices = [c.id for c in question.choices]
+        labelled = self.options.labels is not None
+        cache: dict[str | None, TextCells] = {None: [""] * (len(choices) + 1)}
+
+        def cells(raw: str | None) -> TextCells:
+            found = cache.get(raw)
+            if found is None:
+                assert raw is not None
+                chosen = raw.split()
+                shown = "; ".join(names.get(c, c) for c in chosen) if labelled else raw
+                found = [shown, *(int(c in chosen) for c in choices)]
+                if len(cache) < 10_000:
+                    cache[raw] = found
+            return found
+        return column.name, cells
+
+    # --- typed cells (XLSX, JSON) ----------------------------------------------------
+
+    def maker(self, column: Column) -> CellMaker:
+        """A function giving this column's cell with numbers and dates typed."""
         question = column.question
         assert question is not None
         qid = question.id
@@ -128,7 +181,7 @@ class _Plan:
                 raw = values.get(qid)
                 return None if raw is None else int(padded in f" {raw} ")
             return flag
-        if column.earlier or question.type in (QuestionType.TEXT, QuestionType.DATE) and not rich:
+        if column.earlier or question.type is QuestionType.TEXT:
             return lambda values: values.get(qid)
         kind = question.type
         if kind is QuestionType.SELECT_ONE:
@@ -140,8 +193,6 @@ class _Plan:
             names = self.labels(question)
             return lambda values: None if (raw := values.get(qid)) is None else "; ".join(
                 names.get(c, c) for c in raw.split())
-        if not rich:
-            return lambda values: values.get(qid)
         converters: dict[QuestionType, Callable[[str], Cell]] = {
             QuestionType.INTEGER: int, QuestionType.SCALE: int, QuestionType.DECIMAL: float,
             QuestionType.DATE: dt.date.fromisoformat,
@@ -158,28 +209,24 @@ class _Plan:
                 return raw
         return typed
 
-    def cell(self, column: Column, values: dict[str, str | None], *, rich: bool) -> Cell:
-        return self.maker(column, rich=rich)(values)
-
-    def row(self, response: ExportedResponse, *, rich: bool) -> list[Cell]:
-        makers = self._makers.get(rich)
-        if makers is None:
-            makers = [self.maker(c, rich=rich) for c in self.columns[len(META):]]
-            self._makers[rich] = makers
+    def row(self, response: ExportedResponse) -> list[Cell]:
+        """The row with numbers, dates and times typed (times naive, in UTC)."""
+        if self._makers is None:
+            self._makers = [self.maker(c) for c in self.columns[len(META):]]
         values = self.values(response)
-        started = response.started_at.replace(tzinfo=None) if rich else _iso(response.started_at)
-        completed = (response.completed_at.replace(tzinfo=None) if rich else
-                     _iso(response.completed_at)) if response.completed_at else None
-        meta: list[Cell] = [
-            pseudonym(self.secret, response.participant_id), response.id, response.survey_id,
-            response.survey_version, response.language, self.status(response), started,
-            completed, response.source or None,
-        ]
-        return meta + [make(values) for make in makers]
+        meta: list[Cell] = [*self.meta(response)]
+        meta[6] = _moment(response.started_at)
+        meta[7] = _moment(response.completed_at)
+        meta[8] = response.source or None
+        return meta + [make(values) for make in self._makers]
 
 
-def _iso(moment: dt.datetime | None) -> str | None:
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+def _moment(stored: str | None) -> dt.datetime | None:
+    return dt.datetime.strptime(stored, STAMP_FORMAT) if stored else None
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime(STAMP_FORMAT)
 
 
 def _columns(survey: Survey, earlier: dict[str, str], language: str | None) -> list[Column]:
@@ -207,8 +254,7 @@ def _plan(
     survey_id = options.survey_id or survey.id
     if survey_id == survey.id:
         current = {q.id for q in survey.questions}
-        earlier = {qid: version for qid, version in question_ids(connection, survey_id)
-                   if qid not in current}
+        earlier = dict(question_ids(connection, survey_id, besides=current))
         columns = _columns(survey, earlier, options.labels)
         return _Plan(survey, columns, options, secret, now, earlier)
     # a survey whose file is not loaded: its answers as stored, one column per question
@@ -235,7 +281,7 @@ def _write_csv(plan: _Plan, rows: Iterator[ExportedResponse], handle: IO[str]) -
         writer.writerow([c.label for c in plan.columns])
     count = 0
     for response in rows:
-        writer.writerow(["" if v is None else v for v in plan.row(response, rich=False)])
+        writer.writerow(plan.text_row(response))
         count += 1
     return count
 
@@ -250,14 +296,16 @@ def _write_json(plan: _Plan, rows: Iterator[ExportedResponse], handle: IO[str]) 
     json.dump(codebook(plan), handle, ensure_ascii=False)
     handle.write(', "responses": [')
     count = 0
-    question_columns = [c for c in plan.columns[len(META):] if c.choice is None]
+    question_columns = [(c, plan.maker(c)) for c in plan.columns[len(META):] if c.choice is None]
     for response in rows:
-        meta = dict(zip(META, plan.row(response, rich=False)[:len(META)], strict=True))
+        meta: dict[str, Any] = dict(zip(META, plan.meta(response), strict=True))
+        meta["completed_at"] = meta["completed_at"] or None
+        meta["source"] = meta["source"] or None
         values = plan.values(response)
         answers: dict[str, Any] = {}
-        for column in question_columns:
+        for column, make in question_columns:
             assert column.question is not None
-            value: Any = plan.cell(column, values, rich=True)
+            value: Any = make(values)
             if (column.question.type is QuestionType.SELECT_MULTIPLE and not column.earlier
                     and value is not None):
                 separator = "; " if plan.options.labels else " "
@@ -295,7 +343,7 @@ def _write_xlsx(plan: _Plan, rows: Iterator[ExportedResponse], path: Path) -> in
         for response in rows:
             if line > XLSX_MAX_ROWS:
                 raise ExportError("too many responses for one XLSX sheet; export CSV instead")
-            for index, value in enumerate(plan.row(response, rich=True)):
+            for index, value in enumerate(plan.row(response)):
                 if value is None:
                     continue
                 if index in files and isinstance(value, str):

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import aiosqlite
 
 from storage.clock import parse_timestamp, timestamp
-from storage.db import Database, fetch_all, fetch_one
+from storage.db import Database, fetch_all, fetch_one, transaction, write_one
+from storage.participants import note_reminder
 
 REMINDER = "reminder"
 SUMMARY = "summary"
@@ -134,14 +135,16 @@ def _outbox(row: aiosqlite.Row) -> OutboxRow:
                      language=row["language"], status=row["status"], attempts=row["attempts"])
 
 
-async def due_messages(db: Database, now: dt.datetime, limit: int) -> list[OutboxRow]:
-    """Pending messages whose time has come, oldest first."""
+async def due_messages(
+    db: Database, now: dt.datetime, limit: int, *, after: int = 0
+) -> list[OutboxRow]:
+    """Pending messages whose time has come, oldest first, from outbox id ``after`` on."""
     rows = await fetch_all(
         db,
         "SELECT o.*, r.kind FROM outbox o JOIN rounds r ON r.id = o.round_id "
         "WHERE o.status = 'pending' AND (o.not_before IS NULL OR o.not_before <= ?) "
-        "ORDER BY o.id LIMIT ?",
-        (timestamp(now), limit),
+        "AND o.id > ? ORDER BY o.id LIMIT ?",
+        (timestamp(now), after, limit),
     )
     return [_outbox(row) for row in rows]
 
@@ -156,11 +159,20 @@ async def next_wakeup(db: Database) -> dt.datetime | None:
 
 
 async def mark_sent(
-    tx: aiosqlite.Connection, row_id: int, telegram_message_id: int, now: dt.datetime
+    db: Database, row_id: int, telegram_message_id: int, now: dt.datetime,
+    *, reminded: int | None = None,
 ) -> None:
-    await tx.execute(
-        "UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?, error = NULL "
-        "WHERE id = ?", (timestamp(now), telegram_message_id, row_id))
+    """A message the Bot API confirmed, committed at once (with, for a reminder, the
+    participant's count of reminders) so that it is never sent again."""
+    sql = ("UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?, error = NULL "
+           "WHERE id = ?")
+    params = (timestamp(now), telegram_message_id, row_id)
+    if reminded is None:
+        await write_one(db, sql, params)
+        return
+    async with transaction(db) as tx:
+        await tx.execute(sql, params)
+        await note_reminder(tx, reminded, now)
 
 
 async def mark_done(tx: aiosqlite.Connection, row_id: int, status: str, error: str) -> None:

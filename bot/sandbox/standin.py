@@ -922,7 +922,6 @@ class StandIn:
             result = await handler(api_request)
             if isinstance(result, _Answer):
                 result, description = result.result, result.description
-            self._count_for_limits(canonical, api_request)
             payload: dict[str, Any] = {"ok": True, "result": result}
             if description:
                 payload["description"] = description
@@ -1015,20 +1014,22 @@ class StandIn:
         return windows
 
     def _rate_limited(self, method: str, request: ApiRequest) -> int | None:
-        """Seconds to wait if this call goes over a sending limit, else ``None``."""
+        """Seconds to wait if this call goes over a sending limit, else ``None``.
+
+        A call within the limits is counted at once, at the moment it was checked
+        (before its handler runs), so that calls arriving together cannot all
+        pass the check before any of them is counted.
+        """
         if not self._is_limited_method(method):
             return None
         now = time.monotonic()
-        wait = max(
-            (w.wait_needed(key, now) for w, key in self._limit_windows(request)), default=0.0
-        )
-        return max(1, math.ceil(wait)) if wait > 0 else None
-
-    def _count_for_limits(self, method: str, request: ApiRequest) -> None:
-        if self._is_limited_method(method):
-            now = time.monotonic()
-            for window, key in self._limit_windows(request):
-                window.record(key, now)
+        windows = self._limit_windows(request)
+        wait = max((w.wait_needed(key, now) for w, key in windows), default=0.0)
+        if wait > 0:
+            return max(1, math.ceil(wait))
+        for window, key in windows:
+            window.record(key, now)
+        return None
 
     # --------------------------------------------------------------- updates --
 

@@ -144,29 +144,50 @@ def _holds(question: Question, env: Env) -> bool:
 
 
 class RelevanceMemo:
-    """Relevance results remembered across many responses at one moment (exports).
+    """Which questions are not relevant, remembered across many responses (exports).
 
-    A condition only depends on the answers it refers to (and on ``now``, fixed
-    here), so its result is kept per combination of those answers.
+    Relevance only depends on the answers the conditions refer to (and on
+    ``now``, fixed here), so the set of questions that are not relevant is kept
+    per combination of those answers: for most surveys a handful of
+    combinations serve every response.
     """
 
-    LIMIT = 200_000
+    LIMIT = 100_000
 
     def __init__(self, survey: Survey, now: dt.datetime) -> None:
+        self.survey = survey
         self.now = now
-        self.references = {
-            q.id: tuple(sorted(q.relevant.references)) for q in survey.questions if q.relevant
-        }
-        self.results: dict[tuple[object, ...], bool] = {}
+        self.inputs = tuple(sorted({
+            name for q in survey.questions if q.relevant
+            for name in q.relevant.references if name in survey.by_id
+        }))
+        self.results: dict[tuple[str | None, ...], frozenset[str]] = {}
 
-    def holds(self, question: Question, env: Env, typed: Mapping[str, Value]) -> bool:
-        key = (question.id, *(typed.get(name, "") for name in self.references[question.id]))
+    def irrelevant(self, answers: Answers) -> frozenset[str]:
+        key = tuple([answers.get(name) for name in self.inputs])
         result = self.results.get(key)
         if result is None:
-            result = _holds(question, env)
+            result = irrelevant_questions(self.survey, answers, self.now)
             if len(self.results) < self.LIMIT:
                 self.results[key] = result
         return result
+
+
+def irrelevant_questions(survey: Survey, answers: Answers, now: dt.datetime) -> frozenset[str]:
+    """The questions whose condition is false given these answers (answered or not).
+
+    Relevance only depends on earlier questions, so one pass in order is enough;
+    an answer counts in later conditions only if its own question is relevant.
+    """
+    out: set[str] = set()
+    typed: dict[str, Value] = {}  # the answers that count so far
+    env = Env(values=typed, now=now)
+    for question in survey.questions:
+        if question.relevant is not None and not _holds(question, env):
+            out.add(question.id)
+        elif question.id in answers:
+            typed[question.id] = typed_value(question, answers[question.id])
+    return frozenset(out)
 
 
 def effective_answers(
@@ -174,26 +195,11 @@ def effective_answers(
 ) -> dict[str, str | None]:
     """The answers that still count: those to questions that are relevant, in survey order.
 
-    Relevance only depends on earlier questions, so one pass in order is enough.
     Answers to questions no longer in the survey are left out.
     """
-    kept: dict[str, str | None] = {}
-    typed: dict[str, Value] = {}  # grows with ``kept``: the environment is built once
-    env = Env(values=typed, now=now)
-    for question in survey.questions:
-        if question.id not in answers:
-            continue
-        if question.relevant is None:
-            relevant = True
-        elif memo is not None:
-            relevant = memo.holds(question, env, typed)
-        else:
-            relevant = _holds(question, env)
-        if relevant:
-            value = answers[question.id]
-            kept[question.id] = value
-            typed[question.id] = typed_value(question, value)
-    return kept
+    skip = memo.irrelevant(answers) if memo else irrelevant_questions(survey, answers, now)
+    return {q.id: answers[q.id] for q in survey.questions
+            if q.id in answers and q.id not in skip}
 
 
 # --- navigation -----------------------------------------------------------------

@@ -239,6 +239,33 @@ async def test_a_restart_in_the_middle_of_a_round_repeats_nothing(
         await harness.stop()
 
 
+async def test_a_chart_is_uploaded_once_per_language_even_when_the_first_send_fails(
+    api: StandIn, tmp_path: Path, consultation: Survey
+) -> None:
+    harness = Harness(api, tmp_path / "bot.sqlite3", consultation, rate=200.0)
+    await harness.start()
+    try:
+        db = database(harness)
+        async with transaction(db) as tx:
+            for n in range(40):
+                chat = api.group(-1002000000000 - n, f"Association {n}", type="supergroup")
+                await subscriptions.subscribe(tx, chat.id, kind="group",
+                                              language=("en", "ar")[n % 2], name=chat.title,
+                                              participant_id=None, now=harness.clock.now)
+        api.fail_next("sendPhoto", status=403, description="Forbidden: bot was kicked from "
+                      "the supergroup chat")  # the first carrier of the English chart
+        assert harness.application is not None
+        await start_round(harness.application, SUMMARY, "test")
+        await drained(harness)
+        photos = [call for call in api.calls if call.method == "sendPhoto"]
+        uploads = [call for call in photos if not isinstance(call.params.get("photo"), str)]
+        # English: the refused one, then the next message carries it; Arabic: once
+        assert [call.ok for call in uploads] == [False, True, True]
+        assert len(sent_to(api, "sendPhoto")) == 39
+    finally:
+        await harness.stop()
+
+
 async def test_a_schedule_survives_a_restart_and_a_missed_one_runs_once(
     harness: Harness, consultation: Survey
 ) -> None:
