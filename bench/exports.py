@@ -112,19 +112,32 @@ def _flush(connection: sqlite3.Connection, participants: list[Any], rows: list[A
     answers.clear()
 
 
+# Runs the command and reports its peak memory. Linux keeps a process's peak RSS across
+# exec, so a child forked straight from this (large) process would report this
+# process's size; forked from this small launcher, it reports its own.
+LAUNCHER = """
+import os, subprocess, sys, time
+began = time.perf_counter()
+child = subprocess.Popen(sys.argv[1:])
+_, status, usage = os.wait4(child.pid, 0)
+seconds = time.perf_counter() - began
+sys.stderr.write(f"\\npeak-rss-kb {usage.ru_maxrss} seconds {seconds}\\n")
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def measure(command: list[str], env: dict[str, str], stdout: Path | None = None) -> dict[str, Any]:
     """Wall time and peak RSS of one command in its own process."""
     out = stdout.open("wb") if stdout else subprocess.DEVNULL
-    began = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - began
+    process = subprocess.run([sys.executable, "-c", LAUNCHER, *command], env=env, stdout=out,
+                             stderr=subprocess.PIPE, check=False)
     if stdout:
         out.close()  # type: ignore[union-attr]
-    error = process.stderr.read().decode() if process.stderr else ""
-    if os.waitstatus_to_exitcode(status) != 0:
+    error = process.stderr.decode()
+    if process.returncode != 0:
         raise RuntimeError(f"{command} failed: {error}")
-    return {"seconds": round(seconds, 2), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1)}
+    peak_kb, _, seconds = error.rsplit("peak-rss-kb ", 1)[1].split()[:3]
+    return {"seconds": round(float(seconds), 2), "peak_rss_mb": round(int(peak_kb) / 1024, 1)}
 
 
 def main() -> None:

@@ -77,6 +77,7 @@ META = ("participant", "response_id", "survey_id", "survey_version", "language",
 
 CellMaker = Callable[[dict[str, str | None]], Cell]
 TextCells = list[str | int]
+TextPlan = tuple[str, dict[str, str], Callable[[str | None], TextCells] | None]
 STAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # as stored (storage.clock.timestamp)
 
 
@@ -92,7 +93,7 @@ class _Plan:
     earlier: dict[str, str] = field(default_factory=dict)  # removed question -> last version
     _memo: engine.RelevanceMemo | None = None
     _makers: list[CellMaker] | None = None
-    _text: list[tuple[str, Callable[[str | None], TextCells]]] | None = None
+    _text: list[TextPlan] | None = None
 
     def __post_init__(self) -> None:
         self._stale = (self.now - STOPPED_AFTER).astimezone(dt.UTC).strftime(STAMP_FORMAT)
@@ -132,25 +133,35 @@ class _Plan:
     def text_row(self, response: ExportedResponse) -> TextCells:
         """The row as text, "" for no answer: the fast path of a large CSV export."""
         if self._text is None:
-            self._text = [self._text_cells(c) for c in self.columns[len(META):]
+            self._text = [self._text_plan(c) for c in self.columns[len(META):]
                           if c.choice is None]
-        skip = self.skipped(response)
         answers = response.answers
+        skip = self.skipped(response)
+        if skip:
+            answers = {k: v for k, v in answers.items() if k not in skip}
         cells = self.meta(response)
-        for question_id, make in self._text:
-            cells.extend(make(None if question_id in skip else answers.get(question_id)))
+        for question_id, names, multi in self._text:
+            raw = answers.get(question_id)
+            if multi is not None:
+                cells.extend(multi(raw))
+            elif raw is None:
+                cells.append("")
+            else:
+                cells.append(names.get(raw, raw) if names else raw)
         return cells
 
-    def _text_cells(self, column: Column) -> tuple[str, Callable[[str | None], TextCells]]:
-        """A question's cells (its own, and one 0/1 per choice of a multi-select) from its
-        stored answer; cells for the same answer are computed once and remembered."""
+    def _text_plan(self, column: Column) -> TextPlan:
+        """How a question's stored answer becomes text cells: choice names for a
+        select_one with --labels; for a multi-select its own cell and one 0/1 per
+        choice, computed once per distinct answer."""
         question = column.question
         assert question is not None
+        kind = question.type
+        if column.earlier or kind is not QuestionType.SELECT_MULTIPLE:
+            labelled = (kind is QuestionType.SELECT_ONE and not column.earlier
+                        and self.options.labels is not None)
+            return column.name, self.labels(question) if labelled else {}, None
         names = self.labels(question)
-        if column.earlier or question.type is not QuestionType.SELECT_MULTIPLE:
-            if column.earlier or question.type is not QuestionType.SELECT_ONE:
-                names = {}
-            return column.name, lambda raw: ["" if raw is None else names.get(raw, raw)]
         choices = [c.id for c in question.choices]
         labelled = self.options.labels is not None
         cache: dict[str | None, TextCells] = {None: [""] * (len(choices) + 1)}
@@ -165,7 +176,7 @@ class _Plan:
                 if len(cache) < 10_000:
                     cache[raw] = found
             return found
-        return column.name, cells
+        return column.name, {}, cells
 
     # --- typed cells (XLSX, JSON) ----------------------------------------------------
 

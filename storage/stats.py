@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -37,9 +38,75 @@ class Figures:
         return self.completed / self.responses if self.responses else None
 
 
-async def _scalar(db: Database, sql: str, *params: object) -> int:
-    row = await fetch_one(db, sql, params)
-    return int(row[0] or 0) if row else 0
+async def get_figures(
+    db: Database, survey_id: str, breakdown_questions: Sequence[str], now: dt.datetime
+) -> Figures:
+    """The figures in a few scans (about 0.3 s for 100,000 responses and 1.2 million
+    answers; see docs/performance.md).
+
+    Every response of a survey is counted, so SQLite scans the table rather than
+    visiting it row by row through an index (the ``+`` before a column keeps the
+    index out). When the database holds no other survey, answers are counted
+    from their index alone, without looking up each one's response.
+    """
+    stale = timestamp(now - STOPPED_AFTER)
+    events = await _counts(db, "SELECT kind, count(*) FROM events GROUP BY kind")
+    row = await fetch_one(
+        db, "SELECT count(*), sum(status = 'consented'), sum(blocked_at IS NOT NULL) "
+            "FROM participants")
+    people, consented, blocked = (int(v or 0) for v in row) if row else (0, 0, 0)
+    groups = await fetch_all(
+        db,
+        "SELECT language, coalesce(source, ''), current, completed_at IS NOT NULL, "
+        "       updated_at < ?, count(*) "
+        "FROM responses WHERE +survey_id = ? GROUP BY 1, 2, 3, 4, 5",
+        (stale, survey_id),
+    )
+    completed = in_progress = stopped = 0
+    by_language: Counter[str] = Counter()
+    by_source: Counter[str] = Counter()
+    waiting: Counter[str] = Counter()
+    for language, source, current, done, old, count in groups:
+        by_language[language] += count
+        by_source[source] += count
+        if current is not None:
+            waiting[current] += count
+        if done:
+            completed += count
+        elif old:
+            stopped += count
+        else:
+            in_progress += count
+    median = await _median_seconds(db, survey_id, completed)
+    alone = await _only_survey(db, survey_id)
+    breakdowns = {}
+    for question in breakdown_questions:
+        if alone:
+            sql = ("SELECT value, count(*) FROM answers WHERE question_id = ? "
+                   "AND value IS NOT NULL GROUP BY value")
+            breakdowns[question] = await _counts(db, sql, question)
+        else:
+            sql = ("SELECT a.value, count(*) FROM answers a "
+                   "JOIN responses r ON r.id = a.response_id WHERE a.question_id = ? "
+                   "AND r.survey_id = ? AND a.value IS NOT NULL GROUP BY a.value")
+            breakdowns[question] = await _counts(db, sql, question, survey_id)
+    if alone:
+        reached = await _counts(
+            db, "SELECT question_id, count(*) FROM answers GROUP BY question_id")
+    else:
+        reached = await _counts(
+            db, "SELECT a.question_id, count(*) FROM answers a "
+                "JOIN responses r ON r.id = a.response_id WHERE r.survey_id = ? "
+                "GROUP BY a.question_id", survey_id)
+    for question, count in waiting.items():
+        reached[question] = reached.get(question, 0) + count
+    declined, deleted = events.get("declined", 0), events.get("deleted", 0)
+    return Figures(
+        started=people + declined + deleted, consented=consented, declined=declined,
+        deleted=deleted, blocked=blocked, completed=completed, in_progress=in_progress,
+        stopped=stopped, median_seconds=median, by_language=dict(by_language),
+        by_source=dict(by_source), breakdowns=breakdowns, reached=reached,
+    )
 
 
 async def _counts(db: Database, sql: str, *params: object) -> dict[str, int]:
@@ -47,54 +114,12 @@ async def _counts(db: Database, sql: str, *params: object) -> dict[str, int]:
     return {str(row[0]) if row[0] is not None else "": int(row[1]) for row in rows}
 
 
-async def get_figures(
-    db: Database, survey_id: str, breakdown_questions: Sequence[str], now: dt.datetime
-) -> Figures:
-    stale = timestamp(now - STOPPED_AFTER)
-    declined = await _scalar(db, "SELECT count(*) FROM events WHERE kind = 'declined'")
-    deleted = await _scalar(db, "SELECT count(*) FROM events WHERE kind = 'deleted'")
-    people = await _scalar(db, "SELECT count(*) FROM participants")
-    consented = await _scalar(
-        db, "SELECT count(*) FROM participants WHERE status = 'consented'")
-    blocked = await _scalar(
-        db, "SELECT count(*) FROM participants WHERE blocked_at IS NOT NULL")
+async def _only_survey(db: Database, survey_id: str) -> bool:
+    """True when no response in the database belongs to another survey (two index probes)."""
     row = await fetch_one(
-        db,
-        "SELECT count(completed_at), "
-        "       sum(completed_at IS NULL AND updated_at >= ?), "
-        "       sum(completed_at IS NULL AND updated_at < ?) "
-        "FROM responses WHERE survey_id = ?",
-        (stale, stale, survey_id),
-    )
-    completed, in_progress, stopped = (int(v or 0) for v in row) if row else (0, 0, 0)
-    median = await _median_seconds(db, survey_id, completed)
-    by_language = await _counts(
-        db, "SELECT language, count(*) FROM responses WHERE survey_id = ? GROUP BY language",
-        survey_id)
-    by_source = await _counts(
-        db, "SELECT coalesce(source, ''), count(*) FROM responses WHERE survey_id = ? "
-            "GROUP BY 1", survey_id)
-    breakdowns = {}
-    for question in breakdown_questions:
-        breakdowns[question] = await _counts(
-            db, "SELECT a.value, count(*) FROM answers a JOIN responses r ON r.id = a.response_id "
-                "WHERE a.question_id = ? AND r.survey_id = ? AND a.value IS NOT NULL "
-                "GROUP BY a.value", question, survey_id)
-    reached = await _counts(
-        db, "SELECT a.question_id, count(*) FROM answers a "
-            "JOIN responses r ON r.id = a.response_id WHERE r.survey_id = ? "
-            "GROUP BY a.question_id", survey_id)
-    waiting = await _counts(
-        db, "SELECT current, count(*) FROM responses WHERE survey_id = ? AND current IS NOT NULL "
-            "GROUP BY current", survey_id)
-    for question, count in waiting.items():
-        reached[question] = reached.get(question, 0) + count
-    return Figures(
-        started=people + declined + deleted, consented=consented, declined=declined,
-        deleted=deleted, blocked=blocked, completed=completed, in_progress=in_progress,
-        stopped=stopped, median_seconds=median, by_language=by_language, by_source=by_source,
-        breakdowns=breakdowns, reached=reached,
-    )
+        db, "SELECT EXISTS (SELECT 1 FROM responses WHERE survey_id < ? OR survey_id > ?)",
+        (survey_id, survey_id))
+    return not (row and row[0])
 
 
 async def _median_seconds(db: Database, survey_id: str, completed: int) -> float | None:
@@ -103,7 +128,7 @@ async def _median_seconds(db: Database, survey_id: str, completed: int) -> float
     rows = await fetch_all(
         db,
         "SELECT (julianday(completed_at) - julianday(started_at)) * 86400 AS seconds "
-        "FROM responses WHERE survey_id = ? AND completed_at IS NOT NULL "
+        "FROM responses WHERE +survey_id = ? AND +completed_at IS NOT NULL "
         "ORDER BY seconds LIMIT ? OFFSET ?",
         (survey_id, 2 - completed % 2, (completed - 1) // 2),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import json
 import sqlite3
@@ -68,6 +69,24 @@ async def test_figures(database: tuple[Path, Database], survey: Survey) -> None:
     assert data["responses"]["completed"] == 2
     assert [f["question"] for f in data["funnel"]][:2] == ["role", "role_other"]
     json.dumps(data)
+
+
+async def test_figures_count_only_their_survey_when_another_shares_the_database(
+    database: tuple[Path, Database], survey: Survey
+) -> None:
+    _, db = database
+    alone = await get_figures(db, survey.id, ["role", "residence"], NOW)
+    other = dataclasses.replace(survey, id="another-consultation")
+    for n in range(3):  # the same question ids, answered in another survey
+        await add_response(db, other, 555000 + n, PARTNER, language="es")
+    shared = await get_figures(db, survey.id, ["role", "residence"], NOW)
+    assert shared.breakdowns == alone.breakdowns
+    assert shared.reached == alone.reached
+    assert shared.by_language == alone.by_language
+    assert (shared.completed, shared.in_progress, shared.stopped) == (2, 1, 1)
+    assert shared.median_seconds == alone.median_seconds
+    theirs = await get_figures(db, other.id, ["role"], NOW)
+    assert theirs.completed == 3 and theirs.breakdowns["role"] == {"migrant": 3}
 
 
 def export(path: Path, survey: Survey, out: Path, **options: object) -> list[list[str]]:
