@@ -10,7 +10,7 @@ choices, languages, sources and completion). Then, each in a fresh process:
   (responses × answers) as CSV,
 * ``consultbot stats --json``, and the SQL of the figures timed in-process.
 
-Peak memory is the process's maximum resident set size (``wait4``'s rusage).
+Peak memory is the process's maximum resident set size (see bench/measure.py).
 
     python bench/exports.py [--responses 100000] [--keep DIR] [--json out.json]
 """
@@ -26,7 +26,6 @@ import platform
 import random
 import shutil
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,6 +35,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.measure import measure  # noqa: E402
 from bot.survey.loader import BUILTIN_SURVEY, load_survey  # noqa: E402
 from storage.db import connect  # noqa: E402
 from storage.stats import get_figures  # noqa: E402
@@ -112,34 +112,6 @@ def _flush(connection: sqlite3.Connection, participants: list[Any], rows: list[A
     answers.clear()
 
 
-# Runs the command and reports its peak memory. Linux keeps a process's peak RSS across
-# exec, so a child forked straight from this (large) process would report this
-# process's size; forked from this small launcher, it reports its own.
-LAUNCHER = """
-import os, subprocess, sys, time
-began = time.perf_counter()
-child = subprocess.Popen(sys.argv[1:])
-_, status, usage = os.wait4(child.pid, 0)
-seconds = time.perf_counter() - began
-sys.stderr.write(f"\\npeak-rss-kb {usage.ru_maxrss} seconds {seconds}\\n")
-sys.exit(os.waitstatus_to_exitcode(status))
-"""
-
-
-def measure(command: list[str], env: dict[str, str], stdout: Path | None = None) -> dict[str, Any]:
-    """Wall time and peak RSS of one command in its own process."""
-    out = stdout.open("wb") if stdout else subprocess.DEVNULL
-    process = subprocess.run([sys.executable, "-c", LAUNCHER, *command], env=env, stdout=out,
-                             stderr=subprocess.PIPE, check=False)
-    if stdout:
-        out.close()  # type: ignore[union-attr]
-    error = process.stderr.decode()
-    if process.returncode != 0:
-        raise RuntimeError(f"{command} failed: {error}")
-    peak_kb, _, seconds = error.rsplit("peak-rss-kb ", 1)[1].split()[:3]
-    return {"seconds": round(float(seconds), 2), "peak_rss_mb": round(int(peak_kb) / 1024, 1)}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--responses", type=int, default=100_000)
@@ -173,14 +145,17 @@ def main() -> None:
                          "r.language, r.started_at, r.completed_at, r.source, a.question_id, "
                          "a.value FROM responses r JOIN answers a ON a.response_id = r.id "
                          "ORDER BY r.id"], env, stdout=floor_file)
+        floor.pop("output")
         floor["mb"] = round(floor_file.stat().st_size / 1e6, 1)
         results["floor_sqlite3_csv"] = floor
         for fmt in ("csv", "xlsx", "json"):
             out = folder / f"export.{fmt}"
             run = measure([*consultbot, "export", "--format", fmt, "--out", str(out)], env)
+            run.pop("output")
             run["mb"] = round(out.stat().st_size / 1e6, 1)
             results[f"export_{fmt}"] = run
         results["stats_command"] = measure([*consultbot, "stats", "--json"], env)
+        results["stats_command"].pop("output")
 
         async def figures() -> float:
             survey, _ = load_survey(BUILTIN_SURVEY)

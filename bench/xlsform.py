@@ -3,7 +3,7 @@
 1. Import: writes an XLSForm (XLSX) with ``--questions`` questions in groups,
    two languages, relevance and constraints on most questions, and
    ``--choices`` choices in all, then loads it with ``consultbot survey check``
-   in a fresh process: wall time and peak memory (``wait4``'s max RSS).
+   in a fresh process: wall time and peak memory (see bench/measure.py).
 2. Evaluation: a survey of ``--relevant`` questions that all carry a relevance
    expression (selected(), comparisons, and/or); one answer's cost = the
    engine's ``answer()`` (validation, constraint, every relevance re-evaluated,
@@ -17,18 +17,18 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import xlsxwriter
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.measure import measure  # noqa: E402
 from bot.survey import engine  # noqa: E402
 from bot.survey.loader import load_survey  # noqa: E402
 
@@ -85,20 +85,12 @@ def write_form(path: Path, questions: int, choices: int) -> None:
     book.close()
 
 
-def import_cost(path: Path) -> dict[str, float]:
-    began = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "bot", "survey", "check", str(path)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - began
-    output = process.stdout.read().decode() if process.stdout else ""
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"the form did not load:\n{output[-2000:]}")
-    baseline = subprocess.Popen([sys.executable, "-c", "import bot.cli, bot.survey.loader"])
-    _, _, base_usage = os.wait4(baseline.pid, 0)
-    return {"seconds": round(seconds, 2), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
-            "python_and_imports_rss_mb": round(base_usage.ru_maxrss / 1024, 1),
-            "last_line": output.strip().splitlines()[-1] if output.strip() else ""}
+def import_cost(path: Path) -> dict[str, Any]:
+    run = measure([sys.executable, "-m", "bot", "survey", "check", str(path)])
+    baseline = measure([sys.executable, "-c", "import bot.cli, bot.survey.loader"])
+    output = run.pop("output").strip()
+    return {**run, "python_and_imports_rss_mb": baseline["peak_rss_mb"],
+            "last_line": output.splitlines()[-1] if output else ""}
 
 
 def evaluation_cost(folder: Path, relevant: int) -> dict[str, float]:

@@ -307,6 +307,7 @@ def _read(path: Path) -> _Read | str:
     return _Read(sheets, headers, form)
 
 
+@functools.lru_cache(maxsize=4096)  # a form has few distinct headers, met on every row
 def _snake(header: str) -> str:
     return re.sub(r"[\s\-]+", "_", header.strip().lower())
 
@@ -452,6 +453,7 @@ def _walk_texts(element: Element) -> Iterator[Mapping[str, Any] | str]:
                     yield from _walk_texts(option)
 
 
+@functools.lru_cache(maxsize=4096)
 def _legacy_language(key: str) -> str | None:
     """The language of a single-colon column pyxform left as it was (``label:English``)."""
     for names in (*_LEGACY.values(), _MEDIA_KINDS):
