@@ -55,6 +55,7 @@ Run: ``CONSULTBOT_TOKEN=… CONSULTBOT_API_URL=… python bench/floor_bot.py``.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -215,8 +216,11 @@ def main() -> int:
         print("floor_bot: error: CONSULTBOT_TOKEN is not set", file=sys.stderr)
         return 2
     api = os.environ.get("CONSULTBOT_API_URL", "https://api.telegram.org").rstrip("/")
-    build(token, api).run_polling(allowed_updates=Update.ALL_TYPES,
-                                  stop_signals=(signal.SIGINT, signal.SIGTERM), close_loop=False)
+    application = build(token, api)
+    gc.collect()
+    gc.freeze()  # as consultbot run does: what is loaded stays out of full collections
+    application.run_polling(allowed_updates=Update.ALL_TYPES,
+                            stop_signals=(signal.SIGINT, signal.SIGTERM), close_loop=False)
     return 0
 
 

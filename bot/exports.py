@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 import xlsxwriter
+from storage.clock import parse_timestamp, timestamp
 from storage.exports import ExportedResponse, iter_responses, open_reader, question_ids
 from storage.stats import STOPPED_AFTER
 
@@ -78,7 +79,6 @@ META = ("participant", "response_id", "survey_id", "survey_version", "language",
 CellMaker = Callable[[dict[str, str | None]], Cell]
 TextCells = list[str | int]
 TextPlan = tuple[str, dict[str, str], Callable[[str | None], TextCells] | None]
-STAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # as stored (storage.clock.timestamp)
 
 
 @dataclass
@@ -96,12 +96,12 @@ class _Plan:
     _text: list[TextPlan] | None = None
 
     def __post_init__(self) -> None:
-        self._stale = (self.now - STOPPED_AFTER).astimezone(dt.UTC).strftime(STAMP_FORMAT)
+        self._stale = timestamp(self.now - STOPPED_AFTER)  # stored times sort as text
 
     def status(self, response: ExportedResponse) -> str:
         if response.completed_at is not None:
             return "completed"
-        if response.updated_at < self._stale:  # stored times sort as text
+        if response.updated_at < self._stale:
             return "stopped"
         return "in_progress"
 
@@ -233,11 +233,9 @@ class _Plan:
 
 
 def _moment(stored: str | None) -> dt.datetime | None:
-    return dt.datetime.strptime(stored, STAMP_FORMAT) if stored else None
-
-
-def _iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).strftime(STAMP_FORMAT)
+    """A stored time as XLSX wants it: naive, in UTC."""
+    moment = parse_timestamp(stored)
+    return moment.astimezone(dt.UTC).replace(tzinfo=None) if moment else None
 
 
 def _columns(survey: Survey, earlier: dict[str, str], language: str | None) -> list[Column]:
@@ -302,7 +300,7 @@ def _write_json(plan: _Plan, rows: Iterator[ExportedResponse], handle: IO[str]) 
     handle.write('{"survey": ')
     json.dump({"id": plan.options.survey_id or survey.id, "version": survey.version}, handle)
     handle.write(', "exported_at": ')
-    json.dump(_iso(plan.now), handle)
+    json.dump(timestamp(plan.now), handle)
     handle.write(', "codebook": ')
     json.dump(codebook(plan), handle, ensure_ascii=False)
     handle.write(', "responses": [')
