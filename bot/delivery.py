@@ -18,10 +18,12 @@ A message whose request was out when the process died has no outcome recorded
 and is sent again at start: only the Bot API's confirmation makes it final.
 
 It uses its own Bot instance (no PTB rate limiter, whose retries would hide
-429s from it) and paces itself: ``rate`` messages a second overall, one a
-second per private chat, twenty a minute per group (see :class:`Pacer`). Rounds queued by another
-process (the command line) are noticed within ``POLL_SECONDS``. When a round
-has nothing left to send, the organizers get a report.
+429s from it) and paces itself (:class:`Pacer`): ``rate`` messages a second
+overall, one a second per private chat, twenty a minute per group. A chart is
+uploaded once per round and language, then sent by its Telegram file id.
+Rounds queued by another process (the command line) are noticed within
+``POLL_SECONDS``. When a round has nothing left to send, the organizers get a
+report.
 """
 
 from __future__ import annotations
