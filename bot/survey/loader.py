@@ -114,7 +114,11 @@ class _Map(dict[Any, Any]):
     lines: dict[Any, int]
 
 
-class _Loader(yaml.SafeLoader):
+# libyaml's parser when PyYAML was built with it (its wheels are): ~8× faster to read
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_SafeLoader):  # type: ignore[valid-type,misc]
     duplicate_keys: list[tuple[str, int]]
 
 
