@@ -116,6 +116,8 @@ class _Plan:
     def values(self, response: ExportedResponse) -> dict[str, str | None]:
         """The answers that count: current questions filtered by relevance, then earlier ones."""
         skip = self.skipped(response)
+        if not skip:
+            return response.answers
         return {k: v for k, v in response.answers.items() if k not in skip}
 
     def labels(self, question: Question) -> dict[str, str]:
@@ -128,17 +130,14 @@ class _Plan:
                 response.survey_version, response.language, self.status(response),
                 response.started_at, response.completed_at or "", response.source or ""]
 
-    # --- text cells (CSV, JSON's metadata) -------------------------------------------
+    # --- text cells (CSV) ------------------------------------------------------------
 
     def text_row(self, response: ExportedResponse) -> TextCells:
         """The row as text, "" for no answer: the fast path of a large CSV export."""
         if self._text is None:
             self._text = [self._text_plan(c) for c in self.columns[len(META):]
                           if c.choice is None]
-        answers = response.answers
-        skip = self.skipped(response)
-        if skip:
-            answers = {k: v for k, v in answers.items() if k not in skip}
+        answers = self.values(response)
         cells = self.meta(response)
         for question_id, names, multi in self._text:
             raw = answers.get(question_id)
