@@ -40,7 +40,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("api_url", "root of the Bot API server; calls go to {root}/bot{token}/{method}",
             OFFICIAL_API),
     Setting("db", "SQLite database file", "consultbot.sqlite3"),
-    Setting("survey", "survey definition file (YAML, or an XLSForm .xlsx/.xls/.md)", None),
+    Setting("survey", "survey definition file (YAML, or an XLSForm .xlsx/.xlsm/.xls/.md)", None),
     Setting("admins", "comma-separated Telegram user ids of organizers", ""),
     Setting("secret", "key for pseudonymous participant ids in exports", None),
     Setting("rate", "most messages per second the bot sends in reminder rounds and broadcasts",

@@ -647,7 +647,7 @@ def _matching(raw_questions: list[Any], by_id: Mapping[str, Question]) -> list[M
     return matched
 
 
-XLSFORM_SUFFIXES = frozenset({".xlsx", ".xls", ".md"})
+XLSFORM_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".md"})
 
 
 def check_survey(path: Path) -> tuple[Survey | None, list[Problem]]:

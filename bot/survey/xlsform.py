@@ -242,9 +242,13 @@ def language_code(name: str) -> str | None:
     text = " ".join(name.split())
     match = _PARENTHESES.match(text)
     if match:
-        code = _as_code(match.group(2))
+        inside = match.group(2)
+        code = _as_code(inside)
         if code:
             return code
+        if _CODE.fullmatch(inside) and len(inside.split("-")[0].split("_")[0]) == 3:
+            # a language babel does not know (Acoli (ach), Dinka (din)): the code is kept
+            return inside.lower().replace("-", "_")
         text = match.group(1)
     if not text:
         return None
@@ -369,6 +373,7 @@ class _Known:
     question: Question | None = None
     reason: str = ""  # for items left out: what they are
     refused: bool = False
+    inside_repeat: bool = False  # a question elsewhere may use the same name
     referrers: list[tuple[str, int]] = field(default_factory=list)
     problem: Problem | None = None  # the warning that says it is skipped
 
@@ -463,6 +468,22 @@ def _legacy_language(key: str) -> str | None:
     return None
 
 
+def _choice_name_problem(choice_id: str, multiple: bool) -> str | None:
+    """Why a choice name cannot be used, if it cannot."""
+    if not choice_id:
+        return "a choice needs a name"
+    if multiple and any(c.isspace() for c in choice_id):
+        return ("a choice of a select_multiple cannot have a space in its name (the answers "
+                "are stored separated by spaces)")
+    return None
+
+
+def _lower_kind(key: object) -> str:
+    """``NAME`` → ``name``, ``Label::English (en)`` → ``label::English (en)``."""
+    kind, sep, rest = str(key).partition("::")
+    return _snake(kind) + sep + rest
+
+
 def _plain(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
@@ -491,6 +512,8 @@ class _Importer:
         self.first_gap: dict[str, tuple[str, int]] = {}
         self.counted_lists: set[str] = set()
         self.reported_choices: set[tuple[str, int]] = set()
+        self.reported_names: set[tuple[str, int, bool]] = set()
+        self.entities_noted = False
         self.reported_lists: set[str] = set()
         self.reported_media: set[str] = set()
 
@@ -527,6 +550,10 @@ class _Importer:
                 continue
             code = language_code(key)
             self.codes[key] = code
+            if code is not None and not localedata.exists(code):
+                self.warn(f"language '{key}': the code '{code}' has no name in the bot's "
+                          "language data: participants see the code itself in the language "
+                          "menu", 1, SURVEY)
             if code is None:
                 found = columns.get(" ".join(key.split())) or [(SURVEY, key)]
                 for sheet, header in found:
@@ -694,6 +721,11 @@ class _Importer:
                 last_row = self.walk(element.get("children", ()), (*groups, group), items, row)
             elif kind in ("repeat", "loop"):
                 self.refuse_repeat(element, name, row)
+            elif kind == "entity":  # from the entities sheet: ODK Central's datasets
+                if not self.entities_noted:
+                    self.warn("ignored: entities update ODK Central datasets, which the bot "
+                              "does not use", None, "entities")
+                    self.entities_noted = True
             elif generated and (element.get("bind") or {}).get("jr:preload") == "uid":
                 continue  # instanceID: pyxform adds it; the bot has its own response ids
             else:
@@ -712,7 +744,8 @@ class _Importer:
                 child_name = _plain(child.get("name"))
                 child_row = self.survey_rows.take(child_name) or row
                 self.known.setdefault(child_name, _Known(
-                    child_row, reason=f"is inside the repeat '{name}'", refused=True))
+                    child_row, reason=f"is inside the repeat '{name}'", refused=True,
+                    inside_repeat=True))
                 inner(child.get("children", ()))
 
         inner(element.get("children", ()))
@@ -756,8 +789,11 @@ class _Importer:
             self.error(f"'{name}' is not a usable name (letters, digits, '_', '.', '-'; "
                        "a letter or '_' first)", row, question=name, field="name")
             return
-        if name in self.known:
-            self.error(f"the name '{name}' is also used in row {self.known[name].row} (names "
+        known = self.known.get(name)
+        if known is not None and known.refused and known.row == row:
+            return  # pyxform's companion of a refused item (a repeat's count): refused with it
+        if known is not None and not known.inside_repeat:
+            self.error(f"the name '{name}' is also used in row {known.row} (names "
                        "must be unique once groups are flattened)", row, question=name,
                        field="name")
             return
@@ -963,13 +999,16 @@ class _Importer:
         search = _SEARCH.search(appearance)
         if search:
             return self.search_choices(element, name, row, search.group(1))
+        multiple = kind.type is QuestionType.SELECT_MULTIPLE
         if kind.what == "external":
-            return self.external_choices(name, row, list_name)
+            return self.external_choices(name, row, list_name, multiple)
         options = element.get("choices")
+        if options is None:  # with randomize=true pyxform gives only the list's name
+            options = (self.form.get("choices") or {}).get(list_name)
         if options is None:
             itemset = _plain(element.get("itemset"))
             if "." in itemset:
-                return self.file_choices(element, name, row, itemset)
+                return self.file_choices(element, name, row, itemset, multiple)
             self.error(f"no choices for the list '{list_name}'", row, question=name)
             return ()
         rows = self.rows_of_list(list_name)
@@ -978,7 +1017,7 @@ class _Importer:
             if not isinstance(option, Mapping):
                 continue
             choice_row = rows[position] if position < len(rows) else None
-            choice = self.choice(option, list_name, choice_row, name, row)
+            choice = self.choice(option, list_name, choice_row, name, row, multiple)
             if choice is not None:
                 choices.append(choice)
         self.counted_lists.add(list_name)
@@ -1017,15 +1056,16 @@ class _Importer:
         return self.list_rows[list_name]
 
     def choice(self, option: Mapping[str, Any], list_name: str, choice_row: int | None,
-               question: str, question_row: int) -> Choice | None:
+               question: str, question_row: int, multiple: bool) -> Choice | None:
         choice_id = _plain(option.get("name"))
         sheet, row = (CHOICES, choice_row) if choice_row else (SURVEY, question_row)
         first_time = (list_name, row) not in self.reported_choices
         self.reported_choices.add((list_name, row))
-        if not choice_id or any(c.isspace() for c in choice_id):
-            if first_time:
-                self.error(f"choice '{choice_id}' of the list '{list_name}': a choice name "
-                           "cannot hold a space (multiple answers are stored space-separated)",
+        problem = _choice_name_problem(choice_id, multiple)
+        if problem:
+            if (list_name, row, multiple) not in self.reported_names:
+                self.reported_names.add((list_name, row, multiple))
+                self.error(f"choice '{choice_id}' of the list '{list_name}': {problem}",
                            row, sheet, question=question)
             return None
         texts = self.field_texts(option, "label")
@@ -1062,7 +1102,7 @@ class _Importer:
 
     def rows_choices(self, rows: Sequence[Mapping[str, Any]], name_column: str,
                      label_column: str | None, where: str, sheet: str | None, question: str,
-                     first_row: int) -> tuple[Choice, ...]:
+                     first_row: int, multiple: bool) -> tuple[Choice, ...]:
         """Choices from plain rows (external_choices sheet, a CSV file)."""
         choices: list[Choice] = []
         double = any("::" in str(k) for r in rows[:1] for k in r)
@@ -1071,10 +1111,10 @@ class _Importer:
             choice_id = _plain(raw.get(name_column))
             if not choice_id:
                 continue
-            if any(c.isspace() for c in choice_id):
-                self.error(f"choice '{choice_id}' in {where}: a choice name cannot hold a space "
-                           "(multiple answers are stored space-separated)", row,
-                           sheet, question=question)
+            problem = _choice_name_problem(choice_id, multiple)
+            if problem:
+                self.error(f"choice '{choice_id}' in {where}: {problem}", row, sheet,
+                           question=question)
                 continue
             texts: dict[str, str] = {}
             columns: dict[str, str] = {}
@@ -1104,16 +1144,18 @@ class _Importer:
                        sheet, question=question)
         return tuple(choices)
 
-    def external_choices(self, name: str, row: int, list_name: str) -> tuple[Choice, ...]:
+    def external_choices(self, name: str, row: int, list_name: str,
+                         multiple: bool) -> tuple[Choice, ...]:
         rows = self.read.sheets.get(EXTERNAL_CHOICES) or []
         picked = [(i + 2, r) for i, r in enumerate(rows)
                   if _column(r, "list_name", "list name") == list_name]
         if picked:
-            mine = [{k: v for k, v in r.items() if _snake(str(k)) != "list_name"}
+            # pyxform leaves this sheet's headers as written (NAME, Label::English (en))
+            mine = [{_lower_kind(k): v for k, v in r.items() if _snake(str(k)) != "list_name"}
                     for _, r in picked]
             return self.rows_choices(mine, "name", None, f"the list '{list_name}' of the "
                                      "external_choices sheet", EXTERNAL_CHOICES, name,
-                                     picked[0][0])
+                                     picked[0][0], multiple)
         itemsets = self.path.parent / "itemsets.csv"
         if itemsets.is_file():
             loaded = self.csv_rows(itemsets, name, row)
@@ -1121,14 +1163,14 @@ class _Importer:
                 return ()
             mine = [r for r in loaded if _plain(r.get("list_name")) == list_name]
             return self.rows_choices(mine, "name", None, f"the list '{list_name}' of "
-                                     "itemsets.csv", None, name, 2)
+                                     "itemsets.csv", None, name, 2, multiple)
         self.error(f"the choices of the list '{list_name}' are external: neither an "
                    "external_choices sheet nor itemsets.csv next to the form has them", row,
                    question=name)
         return ()
 
     def file_choices(self, element: Element, name: str, row: int,
-                     itemset: str) -> tuple[Choice, ...]:
+                     itemset: str, multiple: bool) -> tuple[Choice, ...]:
         source = self.path.parent / itemset
         if not source.is_file():
             self.error(f"the choices come from '{itemset}', which is not next to the form",
@@ -1144,7 +1186,8 @@ class _Importer:
         parameters = element.get("parameters") or {}
         name_column = _plain(parameters.get("value")) or "name"
         label_column = _plain(parameters.get("label")) or None
-        return self.rows_choices(rows, name_column, label_column, f"'{itemset}'", None, name, 2)
+        return self.rows_choices(rows, name_column, label_column, f"'{itemset}'", None, name, 2,
+                                 multiple)
 
     def search_choices(self, element: Element, name: str, row: int,
                        arguments: str) -> tuple[Choice, ...]:
@@ -1334,8 +1377,9 @@ def check_xlsform(path: Path) -> tuple[Survey | None, list[Problem]]:
     except OSError as exc:
         return None, [Problem("error", f"cannot read the file: {exc.strerror}", str(path))]
     read = _read(path)
-    if isinstance(read, str):
-        return None, [Problem("error", read, str(path))]
+    if isinstance(read, str):  # pyxform's words; one problem per line it wrote
+        lines = [line.strip() for line in read.splitlines() if line.strip()]
+        return None, [Problem("error", line, str(path)) for line in lines or [read]]
     importer = _Importer(path, read)
     try:
         survey = importer.survey(raw)

@@ -69,6 +69,9 @@ NO_DEFAULT = ("form.md (sheet settings): warning: field 'default_language': no "
         ("한국어", "ko"),
         ("English (United States)", "en"),  # not a code in parentheses: the name counts
         ("Klingonish", None),
+        ("Acoli (ach)", "ach"),  # a code babel does not know, in parentheses: kept
+        ("Dinka (din)", "din"),
+        ("Elvish (xx)", None),  # two letters: an ISO 639-1 code babel would know
         ("", None),
     ],
 )
@@ -525,20 +528,32 @@ def test_names_must_be_unique_once_groups_are_flattened(tmp_path: Path) -> None:
     ]
 
 
-def test_a_choice_name_with_a_space_is_refused(tmp_path: Path) -> None:
-    _, problems = check_text(tmp_path, """\
+def test_a_choice_name_with_a_space_is_refused_in_a_select_multiple_only(
+    tmp_path: Path
+) -> None:
+    survey, problems = check_text(tmp_path, """\
         | survey |
-        |        | type         | name | label |
-        |        | select_one l | a    | A?    |
+        |        | type              | name | label |
+        |        | select_one l      | a    | A?    |
+        |        | select_multiple l | b    | B?    |
         | choices |
-        |         | list_name | name   | label  |
-        |         | l         | one    | One    |
-        |         | l         | two 2  | Two    |
+        |         | list_name | name       | label       |
+        |         | l         | one        | One         |
+        |         | l         | once a week| Once a week |
         """)
-    assert problems[1:] == [
-        "form.md (sheet choices, row 3): error: question 'a': choice 'two 2' of the list 'l': a "
-        "choice name cannot hold a space (multiple answers are stored space-separated)",
-    ]
+    assert survey is None  # pyxform says so itself, in its words
+    assert problems[0] == ("form.md: error: Choice names with spaces cannot be added to "
+                           "multiple choice selects. See [once a week] in [l]")
+    _, ok = check_text(tmp_path, """\
+        | survey |
+        |        | type              | name | label |
+        |        | select_one l      | a    | A?    |
+        | choices |
+        |         | list_name | name       | label       |
+        |         | l         | one        | One         |
+        |         | l         | once a week| Once a week |
+        """)
+    assert not [p for p in ok if ": error:" in p]
 
 
 @pytest.mark.parametrize(
@@ -640,3 +655,83 @@ def test_problem_text_with_a_sheet_and_row() -> None:
         "form.xlsx (sheet settings): warning: w")
     assert str(Problem("warning", "w", "s.yaml", 3, question="q")) == (
         "s.yaml:3: warning: question 'q': w")
+
+
+# --- forms found in the wild (a sweep over pyxform's and onadata's test forms) --------
+
+
+def errors_of(problems: list[str]) -> list[str]:
+    return [p for p in problems if ": error:" in p]
+
+
+def test_an_entities_sheet_is_ignored_with_one_warning(tmp_path: Path) -> None:
+    survey, problems = check_text(tmp_path, """\
+        | survey |
+        |        | type | name | label |
+        |        | text | a    | A?    |
+        | entities |
+        |          | dataset | label |
+        |          | people  | ${a}  |
+        """)
+    assert survey is not None and [q.id for q in survey.questions] == ["a"]
+    assert [p for p in problems if "entit" in p] == [
+        "form.md (sheet entities): warning: ignored: entities update ODK Central datasets, "
+        "which the bot does not use"]
+
+
+def test_randomized_choices_are_still_found(tmp_path: Path) -> None:
+    survey, problems = check_text(tmp_path, """\
+        | survey |
+        |        | type                    | name   | label  | parameters     |
+        |        | select_multiple choices | select | Select | randomize=true |
+        | choices |
+        |         | list_name | name | label |
+        |         | choices   | a    | opt_a |
+        |         | choices   | b    | opt_b |
+        """)
+    assert not errors_of(problems)
+    assert survey is not None
+    assert [c.id for c in survey.by_id["select"].choices] == ["a", "b"]
+
+
+def test_external_choices_headers_in_capitals(tmp_path: Path) -> None:
+    survey, problems = check_text(tmp_path, """\
+        | survey |
+        |        | type                   | name | label          |
+        |        | select_one_external c1 | q2   | Where are you? |
+        | choices |
+        |         | list_name | name | label |
+        |         | c1        | n1-c | l1-c  |
+        | external_choices |
+        |                  | LIST_NAME | NAME | LABEL |
+        |                  | c1        | n1-e | l1-e  |
+        |                  | c1        | n2-e | l2-e  |
+        """)
+    assert not errors_of(problems)
+    assert survey is not None
+    assert [c.id for c in survey.by_id["q2"].choices] == ["n1-e", "n2-e"]
+
+
+def test_a_name_reused_inside_a_refused_repeat_is_not_a_second_error(tmp_path: Path) -> None:
+    _, problems = check_text(tmp_path, """\
+        | survey |
+        |        | type         | name     | label |
+        |        | text         | name     | Name? |
+        |        | begin repeat | children | Kids  |
+        |        | text         | name     | Name? |
+        |        | end repeat   |          |       |
+        """)
+    assert errors_of(problems) == [
+        "form.md (sheet survey, row 3): error: question 'children': repeats are not "
+        "supported yet"]
+
+
+def test_each_line_of_a_pyxform_error_is_a_problem(tmp_path: Path) -> None:
+    _, problems = check_text(tmp_path, """\
+        | survey |
+        |        | type         | name | label |
+        |        | select_one l | a    | A?    |
+        |        | select_one m | b    | B?    |
+        """)
+    assert len(errors_of(problems)) >= 1
+    assert all("\n" not in p for p in problems)
