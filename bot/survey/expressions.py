@@ -544,6 +544,9 @@ class _Lexer:
         if close < 0:
             raise self.error("unterminated reference: '}' is missing", i)
         name = s[i + 2 : close]
+        if name.startswith("last-saved#"):
+            raise self.error(f"${{{name}}}: answers saved in an earlier submission "
+                             "(last-saved) are not supported", i)
         if not name or self.name_end(i + 2) != close:
             raise self.error(f"invalid question name in ${{{name}}}", i)
         out.append(_Token(_REF, s[i : close + 1], i, name))

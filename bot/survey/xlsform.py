@@ -727,7 +727,10 @@ class _Importer:
                               "does not use", None, "entities")
                     self.entities_noted = True
             elif generated and (element.get("bind") or {}).get("jr:preload") == "uid":
-                continue  # instanceID: pyxform adds it; the bot has its own response ids
+                # instanceID: pyxform adds it; the bot has its own response ids
+                self.known.setdefault(name, _Known(
+                    row, reason="is ODK's submission id (the bot has none)",
+                    refused=True))
             else:
                 items.append(_Item(element, row, raw_type, groups,
                                    None if generated else raw, or_other))
@@ -1235,7 +1238,11 @@ class _Importer:
                 for match in _REFERENCE.finditer(text):
                     referred = match.group(1).strip()
                     known = self.known.get(referred)
-                    if known is None:
+                    if referred.startswith("last-saved#"):
+                        self.error(f"${{{referred}}}: answers saved in an earlier submission "
+                                   "(last-saved) are not supported", checks.row,
+                                   question=question.id, field=column, language=language)
+                    elif known is None:
                         self.error(f"refers to unknown question '{referred}'", checks.row,
                                    question=question.id, field=column, language=language)
                     elif known.question is None:

@@ -735,3 +735,23 @@ def test_each_line_of_a_pyxform_error_is_a_problem(tmp_path: Path) -> None:
         """)
     assert len(errors_of(problems)) >= 1
     assert all("\n" not in p for p in problems)
+
+
+def test_odk_features_the_bot_lacks_are_named_as_such(tmp_path: Path) -> None:
+    _, problems = check_text(tmp_path, """\
+        | survey |
+        |  | type      | name | label              | calculation                | relevant |
+        |  | text      | a    | A?                 |                            |          |
+        |  | calculate | c    |                    | concat(${instanceID}, 'x') |          |
+        |  | text      | b    | B? ${last-saved#a} |                            |          |
+        |  | text      | d    | D?                 |          | ${last-saved#a} = 'x'      |
+        """)
+    assert errors_of(problems) == [
+        "form.md (sheet survey, row 3): error: question 'c', field 'calculation': refers to "
+        "'instanceID', which is ODK's submission id (the bot has none)",
+        "form.md (sheet survey, row 4): error: question 'b', field 'label', language 'en': "
+        "${last-saved#a}: answers saved in an earlier submission (last-saved) are not supported",
+        "form.md (sheet survey, row 5): error: question 'd', field 'relevant': "
+        "${last-saved#a}: answers saved in an earlier submission (last-saved) are not "
+        "supported at position 0 in: ${last-saved#a} = 'x'",
+    ]
