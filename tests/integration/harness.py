@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import sqlite3
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -164,3 +165,9 @@ async def complete_quickly(person: Person) -> None:
     await person.press("Funding")
     await person.press("Done ✔")
     await person.press("Skip »")
+
+
+def stored_answers(harness: Harness) -> dict[str, str | None]:
+    """Question id → value, as stored in the bot's database file."""
+    with sqlite3.connect(harness.db) as connection:
+        return dict(connection.execute("SELECT question_id, value FROM answers"))

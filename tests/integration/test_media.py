@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from bot.exports import ExportOptions, write_export
 from bot.sandbox.standin import StandIn
 from bot.survey.loader import load_survey
 
-from tests.integration.harness import Harness
+from tests.integration.harness import Harness, stored_answers
 
 SURVEY = """\
 id: media
@@ -53,11 +52,6 @@ async def media_bot(api: StandIn, tmp_path: Path) -> AsyncIterator[Harness]:
         await harness.stop()
 
 
-def answers(harness: Harness) -> dict[str, str | None]:
-    with sqlite3.connect(harness.db) as connection:
-        return dict(connection.execute("SELECT question_id, value FROM answers"))
-
-
 async def test_photo_voice_location_file_and_the_rest(media_bot: Harness) -> None:
     harness = media_bot
     amina = harness.person(700)
@@ -70,35 +64,35 @@ async def test_photo_voice_location_file_and_the_rest(media_bot: Harness) -> Non
     assert amina.last.text == "This question asks for a photo."
     replies = await amina.send("here it is")
     assert replies[-1].text == "This question asks for a photo."
-    assert "picture" not in answers(harness)
+    assert "picture" not in stored_answers(harness)
 
     amina.user.send_photo(b"\x89PNG\r\n\x1a\n" + bytes(200))
     await harness.settle()
     assert "voice message" in amina.last.text
-    stored = answers(harness)["picture"]
+    stored = stored_answers(harness)["picture"]
     assert stored is not None and stored.startswith("media/") and stored.endswith(".jpg")
     assert (harness.db.parent / stored).read_bytes().startswith(b"\x89PNG")
 
     amina.user.send_voice(b"OggS" + bytes(64))
     await harness.settle()
-    voice = answers(harness)["voice"]
+    voice = stored_answers(harness)["voice"]
     assert voice is not None and (harness.db.parent / voice).exists()
     location_prompt = amina.last
     assert location_prompt.buttons[0][0].request_location
 
     amina.user.send_location(14.6928, -17.4467)
     await harness.settle()
-    assert answers(harness)["place"] == "14.6928 -17.4467 0 0"
+    assert stored_answers(harness)["place"] == "14.6928 -17.4467 0 0"
     assert any(m.text == "Location received." for m in amina.messages)
 
     amina.user.send_document(b"%PDF-1.4 test", "contract.pdf", "application/pdf")
     await harness.settle()
-    paper = answers(harness)["paper"]
+    paper = stored_answers(harness)["paper"]
     assert paper is not None and paper.endswith(".pdf")
     await amina.press("OK")
     replies = await amina.send("9h05")
-    assert answers(harness)["confirm"] == "OK" and answers(harness)["hour"] == "09:05"
-    assert answers(harness)["began"]  # computed, never asked
+    assert stored_answers(harness)["confirm"] == "OK" and stored_answers(harness)["hour"] == "09:05"
+    assert stored_answers(harness)["began"]  # computed, never asked
 
     out = harness.db.parent / "export.csv"
     write_export(harness.db, out, harness.survey, ExportOptions(format="csv"), "k" * 20,
@@ -128,12 +122,12 @@ async def test_a_changed_photo_does_not_leave_the_old_file(media_bot: Harness) -
     await omar.send("Omar")
     omar.user.send_photo(b"first")
     await harness.settle()
-    first = answers(harness)["picture"]
+    first = stored_answers(harness)["picture"]
     assert first is not None
     await omar.send("/back")
     omar.user.send_photo(b"second")
     await harness.settle()
-    second = answers(harness)["picture"]
+    second = stored_answers(harness)["picture"]
     assert second != first
     assert not (harness.db.parent / first).exists()
     assert (harness.db.parent / str(second)).read_bytes() == b"second"
@@ -149,4 +143,4 @@ async def test_text_for_a_location(media_bot: Harness) -> None:
     await lina.press(lina.labels(lina.last)[-1], message=lina.last)  # skip the voice one
     replies = await lina.send("Dakar")
     assert replies[-1].text != "This question asks for a location: press “Share my location”."
-    assert "place" not in answers(harness)
+    assert "place" not in stored_answers(harness)

@@ -6,17 +6,12 @@ import sqlite3
 
 from bot.survey.model import Survey
 
-from tests.integration.harness import Harness, complete_quickly
+from tests.integration.harness import Harness, complete_quickly, stored_answers
 
 
 def count(harness: Harness, table: str) -> int:
     with sqlite3.connect(harness.db) as connection:
         return int(connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
-
-
-def answers(harness: Harness) -> dict[str, str | None]:
-    with sqlite3.connect(harness.db) as connection:
-        return dict(connection.execute("SELECT question_id, value FROM answers").fetchall())
 
 
 async def test_resume_after_a_restart_where_the_participant_stopped(harness: Harness) -> None:
@@ -30,7 +25,7 @@ async def test_resume_after_a_restart_where_the_participant_stopped(harness: Har
     assert "Welcome back" in replies[0].text
     assert "What is your country of origin?" in replies[-1].text
     assert "Question 3 of 14" in replies[-1].text
-    assert answers(harness) == {"role": "migrant", "residence": "SN"}
+    assert stored_answers(harness) == {"role": "migrant", "residence": "SN"}
 
 
 async def test_a_half_ticked_multiple_choice_survives_a_restart(harness: Harness) -> None:
@@ -47,7 +42,7 @@ async def test_a_half_ticked_multiple_choice_survives_a_restart(harness: Harness
     assert "✓ Local (city or area)" in alice.labels(replies[-1])
     await alice.press("National (whole country)")
     await alice.press("Done ✔")
-    assert answers(harness)["levels"] == "local national"
+    assert stored_answers(harness)["levels"] == "local national"
 
 
 async def test_back_changes_an_answer_and_drops_what_no_longer_applies(
@@ -65,7 +60,7 @@ async def test_back_changes_an_answer_and_drops_what_no_longer_applies(
     assert "✓ Other" in alice.labels(replies[-1])
     replies = await alice.press("Migrant")
     assert "In which country" in replies[-1].text
-    assert answers(harness) == {"role": "migrant"}  # the specification was dropped
+    assert stored_answers(harness) == {"role": "migrant"}  # the specification was dropped
 
 
 async def test_going_back_then_forward_offers_to_keep_an_answer(harness: Harness) -> None:
@@ -79,7 +74,7 @@ async def test_going_back_then_forward_offers_to_keep_an_answer(harness: Harness
     assert "Your answer so far: Teacher" in replies[-1].text
     replies = await alice.press("Keep")
     assert "In which country" in replies[-1].text
-    assert answers(harness) == {"role": "other", "role_other": "Teacher"}
+    assert stored_answers(harness) == {"role": "other", "role_other": "Teacher"}
 
 
 async def test_skip_is_refused_for_a_required_question(harness: Harness) -> None:

@@ -11,7 +11,7 @@ from bot.sandbox.standin import StandIn
 from bot.survey.loader import load_survey
 from bot.survey.model import MEDIA_TYPES, Question, QuestionType, Survey
 
-from tests.integration.harness import Harness, Person
+from tests.integration.harness import Harness, Person, stored_answers
 
 FORMS = Path(__file__).resolve().parents[1] / "forms"
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "xlsforms"
@@ -33,11 +33,6 @@ async def features(api: StandIn, tmp_path: Path) -> AsyncIterator[Harness]:
         await harness.stop()
 
 
-def stored(harness: Harness) -> dict[str, str | None]:
-    with sqlite3.connect(harness.db) as connection:
-        return dict(connection.execute("SELECT question_id, value FROM answers"))
-
-
 def current(harness: Harness) -> str | None:
     with sqlite3.connect(harness.db) as connection:
         row = connection.execute("SELECT current, completed_at FROM responses").fetchone()
@@ -49,7 +44,7 @@ async def test_the_features_form_runs_with_its_logic(features: Harness) -> None:
     person = harness.person(900)
     first = await person.start()
     assert "Do you work?" in first[-1].text
-    assert stored(harness)["started"]  # the start time, filled in by the bot
+    assert stored_answers(harness)["started"]  # the start time, filled in by the bot
     replies = await person.send("/skip")
     assert replies[-1].text == "Please answer."  # the form's required_message
     await person.press("Yes")
@@ -58,7 +53,7 @@ async def test_the_features_form_runs_with_its_logic(features: Harness) -> None:
     await person.send("/back")
     replies = await person.send("70")
     assert replies[-1].text == "That is a lot: 70"  # a required note: the answer is refused
-    assert stored(harness)["hours"] == "40"
+    assert stored_answers(harness)["hours"] == "40"
     await person.send("50")
     replies = await person.press("Other")
     assert "Specify other" in replies[-1].text or "other" in replies[-1].text.lower()
@@ -77,7 +72,7 @@ async def test_the_features_form_runs_with_its_logic(features: Harness) -> None:
     await harness.settle()
     await person.press("Skip »")  # the photo is optional
     await person.press("OK")
-    answers = stored(harness)
+    answers = stored_answers(harness)
     assert current(harness) is None
     assert answers["hours"] == "50" and answers["daily"] == "10"
     assert answers["sector"] == "other" and answers["sector_other"] == "Fishing"
