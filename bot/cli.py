@@ -383,9 +383,9 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox = commands.add_parser(
         "sandbox", help="try the bot in this terminal, without Telegram or a token",
         description="Start a local stand-in of the Telegram Bot API on 127.0.0.1, run the bot "
-                    "against it and chat with it here. Type a number to press a button, "
-                    "anything else is sent as a message; /quit ends. Reads standard input "
-                    "when it is not a terminal, so it can be scripted.")
+                    "against it and chat with it here. Type a button's number to press it; "
+                    "anything else (other numbers too) is sent as a message; /quit ends. "
+                    "Reads standard input when it is not a terminal, so it can be scripted.")
     sandbox.add_argument("--db", metavar="FILE",
                          help="database file (default: sandbox.sqlite3)")
     sandbox.add_argument("--language", metavar="CODE", default=None,

@@ -737,7 +737,7 @@ class StandIn:
         """The bot's messages in a chat as they are now (deleted ones left out)."""
         return [sent for sent in self._sent.get(chat_id, []) if not sent.deleted]
 
-    async def next_message(self, chat_id: int, timeout: float = 5.0) -> SentMessage:
+    async def next_message(self, chat_id: int, timeout: float = 10.0) -> SentMessage:
         """The next message the bot sends to ``chat_id`` after the one returned last time."""
 
         def arrived() -> bool:
@@ -751,7 +751,7 @@ class StandIn:
         self._cursors[chat_id] = cursor + 1
         return self._sent[chat_id][cursor]
 
-    async def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+    async def wait_until(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
         """Return once ``predicate()`` is true; raise ``TimeoutError`` after ``timeout`` s.
 
         The predicate is evaluated again whenever a call is recorded or the

@@ -2,8 +2,9 @@
 
 The stand-in Bot API runs on 127.0.0.1 in this process, the real bot (PTB over
 HTTP) talks to it, and the person at the terminal plays a Telegram user: bot
-messages are printed with their buttons numbered, typing a number presses a
-button, anything else is sent as a message, ``/quit`` ends. When standard input
+messages are printed with their buttons numbered, typing a button's number
+presses it, anything else (other numbers too) is sent as a message, ``/quit``
+ends. When standard input
 is not a terminal, lines are read from it one by one, each after the bot has
 finished answering the previous one, so a conversation can be scripted.
 """
@@ -133,7 +134,7 @@ async def run_sandbox(
         async with running(application):
             out.write(f"consultbot sandbox — a local stand-in of Telegram on {api.url}\n"
                       f"database: {config.db}\n"
-                      "Type a number to press a button, anything else to send it, /quit to end."
+                      "Type a button's number to press it, anything else to send it, /quit to end."
                       "\n\n")
             out.flush()
             person.send("/start")
@@ -146,13 +147,14 @@ async def run_sandbox(
                     continue
                 if not interactive:
                     out.write(f"you › {line}\n")
-                _act(person, transcript, line.strip(), out)
+                _act(person, transcript, line.strip())
                 await transcript.wait_until_quiet()
     return 0
 
 
-def _act(person: SimUser, transcript: Transcript, line: str, out: TextIO) -> None:
-    """Press the numbered button, or send the line as a message."""
+def _act(person: SimUser, transcript: Transcript, line: str) -> None:
+    """Press the numbered button, or send the line as a message (a number that is no
+    button's, such as a year or an age, is an answer to type)."""
     keyboard = transcript.keyboard_message
     if line.isdigit() and keyboard is not None:
         buttons = [button for row in keyboard.buttons for button in row]
@@ -160,6 +162,4 @@ def _act(person: SimUser, transcript: Transcript, line: str, out: TextIO) -> Non
         if 1 <= number <= len(buttons):
             person.press(keyboard.message_id, number - 1)
             return
-        out.write(f"(there is no button {number}; the buttons are 1 to {len(buttons)})\n")
-        return
     person.send(line)

@@ -796,10 +796,20 @@ class _Importer:
         if known is not None and known.refused and known.row == row:
             return  # pyxform's companion of a refused item (a repeat's count): refused with it
         if known is not None and not known.inside_repeat:
-            self.error(f"the name '{name}' is also used in row {known.row} (names "
-                       "must be unique once groups are flattened)", row, question=name,
-                       field="name")
-            return
+            # pyxform allows a name again in another group (and refuses ${name} then):
+            # flattened, this one is told apart by its group's name
+            paths = [f"{item.groups[-1].name}.{name}",
+                     ".".join([*(g.name for g in item.groups), name])] if item.groups else []
+            qualified = next((p for p in paths if p not in self.known), None)
+            if qualified is None:
+                self.error(f"the name '{name}' is also used in row {known.row} (names "
+                           "must be unique once groups are flattened)", row, question=name,
+                           field="name")
+                return
+            self.warn(f"the name '{name}' is also used in row {known.row}: this question is "
+                      f"'{qualified}' in the bot and in exports", row, question=name,
+                      field="name")
+            name = qualified
         kind = _kind(json_type)
         bind = element.get("bind") or {}
         required_raw = _plain(bind.get("required"))

@@ -511,8 +511,10 @@ def test_a_file_that_is_not_a_form_is_one_error_and_no_traceback(tmp_path: Path)
         f"{tmp_path / 'missing.xlsx'}: error: cannot read the file: No such file or directory"]
 
 
-def test_names_must_be_unique_once_groups_are_flattened(tmp_path: Path) -> None:
-    _, problems = check_text(tmp_path, """\
+def test_a_name_used_again_in_another_group_is_told_apart_by_its_group(
+    tmp_path: Path
+) -> None:
+    survey, problems = check_text(tmp_path, """\
         | survey |
         |        | type        | name | label |
         |        | begin group | g1   | G1    |
@@ -523,7 +525,23 @@ def test_names_must_be_unique_once_groups_are_flattened(tmp_path: Path) -> None:
         |        | end group   |      |       |
         """)
     assert problems[1:] == [
-        "form.md (sheet survey, row 6): error: question 'name', field 'name': the name 'name' is "
+        "form.md (sheet survey, row 6): warning: question 'name', field 'name': the name 'name' "
+        "is also used in row 3: this question is 'g2.name' in the bot and in exports",
+    ]
+    assert survey is not None and [q.id for q in survey.questions] == ["name", "g2.name"]
+
+
+def test_a_name_used_again_outside_any_group_is_refused(tmp_path: Path) -> None:
+    _, problems = check_text(tmp_path, """\
+        | survey |
+        |        | type        | name | label |
+        |        | begin group | g1   | G1    |
+        |        | text        | name | Name? |
+        |        | end group   |      |       |
+        |        | text        | name | Name? |
+        """)
+    assert errors_of(problems) == [
+        "form.md (sheet survey, row 5): error: question 'name', field 'name': the name 'name' is "
         "also used in row 3 (names must be unique once groups are flattened)",
     ]
 
