@@ -15,12 +15,19 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import handlers
-from handlers.misc import participant_commands
+from handlers import render
+from handlers.commands import Audience, described
 from storage.db import connect
 from storage.rounds import Tally
 from storage.settings import PSEUDONYM_SECRET, get_or_create_setting
 from storage.updates import prune_updates
-from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats, Update
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeAllPrivateChats,
+    InlineKeyboardMarkup,
+    Update,
+)
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes
 from telegram.request import HTTPXRequest
@@ -30,7 +37,9 @@ from bot.context import BotData, ConsultApplication, Context, HookApplication, u
 from bot.delivery import DeliveryWorker
 from bot.i18n import Catalogs
 from bot.ordering import PerChatUpdateProcessor
-from bot.rounds import report_round
+from bot.organizing import Organizing
+from bot.participation import Participation
+from bot.rounds import Reminder, report_round
 from bot.scheduling import start_schedules
 from bot.survey.model import Survey
 
@@ -97,6 +106,9 @@ async def _post_init(application: HookApplication) -> None:
     data.database = await connect(data.config.db)
     data.secret = data.config.secret or await get_or_create_setting(
         data.database, PSEUDONYM_SECRET, secrets.token_hex(32))
+    assert data.survey is not None
+    data.participation = Participation(data.database, data.survey, data.clock, data.config.db)
+    data.organizing = Organizing(data.database, data.survey, data.config, data.clock)
     pruned = await prune_updates(data.database, data.clock() - dt.timedelta(days=2))
     if pruned:
         logger.info("forgot %d old update ids", pruned)
@@ -115,8 +127,8 @@ async def _set_commands(application: HookApplication) -> None:
     scope = BotCommandScopeAllPrivateChats()
     try:
         for language in (None, *catalogs.languages):
-            commands = [BotCommand(name, text[:256])
-                        for name, text in participant_commands(catalogs.get(language))]
+            commands = [BotCommand(name, text[:256]) for name, text in
+                        described(catalogs.get(language), {Audience.PARTICIPANT})]
             await application.bot.set_my_commands(commands, scope=scope, language_code=language)
     except TelegramError as exc:
         logger.warning("command menu not set: %s", exc)
@@ -131,12 +143,17 @@ async def _start_delivery(application: HookApplication) -> None:
               base_file_url=f"{config.api_url}/file/bot",
               request=HTTPXRequest(connection_pool_size=32, read_timeout=30, write_timeout=30))
     await bot.initialize()
-    catalogs, database = data.catalogs, data.database
+    catalogs, database, survey = data.catalogs, data.database, data.survey
 
     async def report(tally: Tally) -> None:
         await report_round(bot, database, catalogs, config.admins, tally)
 
-    data.worker = DeliveryWorker(bot, database, data.survey, catalogs, config, data.clock,
+    def render_reminder(reminder: Reminder) -> tuple[str, InlineKeyboardMarkup]:
+        view = render.reminder_view(catalogs.get(reminder.language), survey, reminder)
+        assert view.buttons is not None
+        return view.text, view.buttons
+
+    data.worker = DeliveryWorker(bot, database, survey, config, data.clock, render_reminder,
                                  report)
     data.worker_task = asyncio.create_task(data.worker.run(), name="delivery")
 

@@ -17,6 +17,8 @@ from bot.survey.model import Survey
 
 if TYPE_CHECKING:
     from bot.delivery import DeliveryWorker
+    from bot.organizing import Organizing
+    from bot.participation import Participation
 
 
 def utcnow() -> dt.datetime:
@@ -34,6 +36,8 @@ class BotData:
     survey: Survey | None = None
     catalogs: Catalogs | None = None
     database: Database | None = None
+    participation: Participation | None = None
+    organizing: Organizing | None = None
     clock: Callable[[], dt.datetime] = utcnow
     secret: str | None = None
     bot_username: str = ""
@@ -50,6 +54,20 @@ class Context(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotDa
         if database is None:
             raise RuntimeError("the database is opened in post_init; it is not open yet")
         return database
+
+    @property
+    def participation(self) -> Participation:
+        participation = self.bot_data.participation
+        if participation is None:
+            raise RuntimeError("the use cases are set up in post_init; not yet")
+        return participation
+
+    @property
+    def organizing(self) -> Organizing:
+        organizing = self.bot_data.organizing
+        if organizing is None:
+            raise RuntimeError("the use cases are set up in post_init; not yet")
+        return organizing
 
     @property
     def survey(self) -> Survey:

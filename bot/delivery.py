@@ -39,7 +39,7 @@ from collections.abc import Awaitable, Callable
 from storage.db import Database, transaction
 from storage.participants import mark_blocked
 from storage.rounds import REMINDER, OutboxRow, Tally
-from telegram import Bot, Message
+from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -51,8 +51,7 @@ from telegram.error import (
 )
 
 from bot.config import Config
-from bot.i18n import Catalogs
-from bot.rounds import reminder_message
+from bot.rounds import Reminder, reminder_for
 from bot.survey.model import Survey
 from storage import rounds, subscriptions
 
@@ -116,6 +115,7 @@ class Pacer:
 
 
 Report = Callable[[Tally], Awaitable[None]]
+RenderReminder = Callable[[Reminder], tuple[str, InlineKeyboardMarkup]]
 
 
 class DeliveryWorker:
@@ -124,9 +124,9 @@ class DeliveryWorker:
         bot: Bot,
         db: Database,
         survey: Survey,
-        catalogs: Catalogs,
         config: Config,
         clock: Callable[[], dt.datetime],
+        render_reminder: RenderReminder,
         report: Report | None = None,
         *,
         backoff: float = 2.0,
@@ -134,7 +134,7 @@ class DeliveryWorker:
         self.bot = bot
         self.db = db
         self.survey = survey
-        self.catalogs = catalogs
+        self.render_reminder = render_reminder
         self.config = config
         self.clock = clock
         self.report = report
@@ -283,11 +283,11 @@ class DeliveryWorker:
     async def _send(self, row: OutboxRow) -> Message | None:
         if row.kind == REMINDER:
             assert row.participant_id is not None
-            reminder = await reminder_message(self.db, self.survey, self.catalogs,
-                                              row.participant_id, self.clock())
+            reminder = await reminder_for(self.db, self.survey, row.participant_id,
+                                          self.clock())
             if reminder is None:
                 return None
-            text, keyboard = reminder
+            text, keyboard = self.render_reminder(reminder)
             return await self.bot.send_message(row.chat_id, text, parse_mode=ParseMode.HTML,
                                                reply_markup=keyboard)
         contents = await self._get_contents(row)

@@ -31,6 +31,11 @@ RLM = "\u200f"  # right-to-left mark
 LRM = "\u200e"  # left-to-right mark
 
 
+def N_(message: str) -> str:  # noqa: N802 (the name pybabel looks for)
+    """Mark a message for translation where it is defined; translate it where it is shown."""
+    return message
+
+
 def shipped_languages(folder: Path = LOCALES) -> tuple[str, ...]:
     """The languages that have a catalog, English first."""
     found = sorted(p.parent.parent.name for p in folder.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
@@ -134,6 +139,13 @@ class Catalogs:
             return Translator(language, self.translators[SOURCE_LANGUAGE].catalog,
                               is_rtl(language))
         return self.translators[SOURCE_LANGUAGE]
+
+    def for_person(self, chosen: str | None, app_language: str | None) -> Translator:
+        """The language a person chose; before they chose, their Telegram app's if the bot
+        speaks it (else English)."""
+        if chosen:
+            return self.get(chosen)
+        return self.get(best_language(app_language, self.translators))
 
 
 def best_language(hint: str | None, offered: Iterable[str]) -> str | None:

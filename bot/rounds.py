@@ -21,22 +21,18 @@ from storage.participants import get_participant
 from storage.responses import get_answers, get_response
 from storage.rounds import REMINDER, SUMMARY, Recipient, Tally
 from storage.subscriptions import list_subscriptions
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
 from bot.config import Config
-from bot.i18n import RLM, Catalogs, Translator
+from bot.i18n import Catalogs, Translator
 from bot.summary import build_summary, render_chart, render_text
 from bot.survey import engine
 from bot.survey.model import Survey
 from storage import rounds
 
 logger = logging.getLogger(__name__)
-
-REMINDER_CONTINUE = "R:c"
-REMINDER_STOP = "R:s"
-
 
 @dataclass(frozen=True, slots=True)
 class RoundStarted:
@@ -96,39 +92,35 @@ def _language(survey: Survey, language: str) -> str:
     return language if language in survey.languages else survey.default_language
 
 
-async def reminder_message(
-    db: Database, survey: Survey, catalogs: Catalogs, participant_id: int, now: dt.datetime
-) -> tuple[str, InlineKeyboardMarkup] | None:
+@dataclass(frozen=True, slots=True)
+class Reminder:
+    """What a reminder says to one person now (the renderer words it)."""
+
+    language: str
+    consented: bool
+    answered: int = 0
+    total: int = 0
+
+
+async def reminder_for(
+    db: Database, survey: Survey, participant_id: int, now: dt.datetime
+) -> Reminder | None:
     """The reminder for this participant now, or None if they no longer need one."""
     participant = await get_participant(db, participant_id)
     if participant is None or participant.reminders_off or participant.blocked_at is not None:
         return None
-    t = catalogs.get(participant.language or survey.default_language)
-    title = survey.title.get(t.language)
-    if participant.consented:
-        response = await get_response(db, participant_id, survey.id)
-        if response is None or response.completed_at is not None:
-            return None
-        answers = await get_answers(db, response.id)
-        progress = engine.resume(survey, answers, response.current, now).progress
-        if progress.completed:
-            return None
-        answered = engine.answered_count(survey, progress, now)
-        _, total = engine.position(survey, progress, now)
-        text = t.gettext("You have answered {answered} of {total} questions of “{title}”. "
-                         "Would you like to continue where you stopped?",
-                         answered=answered, total=total, title=title)
-        go = t.gettext("Continue")
-    else:
-        text = t.gettext("You opened “{title}” but have not started yet. Would you like to "
-                         "take part?", title=title)
-        go = t.gettext("Take part")
-    keyboard = InlineKeyboardMarkup([
-        [InlineKeyboardButton(go, callback_data=REMINDER_CONTINUE)],
-        [InlineKeyboardButton(t.gettext("Stop reminders"), callback_data=REMINDER_STOP)],
-    ])
-    escaped = html.escape(text, quote=False)
-    return (RLM + escaped if t.rtl else escaped), keyboard
+    language = participant.language or survey.default_language
+    if not participant.consented:
+        return Reminder(language, consented=False)
+    response = await get_response(db, participant_id, survey.id)
+    if response is None or response.completed_at is not None:
+        return None
+    answers = await get_answers(db, response.id)
+    progress = engine.resume(survey, answers, response.current, now).progress
+    if progress.completed:
+        return None
+    _, total = engine.position(survey, progress, now)
+    return Reminder(language, True, engine.answered_count(survey, progress, now), total)
 
 
 def report_text(t: Translator, tally: Tally) -> str:

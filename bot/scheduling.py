@@ -17,12 +17,13 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
-from storage.db import transaction
+from storage.db import Database, transaction
 from storage.rounds import REMINDER
 from storage.schedules import Schedule, get_schedule, list_schedules, note_run
 
 from bot.context import Context, HookApplication
 from bot.rounds import RoundStarted, start_reminder_round, start_summary_round
+from storage import schedules
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +52,32 @@ def parse_moment(text: str, timezone: str) -> dt.datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=ZoneInfo(timezone))
     return moment.astimezone(dt.UTC)
+
+
+def split_when(text: str) -> tuple[str | None, str | None]:
+    """(cron, moment) from what an organizer typed: five fields are a cron expression."""
+    text = text.strip()
+    return (text, None) if len(text.split()) == 5 else (None, text)
+
+
+async def add_schedule(
+    db: Database, kind: str, *, cron: str | None, at: str | None, timezone: str,
+    now: dt.datetime,
+) -> int:
+    """Check a schedule and store it: a cron expression, or a date and time still to come.
+
+    The one road for every channel (chat, command line, console); raises
+    :class:`ScheduleError` with a message an organizer can act on.
+    """
+    if (cron is None) == (at is None):
+        raise ScheduleError("give either a cron expression or a date and time")
+    if cron is not None:
+        cron_trigger(cron, timezone)
+    run_at = parse_moment(at, timezone) if at is not None else None
+    if run_at is not None and run_at <= now:
+        raise ScheduleError(f"{at!r}: that time is already past (time zone {timezone})")
+    async with transaction(db) as tx:
+        return await schedules.add_schedule(tx, kind, cron=cron, run_at=run_at, now=now)
 
 
 def trigger(schedule: Schedule, timezone: str) -> BaseTrigger:

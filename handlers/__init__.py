@@ -1,7 +1,8 @@
-"""Telegram-facing code: parse an update, call the core and storage, render a reply.
+"""Telegram-facing code: parse an update, call a use case, render the reply.
 
-:func:`register` holds the one ordered list of handlers. Group 0 is tried in
-order and the first match wins, so specific handlers come before catch-alls.
+:func:`handler_list` holds the one ordered list of handlers, commands coming
+from the table in :mod:`handlers.commands`. Group 0 is tried in order and the
+first match wins, so specific handlers come before catch-alls.
 """
 
 from __future__ import annotations
@@ -17,62 +18,49 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import (
-    answers_media,
-    errors,
-    misc,
-    organizer,
-    privacy,
-    start,
-    subscriptions,
-    survey,
-)
+from handlers import errors, journey, misc, organizer, privacy, subscriptions
+from handlers.callbacks import Kind, pattern
+from handlers.commands import COMMANDS, Audience, Command, Handler
 
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+GROUPS = filters.ChatType.GROUPS & filters.UpdateType.MESSAGE
+MEDIA = (filters.PHOTO | filters.VOICE | filters.AUDIO | filters.VIDEO | filters.VIDEO_NOTE
+         | filters.Document.ALL | filters.LOCATION | filters.VENUE)
 
 
 def handler_list() -> list[BaseHandler[Any, Any, Any]]:
-    groups = filters.ChatType.GROUPS & filters.UpdateType.MESSAGE
     return [
         # an organizer registers a diaspora organization's group for summaries
-        CommandHandler("subscribe", subscriptions.on_group_subscribe, groups),
-        CommandHandler("unsubscribe", subscriptions.on_group_unsubscribe, groups),
+        CommandHandler("subscribe", subscriptions.on_group_subscribe, GROUPS),
+        CommandHandler("unsubscribe", subscriptions.on_group_unsubscribe, GROUPS),
         # other commands sent in groups and supergroups: point to the private chat
-        MessageHandler(filters.COMMAND & filters.ChatType.GROUPS & filters.UpdateType.MESSAGE,
-                       misc.on_group_command),
-        # participant commands (private chats only)
-        CommandHandler("start", start.on_start, PRIVATE),
-        CommandHandler("language", start.on_language_command, PRIVATE),
-        CommandHandler("back", survey.on_back, PRIVATE),
-        CommandHandler("skip", survey.on_skip, PRIVATE),
-        CommandHandler("mydata", privacy.on_mydata, PRIVATE),
-        CommandHandler("delete", privacy.on_delete, PRIVATE),
-        CommandHandler("help", misc.on_help, PRIVATE),
-        CommandHandler("subscribe", subscriptions.on_subscribe, PRIVATE),
-        CommandHandler("unsubscribe", subscriptions.on_unsubscribe, PRIVATE),
-        CommandHandler("stop", subscriptions.on_stop, PRIVATE),
-        # organizer commands (each checks CONSULTBOT_ADMINS on every call)
-        *(CommandHandler(name, callback, PRIVATE)
-          for name, callback in organizer.ORGANIZER_COMMANDS.items()),
+        MessageHandler(filters.COMMAND & GROUPS, misc.on_group_command),
+        # every command of the table, in private chats (organizer ones checked on each call)
+        *(CommandHandler(c.name, _guarded(c), PRIVATE) for c in COMMANDS),
         # buttons
-        CallbackQueryHandler(start.on_language_chosen, pattern=r"^L:"),
-        CallbackQueryHandler(start.on_consent, pattern=r"^C:"),
-        CallbackQueryHandler(privacy.on_delete_confirmed, pattern=r"^X:"),
-        CallbackQueryHandler(survey.on_survey_button, pattern=r"^[ATDPSBK]:"),
-        CallbackQueryHandler(organizer.on_export_chosen, pattern=r"^E:"),
-        CallbackQueryHandler(organizer.on_schedule_button, pattern=r"^H:"),
-        CallbackQueryHandler(subscriptions.on_offer_answered, pattern=r"^U:[yn]$"),
-        CallbackQueryHandler(subscriptions.on_reminder_button, pattern=r"^R:[cs]$"),
-        CallbackQueryHandler(misc.on_stale_button),
+        CallbackQueryHandler(journey.on_language_chosen, pattern=pattern(Kind.LANGUAGE)),
+        CallbackQueryHandler(journey.on_consent, pattern=pattern(Kind.CONSENT)),
+        CallbackQueryHandler(privacy.on_delete_confirmed, pattern=pattern(Kind.DELETE)),
+        CallbackQueryHandler(journey.on_survey_button, pattern=pattern(None)),
+        CallbackQueryHandler(organizer.organizer_only(organizer.on_export_chosen),
+                             pattern=pattern(Kind.EXPORT)),
+        CallbackQueryHandler(organizer.organizer_only(organizer.on_schedule_button),
+                             pattern=pattern(Kind.SCHEDULE)),
+        CallbackQueryHandler(subscriptions.on_offer_answered, pattern=pattern(Kind.OFFER)),
+        CallbackQueryHandler(journey.on_reminder_button, pattern=pattern(Kind.REMINDER)),
+        CallbackQueryHandler(journey.on_stale_button),
         # everything else in a private chat
         MessageHandler(PRIVATE & filters.COMMAND, misc.on_unknown_command),
-        MessageHandler(PRIVATE & filters.TEXT, survey.on_text),
-        MessageHandler(PRIVATE & (filters.PHOTO | filters.VOICE | filters.AUDIO | filters.VIDEO
-                                  | filters.VIDEO_NOTE | filters.Document.ALL
-                                  | filters.LOCATION | filters.VENUE),
-                       answers_media.on_media),
-        MessageHandler(PRIVATE, misc.on_unsupported_message),
+        MessageHandler(PRIVATE & filters.TEXT, journey.on_text),
+        MessageHandler(PRIVATE & MEDIA, journey.on_media),
+        MessageHandler(PRIVATE, journey.on_unsupported_message),
     ]
+
+
+def _guarded(command: Command) -> Handler:
+    if command.audience is Audience.ORGANIZER:
+        return organizer.organizer_only(command.handler)
+    return command.handler
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

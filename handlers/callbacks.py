@@ -1,9 +1,23 @@
-"""Button payloads (``callback_data``): short ASCII codes, never labels, at most 64 bytes.
+"""Every button payload (``callback_data``) the bot makes, and its parser: one place.
 
-``L:<language>``, ``C:<y|n|i>`` (consent), ``X:<y|n>`` (delete), and survey actions
-``<action>:<survey fingerprint>:<question index>[:<number>]``. The fingerprint
-makes a button from another version of the survey file stale; the question index
-must be the current question, otherwise the press is stale too.
+Payloads are short ASCII codes, never labels, at most 64 bytes. The first field
+names the kind of button (:class:`Kind`); :func:`pattern` gives the handler
+registry the regular expression of each kind.
+
+======================  ===============================================================
+``L:<language>``        the language picker
+``C:<y|n|i>``           consent: I agree, No thanks, More information
+``X:<y|n>``             /delete's confirmation
+``U:<y|n>``             the offer of summaries at the end
+``R:<c|s>``             a reminder: Continue, Stop reminders
+``E:<format>[:<lang>]`` an organizer's export format (with labels in a language)
+``H:<a|p|r|x>:<id>``    an organizer's schedule: add preset, pause, resume, remove
+``<action>:<fp>:<q>[:<n>]``  a question's button (:class:`bot.participation.Action`)
+======================  ===============================================================
+
+A question's button carries the survey's fingerprint (a button from another
+version of the survey file is stale) and the question's index (it must be the
+current question, otherwise the press is stale too).
 """
 
 from __future__ import annotations
@@ -12,17 +26,54 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.participation import Action
+
 MAX_BYTES = 64
 
 
-class Action(StrEnum):
-    ANSWER = "A"  # choose choice number n (select_one) or value n (scale)
-    TOGGLE = "T"  # tick or untick choice number n (select_multiple)
-    DONE = "D"  # confirm the ticked choices
-    PAGE = "P"  # show page n of a long choice list
-    SKIP = "S"
-    BACK = "B"
-    KEEP = "K"  # keep the answer given before
+class Kind(StrEnum):
+    LANGUAGE = "L"
+    CONSENT = "C"
+    DELETE = "X"
+    OFFER = "U"
+    REMINDER = "R"
+    EXPORT = "E"
+    SCHEDULE = "H"
+
+
+_ACTIONS = "".join(action.value for action in Action)
+_PATTERNS = {
+    Kind.LANGUAGE: r"^L:([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*)$",
+    Kind.CONSENT: r"^C:([yni])$",
+    Kind.DELETE: r"^X:([yn])$",
+    Kind.OFFER: r"^U:([yn])$",
+    Kind.REMINDER: r"^R:([cs])$",
+    Kind.EXPORT: r"^E:([a-z]{2,8})(?::([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*))?$",
+    Kind.SCHEDULE: r"^H:([aprx]):([0-9]{1,9}|[rs])$",
+}
+_COMPILED = {kind: re.compile(regex) for kind, regex in _PATTERNS.items()}
+_SURVEY = re.compile(rf"^([{_ACTIONS}]):([0-9a-f]{{1,16}}):(\d{{1,5}})(?::(-?\d{{1,6}}))?$")
+
+
+def pattern(kind: Kind | None) -> str:
+    """The regular expression a handler of this kind of button listens to (None: questions)."""
+    if kind is None:
+        return f"^[{_ACTIONS}]:"
+    return _PATTERNS[kind]
+
+
+def make(kind: Kind, *fields: str) -> str:
+    data = ":".join((kind.value, *fields))
+    assert len(data.encode()) <= MAX_BYTES and _COMPILED[kind].match(data), data
+    return data
+
+
+def parse(kind: Kind, data: str | None) -> tuple[str, ...] | None:
+    """The fields after the kind (missing optional fields as ""), or None if malformed."""
+    match = _COMPILED[kind].match(data or "")
+    if match is None:
+        return None
+    return tuple(group or "" for group in match.groups())
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,35 +84,13 @@ class SurveyButton:
     number: int | None = None
 
 
-_SURVEY = re.compile(r"^([ATDPSBK]):([0-9a-f]{1,16}):(\d{1,5})(?::(-?\d{1,6}))?$")
-_LANGUAGE = re.compile(r"^L:([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*)$")
-_CHOICE = re.compile(r"^([CX]):([yni])$")
-
-
-OFFER_YES = "U:y"  # yes, send me summaries of the results
-OFFER_NO = "U:n"
-
-
-def survey_button(
-    action: Action, fingerprint: str, question: int, number: int | None = None
-) -> str:
+def survey_button(action: Action, fingerprint: str, question: int,
+                  number: int | None = None) -> str:
     data = f"{action.value}:{fingerprint}:{question}"
     if number is not None:
         data += f":{number}"
     assert len(data.encode()) <= MAX_BYTES
     return data
-
-
-def language_button(language: str) -> str:
-    return f"L:{language}"
-
-
-def consent_button(choice: str) -> str:
-    return f"C:{choice}"
-
-
-def delete_button(choice: str) -> str:
-    return f"X:{choice}"
 
 
 def parse_survey_button(data: str | None) -> SurveyButton | None:
@@ -71,16 +100,3 @@ def parse_survey_button(data: str | None) -> SurveyButton | None:
     action, fingerprint, question, number = match.groups()
     return SurveyButton(Action(action), fingerprint, int(question),
                         int(number) if number is not None else None)
-
-
-def parse_language_button(data: str | None) -> str | None:
-    match = _LANGUAGE.match(data or "")
-    return match.group(1) if match else None
-
-
-def parse_choice_button(data: str | None, kind: str) -> str | None:
-    """``y``/``n``/``i`` from a consent (``C``) or delete (``X``) button."""
-    match = _CHOICE.match(data or "")
-    if not match or match.group(1) != kind:
-        return None
-    return match.group(2)

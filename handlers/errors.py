@@ -9,7 +9,8 @@ from telegram import Update
 from telegram.error import Forbidden
 
 from handlers import render
-from handlers.common import private_user_id, safe_reply
+from handlers.journey import private_user_id
+from handlers.reply import safe_reply, translator
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +26,6 @@ async def on_error(update: object, context: Context) -> None:
     if isinstance(update, Update):
         user_id = private_user_id(update)
         if user_id is not None:
-            t = context.catalogs.get(update.effective_user.language_code
-                                     if update.effective_user else None)
+            t = translator(context, update, None)
             await safe_reply(context, user_id, render.escape(t.gettext(
                 "Sorry, something went wrong on my side. Please try again in a moment.")))

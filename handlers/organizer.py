@@ -1,15 +1,14 @@
 """Organizer commands: live figures and exports, for the ids in CONSULTBOT_ADMINS only.
 
-Every organizer handler is wrapped in :func:`organizer_only`, which checks the
-sender on every call (commands and buttons alike). Anyone else gets exactly the
-reply an unknown command or a dead button gets, so nothing about the
+The handler list wraps every organizer command and button in
+:func:`organizer_only`, which checks the sender on every call. Anyone else gets
+exactly the reply an unknown command or a dead button gets, so nothing about the
 consultation leaks, and the refusal is logged with the sender's pseudonym.
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import functools
 import logging
 import tempfile
@@ -23,34 +22,20 @@ from babel.dates import format_datetime
 from bot.context import Context
 from bot.exports import FORMATS, ExportError, ExportOptions, pseudonym, write_export
 from bot.figures import as_text
-from bot.i18n import Translator, best_language
+from bot.i18n import Translator
+from bot.organizing import Planned
 from bot.rounds import render_summary
-from bot.scheduling import (
-    ScheduleError,
-    cron_trigger,
-    next_run,
-    parse_moment,
-    start_round,
-    sync_jobs,
-)
-from storage.db import transaction
-from storage.participants import get_participant
+from bot.scheduling import ScheduleError, start_round, sync_jobs
 from storage.rounds import REMINDER, SUMMARY
-from storage.schedules import (
-    Schedule,
-    add_schedule,
-    list_schedules,
-    remove_schedule,
-    set_paused,
-)
-from storage.stats import get_figures
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from handlers import render
-from handlers.common import acknowledge, replace_message, send, send_text
-from handlers.misc import on_stale_button, on_unknown_command
+from handlers.callbacks import Kind, make, parse
+from handlers.journey import on_stale_button
+from handlers.misc import on_unknown_command
+from handlers.reply import acknowledge, replace_message, send
 
 logger = logging.getLogger(__name__)
 
@@ -61,9 +46,14 @@ TELEGRAM_FILE_LIMIT = 50 * 1000 * 1000  # what a bot may upload
 
 
 def is_organizer(update: Update, context: Context) -> bool:
+    """An organizer, in their own private chat with the bot."""
     user, chat = update.effective_user, update.effective_chat
     return (user is not None and chat is not None and chat.type == chat.PRIVATE
-            and user.id in context.config.admins)
+            and chat.id == user.id and user.id in context.config.admins)
+
+
+async def _send_text(context: Context, chat_id: int, text: str) -> None:
+    await send(context, chat_id, render.View(text))
 
 
 def organizer_only(handler: Handler) -> Handler:
@@ -78,69 +68,67 @@ def organizer_only(handler: Handler) -> Handler:
         if user is not None and context.bot_data.secret:
             logger.warning("organizer action refused for participant %s",
                            pseudonym(context.bot_data.secret, user.id))
-        if update.callback_query is not None:
-            await on_stale_button(update, context)
-        else:
-            await on_unknown_command(update, context)
+        await _as_stranger(update, context)
 
     return guarded
+
+
+async def _as_stranger(update: Update, context: Context) -> None:
+    """Exactly what anyone gets for a dead button or an unknown command."""
+    if update.callback_query is not None:
+        await on_stale_button(update, context)
+    else:
+        await on_unknown_command(update, context)
 
 
 async def organizer_translator(update: Update, context: Context) -> Translator:
     """The organizer's language: the one they chose in the bot, else their app's."""
     user = update.effective_user
     assert user is not None
-    participant = await get_participant(context.db, user.id)
-    if participant is not None and participant.language:
-        return context.catalogs.get(participant.language)
-    return context.catalogs.get(best_language(user.language_code, context.catalogs.languages))
+    chosen = await context.organizing.language_of(user.id)
+    return context.catalogs.for_person(chosen, user.language_code)
 
 
-@organizer_only
 async def on_stats(update: Update, context: Context) -> None:
     """Show the consultation's figures as of now."""
     t = await organizer_translator(update, context)
-    survey, now = context.survey, context.now()
-    figures = await get_figures(context.db, survey.id,
-                                [q.id for q in survey.breakdown_questions], now)
+    figures = await context.organizing.figures()
     chat = update.effective_chat
     assert chat is not None
-    await send_text(context, chat.id, render.escape(as_text(t, survey, figures, now)))
+    await _send_text(context, chat.id, render.escape(
+        as_text(t, context.survey, figures, context.now())))
 
 
-@organizer_only
 async def on_export(update: Update, context: Context) -> None:
     """Offer the export formats as buttons."""
     t = await organizer_translator(update, context)
     chat = update.effective_chat
     assert chat is not None
-    buttons = [[InlineKeyboardButton(name.upper(), callback_data=f"E:{name}")
+    buttons = [[InlineKeyboardButton(name.upper(), callback_data=make(Kind.EXPORT, name))
                 for name in FORMATS]]
     buttons.append([InlineKeyboardButton(t.gettext("XLSX with labels in my language"),
-                                         callback_data=f"E:xlsx:{t.language}")])
+                                         callback_data=make(Kind.EXPORT, "xlsx", t.language))])
     await send(context, chat.id, render.View(render.escape(t.gettext(
         "Which format? Participants appear only under a pseudonymous code.")),
         InlineKeyboardMarkup(buttons)))
 
 
-@organizer_only
 async def on_export_chosen(update: Update, context: Context) -> None:
     """Write the export off the event loop and send it as a document."""
     query = update.callback_query
     chat = update.effective_chat
     assert query is not None and chat is not None
-    parts = (query.data or "").split(":")
+    fields = parse(Kind.EXPORT, query.data)
     t = await organizer_translator(update, context)
-    if len(parts) not in (2, 3) or parts[1] not in FORMATS or (
-            len(parts) == 3 and parts[2] not in context.survey.languages):
-        await acknowledge(query, t.gettext("This button is no longer active."))
+    chosen = next((f for f in FORMATS if fields and f == fields[0]), None)
+    labels = fields[1] if fields and fields[1] else None
+    if chosen is None or (labels is not None and labels not in context.survey.languages):
+        await acknowledge(query, render.stale_notice(t))
         return
     await acknowledge(query, t.gettext("Preparing the file…"))
-    labels = parts[2] if len(parts) == 3 else None
-    chosen = next(f for f in FORMATS if f == parts[1])
     options = ExportOptions(format=chosen, labels=labels)
     now = context.now()
-    name = f"{context.survey.id}-{now:%Y%m%d-%H%M}.{parts[1]}"
+    name = f"{context.survey.id}-{now:%Y%m%d-%H%M}.{chosen}"
     with tempfile.TemporaryDirectory(prefix="consultbot-export-") as folder:
         path = Path(folder) / name
         secret = context.bot_data.secret
@@ -150,17 +138,17 @@ async def on_export_chosen(update: Update, context: Context) -> None:
                                              context.survey, options, secret, now)
         except ExportError as exc:
             logger.warning("export failed: %s", exc)
-            await send_text(context, chat.id, render.escape(t.gettext(
+            await _send_text(context, chat.id, render.escape(t.gettext(
                 "The export failed. The command line tells why: consultbot export.")))
             return
         if result.bytes > ZIP_ABOVE:
             path = await asyncio.to_thread(_zip, path)
         if path.stat().st_size > TELEGRAM_FILE_LIMIT:
-            await send_text(context, chat.id, render.escape(t.gettext(
+            await _send_text(context, chat.id, render.escape(t.gettext(
                 "The file is too large for Telegram. Use the command line on the server: "
                 "consultbot export.")))
             return
-        logger.info("export sent (%s, %d responses)", parts[1], result.rows)
+        logger.info("export sent (%s, %d responses)", chosen, result.rows)
         with path.open("rb") as handle:
             try:
                 await context.bot.send_document(
@@ -178,7 +166,6 @@ def _zip(path: Path) -> Path:
     return archive
 
 
-@organizer_only
 async def on_summary(update: Update, context: Context) -> None:
     """Show the summary exactly as recipients would get it: /summary [language]."""
     t = await organizer_translator(update, context)
@@ -186,7 +173,7 @@ async def on_summary(update: Update, context: Context) -> None:
     assert chat is not None
     if context.args:
         if context.args[0] not in context.survey.languages:
-            await send_text(context, chat.id, render.escape(t.gettext(
+            await _send_text(context, chat.id, render.escape(t.gettext(
                 "Unknown language. Choose one of: {languages}",
                 languages=", ".join(context.survey.languages))))
             return
@@ -205,7 +192,7 @@ async def _start(update: Update, context: Context, kind: str) -> None:
                            "plan rounds.") if kind == REMINDER else
                  t.gettext("Send /broadcast now to send the summary to every subscriber now, "
                            "or /schedule to plan broadcasts."))
-        await send_text(context, chat.id, render.escape(usage))
+        await _send_text(context, chat.id, render.escape(usage))
         return
     started = await start_round(context.application, kind, "chat")
     if started.round_id is None:
@@ -217,16 +204,14 @@ async def _start(update: Update, context: Context, kind: str) -> None:
                           "Round {number} started for {count} recipients. You will get a "
                           "report when it is done.", started.recipients,
                           number=started.round_id, count=started.recipients)
-    await send_text(context, chat.id, render.escape(text))
+    await _send_text(context, chat.id, render.escape(text))
 
 
-@organizer_only
 async def on_remind(update: Update, context: Context) -> None:
     """Start a reminder round: /remind now."""
     await _start(update, context, REMINDER)
 
 
-@organizer_only
 async def on_broadcast(update: Update, context: Context) -> None:
     """Send the summary to every subscriber: /broadcast now."""
     await _start(update, context, SUMMARY)
@@ -235,8 +220,8 @@ async def on_broadcast(update: Update, context: Context) -> None:
 # --- schedules ------------------------------------------------------------------------
 
 
-def _describe(t: Translator, schedule: Schedule, next_time: dt.datetime | None,
-              timezone: str) -> str:
+def _describe(t: Translator, planned: Planned, timezone: str) -> str:
+    schedule, next_time = planned.schedule, planned.next_run
     kind = (t.gettext("Reminder round") if schedule.kind == REMINDER
             else t.gettext("Summary broadcast"))
     zone = ZoneInfo(timezone)
@@ -251,34 +236,36 @@ def _describe(t: Translator, schedule: Schedule, next_time: dt.datetime | None,
 
 
 async def _schedule_view(context: Context, t: Translator) -> render.View:
-    config = context.config
-    now = context.now()
-    schedules = await list_schedules(context.db)
-    lines = [t.gettext("Scheduled rounds (time zone {zone}):", zone=config.timezone)]
+    timezone = context.config.timezone
+    planned = await context.organizing.schedules()
+    lines = [t.gettext("Scheduled rounds (time zone {zone}):", zone=timezone)]
     rows: list[list[InlineKeyboardButton]] = []
-    for schedule in schedules:
-        lines.append(_describe(t, schedule, next_run(schedule, now, config.timezone),
-                               config.timezone))
-        toggle = (InlineKeyboardButton(t.gettext("Resume #{number}", number=schedule.id),
-                                       callback_data=f"H:r:{schedule.id}") if schedule.paused
-                  else InlineKeyboardButton(t.gettext("Pause #{number}", number=schedule.id),
-                                            callback_data=f"H:p:{schedule.id}"))
-        rows.append([toggle, InlineKeyboardButton(
-            t.gettext("Remove #{number}", number=schedule.id),
-            callback_data=f"H:x:{schedule.id}")])
-    if not schedules:
+    for item in planned:
+        schedule = item.schedule
+        lines.append(_describe(t, item, timezone))
+        number = str(schedule.id)
+        buttons = []
+        if schedule.paused:
+            buttons.append(InlineKeyboardButton(t.gettext("Resume #{number}", number=schedule.id),
+                                                callback_data=make(Kind.SCHEDULE, "r", number)))
+        elif item.next_run is not None:
+            buttons.append(InlineKeyboardButton(t.gettext("Pause #{number}", number=schedule.id),
+                                                callback_data=make(Kind.SCHEDULE, "p", number)))
+        buttons.append(InlineKeyboardButton(t.gettext("Remove #{number}", number=schedule.id),
+                                            callback_data=make(Kind.SCHEDULE, "x", number)))
+        rows.append(buttons)
+    if not planned:
         lines.append(t.gettext("None yet."))
     rows.append([InlineKeyboardButton(t.gettext("Reminders every Monday 18:00"),
-                                      callback_data="H:a:r")])
+                                      callback_data=make(Kind.SCHEDULE, "a", "r"))])
     rows.append([InlineKeyboardButton(t.gettext("Summary every Monday 18:00"),
-                                      callback_data="H:a:s")])
+                                      callback_data=make(Kind.SCHEDULE, "a", "s"))])
     lines.append(t.gettext(
         "Other times: /schedule add reminder|summary followed by a cron expression "
         "(0 18 * * 1) or a date and time (2026-12-01 18:00)."))
     return render.View(render.escape("\n".join(lines)), InlineKeyboardMarkup(rows))
 
 
-@organizer_only
 async def on_schedule(update: Update, context: Context) -> None:
     """List the schedules with buttons; /schedule add reminder|summary <cron or time>."""
     t = await organizer_translator(update, context)
@@ -287,65 +274,41 @@ async def on_schedule(update: Update, context: Context) -> None:
     args = context.args or []
     if args and args[0] == "add":
         if len(args) < 3 or args[1] not in ("reminder", "summary"):
-            await send_text(context, chat.id, render.escape(t.gettext(
+            await _send_text(context, chat.id, render.escape(t.gettext(
                 "Write /schedule add reminder|summary followed by a cron expression "
                 "(0 18 * * 1) or a date and time (2026-12-01 18:00).")))
             return
-        when = " ".join(args[2:])
         try:
-            await add_schedule_from_text(context, args[1], when)
+            await context.organizing.add_schedule(args[1], " ".join(args[2:]))
         except ScheduleError as exc:
-            await send_text(context, chat.id, render.escape(str(exc)))
+            await _send_text(context, chat.id, render.escape(str(exc)))
             return
+        await sync_jobs(context.application)
     await send(context, chat.id, await _schedule_view(context, t))
 
 
-async def add_schedule_from_text(context: Context, kind: str, when: str) -> int:
-    """A cron expression (five fields) or a date and time, checked before it is stored."""
-    timezone = context.config.timezone
-    cron = run_at = None
-    if len(when.split()) == 5:
-        cron_trigger(when, timezone)
-        cron = when
-    else:
-        run_at = parse_moment(when, timezone)
-    async with transaction(context.db) as tx:
-        schedule_id = await add_schedule(tx, kind, cron=cron, run_at=run_at, now=context.now())
-    await sync_jobs(context.application)
-    return schedule_id
-
-
-@organizer_only
 async def on_schedule_button(update: Update, context: Context) -> None:
     """Pause, resume or remove a schedule, or add a preset one."""
     query = update.callback_query
-    chat = update.effective_chat
-    assert query is not None and chat is not None
+    assert query is not None
     t = await organizer_translator(update, context)
-    parts = (query.data or "").split(":")
-    if len(parts) != 3:
-        await acknowledge(query, t.gettext("This button is no longer active."))
+    fields = parse(Kind.SCHEDULE, query.data)
+    organizing = context.organizing
+    if fields is None:
+        await acknowledge(query, render.stale_notice(t))
         return
-    _, action, target = parts
+    action, target = fields
     if action == "a" and target in ("r", "s"):
-        await add_schedule_from_text(context, REMINDER if target == "r" else SUMMARY,
-                                     "0 18 * * 1")
-    elif action in ("p", "r", "x") and target.isdigit():
-        async with transaction(context.db) as tx:
-            if action == "x":
-                await remove_schedule(tx, int(target))
-            else:
-                await set_paused(tx, int(target), action == "p")
-        await sync_jobs(context.application)
+        await organizing.add_schedule(REMINDER if target == "r" else SUMMARY, "0 18 * * 1")
+    elif action in ("p", "r") and target.isdigit():
+        await organizing.pause_schedule(int(target), action == "p")
+    elif action == "x" and target.isdigit():
+        await organizing.remove_schedule(int(target))
     else:
-        await acknowledge(query, t.gettext("This button is no longer active."))
+        await acknowledge(query, render.stale_notice(t))
         return
+    await sync_jobs(context.application)
     await acknowledge(query)
     await replace_message(query, await _schedule_view(context, t))
 
-
-ORGANIZER_COMMANDS: dict[str, Handler] = {
-    "stats": on_stats, "export": on_export, "summary": on_summary, "remind": on_remind,
-    "broadcast": on_broadcast, "schedule": on_schedule,
-}
 

@@ -1,8 +1,8 @@
-"""What the participant sees: message texts and keyboards. No I/O.
+"""What the participant sees: message texts and keyboards, made from outcomes. No I/O.
 
 Texts are Telegram HTML; everything that comes from the survey file or from a
-participant is escaped. Question texts carry a right-to-left mark in RTL
-languages so that a message starting with a number still aligns right.
+participant is escaped. Messages carry a right-to-left mark in RTL languages so
+that a message starting with a number still aligns right.
 """
 
 from __future__ import annotations
@@ -13,37 +13,37 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from babel.dates import format_date, format_datetime
-from bot.i18n import RLM, Translator, language_name
-from bot.survey.engine import Answers, available_choices, interpolate, is_required
-from bot.survey.model import MEDIA_TYPES, Choice, Question, QuestionType, Survey
-from bot.survey.search import ordered_choices
+from bot.i18n import LRM, RLM, Translator, language_name
+from bot.outcomes import (
+    Asking,
+    Completion,
+    Echo,
+    MyData,
+    Note,
+    Say,
+    SearchResults,
+)
+from bot.participation import PAGE_SIZE, SEARCHABLE_ABOVE, TYPED, Action
+from bot.rounds import Reminder
+from bot.survey.model import MEDIA_TYPES, Question, QuestionType, Survey
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
     ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
 )
 
-from handlers.callbacks import (
-    OFFER_NO,
-    OFFER_YES,
-    Action,
-    consent_button,
-    delete_button,
-    language_button,
-    survey_button,
-)
+from handlers.callbacks import Kind, make, survey_button
 
 MESSAGE_LIMIT = 4096
-LIST_LIMIT = 12  # longer choice lists are paged and searchable
-PAGE_SIZE = 8
 CHECK = "✓ "
 
 
 @dataclass(frozen=True, slots=True)
 class View:
     text: str
-    keyboard: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = None
+    keyboard: InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None = None
 
     @property
     def buttons(self) -> InlineKeyboardMarkup | None:
@@ -59,23 +59,152 @@ def escape(text: str) -> str:
     return html.escape(text, quote=False)
 
 
+def _keyboard(*rows: tuple[str, str]) -> InlineKeyboardMarkup:
+    """One button per row: (label, callback data)."""
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)]
+                                 for label, data in rows])
+
+
+# --- the bot's own short messages ----------------------------------------------------
+
+
+def words(t: Translator, say: Say) -> str:
+    """A short message by its code, in the participant's language (plain text)."""
+    params = say.params
+    match say.code:
+        case "custom":
+            return str(params["text"])
+        case "expected":
+            return expected_hint(t, QuestionType(str(params["type"])))
+        case "send_start":
+            return t.gettext("Send /start to begin.")
+        case "use_buttons_above":
+            return t.gettext("Please use the buttons above to continue.")
+        case "already_completed" | "completed":
+            return t.gettext("You have already completed the consultation.")
+        case "already_completed_long":
+            return t.gettext(
+                "You have already completed the consultation. Thank you! You can see your "
+                "answers with /mydata and delete them with /delete.")
+        case "welcome_back":
+            return t.gettext("Welcome back! Let's continue where you stopped.")
+        case "declined":
+            return t.gettext("No problem. Nothing about you has been kept. If you change your "
+                             "mind, send /start.")
+        case "deleted":
+            return t.gettext("Everything about you has been deleted. If you want to take part "
+                             "again, send /start.")
+        case "nothing_stored":
+            return t.gettext("Nothing is stored about you.")
+        case "nothing_deleted":
+            return t.gettext("Nothing was deleted.")
+        case "subscribed":
+            return t.gettext(
+                "You will receive summaries of the results. Send /unsubscribe to stop.")
+        case "unsubscribed":
+            return t.gettext("You will not receive summaries any more.")
+        case "offer_declined":
+            return t.gettext("All right. Send /subscribe if you change your mind.")
+        case "reminders_stopped":
+            return t.gettext("You will not get any more reminders.")
+        case "unsupported":
+            return t.gettext(
+                "Sorry, I can only read text messages and button presses. Nothing was saved.")
+        case "file_too_large":
+            return t.gettext("This file is too large: please send one under {size} MB.",
+                             size=params["size"])
+        case "file_not_received":
+            return t.gettext("The file could not be received. Please send it again.")
+        case "location_received":
+            return t.gettext("Location received.")
+    return _refusal(t, say)
+
+
+def _refusal(t: Translator, say: Say) -> str:
+    """What the engine refused (:mod:`bot.survey.engine` codes)."""
+    params = say.params
+    match say.code:
+        case "constraint":
+            return t.gettext("This answer is not accepted. Please check it and try again.")
+        case "not_integer":
+            return t.gettext("Please type a whole number, for example 12.")
+        case "not_number":
+            return t.gettext("Please type a number, for example 2.5.")
+        case "not_date":
+            return t.gettext("Please type a date as day/month/year, for example 31/12/2000.")
+        case "too_small":
+            return t.gettext("Please type a number of at least {minimum}.",
+                             minimum=params["minimum"])
+        case "too_large":
+            return t.gettext("Please type a number of at most {maximum}.",
+                             maximum=params["maximum"])
+        case "too_long":
+            limit = int(str(params["limit"]))
+            return t.ngettext(
+                "Your answer is too long: please keep it under {limit} character.",
+                "Your answer is too long: please keep it under {limit} characters.",
+                limit, limit=limit)
+        case "choose_at_least_one":
+            return t.gettext("Please choose at least one option, then press “Done”.")
+        case "empty":
+            return t.gettext("Please type your answer.")
+        case "not_time":
+            return t.gettext("Please type a time as hours:minutes, for example 14:30.")
+        case "not_datetime":
+            return t.gettext("Please type a date and a time, for example 31/12/2000 14:30.")
+        case "no_answer_to_keep":
+            return t.gettext("Please answer the question.")
+        case "required":
+            return t.gettext("This question needs an answer.")
+        case "nothing_before":
+            return t.gettext("This is the first question: there is nothing before it.")
+    return t.gettext("Please use the buttons below the question.")
+
+
+def notice(t: Translator, say: Say) -> str:
+    """A short message as Telegram HTML, aligned for the language."""
+    return _rtl(t, escape(words(t, say)))
+
+
+def stale_notice(t: Translator) -> str:
+    return t.gettext("This button is no longer active.")
+
+
 # --- before the survey -------------------------------------------------------------
 
 
 def language_keyboard(languages: Sequence[str]) -> InlineKeyboardMarkup:
     """Each language named in its own script, two per row."""
-    buttons = [InlineKeyboardButton(language_name(code), callback_data=language_button(code))
+    buttons = [InlineKeyboardButton(language_name(code), callback_data=make(Kind.LANGUAGE, code))
                for code in languages]
     return InlineKeyboardMarkup([buttons[i:i + 2] for i in range(0, len(buttons), 2)])
 
 
-def language_prompt(t: Translator, survey: Survey) -> str:
-    return _rtl(t, t.gettext("Please choose your language."))
+def language_view(t: Translator, languages: Sequence[str]) -> View:
+    return View(_rtl(t, escape(t.gettext("Please choose your language."))),
+                language_keyboard(languages))
 
 
-def consent_view(t: Translator, survey: Survey) -> View:
+def language_set_text(t: Translator, language: str) -> str:
+    return _rtl(t, escape(t.gettext("Language: {language}", language=language_name(language))))
+
+
+def consent_view(t: Translator, survey: Survey, details: bool = False) -> View:
+    """The consent notice (or its longer explanation) with I agree / No thanks."""
     language = t.language
-    notice = (survey.consent_notice.get(language) if survey.consent_notice else t.gettext(
+    rows = [(t.gettext("I agree"), make(Kind.CONSENT, "y")),
+            (t.gettext("No thanks"), make(Kind.CONSENT, "n"))]
+    if details:
+        text = escape(survey.consent_details.get(language) if survey.consent_details else
+                      t.gettext(
+            "What is stored: your answers, your language, when you answered, and your "
+            "Telegram user number (not your phone number), which lets you continue later and "
+            "delete your answers. Organizers see answers under a pseudonymous code; published "
+            "figures never describe fewer than a few people. Your answers are kept until the "
+            "consultation ends. Please do not write names or details that could identify "
+            "anyone. Send /delete at any time to erase everything."))
+        return View(_rtl(t, text), _keyboard(*rows))
+    notice_text = (survey.consent_notice.get(language) if survey.consent_notice else t.gettext(
         "Taking part is voluntary and you can stop at any time. Your answers are stored "
         "with your Telegram user number, only to let you continue later and delete them; "
         "results never show who answered. See your answers with /mydata and delete them with "
@@ -83,50 +212,42 @@ def consent_view(t: Translator, survey: Survey) -> View:
     parts = [f"<b>{escape(survey.title.get(language))}</b>"]
     if survey.introduction:
         parts.append(escape(survey.introduction.get(language)))
-    parts.append(escape(notice))
-    text = "\n\n".join(parts)
-    keyboard = InlineKeyboardMarkup([
-        [InlineKeyboardButton(t.gettext("I agree"), callback_data=consent_button("y"))],
-        [InlineKeyboardButton(t.gettext("No thanks"), callback_data=consent_button("n"))],
-        [InlineKeyboardButton(t.gettext("More information"), callback_data=consent_button("i"))],
-    ])
-    return View(_rtl(t, text), keyboard)
-
-
-def consent_details_view(t: Translator, survey: Survey) -> View:
-    keyboard = InlineKeyboardMarkup([
-        [InlineKeyboardButton(t.gettext("I agree"), callback_data=consent_button("y"))],
-        [InlineKeyboardButton(t.gettext("No thanks"), callback_data=consent_button("n"))],
-    ])
-    details = (survey.consent_details.get(t.language) if survey.consent_details else t.gettext(
-        "What is stored: your answers, your language, when you answered, and your Telegram "
-        "user number (not your phone number), which lets you continue later and delete your "
-        "answers. Organizers see answers under a pseudonymous code; published figures never "
-        "describe fewer than a few people. Your answers are kept until the consultation "
-        "ends. Please do not write names or details that could identify anyone. Send "
-        "/delete at any time to erase everything."))
-    return View(_rtl(t, escape(details)), keyboard)
+    parts.append(escape(notice_text))
+    rows.append((t.gettext("More information"), make(Kind.CONSENT, "i")))
+    return View(_rtl(t, "\n\n".join(parts)), _keyboard(*rows))
 
 
 def delete_view(t: Translator) -> View:
-    keyboard = InlineKeyboardMarkup([
-        [InlineKeyboardButton(t.gettext("Yes, delete everything"),
-                              callback_data=delete_button("y"))],
-        [InlineKeyboardButton(t.gettext("No, keep my answers"), callback_data=delete_button("n"))],
-    ])
-    return View(_rtl(t, t.gettext(
-        "Do you want to delete everything stored about you? This cannot be undone.")), keyboard)
+    return View(_rtl(t, escape(t.gettext(
+        "Do you want to delete everything stored about you? This cannot be undone."))),
+        _keyboard((t.gettext("Yes, delete everything"), make(Kind.DELETE, "y")),
+                  (t.gettext("No, keep my answers"), make(Kind.DELETE, "n"))))
 
 
 def subscription_offer(t: Translator) -> View:
     """Asked at the end of the consultation."""
-    keyboard = InlineKeyboardMarkup([
-        [InlineKeyboardButton(t.gettext("Yes, send me the results"), callback_data=OFFER_YES)],
-        [InlineKeyboardButton(t.gettext("No, thank you"), callback_data=OFFER_NO)],
-    ])
     return View(_rtl(t, escape(t.gettext(
         "Would you like to receive a summary of the consultation's results when they are "
-        "published? You can stop at any time with /unsubscribe."))), keyboard)
+        "published? You can stop at any time with /unsubscribe."))),
+        _keyboard((t.gettext("Yes, send me the results"), make(Kind.OFFER, "y")),
+                  (t.gettext("No, thank you"), make(Kind.OFFER, "n"))))
+
+
+def reminder_view(t: Translator, survey: Survey, reminder: Reminder) -> View:
+    """A reminder to come back: how far the person got, Continue and Stop reminders."""
+    title = survey.title.get(t.language)
+    if reminder.consented:
+        text = t.gettext("You have answered {answered} of {total} questions of “{title}”. "
+                         "Would you like to continue where you stopped?",
+                         answered=reminder.answered, total=reminder.total, title=title)
+        go = t.gettext("Continue")
+    else:
+        text = t.gettext("You opened “{title}” but have not started yet. Would you like to "
+                         "take part?", title=title)
+        go = t.gettext("Take part")
+    return View(_rtl(t, escape(text)),
+                _keyboard((go, make(Kind.REMINDER, "c")),
+                          (t.gettext("Stop reminders"), make(Kind.REMINDER, "s"))))
 
 
 # --- answers as text ---------------------------------------------------------------
@@ -168,19 +289,13 @@ def answer_label(t: Translator, question: Question, value: str | None) -> str:
     return value
 
 
-def answered_text(
-    t: Translator, survey: Survey, question: Question, value: str | None, answers: Answers
-) -> str:
+def answered_text(t: Translator, echo: Echo) -> str:
     """The question message once answered: the question and the answer, no buttons."""
-    label = escape(answer_label(t, question, value))
-    asked = escape(interpolate(survey, question.text.get(t.language), answers, t.language))
-    return _rtl(t, f"{asked}\n→ <b>{t.isolate(label)}</b>")
+    label = escape(answer_label(t, echo.question, echo.value))
+    return _rtl(t, f"{escape(echo.text)}\n→ <b>{t.isolate(label)}</b>")
 
 
 # --- the question ------------------------------------------------------------------
-
-TYPED = frozenset({QuestionType.TEXT, QuestionType.INTEGER, QuestionType.DECIMAL,
-                   QuestionType.DATE, QuestionType.TIME, QuestionType.DATETIME})
 
 
 def _instructions(t: Translator, question: Question, long_list: bool) -> str | None:
@@ -229,62 +344,46 @@ def _instructions(t: Translator, question: Question, long_list: bool) -> str | N
     return None
 
 
-def question_view(
-    t: Translator,
-    survey: Survey,
-    question: Question,
-    *,
-    answers: Answers,
-    now: dt.datetime,
-    position: tuple[int, int],
-    draft: set[str] | None = None,
-    page: int | None = None,
-    can_go_back: bool = True,
-) -> View:
-    """The message that asks ``question``, with its buttons.
+def question_view(t: Translator, survey: Survey, asking: Asking) -> View:
+    """The message that asks the current question, with its buttons.
 
     An answer given before (after going back), or the question's default, is
-    marked on the buttons or shown in the text with a "Keep" button; ``draft``
+    marked on the buttons or shown in the text with a "Keep" button; the draft
     holds the ticks of a multi-select question.
     """
-    language = t.language
-    choices = available_choices(survey, question, answers, now)
-    long_list = len(choices) > LIST_LIMIT
-    has_previous = question.id in answers or question.default is not None
-    previous = answers[question.id] if question.id in answers else question.default
-    k, n = position
+    question = asking.question
+    long_list = len(asking.choices) > SEARCHABLE_ABOVE
+    k, n = asking.position
     counter = t.gettext("Question {k} of {n}", k=k, n=n)
-    text = interpolate(survey, question.text.get(language), answers, language)
-    lines = [f"<i>{counter}</i>", f"<b>{escape(text)}</b>"]
-    if question.hint:
-        hint = interpolate(survey, question.hint.get(language), answers, language)
-        lines.append(f"<i>{escape(hint)}</i>")
+    lines = [f"<i>{counter}</i>", f"<b>{escape(asking.text)}</b>"]
+    if asking.hint:
+        lines.append(f"<i>{escape(asking.hint)}</i>")
     instructions = _instructions(t, question, long_list)
     if instructions:
         lines.append(escape(instructions))
-    keep = has_previous and (question.type in TYPED or question.type in MEDIA_TYPES
-                             or question.type is QuestionType.LOCATION
-                             or (long_list and question.type is QuestionType.SELECT_ONE))
+    keep = asking.has_previous and (
+        question.type in TYPED or question.type in MEDIA_TYPES
+        or question.type is QuestionType.LOCATION
+        or (long_list and question.type is QuestionType.SELECT_ONE))
     if keep:
-        label = escape(answer_label(t, question, previous))
+        label = escape(answer_label(t, question, asking.previous))
         lines.append(t.gettext("Your answer so far: {answer}", answer=label))
 
-    rows = _choice_rows(t, survey, question, choices, previous, draft, page)
+    rows = _choice_rows(t, survey, asking)
     nav: list[InlineKeyboardButton] = []
-    if can_go_back:
+    if asking.can_go_back:
         nav.append(_button(t.gettext("« Back"), Action.BACK, survey, question))
     if keep:
         nav.append(_button(t.gettext("Keep"), Action.KEEP, survey, question))
-    if not is_required(survey, question, answers, now):
+    if asking.can_skip:
         nav.append(_button(t.gettext("Skip »"), Action.SKIP, survey, question))
     if nav:
         rows.append(nav)
     return View(_rtl(t, "\n".join(lines)), InlineKeyboardMarkup(rows) if rows else None)
 
 
-def expected_hint(t: Translator, question: Question) -> str:
+def expected_hint(t: Translator, kind: QuestionType) -> str:
     """What to send instead, when a message does not fit the question."""
-    kind = question.type
     if kind is QuestionType.PHOTO:
         return t.gettext("This question asks for a photo.")
     if kind is QuestionType.AUDIO:
@@ -315,10 +414,9 @@ def _button(
     )
 
 
-def _choice_rows(
-    t: Translator, survey: Survey, question: Question, available: tuple[Choice, ...],
-    previous: str | None, draft: set[str] | None, page: int | None,
-) -> list[list[InlineKeyboardButton]]:
+def _choice_rows(t: Translator, survey: Survey, asking: Asking
+                 ) -> list[list[InlineKeyboardButton]]:
+    question, previous = asking.question, asking.previous
     if question.type is QuestionType.SCALE:
         assert question.minimum is not None and question.maximum is not None
         values = range(int(question.minimum), int(question.maximum) + 1)
@@ -335,13 +433,13 @@ def _choice_rows(
         return []
 
     multiple = question.type is QuestionType.SELECT_MULTIPLE
-    ticked = draft if draft is not None else set((previous or "").split())
-    offered = {c.id for c in available}
-    choices = tuple(c for c in ordered_choices(question, t.language) if c.id in offered)
+    ticked = asking.draft if asking.draft is not None else set((previous or "").split())
+    choices = asking.choices
     rows: list[list[InlineKeyboardButton]] = []
-    if len(choices) > LIST_LIMIT:
+    page = 0
+    if len(choices) > SEARCHABLE_ABOVE:
         pages = max(1, -(-len(choices) // PAGE_SIZE))
-        page = min(max(page or 0, 0), pages - 1)
+        page = min(max(asking.page or 0, 0), pages - 1)
         shown = choices[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
     else:
         pages, shown = 1, choices
@@ -351,7 +449,6 @@ def _choice_rows(
         rows.append([_button(mark + choice.label.get(t.language), action, survey, question,
                              question.choice_index[choice.id])])
     if pages > 1:
-        assert page is not None
         paging = []
         if page > 0:
             paging.append(_button("‹ " + t.gettext("Previous"), Action.PAGE, survey, question,
@@ -367,38 +464,82 @@ def _choice_rows(
     return rows
 
 
-def page_of(question: Question, language: str, choice_id: str) -> int:
-    """The page of a long list on which ``choice_id`` is shown."""
-    for position, choice in enumerate(ordered_choices(question, language)):
-        if choice.id == choice_id:
-            return position // PAGE_SIZE
-    return 0
-
-
-def search_results_view(
-    t: Translator, survey: Survey, question: Question, found: Sequence[int]
-) -> View:
+def search_results_view(t: Translator, survey: Survey, results: SearchResults) -> View:
     """Choices matching what the participant typed, as buttons."""
-    if not found:
+    if not results.found:
         return View(_rtl(t, escape(t.gettext(
             "Nothing matches. Try typing fewer letters, or choose from the list above."))))
-    rows = [[_button(question.choices[i].label.get(t.language), Action.ANSWER, survey, question,
-                     i)] for i in found]
+    question = results.question
+    rows = [[_button(choice.label.get(t.language), Action.ANSWER, survey, question,
+                     question.choice_index[choice.id])] for choice in results.found]
     return View(_rtl(t, escape(t.gettext("Did you mean one of these?"))),
                 InlineKeyboardMarkup(rows))
 
 
-def note_text(t: Translator, survey: Survey, question: Question, answers: Answers) -> str:
+def note_text(t: Translator, note: Note) -> str:
     """A note (or a read-only question with its value), labels filled in."""
-    language = t.language
-    text = f"<b>{escape(interpolate(survey, question.text.get(language), answers, language))}</b>"
-    if question.hint:
-        hint = interpolate(survey, question.hint.get(language), answers, language)
-        text += f"\n<i>{escape(hint)}</i>"
-    value = answers.get(question.id) if question.id in answers else question.default
-    if question.read_only and value:
-        text += f"\n→ {escape(answer_label(t, question, value))}"
+    text = f"<b>{escape(note.text)}</b>"
+    if note.hint:
+        text += f"\n<i>{escape(note.hint)}</i>"
+    if note.value:
+        text += f"\n→ {escape(answer_label(t, note.question, note.value))}"
     return _rtl(t, text)
+
+
+def completion_text(t: Translator, completion: Completion) -> str:
+    text = (escape(completion.closing) if completion.closing
+            else escape(t.gettext("Thank you for taking part!")))
+    text += "\n\n" + escape(t.gettext(
+        "You can see your answers with /mydata and delete them with /delete."))
+    return _rtl(t, text)
+
+
+def my_data_text(t: Translator, data: MyData) -> str:
+    """Everything stored about the participant, as readable text (Telegram HTML)."""
+    if data.created_at is None and data.subscribed_language is None:
+        return notice(t, Say("nothing_stored"))
+
+    def when(moment: dt.datetime | None) -> str:
+        return format_datetime(moment, "medium", tzinfo=None, locale=t.locale) + " UTC"
+
+    heading = escape(t.gettext("What is stored about you"))
+    lines = [f"<b>{heading}</b>"]
+    if data.language:
+        lines.append(escape(t.gettext("Language: {language}",
+                                      language=language_name(data.language))))
+    if data.created_at is not None:
+        lines.append(escape(t.gettext("First contact: {time}", time=when(data.created_at))))
+    if data.source:
+        lines.append(escape(t.gettext("Link you came from: {source}", source=data.source)))
+    if data.consented_at:
+        lines.append(escape(t.gettext("Consent given: {time}", time=when(data.consented_at))))
+    paragraphs = ["\n".join(lines)]
+    if data.started:
+        status = (t.gettext("Completed: {time}", time=when(data.completed_at))
+                  if data.completed_at else t.gettext("In progress"))
+        paragraphs.append(escape(status))
+        heading = escape(t.gettext("Your answers"))
+        paragraphs.append(f"<b>{heading}</b>")
+        shown = [f"{escape(stored.text)}\n→ "
+                 f"{escape(answer_label(t, stored.question, stored.value))}"
+                 for stored in data.answers]
+        paragraphs.extend(shown or [escape(t.gettext("No answers yet."))])
+    paragraphs.append(escape(t.gettext(
+        "Your Telegram user number is kept only so that you can continue later and delete "
+        "your answers; it never appears in results or exports. Send /delete to erase "
+        "everything.")))
+    return _rtl(t, "\n\n".join(paragraphs))
+
+
+def help_text(t: Translator, commands: Sequence[tuple[str, str]]) -> str:
+    """What the bot does, and its commands with their descriptions."""
+    intro = escape(t.gettext(
+        "I ask the consultation's questions one at a time. Answer with the buttons, or type "
+        "when I ask you to. You can stop at any time and come back later."))
+    # In right-to-left text, the marks keep each line right-aligned and "/name" whole.
+    start = f"{RLM}{LRM}" if t.rtl else ""
+    listed = "\n".join(f"{start}/{name} — {escape(text)}" for name, text in commands)
+    return f"{intro}\n\n{listed}"
 
 
 def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:

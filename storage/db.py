@@ -120,17 +120,16 @@ def _split_statements(script: str) -> list[str]:
     return statements
 
 
-async def fetch_all(
-    source: Database | aiosqlite.Connection, sql: str, params: Sequence[object] = ()
-) -> list[sqlite3.Row]:
+Source = Database | aiosqlite.Connection  # reads work on the database or inside a transaction
+
+
+async def fetch_all(source: Source, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
     """Every row of a query, read in one trip to the database thread."""
     connection = source.connection if isinstance(source, Database) else source
     return list(await connection.execute_fetchall(sql, params))
 
 
-async def fetch_one(
-    source: Database | aiosqlite.Connection, sql: str, params: Sequence[object] = ()
-) -> sqlite3.Row | None:
+async def fetch_one(source: Source, sql: str, params: Sequence[object] = ()) -> sqlite3.Row | None:
     rows = await fetch_all(source, sql, params)
     return rows[0] if rows else None
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import aiosqlite
 
 from storage.clock import parse_timestamp, timestamp
-from storage.db import Database, fetch_one
+from storage.db import Source, fetch_one
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +44,7 @@ def _row(row: aiosqlite.Row) -> Participant:
     )
 
 
-async def get_participant(db: Database, participant_id: int) -> Participant | None:
+async def get_participant(db: Source, participant_id: int) -> Participant | None:
     row = await fetch_one(db, "SELECT * FROM participants WHERE id = ?", (participant_id,))
     return _row(row) if row else None
 

@@ -26,6 +26,7 @@ class Response:
     current: str | None
     draft: str | None
     question_message_id: int | None
+    shown_question: str | None = None  # the question that message shows
 
 
 def _row(row: aiosqlite.Row) -> Response:
@@ -42,6 +43,7 @@ def _row(row: aiosqlite.Row) -> Response:
         current=row["current"],
         draft=row["draft"],
         question_message_id=row["question_message_id"],
+        shown_question=row["shown_question"],
     )
 
 
@@ -130,13 +132,18 @@ async def save_answers(
     )
 
 
-async def set_draft(db: Database, response_id: int, draft: str | None) -> None:
-    await write_one(db, "UPDATE responses SET draft = ? WHERE id = ?", (draft, response_id))
+async def set_draft(tx: aiosqlite.Connection, response_id: int, draft: str | None) -> None:
+    await tx.execute("UPDATE responses SET draft = ? WHERE id = ?", (draft, response_id))
 
 
-async def set_question_message(db: Database, response_id: int, message_id: int | None) -> None:
-    await write_one(db, "UPDATE responses SET question_message_id = ? WHERE id = ?",
-                    (message_id, response_id))
+async def set_question_message(
+    db: Database, participant_id: int, survey_id: str, message_id: int, question_id: str
+) -> None:
+    """The chat message that now shows ``question_id`` to the participant (one statement)."""
+    await write_one(
+        db, "UPDATE responses SET question_message_id = ?, shown_question = ? "
+            "WHERE participant_id = ? AND survey_id = ?",
+        (message_id, question_id, participant_id, survey_id))
 
 
 async def set_response_language(

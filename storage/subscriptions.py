@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import aiosqlite
 
 from storage.clock import parse_timestamp, timestamp
-from storage.db import Database, fetch_all, fetch_one
+from storage.db import Database, Source, fetch_all, fetch_one
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +49,7 @@ async def unsubscribe(tx: aiosqlite.Connection, chat_id: int) -> bool:
     return cursor.rowcount > 0
 
 
-async def get_subscription(db: Database, chat_id: int) -> Subscription | None:
+async def get_subscription(db: Source, chat_id: int) -> Subscription | None:
     row = await fetch_one(db, "SELECT * FROM subscriptions WHERE chat_id = ?", (chat_id,))
     return _row(row) if row else None
 

@@ -383,12 +383,24 @@ def is_required(survey: Survey, question: Question, answers: Answers, now: dt.da
 
 def back(survey: Survey, progress: Progress, now: dt.datetime) -> Step:
     """Return to the closest earlier question that was answered (or skipped)."""
+    earlier = _previous(survey, progress, now)
+    if earlier is None:
+        raise NothingBefore()
+    return Step(Progress(progress.answers, earlier.id))
+
+
+def can_go_back(survey: Survey, progress: Progress, now: dt.datetime) -> bool:
+    """True when :func:`back` would find an earlier question."""
+    return progress.current is not None and _previous(survey, progress, now) is not None
+
+
+def _previous(survey: Survey, progress: Progress, now: dt.datetime) -> Question | None:
     question = _current(survey, progress)
     for earlier in reversed(survey.questions[: question.index]):
         if earlier.asks and earlier.id in progress.answers:
             if is_relevant(survey, earlier, progress.answers, now):
-                return Step(Progress(progress.answers, earlier.id))
-    raise NothingBefore()
+                return earlier
+    return None
 
 
 def position(survey: Survey, progress: Progress, now: dt.datetime) -> tuple[int, int]:

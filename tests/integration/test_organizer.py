@@ -10,12 +10,12 @@ import zipfile
 import pytest
 from bot.i18n import Catalogs
 from handlers import organizer
-from handlers.organizer import ORGANIZER_COMMANDS
+from handlers.commands import Audience, by_audience
 
 from tests.integration.harness import ORGANIZER, Harness, complete_quickly
 
 
-@pytest.mark.parametrize("command", sorted(ORGANIZER_COMMANDS))
+@pytest.mark.parametrize("command", sorted(c.name for c in by_audience(Audience.ORGANIZER)))
 async def test_every_organizer_command_refuses_anyone_else(
     harness: Harness, command: str, caplog: pytest.LogCaptureFixture
 ) -> None:

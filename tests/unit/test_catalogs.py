@@ -27,7 +27,8 @@ def _template_ids() -> set[str]:
 
 
 def _source_ids() -> set[str]:
-    """Every literal passed to gettext()/ngettext() in the code, nested calls included."""
+    """Every literal passed to gettext()/ngettext() (or marked N_()) in the code, nested calls
+    included."""
     found: set[str] = set()
     for folder in ("bot", "handlers"):
         for path in (ROOT / folder).rglob("*.py"):
@@ -36,7 +37,7 @@ def _source_ids() -> set[str]:
                     continue
                 name = getattr(node.func, "attr", getattr(node.func, "id", None))
                 first = node.args[0]
-                if name in ("gettext", "ngettext") and isinstance(first, ast.Constant) and \
+                if name in ("gettext", "ngettext", "N_") and isinstance(first, ast.Constant) and \
                         isinstance(first.value, str):
                     found.add(first.value)
     return found
@@ -46,7 +47,7 @@ def test_pybabel_sees_every_string_the_code_uses() -> None:
     """A gettext() nested in another call's arguments is invisible to pybabel."""
     extracted: set[str] = set()
     for folder in ("bot", "handlers"):
-        keywords = {"gettext": None, "ngettext": (1, 2)}
+        keywords = {"gettext": None, "ngettext": (1, 2), "N_": None}
         for _, _, message, _, _ in extract_from_dir(
             ROOT / folder, method_map=[("**.py", "python")], keywords=keywords
         ):

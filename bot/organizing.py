@@ -1,0 +1,87 @@
+"""The organizer's use cases: figures, subscribers, schedules. Every channel calls these.
+
+The chat commands, the command line and (later) the web console read and change
+the consultation through these functions, so that a rule (a schedule must be
+still to come, a group subscribes in a language the survey has) holds the same
+everywhere. Access control is the caller's: only organizers reach this.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from storage.db import Database, transaction
+from storage.participants import get_participant
+from storage.schedules import Schedule, list_schedules, remove_schedule, set_paused
+from storage.stats import Figures, get_figures
+from storage.subscriptions import Subscription, get_subscription
+
+from bot.config import Config
+from bot.scheduling import add_schedule, next_run, split_when
+from bot.survey.model import Survey
+from storage import subscriptions
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    schedule: Schedule
+    next_run: dt.datetime | None  # None: paused, or a one-off already run
+
+
+class Organizing:
+    """What organizers read and change, over one database and one survey."""
+
+    def __init__(self, db: Database, survey: Survey, config: Config,
+                 clock: Callable[[], dt.datetime]) -> None:
+        self.db = db
+        self.survey = survey
+        self.config = config
+        self.clock = clock
+
+    async def language_of(self, user_id: int) -> str | None:
+        """The language an organizer chose in the bot (as a participant), if any."""
+        participant = await get_participant(self.db, user_id)
+        return participant.language if participant else None
+
+    async def figures(self) -> Figures:
+        survey = self.survey
+        return await get_figures(self.db, survey.id, [q.id for q in survey.breakdown_questions],
+                                 self.clock())
+
+    # --- groups and channels that receive summaries -----------------------------------
+
+    async def subscription(self, chat_id: int) -> Subscription | None:
+        return await get_subscription(self.db, chat_id)
+
+    async def subscribe(self, chat_id: int, *, kind: str, language: str,
+                        name: str | None) -> None:
+        """Register a group or channel for summaries (again: new language and name)."""
+        async with transaction(self.db) as tx:
+            await subscriptions.subscribe(tx, chat_id, kind=kind, language=language, name=name,
+                                          participant_id=None, now=self.clock())
+
+    async def unsubscribe(self, chat_id: int) -> bool:
+        async with transaction(self.db) as tx:
+            return await subscriptions.unsubscribe(tx, chat_id)
+
+    # --- schedules ----------------------------------------------------------------------
+
+    async def schedules(self) -> list[Planned]:
+        now, zone = self.clock(), self.config.timezone
+        return [Planned(s, next_run(s, now, zone)) for s in await list_schedules(self.db)]
+
+    async def add_schedule(self, kind: str, when: str) -> int:
+        """A cron expression (five fields) or a date and time still to come."""
+        cron, at = split_when(when)
+        return await add_schedule(self.db, kind, cron=cron, at=at,
+                                  timezone=self.config.timezone, now=self.clock())
+
+    async def pause_schedule(self, schedule_id: int, paused: bool) -> bool:
+        async with transaction(self.db) as tx:
+            return await set_paused(tx, schedule_id, paused)
+
+    async def remove_schedule(self, schedule_id: int) -> bool:
+        async with transaction(self.db) as tx:
+            return await remove_schedule(tx, schedule_id)

@@ -1,0 +1,171 @@
+"""What a participant's action led to: values a renderer turns into a reply.
+
+:mod:`bot.participation` returns an :class:`Outcome` for every action. It says
+everything the reply needs and nothing about how it is shown: the Telegram
+handlers render it as messages and buttons, a web page or a test reads it
+as it is. Texts that come from the survey are already picked for the
+participant's language and have their ``${name}`` references filled in; the
+bot's own words are named by a :class:`Say` code and worded by the renderer.
+
+The parts of an outcome, in the order a reply shows them:
+
+1. ``stale``: the pressed button does nothing any more (a short notice);
+2. ``pressed``: what becomes of the message whose button was pressed
+   (:class:`Echo` of the answer, :class:`Closed`, :class:`Redraw`,
+   :class:`LanguageSet`, :class:`Replaced`);
+3. ``retire``: an earlier question message whose buttons must go;
+4. ``says``: short messages (hints, notices), in order;
+5. ``screen``: what the participant sees next (:class:`Next` step of the
+   survey, the language picker, the consent notice, search results…).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from bot.survey.engine import Answers
+from bot.survey.model import Choice, Question
+
+
+@dataclass(frozen=True, slots=True)
+class Say:
+    """One of the bot's own short messages, by code (``custom``: a text from the survey)."""
+
+    code: str
+    params: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Asking:
+    """The current question, as the participant is to see it."""
+
+    question: Question
+    text: str
+    hint: str | None
+    choices: tuple[Choice, ...]  # those offered now, in display order
+    position: tuple[int, int]  # (k, n): question k of n
+    previous: str | None = None  # the answer given before, or the default
+    has_previous: bool = False
+    draft: frozenset[str] | None = None  # ticks of a multi-select question before "Done"
+    page: int | None = None
+    can_go_back: bool = False
+    can_skip: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """Information shown on the way (with its value when it is a read-only question)."""
+
+    question: Question
+    text: str
+    hint: str | None
+    value: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    closing: str | None  # the survey's own closing words, if it has them
+    offer_subscription: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Next:
+    """A step of the survey: notes passed on the way, then a question or the end."""
+
+    notes: tuple[Note, ...]
+    then: Asking | Completion
+
+
+@dataclass(frozen=True, slots=True)
+class LanguagePicker:
+    languages: tuple[str, ...]  # in the order to offer them
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentScreen:
+    details: bool = False  # the longer explanation ("More information")
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResults:
+    question: Question
+    found: tuple[Choice, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteQuestion:
+    """Ask for confirmation before erasing everything."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAnswer:
+    question: Question
+    text: str  # the question in the participant's language
+    value: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MyData:
+    """Everything stored about the participant (``created_at`` None: nothing)."""
+
+    created_at: dt.datetime | None = None
+    language: str | None = None
+    source: str | None = None
+    consented_at: dt.datetime | None = None
+    started: bool = False
+    completed_at: dt.datetime | None = None
+    answers: tuple[StoredAnswer, ...] = ()
+    subscribed_language: str | None = None
+    reminders_off: bool = False
+
+
+Screen = Next | LanguagePicker | ConsentScreen | SearchResults | DeleteQuestion | MyData
+
+
+@dataclass(frozen=True, slots=True)
+class Echo:
+    """The question message keeps the question and shows the answer; its buttons go."""
+
+    question: Question
+    text: str
+    value: str | None
+    answers: Answers
+
+
+@dataclass(frozen=True, slots=True)
+class Closed:
+    """The pressed message stays as it is, without its buttons."""
+
+
+@dataclass(frozen=True, slots=True)
+class Redraw:
+    """The pressed question message gets new buttons (ticks, another page)."""
+
+    asking: Asking
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageSet:
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
+class Replaced:
+    """The pressed message's text becomes this notice, without buttons."""
+
+    say: Say
+
+
+Pressed = Echo | Closed | Redraw | LanguageSet | Replaced
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    language: str | None  # the participant's language; None: not chosen (the app's is used)
+    stale: bool = False
+    pressed: Pressed | None = None
+    retire: int | None = None
+    says: tuple[Say, ...] = ()
+    screen: Screen | None = None

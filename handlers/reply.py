@@ -1,0 +1,181 @@
+"""Sending: an outcome becomes Telegram calls, in the order the participant reads them.
+
+:func:`reply` answers the button press (always: the app shows a spinner until
+it is answered), changes the pressed message, takes the buttons off an earlier
+question, then sends the notices and what comes next. A refused edit or an
+unreachable chat changes nothing stored: the outcome was committed before.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.context import Context
+from bot.i18n import Translator
+from bot.outcomes import (
+    Asking,
+    Closed,
+    Completion,
+    ConsentScreen,
+    DeleteQuestion,
+    Echo,
+    LanguagePicker,
+    LanguageSet,
+    MyData,
+    Next,
+    Outcome,
+    Redraw,
+    Replaced,
+    Screen,
+    SearchResults,
+)
+from bot.survey.model import QuestionType
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardRemove, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, TelegramError
+
+from handlers import render
+
+logger = logging.getLogger(__name__)
+
+
+def translator(context: Context, update: Update, language: str | None) -> Translator:
+    """The participant's language; before they chose one, their Telegram app's."""
+    user = update.effective_user
+    return context.catalogs.for_person(language, user.language_code if user else None)
+
+
+async def reply(update: Update, context: Context, outcome: Outcome) -> None:
+    """Show ``outcome`` to the person who sent ``update``."""
+    t = translator(context, update, outcome.language)
+    query = update.callback_query
+    chat = update.effective_chat
+    await acknowledge(query, render.stale_notice(t) if outcome.stale else None)
+    if outcome.stale or chat is None:
+        return
+    pressed = outcome.pressed
+    if query is not None and pressed is not None:
+        await _change_pressed(context, query, t, pressed)
+    if outcome.retire is not None:
+        await remove_keyboard(context, chat.id, outcome.retire)
+    for say in outcome.says:
+        keyboard = ReplyKeyboardRemove() if say.code == "location_received" else None
+        await send(context, chat.id, render.View(render.notice(t, say), keyboard))
+    if outcome.screen is not None:
+        await show(context, chat.id, t, outcome.screen)
+
+
+async def _change_pressed(context: Context, query: CallbackQuery, t: Translator,
+                          pressed: Echo | Closed | Redraw | LanguageSet | Replaced) -> None:
+    match pressed:
+        case Echo():
+            await replace_message(query, render.View(render.answered_text(t, pressed)))
+        case Closed():
+            await replace_buttons(query, None)
+        case Redraw(asking=asking):
+            await replace_buttons(query, render.question_view(t, context.survey, asking).buttons)
+        case LanguageSet(language=language):
+            await replace_message(query, render.View(render.language_set_text(t, language)))
+        case Replaced(say=say):
+            await replace_message(query, render.View(render.notice(t, say)))
+
+
+async def show(context: Context, chat_id: int, t: Translator, screen: Screen) -> None:
+    """Send what the participant sees next."""
+    survey = context.survey
+    match screen:
+        case Next():
+            for note in screen.notes:
+                await send(context, chat_id, render.View(render.note_text(t, note)))
+            if isinstance(screen.then, Asking):
+                await ask(context, chat_id, t, screen.then)
+            else:
+                await _complete(context, chat_id, t, screen.then)
+        case LanguagePicker(languages=languages):
+            await send(context, chat_id, render.language_view(t, languages))
+        case ConsentScreen(details=details):
+            await send(context, chat_id, render.consent_view(t, survey, details))
+        case SearchResults():
+            await send(context, chat_id, render.search_results_view(t, survey, screen))
+        case DeleteQuestion():
+            await send(context, chat_id, render.delete_view(t))
+        case MyData():
+            await send(context, chat_id, render.View(render.my_data_text(t, screen)))
+
+
+async def ask(context: Context, chat_id: int, t: Translator, asking: Asking) -> None:
+    """Send the question, and record which message shows it."""
+    message = await send(context, chat_id, render.question_view(t, context.survey, asking))
+    if asking.question.type is QuestionType.LOCATION:
+        await send(context, chat_id, render.location_keyboard(t))
+    if message is not None:
+        await context.participation.shown(chat_id, message.message_id, asking.question.id)
+
+
+async def _complete(context: Context, chat_id: int, t: Translator, completion: Completion
+                    ) -> None:
+    await send(context, chat_id, render.View(render.completion_text(t, completion)))
+    if completion.offer_subscription:
+        await send(context, chat_id, render.subscription_offer(t))
+
+
+# --- Telegram calls -------------------------------------------------------------------
+
+
+async def send(context: Context, chat_id: int, view: render.View) -> Message | None:
+    """Send one message (split if long; buttons go on the last part)."""
+    parts = render.split_message(view.text)
+    message = None
+    for index, part in enumerate(parts):
+        keyboard = view.keyboard if index == len(parts) - 1 else None
+        message = await context.bot.send_message(
+            chat_id, part, parse_mode=ParseMode.HTML, reply_markup=keyboard,
+            disable_web_page_preview=True,
+        )
+    return message
+
+
+async def acknowledge(query: CallbackQuery | None, text: str | None = None) -> None:
+    """Answer a button press (the client shows a spinner until we do)."""
+    if query is None:
+        return
+    try:
+        await query.answer(text)
+    except BadRequest as exc:
+        # the query is too old (for instance redelivered after a restart): nothing to do
+        logger.info("callback query not answered: %s", exc.message)
+
+
+async def remove_keyboard(context: Context, chat_id: int, message_id: int) -> None:
+    """Take the buttons off an earlier message so they cannot be pressed any more."""
+    try:
+        await context.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
+    except BadRequest as exc:
+        logger.debug("keyboard not removed from message %s: %s", message_id, exc.message)
+
+
+async def replace_message(query: CallbackQuery, view: render.View) -> None:
+    """Edit the message a button is on (text and buttons); a refused edit changes nothing."""
+    try:
+        await query.edit_message_text(view.text, parse_mode=ParseMode.HTML,
+                                      reply_markup=view.buttons)
+    except BadRequest as exc:
+        logger.debug("message not edited: %s", exc.message)
+
+
+async def replace_buttons(query: CallbackQuery, keyboard: InlineKeyboardMarkup | None) -> None:
+    """Change (or with None, remove) the buttons of the message a button is on."""
+    try:
+        await query.edit_message_reply_markup(reply_markup=keyboard)
+    except BadRequest as exc:
+        logger.debug("buttons not changed: %s", exc.message)
+
+
+async def safe_reply(context: Context, chat_id: int, text: str) -> None:
+    """A short notice that must never crash the handler (the chat may be gone)."""
+    try:
+        await send(context, chat_id, render.View(text))
+    except (Forbidden, BadRequest) as exc:
+        logger.info("notice not delivered to a chat: %s", exc.message)
+    except TelegramError as exc:
+        logger.warning("notice not delivered: %s", exc)
