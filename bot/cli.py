@@ -308,24 +308,20 @@ def cmd_schedule(args: argparse.Namespace, config: Config) -> int:
     """Manage scheduled reminder rounds and summary broadcasts."""
     from storage.db import transaction
 
-    from bot.scheduling import ScheduleError, cron_trigger, next_run, parse_moment
+    from bot.scheduling import ScheduleError, add_schedule, next_run
     from storage import schedules
 
     now = datetime.datetime.now(datetime.UTC)
     if args.action == "add":
         if (args.cron is None) == (args.at is None):
             raise ConfigError("schedule add: give either --cron or --at")
-        try:
-            if args.cron is not None:
-                cron_trigger(args.cron, config.timezone)
-            run_at = parse_moment(args.at, config.timezone) if args.at else None
-        except ScheduleError as exc:
-            raise ConfigError(str(exc)) from None
 
         async def add(db: Any) -> int:
-            async with transaction(db) as tx:
-                return await schedules.add_schedule(tx, args.kind, cron=args.cron,
-                                                    run_at=run_at, now=now)
+            try:
+                return await add_schedule(db, args.kind, cron=args.cron, at=args.at,
+                                          timezone=config.timezone, now=now)
+            except ScheduleError as exc:
+                raise ConfigError(str(exc)) from None
 
         schedule_id = _with_database(config, add)
         print(f"schedule {schedule_id} added (time zone {config.timezone})")
