@@ -79,10 +79,12 @@ class Pacer:
     Bot API counts messages when they arrive, not when they leave.
     """
 
-    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         self.refill = rate * RATE_SHARE
         self.capacity = max(1.0, rate * BURST_SHARE)
         self.clock = clock
+        self.sleep = sleep
         self.tokens = self.capacity
         self.updated = clock()
         self.paused_until = 0.0
@@ -107,7 +109,7 @@ class Pacer:
                 ready = max(ready, now + (1 - self.tokens) / self.refill)
             if ready <= now:
                 break
-            await asyncio.sleep(ready - now)
+            await self.sleep(ready - now)
         self.tokens -= 1
         self.chat_free[chat_id] = now + (GROUP_SPACING if chat_id < 0 else PRIVATE_CHAT_SPACING)
         if len(self.chat_free) > 10_000:
@@ -130,6 +132,7 @@ class DeliveryWorker:
         report: Report | None = None,
         *,
         backoff: float = 2.0,
+        pacer: Pacer | None = None,
     ) -> None:
         self.bot = bot
         self.db = db
@@ -139,12 +142,13 @@ class DeliveryWorker:
         self.clock = clock
         self.report = report
         self.backoff = backoff
-        self.pacer = Pacer(config.rate)
+        self.pacer = pacer or Pacer(config.rate)
         self.inflight: set[int] = set()
         self.slots = asyncio.Semaphore(max(4, int(config.rate // 2)))
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._drained: list[asyncio.Future[None]] = []
+        self._passes = 0  # passes over the outbox begun so far
+        self._drained: list[tuple[int, asyncio.Future[None]]] = []
         self._cursor = 0  # the last outbox id taken: the next batch starts after it
         self._contents: dict[tuple[int, str], rounds.Contents] = {}
         # a chart being uploaded for the first time: (the message carrying it, done)
@@ -155,9 +159,10 @@ class DeliveryWorker:
         self._wake.set()
 
     async def drained(self) -> None:
-        """Return once the worker has found nothing due and nothing out (after this call)."""
+        """Return once a pass over the outbox that began after this call found nothing due
+        and nothing out (a round committed during an idle pass is not missed)."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._drained.append(done)
+        self._drained.append((self._passes, done))
         self.wake()
         await done
 
@@ -166,14 +171,13 @@ class DeliveryWorker:
         try:
             while True:
                 self._wake.clear()
+                self._passes += 1
+                this_pass = self._passes
                 rows = await self._next_batch()
                 if not rows:
                     if not self.inflight:
                         await self._close_rounds()
-                        for waiter in self._drained:
-                            if not waiter.done():
-                                waiter.set_result(None)
-                        self._drained.clear()
+                        self._resolve_drained(this_pass)
                     await self._sleep()
                     continue
                 for row in rows:
@@ -188,6 +192,17 @@ class DeliveryWorker:
             # a request already sent gets its answer recorded: a clean stop repeats nothing
             if self._tasks:
                 await asyncio.wait(self._tasks, timeout=SHUTDOWN_SECONDS)
+
+    def _resolve_drained(self, idle_pass: int) -> None:
+        """Wake the callers of :meth:`drained` that called before ``idle_pass`` began."""
+        waiting = []
+        for called_after, waiter in self._drained:
+            if called_after < idle_pass:
+                if not waiter.done():
+                    waiter.set_result(None)
+            else:
+                waiting.append((called_after, waiter))
+        self._drained = waiting
 
     async def _next_batch(self) -> list[OutboxRow]:
         """Due messages not already out: those after the last ones taken, else (once) from

@@ -6,7 +6,6 @@ import random
 from collections import deque
 
 import pytest
-from bot import delivery
 from bot.delivery import GROUP_SPACING, Pacer
 
 
@@ -50,11 +49,10 @@ def most_in_one_second(moments: list[float]) -> int:
 @pytest.mark.parametrize(("rate", "late", "share"),
                          [(500, 0.001, 0.95), (500, 0.0, 0.96), (25, 0.002, 0.92), (1, 0.01, 0.95)])
 async def test_no_second_holds_more_than_the_rate_and_late_wakeups_are_made_up(
-    monkeypatch: pytest.MonkeyPatch, rate: float, late: float, share: float
+    rate: float, late: float, share: float
 ) -> None:
     time = FakeTime(late)
-    monkeypatch.setattr(delivery.asyncio, "sleep", time.sleep)
-    pacer = Pacer(rate, clock=time.clock)
+    pacer = Pacer(rate, clock=time.clock, sleep=time.sleep)
     count = int(rate * 20) + 1
     sent = await send_all(pacer, time, list(range(1, count + 1)), work=0.1 / rate)
     assert most_in_one_second(sent) <= (0.98 * rate if rate >= 100 else rate)
@@ -62,12 +60,9 @@ async def test_no_second_holds_more_than_the_rate_and_late_wakeups_are_made_up(
     assert achieved >= share * rate, achieved
 
 
-async def test_a_429_holds_every_send_for_exactly_retry_after(
-    monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_a_429_holds_every_send_for_exactly_retry_after() -> None:
     time = FakeTime(0.0)
-    monkeypatch.setattr(delivery.asyncio, "sleep", time.sleep)
-    pacer = Pacer(100, clock=time.clock)
+    pacer = Pacer(100, clock=time.clock, sleep=time.sleep)
     await send_all(pacer, time, [1, 2, 3])
     pacer.pause(7.0)
     paused_at = time.now
@@ -78,10 +73,9 @@ async def test_a_429_holds_every_send_for_exactly_retry_after(
     assert min(gaps) == pytest.approx(1 / pacer.refill)
 
 
-async def test_one_chat_is_spaced_out(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_one_chat_is_spaced_out() -> None:
     time = FakeTime(0.0)
-    monkeypatch.setattr(delivery.asyncio, "sleep", time.sleep)
-    pacer = Pacer(1000, clock=time.clock)
+    pacer = Pacer(1000, clock=time.clock, sleep=time.sleep)
     person = await send_all(pacer, time, [42, 42, 42])
     group = await send_all(pacer, time, [-100, -100])
     assert [round(b - a, 6) for a, b in zip(person, person[1:], strict=False)] == [1.0, 1.0]
