@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from babel.dates import format_date, format_datetime
 from bot.i18n import LRM, RLM, Translator, language_name
-from bot.outcomes import (
+from bot.participation.outcomes import (
     Asking,
     Completion,
     Echo,

@@ -12,7 +12,7 @@ import logging
 
 from bot.context import Context
 from bot.i18n import Translator
-from bot.outcomes import (
+from bot.participation.outcomes import (
     Asking,
     Closed,
     Completion,

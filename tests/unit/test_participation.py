@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from bot.outcomes import (
+from bot.participation.outcomes import (
     Asking,
     Closed,
     Completion,

@@ -1,0 +1,226 @@
+"""The ground every use case stands on: reading a participant, and what they see."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import aiosqlite
+from storage.db import Database
+from storage.sessions import Session, get_session
+from storage.subscriptions import get_subscription
+from storage.updates import claim_update
+
+from bot import media
+from bot.participation.outcomes import (
+    Asking,
+    Completion,
+    Next,
+    Note,
+    Outcome,
+    Say,
+)
+from bot.survey import engine
+from bot.survey.engine import GateClosed, InvalidAnswer, Progress, Step, SurveyFlowError
+from bot.survey.model import MEDIA_TYPES, Question, QuestionType, Survey
+from bot.survey.search import ordered_choices
+from storage import participants
+
+logger = logging.getLogger(__name__)
+
+SEARCHABLE_ABOVE = 12  # a choice list longer than this is paged, and searched by typing
+PAGE_SIZE = 8
+TYPED = frozenset({QuestionType.TEXT, QuestionType.INTEGER, QuestionType.DECIMAL,
+                   QuestionType.DATE, QuestionType.TIME, QuestionType.DATETIME})
+
+
+class Base:
+    """What every use case shares: the database, the survey, the clock; reading a
+    participant; building what they see next."""
+
+    def __init__(self, db: Database, survey: Survey, clock: Callable[[], dt.datetime],
+                 database_path: Path) -> None:
+        self.db = db
+        self.survey = survey
+        self.clock = clock
+        self.database_path = database_path
+
+    async def language_of(self, user_id: int) -> str | None:
+        """The language the participant chose, if any (for replies outside the survey)."""
+        participant = await participants.get_participant(self.db, user_id)
+        return participant.language if participant else None
+
+    # --- reading the session --------------------------------------------------------
+
+    async def _claim(self, tx: aiosqlite.Connection, user_id: int, update_id: int,
+                     now: dt.datetime) -> tuple[Session, bool]:
+        """Claim the update, then read the participant: (session, False if seen before)."""
+        fresh = await claim_update(tx, update_id, now)
+        return await get_session(tx, user_id, self.survey.id), fresh
+
+    def _replay(self, session: Session, now: dt.datetime) -> Outcome:
+        """A second delivery of an update already applied: nothing changes; the current
+        question is shown again only if the first reply never showed it."""
+        language = self._chosen(session)
+        progress = self._progress(session, now)
+        response = session.response
+        if progress is None or progress.current is None or response is None or \
+                response.shown_question == progress.current:
+            return Outcome(language)
+        return Outcome(language, retire=self._recorded(session),
+                       screen=self._resume(session, progress, now))
+
+    def _progress(self, session: Session, now: dt.datetime) -> Progress | None:
+        participant = session.participant
+        if participant is None or not participant.consented or session.response is None:
+            return None
+        return engine.resume(self.survey, session.answers, session.response.current,
+                             now).progress
+
+    def _current(self, progress: Progress | None) -> Question | None:
+        if progress is None or progress.current is None:
+            return None
+        return self.survey.question(progress.current)
+
+    def _chosen(self, session: Session) -> str | None:
+        return session.participant.language if session.participant else None
+
+    def _language(self, session: Session) -> str:
+        """The language survey texts are shown in (the default one until one is chosen)."""
+        return self._chosen(session) or self.survey.default_language
+
+    def _languages(self, first: str | None = None) -> tuple[str, ...]:
+        languages = list(self.survey.languages)
+        if first in languages:
+            languages.remove(first)
+            languages.insert(0, first)
+        return tuple(languages)
+
+    @staticmethod
+    def _recorded(session: Session) -> int | None:
+        return session.response.question_message_id if session.response else None
+
+    @staticmethod
+    def _draft(session: Session, question: Question) -> frozenset[str]:
+        """The choices ticked so far: the draft, else the answer given before."""
+        response = session.response
+        if response is not None and response.draft is not None:
+            return frozenset(response.draft.split())
+        answer = session.answers.get(question.id) if response is not None else None
+        return frozenset((answer or "").split())
+
+
+    # --- what the participant sees ----------------------------------------------------
+
+    def _resume(self, session: Session, progress: Progress, now: dt.datetime,
+                language: str | None = None) -> Next:
+        """The current question again (with the ticks of a multi-select question so far)."""
+        language = language or self._language(session)
+        question = self._current(progress)
+        assert question is not None
+        draft = None
+        if session.response is not None and session.response.draft is not None:
+            draft = frozenset(session.response.draft.split())
+        return Next((), self._asking(progress, language, now, draft=draft))
+
+    async def _next(self, source: aiosqlite.Connection, user_id: int, step: Step,
+                    language: str, now: dt.datetime) -> Next:
+        answers = step.progress.answers
+        notes = tuple(self._note(note, language, answers) for note in step.notes)
+        if step.progress.current is not None:
+            return Next(notes, self._asking(step.progress, language, now))
+        closing = self.survey.closing.get(language) if self.survey.closing else None
+        subscribed = await get_subscription(source, user_id) is not None
+        return Next(notes, Completion(closing, offer_subscription=not subscribed))
+
+    def _asking(self, progress: Progress, language: str, now: dt.datetime, *,
+                draft: frozenset[str] | None = None, page: int | None = None) -> Asking:
+        survey = self.survey
+        question = self._current(progress)
+        assert question is not None
+        answers = progress.answers
+        offered = {c.id for c in engine.available_choices(survey, question, answers, now)}
+        choices = tuple(c for c in ordered_choices(question, language) if c.id in offered)
+        has_previous = question.id in answers or question.default is not None
+        previous = answers[question.id] if question.id in answers else question.default
+        hint = (engine.interpolate(survey, question.hint.get(language), answers, language)
+                if question.hint else None)
+        return Asking(
+            question=question, text=self._text(question, language, answers), hint=hint,
+            choices=choices, position=engine.position(survey, progress, now),
+            previous=previous, has_previous=has_previous,
+            draft=draft if question.type is QuestionType.SELECT_MULTIPLE else None,
+            page=page, can_go_back=engine.can_go_back(survey, progress, now),
+            can_skip=not engine.is_required(survey, question, answers, now))
+
+    def _note(self, note: Question, language: str, answers: engine.Answers) -> Note:
+        hint = (engine.interpolate(self.survey, note.hint.get(language), answers, language)
+                if note.hint else None)
+        value = answers.get(note.id) if note.id in answers else note.default
+        return Note(note, self._text(note, language, answers), hint,
+                    value if note.read_only else None)
+
+    def _text(self, question: Question, language: str, answers: engine.Answers) -> str:
+        return engine.interpolate(self.survey, question.text.get(language), answers, language)
+
+    @staticmethod
+    def _page_of(question: Question, language: str, choice_id: str) -> int:
+        """The page of a long list on which ``choice_id`` is shown."""
+        for position, choice in enumerate(ordered_choices(question, language)):
+            if choice.id == choice_id:
+                return position // PAGE_SIZE
+        return 0
+
+    def _expected(self, session: Session, progress: Progress, question: Question,
+                  language: str, now: dt.datetime) -> Outcome:
+        """A message the question cannot take: say what it expects, and ask it again
+        (media and location questions keep their message: the hint is enough)."""
+        say = Say("expected", {"type": question.type})
+        if question.type in MEDIA_TYPES or question.type is QuestionType.LOCATION:
+            return Outcome(language, says=(say,))
+        return Outcome(language, retire=self._recorded(session), says=(say,),
+                       screen=self._resume(session, progress, now, language))
+
+    @staticmethod
+    def _not_in_survey(session: Session, *, long: bool = False) -> Say:
+        participant = session.participant
+        if participant is None:
+            return Say("send_start")
+        if not participant.consented:
+            return Say("use_buttons_above" if long else "send_start")
+        if session.response is None:
+            return Say("send_start")
+        return Say("already_completed_long" if long else "already_completed")
+
+    def _refusal(self, question: Question, error: SurveyFlowError, language: str) -> Say:
+        """What the engine refused, as a hint (the survey's own words where it has them)."""
+        if isinstance(error, GateClosed):
+            return Say("custom", {"text": engine.interpolate(
+                self.survey, error.note.text.get(language), error.answers, language)})
+        if isinstance(error, InvalidAnswer):
+            if error.code == "constraint" and question.constraint_message is not None:
+                return Say("custom", {"text": question.constraint_message.get(language)})
+            return Say(error.code, error.params)
+        if error.code == "required" and question.required_message is not None:
+            return Say("custom", {"text": question.required_message.get(language)})
+        return Say(error.code)
+
+    async def _forget_replaced(self, before: Progress | None, step: Step) -> None:
+        """Files of answers changed or dropped by a step are not kept."""
+        if before is None:
+            return
+        after = step.progress.answers
+        replaced = [before.answers.get(qid) for qid in (*after, *step.dropped)
+                    if before.answers.get(qid) != after.get(qid)]
+        if any(media.is_stored_file(value) for value in replaced):
+            await asyncio.to_thread(media.forget, self.database_path, replaced)
+
+
+
+def _with_says(outcome: Outcome, *says: Say) -> Outcome:
+    return Outcome(outcome.language, outcome.stale, outcome.pressed, outcome.retire,
+                   (*says, *outcome.says), outcome.screen)
+
