@@ -2,11 +2,12 @@
 
 A select's choices come from its list in the choices sheet (pyxform gives only
 the list's name when the question has ``randomize``), from the
-external_choices sheet or ``itemsets.csv`` (``select_one_external``, whose
-``choice_filter`` narrows them as the participant answers), or from a CSV file
-next to the form (``select_one_from_file``). ``search()`` appearances are
-refused. Each list is checked once however many questions use it: names a
-select_multiple cannot store, duplicates, missing labels, media. or_other's
+external_choices sheet or ``itemsets.csv`` (``select_one_external``), or from
+a CSV file next to the form (``select_one_from_file``); ``search()``
+appearances are refused. Each choice keeps its other columns, which a
+``choice_filter`` reads (the filter is parsed with the question's other
+expressions). Each list is checked once however many questions use it: names
+a select_multiple cannot store, duplicates, missing labels, media. or_other's
 "Other" choice and its "Specify other." question are pyxform's, in English.
 """
 
@@ -96,6 +97,7 @@ class ChoiceLists:
 
     def choice_media(self, options: Sequence[Any], list_name: str,
                      rows: Sequence[int | None], question_row: int) -> None:
+        """Once per list: the media on its choices are skipped, and why."""
         if list_name in self.reported_media:
             return
         self.reported_media.add(list_name)
@@ -117,6 +119,7 @@ class ChoiceLists:
                          CHOICES if first else SURVEY, field="media")
 
     def rows_of_list(self, list_name: str) -> list[int | None]:
+        """The row in the choices sheet of each option of the list, in order."""
         if list_name not in self.list_rows:
             options = (self.read.form.get("choices") or {}).get(list_name) or ()
             self.list_rows[list_name] = [
@@ -127,6 +130,7 @@ class ChoiceLists:
 
     def choice(self, option: Mapping[str, Any], list_name: str, choice_row: int | None,
                question: str, question_row: int, multiple: bool) -> Choice | None:
+        """One option of a list, or ``None`` when its name cannot be stored."""
         choice_id = plain(option.get("name"))
         sheet, row = (CHOICES, choice_row) if choice_row else (SURVEY, question_row)
         first_time = (list_name, row) not in self.reported_choices
@@ -161,6 +165,7 @@ class ChoiceLists:
 
     def check_duplicates(self, choices: Sequence[Choice], list_name: str,
                          rows: Sequence[int | None], question: str, question_row: int) -> None:
+        """Once per list: a warning for each choice name given twice."""
         if list_name in self.reported_lists:
             return
         self.reported_lists.add(list_name)
@@ -222,6 +227,7 @@ class ChoiceLists:
 
     def external_choices(self, name: str, row: int, list_name: str,
                          multiple: bool) -> tuple[Choice, ...]:
+        """A select_one_external's list: the external_choices sheet, else itemsets.csv."""
         rows = self.read.sheets.get(EXTERNAL_CHOICES) or []
         picked = [(i + 2, r) for i, r in enumerate(rows)
                   if cell(r, "list_name", "list name") == list_name]
@@ -247,6 +253,7 @@ class ChoiceLists:
 
     def file_choices(self, element: Element, name: str, row: int,
                      itemset: str, multiple: bool) -> tuple[Choice, ...]:
+        """A select_one_from_file's choices: a CSV file next to the form."""
         source = self.path.parent / itemset
         if not source.is_file():
             self.report.error(f"the choices come from '{itemset}', which is not next to the "
@@ -267,6 +274,7 @@ class ChoiceLists:
 
     def search_choices(self, element: Element, name: str, row: int,
                        arguments: str) -> tuple[Choice, ...]:
+        """A search() appearance: refused, saying where its choices would come from."""
         first = arguments.split(",")[0]
         quoted = _QUOTED.match(first)
         filename = (quoted.group(2) if quoted else first).strip()
