@@ -13,6 +13,11 @@ Order is survey order. ``current`` never points at a note: notes that become
 relevant on the way are returned in :attr:`Step.notes` for the handler to show.
 Going back and changing an answer re-evaluates relevance; answers to questions
 that are no longer relevant are dropped (:func:`effective_answers`).
+
+One module on purpose (about 570 lines): the transitions, and at its end the
+reading of a typed answer that :func:`answer` relies on (:func:`parse_answer`
+and its number, date and time readers), which raises the engine's own
+:class:`InvalidAnswer`. That reading is the seam to split on if it grows.
 """
 
 from __future__ import annotations

@@ -1,5 +1,9 @@
 """The XLSForm expression language: the subset of XPath 1.0 that ODK forms use.
 
+One module on purpose (about 1,250 lines): it is a grammar. The tokenizer, the
+parser, the closures it builds, the coercions and the function table share
+private types and are described together below, as one language.
+
 One parser serves ``relevant``, ``constraint``, ``calculation`` and
 ``choice_filter`` cells, whether the survey came from YAML or an XLSForm.
 ``parse`` turns the text into an ``Expression`` once (a tree of closures);

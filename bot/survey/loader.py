@@ -1,6 +1,9 @@
 """Reading a survey file into a :class:`~bot.survey.model.Survey`, checking everything.
 
-YAML is read here; XLSForms (``.xlsx``, ``.xls``, ``.md``) by :mod:`bot.survey.xlsform`.
+YAML is read here; XLSForms (``.xlsx``, ``.xls``, ``.md``) are handed, by their
+suffix, to :mod:`bot.survey.xlsform`. Imports flow one way: this module →
+:mod:`bot.survey.xlsform` → :mod:`bot.survey.problems` (the :class:`Problem`
+and :class:`SurveyInvalid` both readers use, re-exported here).
 
 Every problem is collected, none stops the check early, and each names where
 it is: file, line, question id, field and language. Errors make the survey
@@ -9,6 +12,11 @@ do not, and are returned for ``survey check`` and the start-up log.
 
 YAML is read with YAML 1.2 booleans: only ``true``/``false`` are booleans, so
 choice ids such as ``yes``, ``no`` or the country code ``NO`` stay text.
+
+The YAML checker is kept in one piece: it is the survey format of
+``docs/surveys.md`` rule by rule (top-level fields, languages, each question,
+its choices, its texts, then references and reachability), all reporting
+through one :class:`_Checker` with the file's line numbers.
 """
 
 from __future__ import annotations
@@ -18,10 +26,9 @@ import difflib
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 from babel import Locale, UnknownLocaleError
@@ -37,6 +44,17 @@ from bot.survey.model import (
     Survey,
     Translated,
 )
+from bot.survey.problems import Problem, SurveyInvalid
+from bot.survey.xlsform import XLSFORM_SUFFIXES, check_xlsform
+
+__all__ = [
+    "BUILTIN_SURVEY",
+    "XLSFORM_SUFFIXES",
+    "Problem",
+    "SurveyInvalid",
+    "check_survey",
+    "load_survey",
+]
 
 BUILTIN_SURVEY = Path(__file__).parent / "consultation.yaml"
 
@@ -56,52 +74,6 @@ _QUESTION_FIELDS = {
     "max_length", "key", "breakdown", "calculation",
 }
 _CONSENT_FIELDS = {"notice", "details"}
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One thing wrong (or worth knowing) in a survey file, with where it is.
-
-    ``line`` is the line of a YAML file, or the row of an XLSForm's ``sheet``.
-    """
-
-    severity: Literal["error", "warning"]
-    message: str
-    file: str
-    line: int | None = None
-    question: str | None = None
-    field: str | None = None
-    language: str | None = None
-    sheet: str | None = None
-
-    def __str__(self) -> str:
-        if self.sheet:
-            row = f", row {self.line}" if self.line else ""
-            where = f"{self.file} (sheet {self.sheet}{row})"
-        else:
-            where = self.file + (f":{self.line}" if self.line else "")
-        parts = []
-        if self.question:
-            parts.append(f"question '{self.question}'")
-        if self.field:
-            parts.append(f"field '{self.field}'")
-        if self.language:
-            parts.append(f"language '{self.language}'")
-        context = (", ".join(parts) + ": ") if parts else ""
-        return f"{where}: {self.severity}: {context}{self.message}"
-
-
-class SurveyInvalid(Exception):
-    """The survey file has errors; ``problems`` lists all of them (and the warnings)."""
-
-    def __init__(self, path: Path, problems: list[Problem]) -> None:
-        self.path = path
-        self.problems = problems
-        errors = sum(1 for p in problems if p.severity == "error")
-        super().__init__(f"{path}: {errors} error(s) in the survey\n{self.report()}")
-
-    def report(self) -> str:
-        return "\n".join(str(p) for p in self.problems)
 
 
 # --- YAML with line numbers ------------------------------------------------------------
@@ -647,9 +619,6 @@ def _matching(raw_questions: list[Any], by_id: Mapping[str, Question]) -> list[M
     return matched
 
 
-XLSFORM_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".md"})
-
-
 def check_survey(path: Path) -> tuple[Survey | None, list[Problem]]:
     """The survey (``None`` when it has errors) and every problem found in the file.
 
@@ -657,8 +626,6 @@ def check_survey(path: Path) -> tuple[Survey | None, list[Problem]]:
     anything else is read as YAML.
     """
     if path.suffix.lower() in XLSFORM_SUFFIXES:
-        from bot.survey.xlsform import check_xlsform  # here: xlsform imports this module
-
         return check_xlsform(path)
     try:
         raw = path.read_bytes()

@@ -1,0 +1,101 @@
+"""What a summary broadcast publishes: the figures, protected against singling anyone out.
+
+:func:`build_summary` reads the aggregates of :mod:`storage.summaries` and
+turns them into a :class:`Summary`, a value that holds only publishable
+figures; :func:`render_text` (the photo caption, Telegram HTML) and
+:func:`render_chart` (a PNG) draw from it and from nothing else, so neither can
+show more than it holds.
+
+- :mod:`~bot.summary.figures`: the :class:`Summary` and its small-cell
+  protection, computed from counts (no I/O, no translation);
+- :mod:`~bot.summary.labels`: the names of questions, categories and figures
+  in the recipient's language;
+- :mod:`~bot.summary.caption`: the caption, fitted to Telegram's 1024 characters;
+- :mod:`~bot.summary.chart`: the chart's texts, and its drawing with matplotlib.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from storage.db import Database
+
+from bot.i18n import Translator
+from bot.summary.caption import CAPTION_LIMIT, caption_length, render_text, shorten
+from bot.summary.chart import (
+    DPI,
+    MAX_SIDE_PX,
+    NATIVE_TEXT_LAYOUT,
+    WIDTH_PX,
+    Bar,
+    Chart,
+    Panel,
+    chart_of,
+    chart_text,
+    draw_chart,
+)
+from bot.summary.figures import (
+    MOST_SHOWN,
+    OTHER_CHOICE,
+    Block,
+    BlockKind,
+    Category,
+    CategoryKind,
+    Summary,
+    is_country_list,
+    summarize,
+    summarize_question,
+    summarized_questions,
+)
+from bot.summary.labels import block_title, block_value_text, category_label, percent
+from bot.survey.model import Survey
+from storage import summaries
+
+__all__ = [
+    "CAPTION_LIMIT",
+    "DPI",
+    "MAX_SIDE_PX",
+    "MOST_SHOWN",
+    "NATIVE_TEXT_LAYOUT",
+    "OTHER_CHOICE",
+    "WIDTH_PX",
+    "Bar",
+    "Block",
+    "BlockKind",
+    "Category",
+    "CategoryKind",
+    "Chart",
+    "Panel",
+    "Summary",
+    "block_title",
+    "block_value_text",
+    "build_summary",
+    "caption_length",
+    "category_label",
+    "chart_of",
+    "chart_text",
+    "draw_chart",
+    "is_country_list",
+    "percent",
+    "render_chart",
+    "render_text",
+    "shorten",
+    "summarize",
+    "summarize_question",
+    "summarized_questions",
+]
+
+
+async def build_summary(db: Database, survey: Survey, now: dt.datetime, k: int = 5) -> Summary:
+    """The survey's publishable results so far; no figure stands for fewer than ``k`` people."""
+    breakdowns, keys = summarized_questions(survey)
+    participants = await summaries.count_participants(db, survey.id)
+    if participants < k:
+        return summarize(survey, participants, {}, now, k)
+    answers = await summaries.count_answers(db, survey.id, [q.id for q in breakdowns + keys])
+    return summarize(survey, participants, answers, now, k)
+
+
+def render_chart(summary: Summary, survey: Survey, t: Translator) -> bytes:
+    """The summary as a PNG bar chart for a phone: one panel per block (synchronous)."""
+    return draw_chart(chart_of(summary, survey, t))

@@ -1,0 +1,36 @@
+"""XLSForms (KoboToolbox, ODK) read into a :class:`~bot.survey.model.Survey`.
+
+pyxform reads the form (``.xlsx``, ``.xls``, or the markdown tables of its own
+examples, ``.md``) and turns it into its JSON representation; this package
+maps that onto the model and says up front, with sheet, row and question, what
+cannot run on Telegram:
+
+- refused (errors): repeats and loops; selects whose choices live in a file
+  that is not next to the form; required questions of a type the bot cannot
+  collect (barcode, geotrace, geoshape, rank, …); anything such an item is
+  referred to by;
+- skipped (warnings): optional items the bot cannot collect that nothing
+  refers to, device metadata (deviceid, username, audit, …), media on labels;
+- turned into calculations the bot fills: ``start``, ``end`` (moved last, so
+  that it is the time the survey ends) and ``today``.
+
+The modules, each importing only those listed before it:
+
+- :mod:`~bot.survey.xlsform.workbook`: pyxform's reading of the form, rows
+  matched to its JSON, the problem report;
+- :mod:`~bot.survey.xlsform.kinds`: what each question type becomes;
+- :mod:`~bot.survey.xlsform.languages`: language columns, codes and names, the
+  default language, merged columns, missing translations;
+- :mod:`~bot.survey.xlsform.choices`: choice lists, external choices, choices
+  from files, or_other;
+- :mod:`~bot.survey.xlsform.references`: what each expression and text refers
+  to, checked once every name is known;
+- :mod:`~bot.survey.xlsform.importer`: the walk from pyxform's JSON to the
+  questions, their expressions and references, and :func:`check_xlsform`.
+"""
+
+from bot.survey.xlsform.importer import check_xlsform
+from bot.survey.xlsform.languages import language_code
+from bot.survey.xlsform.workbook import XLSFORM_SUFFIXES
+
+__all__ = ["XLSFORM_SUFFIXES", "check_xlsform", "language_code"]
