@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from babel.dates import format_date, format_datetime
 from bot.i18n import LRM, RLM, Translator, language_name
+from bot.participation import PAGE_SIZE, SEARCHABLE_ABOVE, TYPED, Action
 from bot.participation.outcomes import (
     Asking,
     Completion,
@@ -23,7 +24,6 @@ from bot.participation.outcomes import (
     Say,
     SearchResults,
 )
-from bot.participation import PAGE_SIZE, SEARCHABLE_ABOVE, TYPED, Action
 from bot.rounds import Reminder
 from bot.survey.model import MEDIA_TYPES, Question, QuestionType, Survey
 from telegram import (

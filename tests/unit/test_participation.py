@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from bot.participation import Action, Participation, Press
 from bot.participation.outcomes import (
     Asking,
     Closed,
@@ -21,7 +22,6 @@ from bot.participation.outcomes import (
     Replaced,
     Say,
 )
-from bot.participation import Action, Participation, Press
 from bot.survey.model import Survey
 from storage.db import Database, connect
 from storage.sessions import get_session
