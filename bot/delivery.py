@@ -14,8 +14,12 @@ answers:
 * network errors, time-outs and 5xx → tried again later with exponential
   back-off, ``failed`` after ``MAX_ATTEMPTS``.
 
-A message whose request was out when the process died has no outcome recorded
-and is sent again at start: only the Bot API's confirmation makes it final.
+Each message is claimed for this worker in the statement that finds it due, so
+two senders never take the same one; a message that must wait is released. A
+message whose request was out when the process died has no outcome recorded and
+is sent again at start (its claim released then, the process holding the
+database's run lock being the only sender): only the Bot API's confirmation
+makes it final.
 
 It uses its own Bot instance (no PTB rate limiter, whose retries would hide
 429s from it) and paces itself (:class:`Pacer`): ``rate`` messages a second
@@ -33,6 +37,9 @@ import contextlib
 import dataclasses
 import datetime as dt
 import logging
+import os
+import secrets
+import socket
 import time
 from collections.abc import Awaitable, Callable
 
@@ -149,7 +156,7 @@ class DeliveryWorker:
         self._tasks: set[asyncio.Task[None]] = set()
         self._passes = 0  # passes over the outbox begun so far
         self._drained: list[tuple[int, asyncio.Future[None]]] = []
-        self._cursor = 0  # the last outbox id taken: the next batch starts after it
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self._contents: dict[tuple[int, str], rounds.Contents] = {}
         # a chart being uploaded for the first time: (the message carrying it, done)
         self._uploads: dict[tuple[int, str], tuple[int, asyncio.Future[None]]] = {}
@@ -205,21 +212,8 @@ class DeliveryWorker:
         self._drained = waiting
 
     async def _next_batch(self) -> list[OutboxRow]:
-        """Due messages not already out: those after the last ones taken, else (once) from
-        the start again, where messages told to wait (429, back-off) stay pending."""
-        for start in ((self._cursor, 0) if self._cursor else (0,)):
-            after = start
-            while True:
-                found = await rounds.due_messages(self.db, self.clock(), BATCH, after=after)
-                rows = [r for r in found if r.id not in self.inflight]
-                if rows:
-                    self._cursor = rows[-1].id
-                    return rows
-                if len(found) < BATCH:
-                    break
-                after = found[-1].id  # a full batch of messages already out: look past it
-        self._cursor = 0
-        return []
+        """Due messages, claimed for this worker (none already out, none someone else's)."""
+        return await rounds.claim_due(self.db, self.clock(), BATCH, self.owner)
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
@@ -270,8 +264,10 @@ class DeliveryWorker:
             # the message stays pending; the pacer holds every send until the time is up
             seconds = _seconds(exc.retry_after)
             self.pacer.pause(seconds)
+            async with transaction(self.db) as tx:
+                await rounds.release_claims(tx, row_id=row.id)
             logger.warning("429 from the Bot API: all sending paused for %s s", seconds)
-            self._wake.set()  # it is taken again from the start of the outbox
+            self._wake.set()  # it is taken again once the pause is over
         except Forbidden as exc:
             await self._unreachable(row, exc.message)
         except ChatMigrated as exc:
@@ -298,8 +294,8 @@ class DeliveryWorker:
     async def _send(self, row: OutboxRow) -> Message | None:
         if row.kind == REMINDER:
             assert row.participant_id is not None
-            reminder = await reminder_for(self.db, self.survey, row.participant_id,
-                                          self.clock())
+            reminder = await reminder_for(self.db, self.survey, self.config,
+                                          row.participant_id, self.clock())
             if reminder is None:
                 return None
             text, keyboard = self.render_reminder(reminder)

@@ -103,11 +103,19 @@ class Reminder:
 
 
 async def reminder_for(
-    db: Database, survey: Survey, participant_id: int, now: dt.datetime
+    db: Database, survey: Survey, config: Config, participant_id: int, now: dt.datetime
 ) -> Reminder | None:
-    """The reminder for this participant now, or None if they no longer need one."""
+    """The reminder for this participant now, or None if they no longer need one.
+
+    Checked again when each reminder goes out: since the round was queued, the
+    person may have answered, stopped reminders, or been reminded by another round.
+    """
     participant = await get_participant(db, participant_id)
     if participant is None or participant.reminders_off or participant.blocked_at is not None:
+        return None
+    last = participant.last_reminded_at
+    if participant.reminders_sent >= config.reminder_max or (
+            last is not None and now - last < dt.timedelta(hours=config.reminder_interval)):
         return None
     language = participant.language or survey.default_language
     if not participant.consented:

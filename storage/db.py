@@ -1,7 +1,10 @@
 """The one SQLite connection of the process, its migrations and its transactions.
 
 One aiosqlite connection per process, WAL journal, foreign keys on, ``synchronous=FULL``
-(a committed answer survives a power cut, not only a ``kill -9``).
+(a committed answer survives a power cut, not only a ``kill -9``), ``secure_delete`` on
+(erased rows are overwritten, not left in free pages; SQLite's own default is off).
+A new database file is created readable by its owner only; SQLite gives its
+``-wal`` and ``-shm`` files the same permissions.
 
 All writes go through :func:`transaction`: the connection is shared by every
 participant's coroutine, so a lock keeps one transaction open at a time and a
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
@@ -36,6 +40,10 @@ class StorageError(Exception):
 
 class MigrationError(StorageError):
     """The migrations folder or the database's schema version is inconsistent."""
+
+
+class DatabaseUnavailable(StorageError):
+    """The database file cannot be opened or written; the message says what to check."""
 
 
 @dataclass(eq=False)
@@ -65,20 +73,58 @@ def migration_files(folder: Path = MIGRATIONS) -> list[tuple[int, Path]]:
 
 async def connect(path: str | Path) -> Database:
     """Open the database file, configure it and bring its schema up to date."""
-    connection = await aiosqlite.connect(str(path), isolation_level=None)
+    in_memory = str(path) == ":memory:"
+    if not in_memory:
+        create_private(Path(path))
+    try:
+        connection = await aiosqlite.connect(str(path), isolation_level=None)
+    except sqlite3.Error as exc:
+        raise _unavailable(path, exc) from None
     connection.row_factory = sqlite3.Row
     try:
-        if str(path) != ":memory:":
+        if not in_memory:
             await connection.execute("PRAGMA journal_mode=WAL")
         await connection.execute("PRAGMA synchronous=FULL")
         await connection.execute("PRAGMA foreign_keys=ON")
+        await connection.execute("PRAGMA secure_delete=ON")
         await connection.execute("PRAGMA busy_timeout=5000")
         db = Database(connection)
         await migrate(db)
+    except sqlite3.DatabaseError as exc:
+        await connection.close()
+        raise _unavailable(path, exc) from None
     except BaseException:
         await connection.close()
         raise
     return db
+
+
+def create_private(path: Path) -> None:
+    """Create the database file, readable and writable by its owner only, if it is new."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise DatabaseUnavailable(f"{path}: cannot create the database: {exc.strerror} "
+                                  "(does its folder exist, and may this user write there?)"
+                                  ) from None
+
+
+def _unavailable(path: str | Path, exc: sqlite3.Error) -> DatabaseUnavailable:
+    hint = ("check that this user may write the file and its folder (SQLite writes "
+            "-wal and -shm files beside it)" if "readonly" in str(exc) or "unable to open"
+            in str(exc) else "is it a consultbot database?")
+    return DatabaseUnavailable(f"{path}: cannot use the database: {exc}; {hint}")
+
+
+async def checkpoint(db: Database) -> bool:
+    """Copy the write-ahead log into the database file and empty it (after an erasure, so
+    erased rows do not linger in the ``-wal`` file); False if a reader kept it busy."""
+    async with db.lock:
+        rows = await db.connection.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
+    busy = next(iter(rows), (0,))[0]
+    return not busy
 
 
 async def schema_version(db: Database) -> int:

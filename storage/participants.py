@@ -23,6 +23,7 @@ class Participant:
     blocked_at: dt.datetime | None
     reminders_off: bool
     reminders_sent: int = 0
+    last_reminded_at: dt.datetime | None = None
 
     @property
     def consented(self) -> bool:
@@ -41,6 +42,7 @@ def _row(row: aiosqlite.Row) -> Participant:
         blocked_at=parse_timestamp(row["blocked_at"]),
         reminders_off=bool(row["reminders_off"]),
         reminders_sent=row["reminders_sent"],
+        last_reminded_at=parse_timestamp(row["last_reminded_at"]),
     )
 
 

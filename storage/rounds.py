@@ -70,8 +70,9 @@ async def reminder_targets(
     Participants who consented and started but did not complete, fewer than
     ``most`` reminders so far, none within ``interval``, quiet for ``interval``;
     with ``unconsented``, also people who opened the bot but never consented, once.
-    Never: people who completed, blocked the bot or asked for no reminders (people
-    who declined or deleted their data have no row at all).
+    Never: people who completed, blocked the bot, asked for no reminders or already
+    have a reminder waiting in another round (people who declined or deleted their
+    data have no row at all).
     """
     cutoff = timestamp(now - interval)
     rows = await fetch_all(
@@ -80,6 +81,9 @@ async def reminder_targets(
         "LEFT JOIN responses r ON r.participant_id = p.id AND r.survey_id = ? "
         "WHERE p.blocked_at IS NULL AND p.reminders_off = 0 AND p.last_seen_at < ? "
         "  AND (p.last_reminded_at IS NULL OR p.last_reminded_at < ?) "
+        "  AND NOT EXISTS (SELECT 1 FROM outbox o JOIN rounds x ON x.id = o.round_id "
+        "                  WHERE o.participant_id = p.id AND o.status = 'pending' "
+        "                  AND x.kind = 'reminder') "
         "  AND ((p.status = 'consented' AND r.id IS NOT NULL AND r.completed_at IS NULL "
         "        AND p.reminders_sent < ?) "
         "    OR (? AND p.status = 'new' AND p.reminders_sent = 0)) "
@@ -135,18 +139,45 @@ def _outbox(row: aiosqlite.Row) -> OutboxRow:
                      language=row["language"], status=row["status"], attempts=row["attempts"])
 
 
-async def due_messages(
-    db: Database, now: dt.datetime, limit: int, *, after: int = 0
+async def claim_due(
+    db: Database, now: dt.datetime, limit: int, owner: str
 ) -> list[OutboxRow]:
-    """Pending messages whose time has come, oldest first, from outbox id ``after`` on."""
+    """Claim for ``owner`` the pending messages whose time has come, oldest first.
+
+    Finding and claiming is one statement, so no two senders ever take the
+    same message; messages claimed by someone else are not due for anyone.
+    """
+    async with db.lock:
+        claimed = await db.connection.execute_fetchall(
+            "UPDATE outbox SET claimed_by = ? WHERE id IN ("
+            "  SELECT id FROM outbox WHERE status = 'pending' AND claimed_by IS NULL "
+            "  AND (not_before IS NULL OR not_before <= ?) ORDER BY id LIMIT ?) "
+            "RETURNING id",
+            (owner, timestamp(now), limit))
+    ids = sorted(row[0] for row in claimed)
+    if not ids:
+        return []
     rows = await fetch_all(
         db,
         "SELECT o.*, r.kind FROM outbox o JOIN rounds r ON r.id = o.round_id "
-        "WHERE o.status = 'pending' AND (o.not_before IS NULL OR o.not_before <= ?) "
-        "AND o.id > ? ORDER BY o.id LIMIT ?",
-        (timestamp(now), after, limit),
+        f"WHERE o.id IN ({','.join('?' * len(ids))}) ORDER BY o.id",
+        ids,
     )
     return [_outbox(row) for row in rows]
+
+
+async def release_claims(tx: aiosqlite.Connection, *, owner: str | None = None,
+                         row_id: int | None = None) -> None:
+    """Let a message be taken again: one row, one owner's, or (no arguments) every
+    pending message (at start-up, when no other sender can be running)."""
+    if row_id is not None:
+        await tx.execute("UPDATE outbox SET claimed_by = NULL WHERE id = ?", (row_id,))
+    elif owner is not None:
+        await tx.execute("UPDATE outbox SET claimed_by = NULL WHERE claimed_by = ? "
+                         "AND status = 'pending'", (owner,))
+    else:
+        await tx.execute("UPDATE outbox SET claimed_by = NULL WHERE status = 'pending' "
+                         "AND claimed_by IS NOT NULL")
 
 
 async def next_wakeup(db: Database) -> dt.datetime | None:
@@ -186,12 +217,14 @@ async def postpone(
     *, count_attempt: bool = True,
 ) -> None:
     await tx.execute(
-        "UPDATE outbox SET not_before = ?, error = ?, attempts = attempts + ? WHERE id = ?",
+        "UPDATE outbox SET not_before = ?, error = ?, attempts = attempts + ?, claimed_by = NULL "
+        "WHERE id = ?",
         (timestamp(not_before), error[:200], int(count_attempt), row_id))
 
 
 async def move_chat(tx: aiosqlite.Connection, row_id: int, new_chat_id: int) -> None:
-    await tx.execute("UPDATE outbox SET chat_id = ? WHERE id = ?", (new_chat_id, row_id))
+    await tx.execute("UPDATE outbox SET chat_id = ?, claimed_by = NULL WHERE id = ?",
+                     (new_chat_id, row_id))
 
 
 async def save_file_id(
