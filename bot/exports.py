@@ -1,9 +1,9 @@
 """Exports analysts can use at once: CSV, XLSX (with a codebook) and JSON.
 
-One row per response. Participants appear only as a pseudonym: an HMAC-SHA256
-of their Telegram user id keyed with the export secret, the same in every
-export, never the id itself. Answers to questions that are not relevant (given
-the response's other answers) are left empty. Questions no longer in the survey
+One row per response. Participants and responses appear only under keyed codes
+(``bot.pseudonyms``), the same in every export made with the same secret, never
+their Telegram user id or row id. Answers to questions that are not relevant
+(given the response's other answers) are left empty. Questions no longer in the survey
 file keep their data, in columns after the current ones, marked in the codebook
 (and in the label row) as from an earlier version.
 
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hmac
 import json
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -29,6 +28,7 @@ from storage.clock import parse_timestamp, timestamp
 from storage.exports import ExportedResponse, iter_responses, open_reader, question_ids
 from storage.stats import STOPPED_AFTER
 
+from bot.pseudonyms import log_id, participant_id, response_id
 from bot.survey import engine
 from bot.survey.model import MEDIA_TYPES, Choice, Question, QuestionType, Survey
 
@@ -43,8 +43,8 @@ class ExportError(Exception):
 
 
 def pseudonym(secret: str, user_id: int) -> str:
-    """The participant's stable pseudonymous id: never the Telegram user id itself."""
-    return hmac.digest(secret.encode(), str(user_id).encode(), "sha256").hex()[:20]
+    """Deprecated: the code for log lines; use ``bot.pseudonyms.log_id``."""
+    return log_id(secret, user_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +126,8 @@ class _Plan:
         return {c.id: c.label.get(language) if language else c.id for c in question.choices}
 
     def meta(self, response: ExportedResponse) -> list[str | int]:
-        return [pseudonym(self.secret, response.participant_id), response.id, response.survey_id,
+        return [participant_id(self.secret, response.participant_id),
+                response_id(self.secret, response.id), response.survey_id,
                 response.survey_version, response.language, self.status(response),
                 response.started_at, response.completed_at or "", response.source or ""]
 
