@@ -32,3 +32,11 @@ def test_codes_are_stable_and_depend_on_the_secret() -> None:
 def test_the_old_export_name_logs_with_the_log_code() -> None:
     assert exports.pseudonym(SECRET, USER) == pseudonyms.log_id(SECRET, USER)
     assert exports.pseudonym(SECRET, USER) != pseudonyms.participant_id(SECRET, USER)[:12]
+
+
+def test_export_codes_keyed_once_give_the_same_codes() -> None:
+    for secret in (SECRET, "k" * 16, "long-" * 40):
+        codes = pseudonyms.ExportCodes(secret)
+        for number in (1, USER, 2**62):
+            assert codes.participant_id(number) == pseudonyms.participant_id(secret, number)
+            assert codes.response_id(number) == pseudonyms.response_id(secret, number)
