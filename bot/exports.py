@@ -1,23 +1,30 @@
 """Exports analysts can use at once: CSV, XLSX (with a codebook) and JSON.
 
-One row per response. Participants appear only as a pseudonym: an HMAC-SHA256
-of their Telegram user id keyed with the export secret, the same in every
-export, never the id itself. Answers to questions that are not relevant (given
-the response's other answers) are left empty. Questions no longer in the survey
+One row per response. Participants and responses appear only under keyed codes
+(``bot.pseudonyms``), the same in every export made with the same secret, never
+their Telegram user id or row id. Answers to questions that are not relevant
+(given the response's other answers) are left empty. Questions no longer in the survey
 file keep their data, in columns after the current ones, marked in the codebook
 (and in the label row) as from an earlier version.
 
 Everything here is synchronous and streams: rows are read in batches and written
 as they come (XlsxWriter in ``constant_memory`` mode), so memory stays flat
 whatever the size. The bot runs it in a worker thread.
+
+Spreadsheets must not run what participants typed. In CSV, a text cell that a
+spreadsheet would read as a formula (it starts with ``=``, ``+``, ``-``, ``@``,
+a tab or a carriage return, and is not a number) gets a leading ``'``. In XLSX,
+text is always written as a string cell (marked "quote prefix" when it starts
+so, so editing the cell keeps it text) and a media answer is a file name, not
+a link. JSON is data and keeps every answer as it was given.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
-import hmac
 import json
+import re
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -29,8 +36,9 @@ from storage.clock import parse_timestamp, timestamp
 from storage.exports import ExportedResponse, iter_responses, open_reader, question_ids
 from storage.stats import STOPPED_AFTER
 
+from bot.pseudonyms import ExportCodes, log_id
 from bot.survey import engine
-from bot.survey.model import MEDIA_TYPES, Choice, Question, QuestionType, Survey
+from bot.survey.model import Choice, Question, QuestionType, Survey
 
 Format = Literal["csv", "xlsx", "json"]
 FORMATS: tuple[Format, ...] = ("csv", "xlsx", "json")
@@ -43,8 +51,23 @@ class ExportError(Exception):
 
 
 def pseudonym(secret: str, user_id: int) -> str:
-    """The participant's stable pseudonymous id: never the Telegram user id itself."""
-    return hmac.digest(secret.encode(), str(user_id).encode(), "sha256").hex()[:20]
+    """Deprecated: the code for log lines; use ``bot.pseudonyms.log_id``."""
+    return log_id(secret, user_id)
+
+
+_FORMULA_START = frozenset("=+-@\t\r")
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def neutralized(text: str) -> str:
+    """``text`` as a CSV cell no spreadsheet runs as a formula (OWASP's rule).
+
+    Text that starts with ``= + - @``, a tab or a carriage return gets a leading
+    ``'``, unless it is a number (``-2``, ``-3.5``).
+    """
+    if text[:1] in _FORMULA_START and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +120,7 @@ class _Plan:
 
     def __post_init__(self) -> None:
         self._stale = timestamp(self.now - STOPPED_AFTER)  # stored times sort as text
+        self._codes = ExportCodes(self.secret)
 
     def status(self, response: ExportedResponse) -> str:
         if response.completed_at is not None:
@@ -126,7 +150,9 @@ class _Plan:
         return {c.id: c.label.get(language) if language else c.id for c in question.choices}
 
     def meta(self, response: ExportedResponse) -> list[str | int]:
-        return [pseudonym(self.secret, response.participant_id), response.id, response.survey_id,
+        codes = self._codes
+        return [codes.participant_id(response.participant_id),
+                codes.response_id(response.id), response.survey_id,
                 response.survey_version, response.language, self.status(response),
                 response.started_at, response.completed_at or "", response.source or ""]
 
@@ -139,6 +165,10 @@ class _Plan:
                           if c.choice is None]
         answers = self.values(response)
         cells = self.meta(response)
+        start = _FORMULA_START
+        if (response.survey_id[:1] in start or response.survey_version[:1] in start
+                or response.language[:1] in start or (response.source or "")[:1] in start):
+            cells = [neutralized(c) if isinstance(c, str) else c for c in cells]
         for question_id, names, multi in self._text:
             raw = answers.get(question_id)
             if multi is not None:
@@ -146,7 +176,8 @@ class _Plan:
             elif raw is None:
                 cells.append("")
             else:
-                cells.append(names.get(raw, raw) if names else raw)
+                text = names.get(raw, raw) if names else raw
+                cells.append(neutralized(text) if text[:1] in start else text)
         return cells
 
     def _text_plan(self, column: Column) -> TextPlan:
@@ -171,7 +202,7 @@ class _Plan:
                 assert raw is not None
                 chosen = raw.split()
                 shown = "; ".join(names.get(c, c) for c in chosen) if labelled else raw
-                found = [shown, *(int(c in chosen) for c in choices)]
+                found = [neutralized(shown), *(int(c in chosen) for c in choices)]
                 if len(cache) < 10_000:
                     cache[raw] = found
             return found
@@ -284,9 +315,9 @@ def _empty(survey: Survey) -> Survey:
 
 def _write_csv(plan: _Plan, rows: Iterator[ExportedResponse], handle: IO[str]) -> int:
     writer = csv.writer(handle)
-    writer.writerow([c.name for c in plan.columns])
+    writer.writerow([neutralized(c.name) for c in plan.columns])
     if plan.options.labels:
-        writer.writerow([c.label for c in plan.columns])
+        writer.writerow([neutralized(c.label) for c in plan.columns])
     count = 0
     for response in rows:
         writer.writerow(plan.text_row(response))
@@ -335,18 +366,18 @@ def _write_xlsx(plan: _Plan, rows: Iterator[ExportedResponse], path: Path) -> in
                                                 "strings_to_urls": False})
     try:
         bold = workbook.add_format({"bold": True})
+        bold_quoted = workbook.add_format({"bold": True, "quote_prefix": True})
+        quoted = workbook.add_format({"quote_prefix": True})
         date = workbook.add_format({"num_format": "yyyy-mm-dd"})
         moment = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
         sheet = workbook.add_worksheet("responses")
-        sheet.write_row(0, 0, [c.name for c in plan.columns], bold)
+        _write_texts(sheet, 0, [c.name for c in plan.columns], bold, bold_quoted)
         line = 1
         if plan.options.labels:
-            sheet.write_row(1, 0, [c.label for c in plan.columns], bold)
+            _write_texts(sheet, 1, [c.label for c in plan.columns], bold, bold_quoted)
             line = 2
         sheet.freeze_panes(line, 1)
-        files = {index for index, column in enumerate(plan.columns)
-                 if column.question is not None and column.choice is None
-                 and column.question.type in MEDIA_TYPES}
+        start = _FORMULA_START
         count = 0
         for response in rows:
             if line > XLSX_MAX_ROWS:
@@ -354,40 +385,46 @@ def _write_xlsx(plan: _Plan, rows: Iterator[ExportedResponse], path: Path) -> in
             for index, value in enumerate(plan.row(response)):
                 if value is None:
                     continue
-                if index in files and isinstance(value, str):
-                    # relative to the workbook: put it beside the database folder's media/
-                    sheet.write_url(line, index, f"external:{value}", string=value)
+                if isinstance(value, str):
+                    sheet.write_string(line, index, value, quoted if value[:1] in start else None)
                 elif isinstance(value, dt.datetime):
                     sheet.write_datetime(line, index, value, moment)
                 elif isinstance(value, dt.date):
                     sheet.write_datetime(line, index, value, date)
-                elif isinstance(value, int | float):
-                    sheet.write_number(line, index, value)
                 else:
-                    sheet.write_string(line, index, value)
+                    sheet.write_number(line, index, value)
             line += 1
             count += 1
         book = workbook.add_worksheet("codebook")
-        entries = codebook(plan)
         languages = list(plan.survey.languages)
         header = ["question", "type", "choice", *(f"text:{lang}" for lang in languages),
                   "required", "relevant", "constraint", "in_current_version"]
-        book.write_row(0, 0, header, bold)
+        _write_texts(book, 0, header, bold, bold_quoted)
         row = 1
-        for entry in entries:
-            book.write_row(row, 0, [entry["question"], entry["type"], "",
-                                    *(entry["text"].get(lang, "") for lang in languages),
-                                    "yes" if entry["required"] else "no",
-                                    entry["relevant"] or "", entry["constraint"] or "",
-                                    "yes" if entry["in_current_version"] else "no"])
+        for entry in codebook(plan):
+            _write_texts(book, row, [entry["question"], entry["type"], "",
+                                     *(entry["text"].get(lang, "") for lang in languages),
+                                     "yes" if entry["required"] else "no",
+                                     entry["relevant"] or "", entry["constraint"] or "",
+                                     "yes" if entry["in_current_version"] else "no"],
+                         None, quoted)
             row += 1
             for choice in entry["choices"]:
-                book.write_row(row, 0, [entry["question"], "", choice["id"],
-                                        *(choice["label"].get(lang, "") for lang in languages)])
+                _write_texts(book, row, [entry["question"], "", choice["id"],
+                                         *(choice["label"].get(lang, "") for lang in languages)],
+                             None, quoted)
                 row += 1
     finally:
         workbook.close()
     return count
+
+
+def _write_texts(sheet: Any, row: int, texts: list[str], style: Any, quoted: Any) -> None:
+    """One row of string cells, never formulas, numbers or links; ``quoted`` is ``style``
+    with "quote prefix", for text that starts like a formula. Empty texts are skipped."""
+    for column, text in enumerate(texts):
+        if text:
+            sheet.write_string(row, column, text, quoted if text[:1] in _FORMULA_START else style)
 
 
 def codebook(plan: _Plan) -> list[dict[str, Any]]:

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from bot.exports import ExportError, ExportOptions, pseudonym, write_export
+from bot.exports import ExportError, ExportOptions, write_export
 from bot.figures import as_json, as_text
 from bot.i18n import Catalogs
+from bot.pseudonyms import participant_id
 from bot.survey.loader import BUILTIN_SURVEY, load_survey
 from bot.survey.model import Survey
 from storage.db import Database, connect
@@ -112,7 +113,7 @@ async def test_csv_export_one_row_per_response(
     assert "partnership_intro" not in header  # notes are not columns
     assert len(body) == 4
     first = dict(zip(header, body[0], strict=True))
-    assert first["participant"] == pseudonym(SECRET, IDS[0])
+    assert first["participant"] == participant_id(SECRET, IDS[0])
     assert first["status"] == "completed" and first["source"] == "radio"
     assert first["started_at"] == "2026-11-01T09:00:00Z"
     assert first["levels"] == "local regional"
@@ -191,7 +192,7 @@ async def test_json_export(
     assert data["survey"]["id"] == survey.id
     assert [entry["question"] for entry in data["codebook"]][:2] == ["role", "role_other"]
     first = data["responses"][0]
-    assert first["participant"] == pseudonym(SECRET, IDS[0])
+    assert first["participant"] == participant_id(SECRET, IDS[0])
     assert first["answers"]["levels"] == ["local", "regional"]
     assert first["answers"]["inclusiveness"] == 4
 
