@@ -17,10 +17,12 @@ from contextlib import asynccontextmanager
 import handlers
 from handlers import render
 from handlers.commands import Audience, described
-from storage.db import connect
-from storage.rounds import Tally
+from storage.db import connect, transaction
+from storage.lock import RunLock
+from storage.responses import stored_files
+from storage.rounds import Tally, release_claims
 from storage.settings import PSEUDONYM_SECRET, get_or_create_setting
-from storage.updates import prune_updates
+from storage.updates import KEEP, prune_updates
 from telegram import (
     Bot,
     BotCommand,
@@ -32,6 +34,7 @@ from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes
 from telegram.request import HTTPXRequest
 
+from bot import media
 from bot.config import Config
 from bot.context import BotData, ConsultApplication, Context, HookApplication, utcnow
 from bot.delivery import DeliveryWorker
@@ -46,6 +49,7 @@ from bot.survey.model import Survey
 logger = logging.getLogger(__name__)
 
 MAX_CONCURRENT_UPDATES = 256
+PRUNE_SECONDS = 3600  # how often update ids Telegram cannot send again are forgotten
 
 # Libraries that would log participants' words (PTB and aiosqlite at DEBUG log
 # whole updates, request parameters and SQL parameters) or the token (httpx logs
@@ -103,21 +107,55 @@ def build_application(
 
 async def _post_init(application: HookApplication) -> None:
     data = application.bot_data
-    data.database = await connect(data.config.db)
-    data.secret = data.config.secret or await get_or_create_setting(
-        data.database, PSEUDONYM_SECRET, secrets.token_hex(32))
+    config = data.config
+    data.run_lock = RunLock(config.db).acquire()  # one serving process per database
+    try:
+        data.database = await connect(config.db)
+    except BaseException:
+        data.run_lock.release()
+        raise
+    database = data.database
+    data.secret = config.secret or await get_or_create_setting(
+        database, PSEUDONYM_SECRET, secrets.token_hex(32))
     assert data.survey is not None
-    data.participation = Participation(data.database, data.survey, data.clock, data.config.db)
-    data.organizing = Organizing(data.database, data.survey, data.config, data.clock)
-    pruned = await prune_updates(data.database, data.clock() - dt.timedelta(days=2))
-    if pruned:
-        logger.info("forgot %d old update ids", pruned)
+    data.participation = Participation(database, data.survey, data.clock, config.db)
+    data.organizing = Organizing(database, data.survey, config, data.clock)
+    await _tidy(application)
+    queue = application.job_queue
+    assert queue is not None
+    queue.run_repeating(_forget_updates, interval=PRUNE_SECONDS, first=PRUNE_SECONDS,
+                        name="forget old update ids")
     data.bot_username = application.bot.username
     await _set_commands(application)
     await _start_delivery(application)
     await start_schedules(application)
     logger.info("bot @%s ready (survey %s v%s)", data.bot_username,
                 data.survey.id if data.survey else "?", data.survey.version if data.survey else "?")
+
+
+async def _tidy(application: HookApplication) -> None:
+    """At start, with the run lock held: what a process that died mid-way left behind."""
+    data = application.bot_data
+    assert data.database is not None
+    async with transaction(data.database) as tx:
+        await release_claims(tx)  # messages it had taken but not sent: they go out again
+    swept = await asyncio.to_thread(media.sweep, data.config.db,
+                                    await stored_files(data.database))
+    if swept:
+        logger.info("removed %d stored file(s) no answer refers to", swept)
+    await _forget_updates_now(application)
+
+
+async def _forget_updates(context: Context) -> None:
+    await _forget_updates_now(context.application)
+
+
+async def _forget_updates_now(application: HookApplication) -> None:
+    data = application.bot_data
+    assert data.database is not None
+    pruned = await prune_updates(data.database, data.clock() - KEEP)
+    if pruned:
+        logger.info("forgot %d update ids Telegram can no longer send again", pruned)
 
 
 async def _set_commands(application: HookApplication) -> None:
@@ -172,6 +210,9 @@ async def _post_shutdown(application: HookApplication) -> None:
     if database is not None:
         await database.close()
         application.bot_data.database = None
+    if data.run_lock is not None:
+        data.run_lock.release()
+        data.run_lock = None
 
 
 @asynccontextmanager

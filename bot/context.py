@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from storage.db import Database
+from storage.lock import RunLock
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.config import Config
@@ -36,6 +37,7 @@ class BotData:
     survey: Survey | None = None
     catalogs: Catalogs | None = None
     database: Database | None = None
+    run_lock: RunLock | None = None
     participation: Participation | None = None
     organizing: Organizing | None = None
     clock: Callable[[], dt.datetime] = utcnow

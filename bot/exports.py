@@ -36,7 +36,7 @@ from storage.clock import parse_timestamp, timestamp
 from storage.exports import ExportedResponse, iter_responses, open_reader, question_ids
 from storage.stats import STOPPED_AFTER
 
-from bot.pseudonyms import ExportCodes, log_id
+from bot.pseudonyms import ExportCodes
 from bot.survey import engine
 from bot.survey.model import Choice, Question, QuestionType, Survey
 
@@ -48,11 +48,6 @@ Cell = str | int | float | dt.date | dt.datetime | None
 
 class ExportError(Exception):
     """The export cannot be made; the message says why (for an organizer)."""
-
-
-def pseudonym(secret: str, user_id: int) -> str:
-    """Deprecated: the code for log lines; use ``bot.pseudonyms.log_id``."""
-    return log_id(secret, user_id)
 
 
 _FORMULA_START = frozenset("=+-@\t\r")

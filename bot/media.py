@@ -188,19 +188,16 @@ def extension_for(data: bytes, kind: QuestionType) -> str:
     return found if found is not None and found in ALLOWED.get(kind, ()) else UNKNOWN
 
 
-def store(database: Path, data: bytes, kind: QuestionType | str) -> str:
+def store(database: Path, data: bytes, kind: QuestionType) -> str:
     """Write the file, owner-only, under a random name; returns the answer value.
 
-    Synchronous: the bot calls it in a worker thread. A plain ``str`` in place
-    of the question type is the suffix older callers passed: it is ignored, and
-    the file is judged as an answer to a ``file`` question.
+    Synchronous: the bot calls it in a worker thread.
     """
-    question = kind if isinstance(kind, QuestionType) else QuestionType.FILE
     root = media_root(database)
     root.mkdir(mode=0o700, parents=True, exist_ok=True)
     if root.stat().st_mode & 0o777 != 0o700:
         root.chmod(0o700)
-    name = f"{secrets.token_hex(16)}.{extension_for(data, question)}"
+    name = f"{secrets.token_hex(16)}.{extension_for(data, kind)}"
     path = root / name
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     descriptor = os.open(path, flags, 0o600)
@@ -212,14 +209,6 @@ def store(database: Path, data: bytes, kind: QuestionType | str) -> str:
         path.unlink(missing_ok=True)
         raise
     return f"{FOLDER}/{name}"
-
-
-def extension(file_path: str | None, mime_type: str | None) -> str:
-    """Deprecated and ignored by ``store``: the sender's file name and MIME type decide nothing.
-
-    Kept until handlers/answers_media.py passes the question's type to ``store``.
-    """
-    return ""
 
 
 def is_stored_file(value: str | None) -> bool:
@@ -240,3 +229,16 @@ def forget(database: Path, values: Iterable[str | None]) -> int:
             except OSError as exc:
                 logger.warning("a media file could not be removed: %s", exc.strerror)
     return removed
+
+
+def sweep(database: Path, referenced: Iterable[str]) -> int:
+    """Remove the stored files no answer refers to (a file kept when the process died
+    between storing it and committing its answer); returns how many."""
+    root = media_root(database)
+    if not root.is_dir():
+        return 0
+    kept = {value.removeprefix(f"{FOLDER}/") for value in referenced}
+    orphans = [path for path in root.iterdir()
+               if path.is_file() and is_stored_file(f"{FOLDER}/{path.name}")
+               and path.name not in kept]
+    return forget(database, [f"{FOLDER}/{path.name}" for path in orphans])

@@ -20,10 +20,11 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 from bot.context import Context
-from bot.exports import FORMATS, ExportError, ExportOptions, pseudonym, write_export
+from bot.exports import FORMATS, ExportError, ExportOptions, write_export
 from bot.figures import as_text
 from bot.i18n import Translator
 from bot.organizing import Planned
+from bot.pseudonyms import log_id
 from bot.rounds import render_summary
 from bot.scheduling import ScheduleError, start_round, sync_jobs
 from storage.rounds import REMINDER, SUMMARY
@@ -67,7 +68,7 @@ def organizer_only(handler: Handler) -> Handler:
         user = update.effective_user
         if user is not None and context.bot_data.secret:
             logger.warning("organizer action refused for participant %s",
-                           pseudonym(context.bot_data.secret, user.id))
+                           log_id(context.bot_data.secret, user.id))
         await _as_stranger(update, context)
 
     return guarded

@@ -150,3 +150,9 @@ async def set_response_language(
     tx: aiosqlite.Connection, response_id: int, language: str
 ) -> None:
     await tx.execute("UPDATE responses SET language = ? WHERE id = ?", (language, response_id))
+
+
+async def stored_files(db: Database) -> list[str]:
+    """Every answer value that names a stored file (``media/…``)."""
+    rows = await fetch_all(db, "SELECT value FROM answers WHERE value LIKE 'media/%'")
+    return [row[0] for row in rows]

@@ -1,4 +1,11 @@
-"""Telegram update ids already applied, so that an update delivered twice is applied once."""
+"""Telegram update ids already applied, so that an update delivered twice is applied once.
+
+Telegram keeps an unconfirmed update for 24 hours, so an id older than that can
+never come back: :data:`KEEP` (a little more, for clocks that differ) is how long
+ids are remembered. They must not be kept much longer: after a week without
+updates Telegram picks the next update id at random, and a remembered id could
+then drop a new update as if it were a repeat.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,8 @@ import aiosqlite
 
 from storage.clock import timestamp
 from storage.db import Database, transaction
+
+KEEP = dt.timedelta(hours=26)
 
 
 async def claim_update(tx: aiosqlite.Connection, update_id: int, now: dt.datetime) -> bool:

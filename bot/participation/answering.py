@@ -198,8 +198,7 @@ class Answering(Base):
             return Outcome(language, says=(Say("file_not_received"),))
         if len(data) > media.MAX_BYTES:
             return too_large
-        suffix = media.extension(None, attachment.mime_type)
-        return await asyncio.to_thread(media.store, self.database_path, data, suffix)
+        return await asyncio.to_thread(media.store, self.database_path, data, question.type)
 
     async def _answer_media(self, user_id: int, update_id: int, question: Question, raw: str,
                             now: dt.datetime) -> Outcome:

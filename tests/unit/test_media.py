@@ -161,10 +161,11 @@ def test_a_folder_left_open_by_an_older_version_is_closed(tmp_path: Path) -> Non
     assert media.forget(database, [value, "media/../bot.sqlite3", None]) == 1
 
 
-def test_older_callers_passing_the_senders_suffix_are_judged_by_the_bytes(
-    tmp_path: Path,
-) -> None:
+def test_files_no_answer_refers_to_are_swept(tmp_path: Path) -> None:
     database = tmp_path / "bot.sqlite3"
-    assert media.store(database, EXE, ".jpg").endswith(".bin")
-    assert media.store(database, b"%PDF-1.4", ".exe").endswith(".pdf")
-    assert media.extension("x/y.hta", "application/hta") == ""
+    kept = media.store(database, b"%PDF-1.4", QuestionType.FILE)
+    orphan = media.store(database, b"%PDF-1.4", QuestionType.FILE)
+    (media.media_root(database) / "notes.txt").write_text("not ours")
+    assert media.sweep(database, [kept]) == 1
+    assert (tmp_path / kept).exists() and not (tmp_path / orphan).exists()
+    assert (media.media_root(database) / "notes.txt").exists()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from bot import exports, pseudonyms
+from bot import pseudonyms
 
 SECRET = "a-secret-of-the-organizers"
 USER = 987654321
@@ -27,16 +27,3 @@ def test_codes_are_stable_and_depend_on_the_secret() -> None:
         assert code(SECRET, USER) != code(SECRET + "x", USER)
         assert code(SECRET, USER) != code(SECRET, USER + 1)
         assert str(USER) not in code(SECRET, USER)
-
-
-def test_the_old_export_name_logs_with_the_log_code() -> None:
-    assert exports.pseudonym(SECRET, USER) == pseudonyms.log_id(SECRET, USER)
-    assert exports.pseudonym(SECRET, USER) != pseudonyms.participant_id(SECRET, USER)[:12]
-
-
-def test_export_codes_keyed_once_give_the_same_codes() -> None:
-    for secret in (SECRET, "k" * 16, "long-" * 40):
-        codes = pseudonyms.ExportCodes(secret)
-        for number in (1, USER, 2**62):
-            assert codes.participant_id(number) == pseudonyms.participant_id(secret, number)
-            assert codes.response_id(number) == pseudonyms.response_id(secret, number)
