@@ -28,13 +28,13 @@ from telegram import (
     BotCommand,
     BotCommandScopeAllPrivateChats,
     InlineKeyboardMarkup,
-    Update,
 )
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes
 from telegram.request import HTTPXRequest
 
 from bot import media
+from bot.api import ALLOWED_UPDATES, ConsultBot, reach_api
 from bot.config import Config
 from bot.context import BotData, ConsultApplication, Context, HookApplication, utcnow
 from bot.delivery import DeliveryWorker
@@ -79,19 +79,22 @@ def build_application(
     """The bot, ready for ``run_polling`` or a manual start; nothing is opened yet."""
     _keep_contents_out_of_logs()
     api = config.api_url
-    application: ConsultApplication = (
-        ApplicationBuilder()
-        .token(config.require_token())
-        .base_url(f"{api}/bot")
-        .base_file_url(f"{api}/file/bot")
-        .context_types(ContextTypes(context=Context, bot_data=BotData))
-        .concurrent_updates(PerChatUpdateProcessor(MAX_CONCURRENT_UPDATES))
+    bot = ConsultBot(
+        config.require_token(),
+        base_url=f"{api}/bot",
+        base_file_url=f"{api}/file/bot",
+        request=HTTPXRequest(connection_pool_size=64, connect_timeout=10, read_timeout=15),
+        get_updates_request=HTTPXRequest(connection_pool_size=2, read_timeout=15),
         # Replies answer one participant's own action: no global throttle on them, but
         # Telegram's 20 messages a minute per group is kept, and a 429 pauses every
         # request for its retry_after before a retry.
-        .rate_limiter(AIORateLimiter(overall_max_rate=0, max_retries=3))
-        .request(HTTPXRequest(connection_pool_size=64, connect_timeout=10, read_timeout=15))
-        .get_updates_request(HTTPXRequest(connection_pool_size=2, read_timeout=15))
+        rate_limiter=AIORateLimiter(overall_max_rate=0, max_retries=3),
+    )
+    application: ConsultApplication = (
+        ApplicationBuilder()
+        .bot(bot)
+        .context_types(ContextTypes(context=Context, bot_data=BotData))
+        .concurrent_updates(PerChatUpdateProcessor(MAX_CONCURRENT_UPDATES))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()
@@ -108,7 +111,8 @@ def build_application(
 async def _post_init(application: HookApplication) -> None:
     data = application.bot_data
     config = data.config
-    data.run_lock = RunLock(config.db).acquire()  # one serving process per database
+    if data.run_lock is None:  # one serving process per database (cmd_run took it first)
+        data.run_lock = RunLock(config.db).acquire()
     try:
         data.database = await connect(config.db)
     except BaseException:
@@ -222,15 +226,17 @@ async def running(
     """Serve inside an event loop that is already running (sandbox, tests, benchmarks).
 
     The same lifecycle as ``run_polling``, hooks included, without taking over the
-    loop or the signals.
+    loop or the signals. An unreachable Bot API is retried first (:func:`reach_api`).
     """
+    data = application.bot_data
+    await reach_api(application.bot, data.config.api_url)
     await application.initialize()
     try:
         if application.post_init is not None:
             await application.post_init(application)
         assert application.updater is not None
         await application.updater.start_polling(
-            poll_interval=0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES)
+            poll_interval=0, timeout=poll_timeout, allowed_updates=list(ALLOWED_UPDATES))
         await application.start()
         yield application
     finally:

@@ -20,7 +20,10 @@ import typing
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
+
+from storage.db import StorageError
 
 from bot import __version__
 from bot.config import Config, ConfigError, env_name
@@ -33,17 +36,29 @@ EXIT_USAGE = 2
 
 
 class _Redact(logging.Filter):
-    """Removes a secret (the bot token) from every log line, whatever logged it."""
+    """Removes a secret (the bot token) from every log line, whatever logged it: the
+    message, and the text of an exception logged with it (a URL in a traceback)."""
 
     def __init__(self, secret: str) -> None:
         super().__init__()
-        self.secret = secret
+        self.forms = (secret, quote(secret, safe=""))
+
+    def _clean(self, text: str) -> str:
+        for form in self.forms:
+            text = text.replace(form, "<token>")
+        return text
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if self.secret in message:
-            record.msg = message.replace(self.secret, "<token>")
-            record.args = None
+        cleaned = self._clean(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self._clean(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self._clean(record.stack_info)
         return True
 
 
@@ -69,15 +84,27 @@ def _load_survey(config: Config) -> Survey:
 
 
 def _check_database(path: Path) -> None:
-    """Fail early, and precisely, when the database file cannot be opened."""
+    """Fail early, and precisely, when the database cannot be created, read or written
+    (a new one is created owner-only)."""
+    from storage.db import DatabaseUnavailable, create_private
+
+    try:
+        create_private(path)
+    except DatabaseUnavailable as exc:
+        raise ConfigError(f"{env_name('db')}: {exc}") from None
     try:
         connection = sqlite3.connect(path)
         try:
             connection.execute("PRAGMA user_version").fetchone()
+            connection.execute("BEGIN IMMEDIATE")
+            connection.execute("ROLLBACK")
         finally:
             connection.close()
     except sqlite3.Error as exc:
-        raise ConfigError(f"{env_name('db')}: cannot open database {path}: {exc}") from None
+        hint = (" (check that this user may write the file and its folder)"
+                if "readonly" in str(exc) or "unable to open" in str(exc) else "")
+        raise ConfigError(f"{env_name('db')}: cannot open database {path}: {exc}{hint}"
+                          ) from None
 
 
 # --- commands -------------------------------------------------------------------------
@@ -85,26 +112,40 @@ def _check_database(path: Path) -> None:
 
 def cmd_run(args: argparse.Namespace, config: Config) -> int:
     """Serve the bot on the Bot API with long polling until SIGINT or SIGTERM."""
-    from telegram import Update
-
-    from bot.app import build_application
+    from bot.api import reach_api
+    from bot.app import build_application, running
 
     config.require_token()
     configure_logging(args.verbose + 1, [config.token])
     survey = _load_survey(config)
     _check_database(config.db)
+    from storage.lock import RunLock
+
     application = build_application(config, survey)
-    logger.info("serving on %s", config.api_url)
-    # What is loaded by now (modules, survey, catalogs) lives as long as the process:
-    # out of the collector's full passes, which otherwise take ~60 ms each and show
-    # in participants' reply times (docs/performance.md).
-    gc.collect()
-    gc.freeze()
-    application.run_polling(
-        allowed_updates=Update.ALL_TYPES,
-        stop_signals=(signal.SIGINT, signal.SIGTERM),
-        close_loop=False,
-    )
+    # before anything reaches Telegram: a second process on this database stops here
+    application.bot_data.run_lock = RunLock(config.db).acquire()
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signal_number in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signal_number, stop.set)
+        if not await reach_api(application.bot, config.api_url, stop):
+            return
+        async with running(application):
+            logger.info("serving on %s", config.api_url)
+            # What is loaded by now (modules, survey, catalogs) lives as long as the
+            # process: out of the collector's full passes, which otherwise take ~60 ms
+            # each and show in participants' reply times (docs/performance.md).
+            gc.collect()
+            gc.freeze()
+            await stop.wait()
+        logger.info("stopped")
+
+    try:
+        asyncio.run(serve())
+    finally:
+        application.bot_data.run_lock.release()
     return 0
 
 
@@ -462,7 +503,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = Config.from_env(config_file=args.config)
         return func(args, config)
-    except ConfigError as exc:
+    except (ConfigError, StorageError) as exc:
         print(f"consultbot: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except SurveyInvalid as exc:

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 from storage.db import Database
 from storage.lock import RunLock
-from telegram.ext import Application, CallbackContext, ExtBot
+from telegram.ext import Application, CallbackContext
 
+from bot.api import ConsultBot
 from bot.config import Config
 from bot.i18n import Catalogs
 from bot.survey.model import Survey
@@ -47,7 +48,7 @@ class BotData:
     worker_task: asyncio.Task[None] | None = None
 
 
-class Context(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]):
+class Context(CallbackContext[ConsultBot, dict[Any, Any], dict[Any, Any], BotData]):
     """PTB's callback context with typed access to our resources."""
 
     @property
@@ -89,6 +90,6 @@ class Context(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotDa
         return self.bot_data.clock()
 
 
-ConsultApplication = Application[ExtBot[Any], Context, dict[Any, Any], dict[Any, Any], BotData, Any]
+ConsultApplication = Application[ConsultBot, Context, dict[Any, Any], dict[Any, Any], BotData, Any]
 # what PTB hands to hooks and jobs: the same application, less precisely typed
 HookApplication = Application[Any, Any, Any, Any, BotData, Any]

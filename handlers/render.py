@@ -94,6 +94,9 @@ def words(t: Translator, say: Say) -> str:
         case "deleted":
             return t.gettext("Everything about you has been deleted. If you want to take part "
                              "again, send /start.")
+        case "clear_the_chat":
+            return t.gettext("The messages of this chat are still on your phone. To remove "
+                             "them too, delete this chat in Telegram.")
         case "nothing_stored":
             return t.gettext("Nothing is stored about you.")
         case "nothing_deleted":
@@ -513,6 +516,11 @@ def my_data_text(t: Translator, data: MyData) -> str:
         lines.append(escape(t.gettext("Link you came from: {source}", source=data.source)))
     if data.consented_at:
         lines.append(escape(t.gettext("Consent given: {time}", time=when(data.consented_at))))
+    if data.subscribed_language:
+        lines.append(escape(t.gettext("You receive summaries of the results in {language}.",
+                                      language=language_name(data.subscribed_language))))
+    if data.reminders_off:
+        lines.append(escape(t.gettext("You asked for no reminders.")))
     paragraphs = ["\n".join(lines)]
     if data.started:
         status = (t.gettext("Completed: {time}", time=when(data.completed_at))

@@ -106,9 +106,8 @@ def create_private(path: Path) -> None:
     except FileExistsError:
         pass
     except OSError as exc:
-        raise DatabaseUnavailable(f"{path}: cannot create the database: {exc.strerror} "
-                                  "(does its folder exist, and may this user write there?)"
-                                  ) from None
+        raise DatabaseUnavailable(f"cannot open database {path}: {exc.strerror} (does its "
+                                  "folder exist, and may this user write there?)") from None
 
 
 def _unavailable(path: str | Path, exc: sqlite3.Error) -> DatabaseUnavailable:

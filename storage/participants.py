@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import aiosqlite
 
 from storage.clock import parse_timestamp, timestamp
-from storage.db import Source, fetch_one
+from storage.db import Source, fetch_all, fetch_one
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,15 +79,27 @@ async def save_consent(tx: aiosqlite.Connection, participant_id: int, now: dt.da
     )
 
 
-async def delete_participant(tx: aiosqlite.Connection, participant_id: int) -> bool:
-    """Erase the person: by cascade every response, answer and pending message, and their
-    subscription to summaries; True if there was anything."""
-    cursor = await tx.execute("DELETE FROM participants WHERE id = ?", (participant_id,))
+async def delete_participant(tx: aiosqlite.Connection, participant_id: int) -> list[str]:
+    """Erase every row keyed by the person: their participant row and so, by cascade,
+    every response and answer; their subscription to summaries; every message to
+    them in the outbox, sent or not. Returns the stored files their answers named
+    (for the caller to remove once this is committed); raises :class:`NothingStored`
+    if there was nothing at all."""
+    files = await fetch_all(
+        tx, "SELECT a.value FROM answers a JOIN responses r ON r.id = a.response_id "
+            "WHERE r.participant_id = ? AND a.value LIKE 'media/%'", (participant_id,))
+    person = await tx.execute("DELETE FROM participants WHERE id = ?", (participant_id,))
     subscription = await tx.execute(
         "DELETE FROM subscriptions WHERE chat_id = ? AND kind = 'participant'", (participant_id,))
-    await tx.execute("DELETE FROM outbox WHERE chat_id = ? AND status != 'sent'",
-                     (participant_id,))
-    return cursor.rowcount > 0 or subscription.rowcount > 0
+    await tx.execute("DELETE FROM outbox WHERE chat_id = ? OR participant_id = ?",
+                     (participant_id, participant_id))
+    if person.rowcount == 0 and subscription.rowcount == 0:
+        raise NothingStored()
+    return [row[0] for row in files]
+
+
+class NothingStored(Exception):
+    """There was nothing about this person to erase."""
 
 
 async def mark_blocked(tx: aiosqlite.Connection, participant_id: int, now: dt.datetime) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from storage.db import transaction
+from storage.db import checkpoint, transaction
 from storage.events import record_event
 from storage.sessions import get_session
 from storage.subscriptions import get_subscription
@@ -105,15 +105,19 @@ class Privacy(Base):
             language = self._chosen(session)
             if not confirmed:
                 return Outcome(language, pressed=Replaced(Say("nothing_deleted")))
-            erased = await participants.delete_participant(tx, user_id)
-            if erased and session.participant is not None:
+            try:
+                files = await participants.delete_participant(tx, user_id)
+            except participants.NothingStored:
+                return Outcome(language, pressed=Replaced(Say("nothing_stored")))
+            if session.participant is not None:
                 await record_event(tx, "deleted", language, now)
-        if not erased:
-            return Outcome(language, pressed=Replaced(Say("nothing_stored")))
-        files = await asyncio.to_thread(media.forget, self.database_path,
-                                        session.answers.values())
-        logger.info("participant erased their data (%d file(s))", files)
-        return Outcome(language, pressed=Replaced(Say("deleted")))
+        removed = await asyncio.to_thread(media.forget, self.database_path, files)
+        if not await checkpoint(self.db):
+            logger.info("erasure reaches the database file at the next checkpoint (a reader "
+                        "was busy)")
+        logger.info("participant erased their data (%d file(s))", removed)
+        return Outcome(language, pressed=Replaced(Say("deleted")),
+                       says=(Say("clear_the_chat"),))
 
     # --- reminders -------------------------------------------------------------------
 

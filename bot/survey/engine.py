@@ -441,6 +441,17 @@ _SPACES = re.compile(r"[\s\u00a0\u202f\u2009_']+")
 _DATE_DMY = re.compile(r"^(\d{1,2})[./\- ](\d{1,2})[./\- ](\d{4})$")
 
 
+# C0 controls but tab and newline, DEL, C1 controls; the bidirectional embeddings,
+# overrides and isolates (U+202A–U+202E, U+2066–U+2069), which can make a stored
+# text read differently from what was typed. Marks (U+200E, U+200F) are kept.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_text(text: str) -> str:
+    """A typed answer without control characters or bidirectional overrides (CR → LF)."""
+    return _UNSAFE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
 def normalize_digits(text: str) -> str:
     """Map every Unicode decimal digit (Arabic-Indic, Persian, …) to ASCII."""
     return "".join(
@@ -508,7 +519,7 @@ def parse_answer(question: Question, raw: str, allowed: set[str] | None = None) 
             raise InvalidAnswer("choose_at_least_one")
         return " ".join(c.id for c in question.choices if c.id in chosen)
     if kind is QuestionType.TEXT:
-        text = raw.strip()
+        text = clean_text(raw).strip()
         if not text:
             raise InvalidAnswer("empty")
         if len(text) > question.max_length:

@@ -133,7 +133,7 @@ async def test_deleting_a_participant_erases_responses_and_answers(tmp_path: Pat
         assert done is not None and done.completed_at == NOW and done.current is None
         assert await responses.get_answers(db, response_id) == {"q1": "yes"}
         async with transaction(db) as tx:
-            assert await participants.delete_participant(tx, 42)
+            assert await participants.delete_participant(tx, 42) == []  # no stored file
         for table in ("participants", "responses", "answers"):
             async with db.connection.execute(f"SELECT count(*) FROM {table}") as cursor:
                 assert (await cursor.fetchone())[0] == 0, table

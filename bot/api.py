@@ -1,0 +1,100 @@
+"""The bot's side of the Bot API: python-telegram-bot's bot, made safe for what it receives.
+
+* **An update it cannot read** (a shape the library does not know, a field of
+  the wrong type) makes python-telegram-bot log the whole batch of updates at
+  CRITICAL level (names, usernames, other participants' answers) and fetch the
+  same batch again, for ever: the bot serves nobody. :class:`ConsultBot` reads
+  such a batch update by update, logs the unreadable one's id once (never its
+  contents), and hands on an empty update in its place so the offset moves on.
+* **Only the updates the bot handles** are asked for (:data:`ALLOWED_UPDATES`).
+* **Reaching the API at start** (:func:`reach_api`): an unreachable server is
+  retried with back-off, one line a try; a refused token is one line without
+  the token, as a :class:`~bot.config.ConfigError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from telegram import Update
+from telegram.error import InvalidToken, NetworkError
+from telegram.ext import ExtBot
+
+from bot.config import ConfigError, env_name
+
+logger = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = ("message", "callback_query")
+FIRST_RETRY_SECONDS = 1.0
+LAST_RETRY_SECONDS = 60.0
+
+
+class _NoPayloads(logging.Filter):
+    """Drops python-telegram-bot's log line that quotes a batch of updates it could not read."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Error while parsing updates")
+
+
+logging.getLogger("telegram.Bot").addFilter(_NoPayloads())
+
+
+class ConsultBot(ExtBot[Any]):
+    """PTB's bot; a batch of updates with one it cannot read is read update by update."""
+
+    _received: list[Any] | None = None
+
+    async def _post(self, endpoint: str, data: Any = None, **kwargs: Any) -> Any:
+        result = await super()._post(endpoint, data, **kwargs)
+        if endpoint == "getUpdates":
+            self._received = result
+        return result
+
+    async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
+        self._received = None
+        try:
+            return await super().get_updates(*args, **kwargs)
+        except Exception:
+            received = self._received
+            if not isinstance(received, list):
+                raise  # the request failed, not the reading
+            return tuple(self._readable(item) for item in received)
+
+    def _readable(self, item: Any) -> Update:
+        update_id = item.get("update_id") if isinstance(item, dict) else None
+        try:
+            update = Update.de_json(item, self)
+        except Exception as exc:
+            logger.warning("update %s could not be read (%s); skipped", update_id,
+                           type(exc).__name__)
+            return Update(update_id=int(update_id or 0))
+        self.insert_callback_data(update)
+        return update
+
+
+async def reach_api(bot: ExtBot[Any], api_url: str, stop: asyncio.Event | None = None) -> bool:
+    """Check the token with the Bot API (``getMe``), retrying while the server cannot be
+    reached; False if ``stop`` was set meanwhile."""
+    delay = FIRST_RETRY_SECONDS
+    while True:
+        try:
+            await bot.initialize()
+            return True
+        except InvalidToken:
+            raise ConfigError(
+                f"{env_name('token')}: the Bot API at {api_url} refused the token (revoked, "
+                f"mistyped, or {env_name('api_url')} points to another server)") from None
+        except NetworkError as exc:
+            logger.warning("the Bot API at %s cannot be reached (%s); trying again in %d s",
+                           api_url, exc, delay)
+        if stop is None:
+            await asyncio.sleep(delay)
+        else:
+            try:
+                await asyncio.wait_for(stop.wait(), delay)
+                return False
+            except TimeoutError:
+                pass
+        delay = min(delay * 2, LAST_RETRY_SECONDS)
