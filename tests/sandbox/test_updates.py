@@ -4,10 +4,41 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
 import pytest
 from bot.sandbox.standin import SimUser, StandIn
 
-from tests.sandbox.raw import KEYBOARD, Raw
+from tests.sandbox.raw import KEYBOARD, TOKEN, Raw
+
+
+async def update_ids(api: StandIn, count: int) -> list[int]:
+    """The ids of ``count`` new updates (messages from one person)."""
+    person = api.user(7)
+    for n in range(count):
+        person.send(f"m{n}")
+    async with httpx.AsyncClient(base_url=f"{api.url}/bot{TOKEN}/") as http:
+        updates = (await http.post("getUpdates")).json()["result"]
+    return [update["update_id"] for update in updates]
+
+
+async def test_every_stand_in_starts_from_its_own_random_update_id() -> None:
+    starts = []
+    for _ in range(2):
+        async with StandIn(TOKEN) as api:
+            ids = await update_ids(api, 3)
+        assert ids == list(range(ids[0], ids[0] + 3))
+        assert 0 < ids[0] <= 2**30  # positive, with room to grow within 31 bits
+        starts.append(ids[0])
+    # With the same token, as `consultbot sandbox` run twice: a bot that remembers the
+    # update ids it handled must not take the second run's updates for the first's.
+    assert starts[0] != starts[1]  # (a tie has a chance of 2**-30)
+
+
+async def test_first_update_id_fixes_the_first_id() -> None:
+    async with StandIn(TOKEN, first_update_id=1000) as api:
+        assert await update_ids(api, 3) == [1000, 1001, 1002]
+    with pytest.raises(ValueError, match="positive"):
+        StandIn(TOKEN, first_update_id=0)
 
 
 async def test_get_updates_offsets_and_limit(api: StandIn, raw: Raw) -> None:
@@ -16,7 +47,7 @@ async def test_get_updates_offsets_and_limit(api: StandIn, raw: Raw) -> None:
         person.send(f"m{n}")
     updates = await raw.ok("getUpdates")
     ids = [u["update_id"] for u in updates]
-    assert ids == list(range(ids[0], ids[0] + 5)) and ids[0] >= 100_000_000
+    assert ids == list(range(ids[0], ids[0] + 5)) and ids[0] > 0
     assert [u["message"]["text"] for u in updates] == ["m0", "m1", "m2", "m3", "m4"]
     assert len(await raw.ok("getUpdates")) == 5  # nothing confirmed yet
     assert [u["update_id"] for u in await raw.ok("getUpdates", offset=ids[1], limit=2)] == ids[1:3]

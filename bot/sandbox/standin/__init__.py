@@ -11,7 +11,9 @@ people:
 * :meth:`StandIn.user` gives a :class:`SimUser`, a person with a Telegram
   client. Whatever they do (send text, media, a location; press an inline
   button; block the bot) becomes an *update* in a queue, with strictly
-  increasing ``update_id``, that the bot fetches with ``getUpdates``. An update
+  increasing ``update_id``, that the bot fetches with ``getUpdates``. The
+  first ``update_id`` is random (``first_update_id`` fixes it), so a bot that
+  remembers the updates it handled does not drop a new stand-in's. An update
   stays in the queue until the bot confirms it by asking for a higher offset,
   so a bot that crashes before confirming sees it again.
 * :meth:`StandIn.group` gives a :class:`SimChat`: a group, supergroup or

@@ -22,6 +22,7 @@ from . import faults, methods
 from .faults import Faults
 from .people import SimChat, SimUser, get_group, get_user
 from .records import Call, SentMessage
+from .updates import random_first_update_id
 from .world import World
 
 logger = logging.getLogger(__name__)
@@ -32,7 +33,9 @@ MAX_UPLOAD_SIZE = 50 * 1024 * 1024
 class StandIn:
     """A local Telegram Bot API server with simulated people; see :mod:`bot.sandbox.standin`.
 
-    ``clock`` is the monotonic time the sending limits count with.
+    ``first_update_id`` fixes the id of the first update (by default it is
+    drawn at random, as Telegram does after a week without updates); ``clock``
+    is the monotonic time the sending limits count with.
     """
 
     def __init__(
@@ -43,6 +46,7 @@ class StandIn:
         bot_username: str = "consultbot_sandbox_bot",
         bot_name: str = "Consultbot",
         privacy_mode: bool = True,
+        first_update_id: int | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.token = token
@@ -52,6 +56,9 @@ class StandIn:
             bot_username=bot_username,
             bot_name=bot_name,
             privacy_mode=privacy_mode,
+            first_update_id=(
+                first_update_id if first_update_id is not None else random_first_update_id()
+            ),
         )
         self._faults = Faults(self._world.changed, clock)
         self._listeners: list[Callable[[Call], None]] = []

@@ -1,7 +1,10 @@
 """The update queue: what happened, waiting for the bot to fetch and confirm it.
 
-Updates get strictly increasing ``update_id`` values. An update stays queued
-until the bot confirms it by asking for a higher offset.
+Updates get strictly increasing ``update_id`` values. The first one is drawn
+at random, as Telegram draws the next id after a week without updates, so a
+bot that remembers the ids it handled (in a database that outlives the
+stand-in) does not mistake a new stand-in's updates for ones it has seen. An
+update stays queued until the bot confirms it by asking for a higher offset.
 
 At most one ``getUpdates`` long poll waits here at a time; it ends when an
 update arrives, when another poll or ``setWebhook`` takes over, or when the
@@ -13,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import json
+import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +34,16 @@ DEFAULT_ALLOWED_UPDATES = frozenset(ALL_UPDATE_TYPES) - {
     "message_reaction",
     "message_reaction_count",
 }
+
+# A random first update_id is at most this, so that at least 2**30 ids, the first
+# included, stay below 2**31 (ids are positive 31-bit numbers).
+FIRST_UPDATE_ID_MAX = 2**30
+
+
+def random_first_update_id() -> int:
+    """A first ``update_id`` in ``1 .. FIRST_UPDATE_ID_MAX``, different for every stand-in."""
+    return 1 + secrets.randbelow(FIRST_UPDATE_ID_MAX)
+
 
 class UpdateQueue:
     """Updates not confirmed yet, the allowed update types, and the long poll."""

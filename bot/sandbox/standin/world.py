@@ -55,6 +55,7 @@ class World:
         bot_username: str,
         bot_name: str,
         privacy_mode: bool,
+        first_update_id: int,
     ) -> None:
         self.bot_id = bot_id
         self.bot_username = bot_username
@@ -65,7 +66,7 @@ class World:
         self.users: dict[int, SimUser] = {}
         self.chats: dict[int, SimChat] = {}
         self.files = FileStore(self.rng)
-        self.updates = UpdateQueue(self.rng.randrange(500_000_000, 900_000_000), self.changed)
+        self.updates = UpdateQueue(first_update_id, self.changed)
         self.open_queries: set[str] = set()
         self.profile: dict[tuple[str, str], str] = {}  # (field, language) -> text
         self.menu_buttons: dict[int, dict[str, Any]] = {}  # chat id (0: default) -> button
