@@ -9,7 +9,9 @@ JSON body is therefore flattened to strings first, which is what
 :class:`ApiRequest` holds.
 
 Errors are :class:`ApiError` exceptions carrying the HTTP status, Telegram's
-description and, for some, ``parameters`` such as ``retry_after``.
+description and, for some, ``parameters`` such as ``retry_after``. A method
+answers with its result, or with an :class:`Answer` when a description goes
+with it.
 """
 
 from __future__ import annotations
@@ -45,6 +47,14 @@ class ApiError(Exception):
         if self.parameters:
             body["parameters"] = self.parameters
         return body
+
+
+class Answer:
+    """A successful result that also carries a description, as setWebhook's does."""
+
+    def __init__(self, result: Any, description: str) -> None:
+        self.result = result
+        self.description = description
 
 
 def bad_request(text: str, parameters: dict[str, Any] | None = None) -> ApiError:
