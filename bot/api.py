@@ -23,6 +23,7 @@ from telegram.error import InvalidToken, NetworkError
 from telegram.ext import ExtBot
 
 from bot.config import ConfigError, env_name
+from bot.waiting import wait_event
 
 logger = logging.getLogger(__name__)
 
@@ -91,10 +92,6 @@ async def reach_api(bot: ExtBot[Any], api_url: str, stop: asyncio.Event | None =
                            api_url, exc, delay)
         if stop is None:
             await asyncio.sleep(delay)
-        else:
-            try:
-                await asyncio.wait_for(stop.wait(), delay)
-                return False
-            except TimeoutError:
-                pass
+        elif await wait_event(stop, delay):
+            return False
         delay = min(delay * 2, LAST_RETRY_SECONDS)

@@ -33,7 +33,6 @@ report.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import datetime as dt
 import logging
@@ -60,6 +59,7 @@ from telegram.error import (
 from bot.config import Config
 from bot.rounds import Reminder, reminder_for
 from bot.survey.model import Survey
+from bot.waiting import wait_event
 from storage import rounds, subscriptions
 
 logger = logging.getLogger(__name__)
@@ -228,8 +228,7 @@ class DeliveryWorker:
         wakeup = await rounds.next_wakeup(self.db)
         if wakeup is not None:
             timeout = min(timeout, max(0.0, (wakeup - self.clock()).total_seconds()))
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout)
+        await wait_event(self._wake, timeout)
 
     async def _close_rounds(self) -> None:
         async with transaction(self.db) as tx:

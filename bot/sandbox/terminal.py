@@ -23,6 +23,7 @@ from bot.app import build_application, running
 from bot.config import Config
 from bot.sandbox.standin import Call, SentMessage, SimUser, StandIn
 from bot.survey.model import Survey
+from bot.waiting import wait_event
 
 SANDBOX_TOKEN = "1000000001:sandbox-local-token"
 QUIET_SECONDS = 0.3
@@ -100,8 +101,7 @@ class Transcript:
             if idle >= QUIET_SECONDS and self.api.pending_updates == 0:
                 return
             self.activity.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.activity.wait(), QUIET_SECONDS - min(idle, 0.29))
+            await wait_event(self.activity, QUIET_SECONDS - min(idle, 0.29))
 
 
 async def _read_line(source: TextIO, interactive: bool) -> str | None:

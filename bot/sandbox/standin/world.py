@@ -20,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from bot.waiting import wait_event
+
 from ..wire import ReplyMarkup
 from .files import FileStore
 from .records import Call, SentMessage
@@ -97,15 +99,12 @@ class World:
             event = asyncio.Event()
             self._waiters.add(event)
             try:
-                await asyncio.wait_for(event.wait(), remaining)
-            except TimeoutError:
-                if predicate():
-                    return
-                raise TimeoutError(
-                    f"condition not met within {timeout} s; {self._recent_calls()}"
-                ) from None
+                woken = await wait_event(event, remaining)
             finally:
                 self._waiters.discard(event)
+            if not woken and not predicate():
+                raise TimeoutError(
+                    f"condition not met within {timeout} s; {self._recent_calls()}")
 
     async def next_message(self, chat_id: int, timeout: float) -> SentMessage:
         """The next message the bot sends to ``chat_id`` after the one returned last time."""
