@@ -91,12 +91,11 @@ def words(t: Translator, say: Say) -> str:
         case "declined":
             return t.gettext("No problem. Nothing about you has been kept. If you change your "
                              "mind, send /start.")
-        case "deleted":
+        case "deleted":  # the bot cannot delete its older messages: the person can
             return t.gettext("Everything about you has been deleted. If you want to take part "
-                             "again, send /start.")
-        case "clear_the_chat":
-            return t.gettext("The messages of this chat are still on your phone. To remove "
-                             "them too, delete this chat in Telegram.")
+                             "again, send /start.") + "\n\n" + t.gettext(
+                "The messages of this chat are still on your phone. To remove them too, "
+                "delete this chat in Telegram.")
         case "nothing_stored":
             return t.gettext("Nothing is stored about you.")
         case "nothing_deleted":

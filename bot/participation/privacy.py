@@ -116,8 +116,7 @@ class Privacy(Base):
             logger.info("erasure reaches the database file at the next checkpoint (a reader "
                         "was busy)")
         logger.info("participant erased their data (%d file(s))", removed)
-        return Outcome(language, pressed=Replaced(Say("deleted")),
-                       says=(Say("clear_the_chat"),))
+        return Outcome(language, pressed=Replaced(Say("deleted")))
 
     # --- reminders -------------------------------------------------------------------
 
