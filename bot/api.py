@@ -39,9 +39,6 @@ class _NoPayloads(logging.Filter):
         return not str(record.msg).startswith("Error while parsing updates")
 
 
-logging.getLogger("telegram.Bot").addFilter(_NoPayloads())
-
-
 class ConsultBot(ExtBot[Any]):
     """PTB's bot; a batch of updates with one it cannot read is read update by update."""
 
@@ -73,6 +70,9 @@ class ConsultBot(ExtBot[Any]):
             return Update(update_id=int(update_id or 0))
         self.insert_callback_data(update)
         return update
+
+
+ConsultBot._LOGGER.addFilter(_NoPayloads())  # the logger python-telegram-bot logs it with
 
 
 async def reach_api(bot: ExtBot[Any], api_url: str, stop: asyncio.Event | None = None) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import logging
 import os
 import signal
 import socket
@@ -24,6 +25,7 @@ from bot.survey.model import Survey
 from storage.db import connect, transaction
 from storage.lock import DatabaseInUse, RunLock
 from storage.rounds import SUMMARY, Recipient
+from storage.updates import KEEP, claim_update, prune_updates
 from telegram import Bot
 
 from storage import participants, rounds
@@ -60,8 +62,8 @@ async def test_delete_leaves_no_byte_of_the_person_in_the_files(harness: Harness
     needles = (SECRET_TEXT.encode(), str(USER).encode(), USER.to_bytes(6, "big"))
     assert traces(harness.db, *needles)  # the test looks where the data is
     await alice.send("/delete")
-    replies = await alice.press("Yes, delete everything")
-    assert "delete this chat" in replies[-1].text
+    await alice.press("Yes, delete everything")
+    assert "delete this chat in Telegram" in alice.last.text  # its own messages stay there
     assert traces(harness.db, *needles) == {}
     assert stored_answers(harness) == {}
 
@@ -244,3 +246,38 @@ async def test_only_the_updates_the_bot_handles_are_asked_for(harness: Harness) 
     polls = [c for c in harness.api.calls if c.method == "getUpdates"]
     assert polls and all(c.params.get("allowed_updates") == ["message", "callback_query"]
                          for c in polls)
+
+
+async def test_an_update_the_library_cannot_read_is_skipped_and_never_logged(
+    harness: Harness, caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    harness.api.send_raw_update("message", {
+        "message_id": 1, "date": "yesterday", "chat": {"id": 64, "type": "private"},
+        "from": {"id": 64, "is_bot": False, "first_name": "Leila"}, "text": "my secret answer"})
+    dana = harness.person(65)
+    replies = await dana.send("/start")  # the bot still serves the next person
+    assert "choose your language" in replies[-1].text
+    skipped = [r for r in caplog.records if "could not be read" in r.getMessage()]
+    assert len(skipped) == 1
+    logged = "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records)
+    assert "my secret answer" not in logged and "Leila" not in logged
+    assert not [r for r in caplog.records if r.levelno >= logging.CRITICAL]
+
+
+async def test_update_ids_are_forgotten_once_telegram_cannot_send_them_again(
+    harness: Harness,
+) -> None:
+    assert harness.application is not None and harness.application.job_queue is not None
+    db = harness.application.bot_data.database
+    assert db is not None
+    now = harness.clock.now
+    async with transaction(db) as tx:
+        assert await claim_update(tx, 11, now - KEEP - dt.timedelta(minutes=1))
+        assert await claim_update(tx, 12, now - KEEP + dt.timedelta(minutes=1))
+    assert await prune_updates(db, now - KEEP) == 1
+    async with transaction(db) as tx:
+        assert await claim_update(tx, 11, now)  # a new update may reuse a forgotten id
+        assert not await claim_update(tx, 12, now)  # one Telegram may resend is remembered
+    jobs = [job.name for job in harness.application.job_queue.jobs()]
+    assert "forget old update ids" in jobs  # every hour while the bot runs, not only at start

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
-from bot.cli import main
+from bot.cli import configure_logging, main
 from bot.config import SETTINGS, Config, ConfigError, env_name
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -110,6 +112,40 @@ def test_an_unopenable_database(
     monkeypatch.setenv("CONSULTBOT_DB", str(tmp_path / "missing" / "db.sqlite3"))
     status, err = run_main(["run"], capsys)
     assert status == 2 and "CONSULTBOT_DB: cannot open database" in err
+
+
+def test_a_file_that_is_no_database_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "notes.sqlite3"
+    path.write_bytes(b"these are my notes, not a database" * 100)
+    monkeypatch.setenv("CONSULTBOT_TOKEN", "1:abc")
+    monkeypatch.setenv("CONSULTBOT_DB", str(path))
+    status, err = run_main(["run"], capsys)
+    assert status == 2 and err.count("\n") == 1
+    assert f"CONSULTBOT_DB: cannot open database {path}: file is not a database" in err
+
+
+def test_the_token_is_taken_out_of_logged_exceptions_too(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    token = "123456:SECRET-token_value"
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    root.handlers = []
+    try:
+        configure_logging(1, [token])
+        try:
+            raise RuntimeError(f"GET https://api.example/bot{quote(token, safe='')}/getMe failed")
+        except RuntimeError:
+            logging.getLogger("telegram.ext.Updater").exception("polling failed for %s", token)
+        for handler in root.handlers:
+            handler.flush()
+    finally:
+        root.handlers = saved
+    err = capsys.readouterr().err
+    assert "polling failed for <token>" in err and "/bot<token>/getMe" in err
+    assert "SECRET" not in err
 
 
 def test_config_repr_hides_secrets() -> None:

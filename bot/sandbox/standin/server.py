@@ -162,6 +162,11 @@ class StandIn:
         person.chat._known_to_bot = True
         return person
 
+    def send_raw_update(self, kind: str, payload: dict[str, Any]) -> None:
+        """Queue an update whose payload the test writes whole: a shape Telegram may send
+        one day and a library cannot read (the update id is added here)."""
+        self._world.updates.add(kind, payload)
+
     # ------------------------------------------------------ what the bot did --
 
     @property
