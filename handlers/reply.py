@@ -124,7 +124,7 @@ async def _complete(context: Context, chat_id: int, t: Translator, completion: C
 
 async def send(context: Context, chat_id: int, view: render.View) -> Message | None:
     """Send one message (split if long; buttons go on the last part)."""
-    parts = render.split_message(view.text)
+    parts = render.split(view.text)
     message = None
     for index, part in enumerate(parts):
         keyboard = view.keyboard if index == len(parts) - 1 else None
