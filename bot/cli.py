@@ -83,6 +83,19 @@ def _load_survey(config: Config) -> Survey:
     return survey
 
 
+def _warn_about_missing_facts(config: Config, survey: Survey) -> None:
+    """The consent notice names who runs the consultation, how to reach them and when it
+    ends: say which of those settings are missing (general words stand in for them)."""
+    texts = [t for part in (survey.consent_notice, survey.consent_details) if part
+             for t in part.texts.values()]
+    for name in ("organizer", "contact", "ends"):
+        if getattr(config, name) is None and any(f"{{{name}}}" in text for text in texts):
+            logger.warning("%s is not set: the consent notice cannot say %s", env_name(name),
+                           {"organizer": "who runs the consultation",
+                            "contact": "how to reach the organizers",
+                            "ends": "when the consultation ends"}[name])
+
+
 def _check_database(path: Path) -> None:
     """Fail early, and precisely, when the database cannot be created, read or written
     (a new one is created owner-only)."""
@@ -134,6 +147,7 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
             return
         async with running(application):
             logger.info("serving on %s", config.api_url)
+            _warn_about_missing_facts(config, survey)
             # What is loaded by now (modules, survey, catalogs) lives as long as the
             # process: out of the collector's full passes, which otherwise take ~60 ms
             # each and show in participants' reply times (docs/performance.md).

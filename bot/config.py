@@ -9,6 +9,7 @@ wins. Any problem is a :class:`ConfigError` naming the key or file.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import tomllib
@@ -54,6 +55,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("small_cell", "smallest group a published figure may describe (k)", "5"),
     Setting("schedule_grace", "minutes within which a schedule missed while the bot was down "
             "still runs (once) at start", "60"),
+    Setting("organizer", "who runs the consultation, as the consent notice names them", None),
+    Setting("contact", "how participants reach the organizers (an e-mail address, a phone "
+            "number, a Telegram @username), shown in the consent notice", None),
+    Setting("ends", "the day the consultation ends and its answers are deleted "
+            "(YYYY-MM-DD), shown in the consent notice", None),
 )
 _NAMES = {s.name for s in SETTINGS}
 
@@ -77,6 +83,9 @@ class Config:
     remind_unconsented: bool = False
     small_cell: int = 5
     schedule_grace: int = 60
+    organizer: str | None = None
+    contact: str | None = None
+    ends: dt.date | None = None
 
     @classmethod
     def from_env(
@@ -234,6 +243,21 @@ def _count(low: int) -> Callable[[str, str], int]:
     return parse
 
 
+def _words(value: str, where: str, limit: int) -> str | None:
+    if len(value) > limit:
+        raise ConfigError(f"{where}: at most {limit} characters, got {len(value)}")
+    return " ".join(value.split()) or None
+
+
+def _day(value: str, where: str) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"{where}: expected a date as YYYY-MM-DD, got {value!r}") from None
+
+
 def _flag(value: str, where: str) -> bool:
     lowered = value.lower()
     if lowered in ("1", "true", "yes", "on"):
@@ -257,4 +281,7 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "remind_unconsented": _flag,
     "small_cell": _count(1),
     "schedule_grace": _count(0),
+    "organizer": lambda value, where: _words(value, where, 120),
+    "contact": lambda value, where: _words(value, where, 120),
+    "ends": _day,
 }

@@ -88,8 +88,10 @@ class Translator:
     def ngettext(self, singular: str, plural: str, n: int, **params: object) -> str:
         return self._format(self.catalog.ngettext(singular, plural, n), params)
 
-    def number(self, value: int | float | Decimal) -> str:
-        return format_decimal(value, locale=self.locale)
+    def number(self, value: int | float | Decimal, *, grouping: bool = True) -> str:
+        """A number in the language's digits and decimal sign (``grouping``: thousands
+        separators, never for years and other identifiers)."""
+        return format_decimal(value, locale=self.locale, group_separator=grouping)
 
     def isolate(self, text: str) -> str:
         """Keep embedded text in its own direction inside a right-to-left sentence."""
@@ -100,7 +102,9 @@ class Translator:
             return template
         values = {}
         for key, value in params.items():
-            if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+            if isinstance(value, int) and not isinstance(value, bool):
+                text = self.number(value, grouping=False)  # counts, bounds, years alike
+            elif isinstance(value, float | Decimal):
                 text = self.number(value)
             else:
                 text = str(value)

@@ -94,7 +94,7 @@ async def show(context: Context, chat_id: int, t: Translator, screen: Screen) ->
         case LanguagePicker(languages=languages):
             await send(context, chat_id, render.language_view(t, languages))
         case ConsentScreen(details=details):
-            await send(context, chat_id, render.consent_view(t, survey, details))
+            await send(context, chat_id, render.consent_view(t, survey, context.config, details))
         case SearchResults():
             await send(context, chat_id, render.search_results_view(t, survey, screen))
         case DeleteQuestion():

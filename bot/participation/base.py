@@ -154,7 +154,8 @@ class Base:
             previous=previous, has_previous=has_previous,
             draft=draft if question.type is QuestionType.SELECT_MULTIPLE else None,
             page=page, can_go_back=engine.can_go_back(survey, progress, now),
-            can_skip=not engine.is_required(survey, question, answers, now))
+            can_skip=not engine.is_required(survey, question, answers, now),
+            bounds=engine.bounds(question, now.year))
 
     def _note(self, note: Question, language: str, answers: engine.Answers) -> Note:
         hint = (engine.interpolate(self.survey, note.hint.get(language), answers, language)

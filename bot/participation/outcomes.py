@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from bot.survey.engine import Answers
 from bot.survey.model import Choice, Question
@@ -52,6 +53,7 @@ class Asking:
     page: int | None = None
     can_go_back: bool = False
     can_skip: bool = False
+    bounds: tuple[Decimal | None, Decimal | None] = (None, None)  # the answers accepted
 
 
 @dataclass(frozen=True, slots=True)

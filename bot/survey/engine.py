@@ -305,7 +305,7 @@ def answer(survey: Survey, progress: Progress, raw: str, now: dt.datetime) -> St
     allowed = None
     if question.choice_filter is not None:
         allowed = {c.id for c in available_choices(survey, question, progress.answers, now)}
-    value = parse_answer(question, raw, allowed)
+    value = parse_answer(question, raw, allowed, now.year)
     check_constraint(survey, progress.answers, question, value, now)
     return _record(survey, progress, question, value, now)
 
@@ -475,11 +475,24 @@ def _canonical_number(number: Decimal) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def _check_range(question: Question, number: Decimal) -> None:
-    if question.minimum is not None and number < question.minimum:
-        raise InvalidAnswer("too_small", minimum=question.minimum)
-    if question.maximum is not None and number > question.maximum:
-        raise InvalidAnswer("too_large", maximum=question.maximum)
+def bounds(question: Question, this_year: int) -> tuple[Decimal | None, Decimal | None]:
+    """The smallest and largest answers accepted (a year: no later than ``this_year``
+    unless the survey sets a maximum)."""
+    maximum = question.maximum
+    if question.year and maximum is None:
+        maximum = Decimal(this_year)
+    return question.minimum, maximum
+
+
+def _check_range(question: Question, number: Decimal, this_year: int) -> None:
+    minimum, maximum = bounds(question, this_year)
+    if question.year and not ((minimum is None or number >= minimum)
+                              and (maximum is None or number <= maximum)):
+        raise InvalidAnswer("year_range", minimum=minimum, maximum=maximum)
+    if minimum is not None and number < minimum:
+        raise InvalidAnswer("too_small", minimum=minimum)
+    if maximum is not None and number > maximum:
+        raise InvalidAnswer("too_large", maximum=maximum)
 
 
 def parse_date(text: str) -> dt.date:
@@ -499,10 +512,12 @@ def parse_date(text: str) -> dt.date:
     raise InvalidAnswer("not_date")
 
 
-def parse_answer(question: Question, raw: str, allowed: set[str] | None = None) -> str:
+def parse_answer(question: Question, raw: str, allowed: set[str] | None = None,
+                 this_year: int = dt.MAXYEAR) -> str:
     """The canonical value for ``raw``, or :class:`InvalidAnswer`.
 
-    ``allowed``: the choice ids a choice filter leaves (default: every choice).
+    ``allowed``: the choice ids a choice filter leaves (default: every choice);
+    ``this_year``: the latest year a year question accepts by default.
     """
     kind = question.type
     choices = question.choice_index.keys() if allowed is None else allowed
@@ -532,14 +547,14 @@ def parse_answer(question: Question, raw: str, allowed: set[str] | None = None) 
             raise InvalidAnswer("not_integer") from None
         if number != number.to_integral_value():
             raise InvalidAnswer("not_integer")
-        _check_range(question, number)
+        _check_range(question, number, this_year)
         return str(int(number))
     if kind is QuestionType.DECIMAL:
         try:
             number = _parse_decimal(raw)
         except InvalidOperation:
             raise InvalidAnswer("not_number") from None
-        _check_range(question, number)
+        _check_range(question, number, this_year)
         return _canonical_number(number)
     if kind is QuestionType.DATE:
         return parse_date(raw).isoformat()

@@ -61,6 +61,8 @@ BUILTIN_SURVEY = Path(__file__).parent / "consultation.yaml"
 QUESTION_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 CHOICE_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
 MAX_TEXT_LENGTH = 3500  # leaves room to echo the answer inside one 4096-character message
+_TYPE_ALIASES = {"geopoint": "location", "year": "integer"}
+FIRST_YEAR = Decimal(1900)  # the earliest year a year question accepts by default
 MAX_SCALE_POINTS = 11
 COUNTRIES = "countries"
 
@@ -312,9 +314,10 @@ def _question(
     checker.unknown_fields(data, _QUESTION_FIELDS, qid)
     try:
         raw_type = str(data.get("type"))
-        kind = QuestionType("location" if raw_type == "geopoint" else raw_type)
+        year = raw_type == "year"  # an integer that is a year
+        kind = QuestionType(_TYPE_ALIASES.get(raw_type, raw_type))
     except ValueError:
-        known = ", ".join(t.value for t in QuestionType)
+        known = ", ".join([*(t.value for t in QuestionType), *_TYPE_ALIASES])
         checker.error(f"unknown type '{data.get('type')}' (known: {known})",
                       _line(data, "type") or line, question=qid, field="type")
         return None
@@ -345,6 +348,8 @@ def _question(
 
     minimum = checker.number(data, "min", qid)
     maximum = checker.number(data, "max", qid)
+    if year and minimum is None:
+        minimum = FIRST_YEAR
     if kind is QuestionType.SCALE:
         minimum = Decimal(1) if minimum is None else minimum
         maximum = Decimal(5) if maximum is None else maximum
@@ -426,6 +431,7 @@ def _question(
         required=bool(required), relevant=relevant, constraint=constraint,
         constraint_message=constraint_message, choices=choices, minimum=minimum,
         maximum=maximum, min_label=min_label, max_label=max_label, max_length=max_length,
+        year=year,
         key=bool(key), breakdown=bool(breakdown), sort_choices=sort_choices,
         calculation=calculation,
         choice_index={c.id: i for i, c in enumerate(choices)},

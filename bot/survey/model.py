@@ -81,6 +81,7 @@ class Question:
     min_label: Translated | None = None
     max_label: Translated | None = None
     max_length: int = DEFAULT_TEXT_LENGTH
+    year: bool = False  # an integer that is a year: no later than this year unless max says
     key: bool = False
     breakdown: bool = False
     sort_choices: bool = False

@@ -21,7 +21,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton,
 
 from handlers.callbacks import survey_button
 from handlers.render.html import MESSAGE_LIMIT, View, escape, shorten, units
-from handlers.render.words import rtl
+from handlers.render.words import rtl, whole
 
 CHECK = "✓ "
 LABEL_LIMIT = 48  # a longer choice label does not fit on a phone's button
@@ -49,7 +49,7 @@ def answer_label(t: Translator, question: Question, value: str | None) -> str:
                               else choice_id)
             return ", ".join(labels)
         if kind in (QuestionType.INTEGER, QuestionType.SCALE):
-            return t.number(int(value))
+            return t.number(int(value), grouping=False)  # years and ids: never "2.015"
         if kind is QuestionType.DECIMAL:
             return t.number(float(value)) if "." in value else t.number(int(value))
         if kind is QuestionType.DATE:
@@ -77,7 +77,8 @@ def answered_text(t: Translator, echo: Echo) -> str:
     return rtl(t, f"{escape(asked)}\n→ <b>{t.isolate(escape(label))}</b>")
 
 
-def _instructions(t: Translator, question: Question, long_list: bool) -> str | None:
+def _instructions(t: Translator, asking: Asking, long_list: bool) -> str | None:
+    question = asking.question
     kind = question.type
     if kind is QuestionType.SELECT_ONE:
         return t.gettext("Choose below, or type the first letters of a name to find it.") \
@@ -87,9 +88,13 @@ def _instructions(t: Translator, question: Question, long_list: bool) -> str | N
     if kind is QuestionType.TEXT:
         return t.gettext("Type your answer.")
     if kind is QuestionType.INTEGER:
-        if question.minimum is not None and question.maximum is not None:
+        minimum, maximum = asking.bounds
+        if question.year and minimum is not None and maximum is not None:
+            return t.gettext("Type a year from {minimum} to {maximum}.",
+                             minimum=whole(minimum), maximum=whole(maximum))
+        if minimum is not None and maximum is not None:
             return t.gettext("Type a whole number from {minimum} to {maximum}.",
-                             minimum=question.minimum, maximum=question.maximum)
+                             minimum=whole(minimum), maximum=whole(maximum))
         return t.gettext("Type a whole number.")
     if kind is QuestionType.DECIMAL:
         return t.gettext("Type a number.")
@@ -137,7 +142,7 @@ def question_view(t: Translator, survey: Survey, asking: Asking) -> View:
     lines = [f"<i>{counter}</i>", f"<b>{escape(asking.text)}</b>"]
     if asking.hint:
         lines.append(f"<i>{escape(asking.hint)}</i>")
-    instructions = _instructions(t, question, long_list)
+    instructions = _instructions(t, asking, long_list)
     if instructions:
         lines.append(escape(instructions))
     keep = asking.has_previous and (

@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
+from bot.config import Config
 from bot.i18n import LRM, RLM, Translator, language_name
 from bot.participation.outcomes import Completion, MyData, Say
 from bot.rounds import Reminder
@@ -41,21 +42,24 @@ def language_set_text(t: Translator, language: str) -> str:
     return rtl(t, escape(t.gettext("Language: {language}", language=language_name(language))))
 
 
-def consent_view(t: Translator, survey: Survey, details: bool = False) -> View:
-    """The consent notice (or its longer explanation) with I agree / No thanks."""
+def consent_view(t: Translator, survey: Survey, config: Config, details: bool = False) -> View:
+    """The consent notice (or its longer explanation) with I agree / No thanks.
+
+    ``{organizer}``, ``{contact}`` and ``{ends}`` in the survey's texts are filled
+    in from the configuration, or with general words when it leaves them out.
+    """
     language = t.language
     rows = [(t.gettext("I agree"), make(Kind.CONSENT, "y")),
             (t.gettext("No thanks"), make(Kind.CONSENT, "n"))]
     if details:
-        text = escape(survey.consent_details.get(language) if survey.consent_details else
-                      t.gettext(
+        text = (survey.consent_details.get(language) if survey.consent_details else t.gettext(
             "What is stored: your answers, your language, when you answered, and your "
             "Telegram user number (not your phone number), which lets you continue later and "
             "delete your answers. Organizers see answers under a pseudonymous code; published "
             "figures never describe fewer than a few people. Your answers are kept until the "
             "consultation ends. Please do not write names or details that could identify "
             "anyone. Send /delete at any time to erase everything."))
-        return View(rtl(t, text), _keyboard(*rows))
+        return View(rtl(t, _about(t, config, escape(text))), _keyboard(*rows))
     notice_text = (survey.consent_notice.get(language) if survey.consent_notice else t.gettext(
         "Taking part is voluntary and you can stop at any time. Your answers are stored "
         "with your Telegram user number, only to let you continue later and delete them; "
@@ -66,7 +70,20 @@ def consent_view(t: Translator, survey: Survey, details: bool = False) -> View:
         parts.append(escape(survey.introduction.get(language)))
     parts.append(escape(notice_text))
     rows.append((t.gettext("More information"), make(Kind.CONSENT, "i")))
-    return View(rtl(t, "\n\n".join(parts)), _keyboard(*rows))
+    return View(rtl(t, _about(t, config, "\n\n".join(parts))), _keyboard(*rows))
+
+
+def _about(t: Translator, config: Config, markup: str) -> str:
+    """Who runs the consultation, how to reach them, when it ends, in the notice's words."""
+    filled = {
+        "{organizer}": config.organizer or t.gettext("the team behind this bot"),
+        "{contact}": config.contact or t.gettext("Send /help."),
+        "{ends}": (format_date(config.ends, "long", locale=t.locale) if config.ends
+                   else t.gettext("the consultation ends")),
+    }
+    for placeholder, value in filled.items():
+        markup = markup.replace(placeholder, t.isolate(escape(value)))
+    return markup
 
 
 def delete_view(t: Translator) -> View:

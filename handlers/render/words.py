@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from bot.i18n import RLM, Translator
 from bot.participation import TYPED
 from bot.participation.outcomes import Say
@@ -13,6 +15,13 @@ from handlers.render.html import escape
 def rtl(t: Translator, text: str) -> str:
     """A message that starts right-aligned in a right-to-left language."""
     return RLM + text if t.rtl else text
+
+
+def whole(value: object) -> object:
+    """A bound as it is written: an integral number as a whole number (no separators)."""
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return int(value)
+    return value
 
 
 def words(t: Translator, say: Say) -> str:
@@ -83,10 +92,13 @@ def _refusal(t: Translator, say: Say) -> str:
             return t.gettext("Please type a date as day/month/year, for example 31/12/2000.")
         case "too_small":
             return t.gettext("Please type a number of at least {minimum}.",
-                             minimum=params["minimum"])
+                             minimum=whole(params["minimum"]))
+        case "year_range":
+            return t.gettext("Please type a year from {minimum} to {maximum}.",
+                             minimum=whole(params["minimum"]), maximum=whole(params["maximum"]))
         case "too_large":
             return t.gettext("Please type a number of at most {maximum}.",
-                             maximum=params["maximum"])
+                             maximum=whole(params["maximum"]))
         case "too_long":
             limit = int(str(params["limit"]))
             return t.ngettext(

@@ -24,7 +24,7 @@ async def test_resume_after_a_restart_where_the_participant_stopped(harness: Har
     replies = await alice.send("/start")
     assert "Welcome back" in replies[0].text
     assert "What is your country of origin?" in replies[-1].text
-    assert "Question 3 of 14" in replies[-1].text
+    assert "Question 3 of 16" in replies[-1].text
     assert stored_answers(harness) == {"role": "migrant", "residence": "SN"}
 
 
@@ -104,7 +104,7 @@ async def test_switching_language_resends_the_current_question(
     await alice.send("/language")
     replies = await alice.press("Français")
     assert consultation.by_id["residence"].text.get("fr") in replies[-1].text
-    assert "Question 2 sur 14" in replies[-1].text.replace("\u2068", "").replace("\u2069", "")
+    assert "Question 2 sur 16" in replies[-1].text.replace("\u2068", "").replace("\u2069", "")
     found = await alice.send("Alle")
     assert "Allemagne" in alice.labels(found[-1])
 

@@ -81,7 +81,7 @@ async def test_a_reminder_round_reaches_exactly_the_right_people(
     await drained(harness)
     assert set(sent_to(harness.api)) == {ids["in_progress"], ids["in_progress_fr"], ORGANIZER}
     [reminder] = harness.api.messages(ids["in_progress"])
-    assert "You have answered 3 of 14 questions" in reminder.text
+    assert "You have answered 3 of 16 questions" in reminder.text
     assert [b.text for row in reminder.buttons for b in row] == ["Continue", "Stop reminders"]
     [french] = harness.api.messages(ids["in_progress_fr"])
     assert "Continuer" in [b.text for row in french.buttons for b in row] or french.text != \

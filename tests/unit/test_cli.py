@@ -256,7 +256,7 @@ def test_survey_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     from bot.survey.loader import BUILTIN_SURVEY
 
     assert main(["survey", "check", str(BUILTIN_SURVEY)]) == 0
-    assert "survey 'idm2018-partnerships' version 1: 15 questions" in capsys.readouterr().out
+    assert "survey 'idm2018-partnerships' version 2: 17 questions" in capsys.readouterr().out
     broken = tmp_path / "s.yaml"
     broken.write_text(
         "id: s\nversion: 1\ndefault_language: en\nlanguages: [en, fr]\n"
