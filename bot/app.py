@@ -45,6 +45,7 @@ from bot.participation import Participation
 from bot.rounds import Reminder, report_round
 from bot.scheduling import start_schedules
 from bot.survey.model import Survey
+from bot.survey.search import normalize
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +123,9 @@ async def _post_init(application: HookApplication) -> None:
     data.secret = config.secret or await get_or_create_setting(
         database, PSEUDONYM_SECRET, secrets.token_hex(32))
     assert data.survey is not None
-    data.participation = Participation(database, data.survey, data.clock, config.db)
+    assert data.catalogs is not None
+    data.participation = Participation(database, data.survey, data.clock, config.db,
+                                       data.catalogs.command_words(normalize))
     data.organizing = Organizing(database, data.survey, config, data.clock)
     await _tidy(application)
     queue = application.job_queue

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gettext
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -34,6 +34,29 @@ LRM = "\u200e"  # left-to-right mark
 def N_(message: str) -> str:  # noqa: N802 (the name pybabel looks for)
     """Mark a message for translation where it is defined; translate it where it is shown."""
     return message
+
+
+# What people type instead of a command, per command: comma-separated words and short
+# phrases, translated like any message (each language adds its own; every language's
+# words work in every chat).
+COMMAND_WORDS = {
+    # Translators: words people type to ask for help, comma-separated
+    "help": N_("help, what can I do, how does this work"),
+    # Translators: words people type to start or continue, comma-separated
+    "start": N_("start, begin, continue, hello, hi"),
+    # Translators: words people type to go back one question, comma-separated
+    "back": N_("back, go back, previous"),
+    # Translators: words people type to skip a question, comma-separated
+    "skip": N_("skip, next, pass"),
+    # Translators: words people type to change the language, comma-separated
+    "language": N_("language, change language"),
+    # Translators: words people type to see their data, comma-separated
+    "mydata": N_("my data, my answers, show my data"),
+    # Translators: words people type to erase their data, comma-separated
+    "delete": N_("delete, delete my data, erase my data, remove my data"),
+    # Translators: words people type to stop reminders, comma-separated
+    "stop": N_("stop, stop reminders, no more reminders"),
+}
 
 
 def shipped_languages(folder: Path = LOCALES) -> tuple[str, ...]:
@@ -143,6 +166,17 @@ class Catalogs:
             return Translator(language, self.translators[SOURCE_LANGUAGE].catalog,
                               is_rtl(language))
         return self.translators[SOURCE_LANGUAGE]
+
+    def command_words(self, normalize: Callable[[str], str]) -> dict[str, str]:
+        """Every language's words for the commands (:data:`COMMAND_WORDS`), normalized,
+        each mapped to its command; a word two commands share is left out."""
+        found: dict[str, set[str]] = {}
+        for translator in self.translators.values():
+            for command, words in COMMAND_WORDS.items():
+                for word in translator.gettext(words).split(","):
+                    if key := normalize(word):
+                        found.setdefault(key, set()).add(command)
+        return {word: commands.pop() for word, commands in found.items() if len(commands) == 1}
 
     def for_person(self, chosen: str | None, app_language: str | None) -> Translator:
         """The language a person chose; before they chose, their Telegram app's if the bot

@@ -20,7 +20,7 @@ from telegram.ext import (
 
 from handlers import errors, journey, misc, organizer, privacy, subscriptions
 from handlers.callbacks import Kind, pattern
-from handlers.commands import COMMANDS, Audience, Command, Handler
+from handlers.commands import COMMANDS, Audience, Command, Handler, on_text
 
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 GROUPS = filters.ChatType.GROUPS & filters.UpdateType.MESSAGE
@@ -51,7 +51,7 @@ def handler_list() -> list[BaseHandler[Any, Any, Any]]:
         CallbackQueryHandler(journey.on_stale_button),
         # everything else in a private chat
         MessageHandler(PRIVATE & filters.COMMAND, misc.on_unknown_command),
-        MessageHandler(PRIVATE & filters.TEXT, journey.on_text),
+        MessageHandler(PRIVATE & filters.TEXT, on_text),
         MessageHandler(PRIVATE & MEDIA, journey.on_media),
         MessageHandler(PRIVATE, journey.on_unsupported_message),
     ]

@@ -17,7 +17,7 @@ from bot.i18n import N_, Translator
 from telegram import Update
 
 from handlers import journey, organizer, privacy, render, subscriptions
-from handlers.reply import send, translator
+from handlers.reply import reply, send, translator
 
 Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
@@ -78,6 +78,21 @@ COMMANDS: tuple[Command, ...] = (
     Command("schedule", organizer.on_schedule, Audience.ORGANIZER,
             N_("Scheduled rounds: list, add, pause, remove")),
 )
+
+
+async def on_text(update: Update, context: Context) -> None:
+    """A typed message: an answer, a search, a hint — or a command typed as a word
+    ("help", "aide", "مساعدة"), which runs as that command."""
+    message = update.effective_message
+    user_id = journey.private_user_id(update)
+    if user_id is None or message is None or message.text is None:
+        return
+    outcome = await context.participation.type_text(user_id, update.update_id, message.text)
+    command = next((c for c in COMMANDS if c.name == outcome.command), None)
+    if command is not None and command.audience is Audience.PARTICIPANT:
+        await command.handler(update, context)
+    else:
+        await reply(update, context, outcome)
 
 
 def described(t: Translator, audiences: set[Audience]) -> list[tuple[str, str]]:

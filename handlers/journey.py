@@ -96,15 +96,6 @@ async def on_survey_button(update: Update, context: Context) -> None:
         user_id, update.update_id, press))
 
 
-async def on_text(update: Update, context: Context) -> None:
-    """A typed message: the answer to a typed question, a search in a long list, or a hint."""
-    message = update.effective_message
-    if (user_id := private_user_id(update)) is None or message is None or message.text is None:
-        return
-    await reply(update, context, await context.participation.type_text(
-        user_id, update.update_id, message.text))
-
-
 async def on_back(update: Update, context: Context) -> None:
     """Go back to the previous question to change its answer."""
     if (user_id := private_user_id(update)) is not None:

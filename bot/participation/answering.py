@@ -17,6 +17,7 @@ from bot.participation.inputs import Action, Attachment, AttachmentUnavailable, 
 from bot.participation.outcomes import (
     Closed,
     Echo,
+    LanguagePicker,
     Outcome,
     Redraw,
     Say,
@@ -25,7 +26,7 @@ from bot.participation.outcomes import (
 from bot.survey import engine
 from bot.survey.engine import Progress, Step, SurveyFlowError
 from bot.survey.model import MEDIA_TYPES, Question, QuestionType
-from bot.survey.search import match_typed, search_choices
+from bot.survey.search import match_typed, normalize, search_choices
 from storage import responses
 
 logger = logging.getLogger(__name__)
@@ -100,8 +101,21 @@ class Answering(Base):
         return engine.answer(survey, progress, raw, now)
 
     async def type_text(self, user_id: int, update_id: int, text: str) -> Outcome:
-        """A typed message: the answer to a typed question, a search in a long list, or a hint."""
+        """A typed message: the answer to a typed question, a search in a long list, a
+        command typed as a word ("help", "aide", "مساعدة"), or a hint.
+
+        A command word is taken as the command wherever it is not an answer: outside
+        the survey, and on any question but a free-text one, unless it is a choice.
+        """
         now = self.clock()
+        command = self.command_words.get(normalize(text.strip(" .!?¿¡؟")))
+        try:
+            return await self._typed(user_id, update_id, text, command, now)
+        except _Redirect as redirect:  # rolled back: the command claims the update itself
+            return redirect.outcome
+
+    async def _typed(self, user_id: int, update_id: int, text: str, command: str | None,
+                     now: dt.datetime) -> Outcome:
         async with transaction(self.db) as tx:
             session, fresh = await self._claim(tx, user_id, update_id, now)
             language = self._language(session)
@@ -110,10 +124,16 @@ class Answering(Base):
             progress = self._progress(session, now)
             question = self._current(progress)
             if question is None or progress is None:
+                if command:
+                    raise _Redirect(Outcome(language, command=command))
                 return Outcome(language, says=(self._not_in_survey(session, long=True),))
+            if question.type is QuestionType.TEXT:
+                command = None
             long_list = len(question.choices) > SEARCHABLE_ABOVE
             if question.type is QuestionType.SELECT_ONE and long_list:
                 found = search_choices(question, language, text[:100])
+                if command and not found:
+                    raise _Redirect(Outcome(language, command=command))
                 return Outcome(language, screen=SearchResults(question, tuple(found)))
             raw: str | None = text
             if question.type is QuestionType.SELECT_ONE:
@@ -121,10 +141,14 @@ class Answering(Base):
             elif question.type not in TYPED and question.type is not QuestionType.SCALE:
                 raw = None
             if raw is None:
+                if command:
+                    raise _Redirect(Outcome(language, command=command))
                 return self._expected(session, progress, question, language, now)
             try:
                 step = engine.answer(self.survey, progress, raw, now)
             except SurveyFlowError as error:
+                if command:
+                    raise _Redirect(Outcome(language, command=command))
                 return Outcome(language, says=(self._refusal(question, error, language),))
             outcome = await self._advance(tx, user_id, session, question, step, language, now)
         await self._forget_replaced(progress, step)
@@ -140,6 +164,10 @@ class Answering(Base):
                 return self._replay(session, now)
             progress = self._progress(session, now)
             question = self._current(progress)
+            participant = session.participant
+            if (action is Action.BACK and participant is not None and not participant.consented
+                    and participant.language):  # on the consent notice: back to the languages
+                return Outcome(language, screen=LanguagePicker(self._languages()))
             if question is None or progress is None:
                 return Outcome(language, says=(self._not_in_survey(session),))
             try:
@@ -271,3 +299,10 @@ class Answering(Base):
             return Outcome(self._chosen(session), says=(Say("expected", {"type": question.type}),))
         return Outcome(self._chosen(session), says=(Say("unsupported"),))
 
+
+class _Redirect(Exception):
+    """A command typed as a word: the transaction is rolled back, the command runs."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__(outcome.command)
+        self.outcome = outcome

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import aiosqlite
@@ -42,11 +42,12 @@ class Base:
     participant; building what they see next."""
 
     def __init__(self, db: Database, survey: Survey, clock: Callable[[], dt.datetime],
-                 database_path: Path) -> None:
+                 database_path: Path, command_words: Mapping[str, str] | None = None) -> None:
         self.db = db
         self.survey = survey
         self.clock = clock
         self.database_path = database_path
+        self.command_words = command_words or {}  # a word people type -> the command
 
     async def language_of(self, user_id: int) -> str | None:
         """The language the participant chose, if any (for replies outside the survey)."""

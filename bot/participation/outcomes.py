@@ -171,3 +171,4 @@ class Outcome:
     retire: int | None = None
     says: tuple[Say, ...] = ()
     screen: Screen | None = None
+    command: str | None = None  # a command typed as a word: run that command instead
