@@ -92,7 +92,7 @@ class Organizing:
 
 # --- finding a group or channel by its public name -----------------------------------
 
-_PUBLIC_NAME = re.compile(r"^(?:@|(?:https?://)?t\.me/)([A-Za-z][A-Za-z0-9_]{3,31})/?$")
+_PUBLIC_NAME = re.compile(r"^(?:@|(?:https?://)?t\.me/)([A-Za-z][A-Za-z0-9_]{4,31})/?$")
 
 
 class ChatNotUsable(Exception):

@@ -104,6 +104,7 @@ def cmd_summary(args: argparse.Namespace, config: Config) -> int:
 
     survey = load_configured_survey(config)
     language = survey_language(survey, args.language, "--language")
+    existing_database(config)
     out = Path(args.out) if args.out else None
     if out is not None:
         _check_writable(out)

@@ -66,6 +66,9 @@ def _add_subscriber(args: argparse.Namespace, config: Config) -> int:
     found = None
     if chat_id is None:
         name = public_name(args.chat)
+        if name is None and args.chat.startswith("@"):
+            raise Refused(f"{args.chat}: not a public name (5 to 32 letters, digits or "
+                          "underscores, starting with a letter)")
         if name is None:
             raise Refused(f"{args.chat}: neither a chat number (such as -1001234567890) nor a "
                           "public name (such as @mychannel)")

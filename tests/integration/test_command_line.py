@@ -158,6 +158,7 @@ async def test_subscribers_add_finds_a_group_or_channel_by_its_name(
         ("@amina", "@amina: Telegram knows no group or channel by that name"),
         ("diaspora lyon", "diaspora lyon: neither a chat number (such as -1001234567890) nor "
                           "a public name (such as @mychannel)"),
+        ("@abc", "@abc: not a public name (5 to 32 letters, digits or underscores"),
     ]:
         status, _, err = await consultbot(name, "--language", "fr")
         assert status == 2 and err.count("\n") == 1 and message in err, (name, err)
