@@ -33,7 +33,13 @@ from typing import IO, Any, Literal
 
 import xlsxwriter
 from storage.clock import parse_timestamp, timestamp
-from storage.exports import ExportedResponse, iter_responses, open_reader, question_ids
+from storage.exports import (
+    ExportedResponse,
+    iter_responses,
+    open_reader,
+    question_ids,
+    survey_ids,
+)
 from storage.stats import STOPPED_AFTER
 
 from bot.pseudonyms import ExportCodes
@@ -293,8 +299,12 @@ def _plan(
         return _Plan(survey, columns, options, secret, now, earlier)
     # a survey whose file is not loaded: its answers as stored, one column per question
     found = question_ids(connection, survey_id)
-    if not found:
-        raise ExportError(f"no responses to a survey with id '{survey_id}' in the database")
+    known = survey_ids(connection) if not found else []
+    if not found and survey_id not in known:
+        held = (f"its surveys: {', '.join(known)}" if known
+                else "it holds no responses yet")
+        raise ExportError(f"no responses to a survey with id '{survey_id}' in the database "
+                          f"({held})")
     earlier = dict(found)
     return _Plan(survey, _columns(_empty(survey), earlier, None), options, secret, now, earlier)
 

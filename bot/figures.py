@@ -16,6 +16,7 @@ TOP = 12  # longest breakdown shown in a message; JSON has them all
 
 
 def as_json(survey: Survey, figures: Figures, now: dt.datetime) -> dict[str, Any]:
+    """The figures for programs: seconds as whole numbers, rates to three decimals."""
     return {
         "survey": {"id": survey.id, "version": survey.version},
         "generated_at": now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -28,8 +29,8 @@ def as_json(survey: Survey, figures: Figures, now: dt.datetime) -> dict[str, Any
             "completed": figures.completed, "in_progress": figures.in_progress,
             "stopped_responding": figures.stopped,
             "stopped_after_days": STOPPED_AFTER.days,
-            "completion_rate": figures.completion_rate,
-            "median_seconds_to_complete": figures.median_seconds,
+            "completion_rate": _rounded(figures.completion_rate, 3),
+            "median_seconds_to_complete": _rounded(figures.median_seconds, 0),
         },
         "by_language": figures.by_language,
         "by_source": figures.by_source,
@@ -37,6 +38,13 @@ def as_json(survey: Survey, figures: Figures, now: dt.datetime) -> dict[str, Any
         "funnel": [{"question": q.id, "reached": figures.reached.get(q.id, 0)}
                    for q in survey.questions if q.asks],
     }
+
+
+def _rounded(value: float | None, decimals: int) -> float | int | None:
+    """``value`` to ``decimals`` places (a whole number for none), as JSON readers want it."""
+    if value is None:
+        return None
+    return round(value) if decimals == 0 else round(value, decimals)
 
 
 def _label(t: Translator, question: Question, value: str) -> str:

@@ -9,6 +9,7 @@ everywhere. Access control is the caller's: only organizers reach this.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -17,6 +18,8 @@ from storage.participants import get_participant
 from storage.schedules import Schedule, list_schedules, remove_schedule, set_paused
 from storage.stats import Figures, get_figures
 from storage.subscriptions import Subscription, get_subscription
+from telegram import Bot, Chat, ChatMember, ChatMemberRestricted
+from telegram.error import BadRequest, Forbidden
 
 from bot.config import Config
 from bot.scheduling import add_schedule, next_run, split_when
@@ -85,3 +88,61 @@ class Organizing:
     async def remove_schedule(self, schedule_id: int) -> bool:
         async with transaction(self.db) as tx:
             return await remove_schedule(tx, schedule_id)
+
+
+# --- finding a group or channel by its public name -----------------------------------
+
+_PUBLIC_NAME = re.compile(r"^(?:@|(?:https?://)?t\.me/)([A-Za-z][A-Za-z0-9_]{4,31})/?$")
+
+
+class ChatNotUsable(Exception):
+    """A named group or channel that cannot receive summaries; the message says why and
+    what to do about it."""
+
+
+@dataclass(frozen=True, slots=True)
+class FoundChat:
+    chat_id: int
+    kind: str  # group | channel
+    title: str | None
+
+
+def public_name(text: str) -> str | None:
+    """The chat name in what an organizer typed (``@name`` or a ``t.me/name`` link)."""
+    match = _PUBLIC_NAME.match(text.strip())
+    return match.group(1) if match else None
+
+
+async def find_chat(bot: Bot, name: str) -> FoundChat:
+    """The group or channel called ``@name``, if the bot may post there.
+
+    Asks the Bot API (``getChat``, then ``getChatMember`` for the bot itself: a
+    public chat is found even when the bot is not in it). ``bot`` must be
+    initialized. Raises :class:`ChatNotUsable`; a refused token or an unreachable
+    server is the caller's to report (PTB's ``InvalidToken``, ``NetworkError``).
+    """
+    shown = f"@{name}"
+    not_in = (f"{shown}: the bot is not in that chat (add it to the group, or make it an "
+              "administrator of the channel, then try again)")
+    try:
+        chat = await bot.get_chat(shown)
+    except BadRequest:
+        raise ChatNotUsable(f"{shown}: Telegram knows no group or channel by that name (check "
+                            "the spelling; a private group has no name: give its number "
+                            "instead)") from None
+    except Forbidden:
+        raise ChatNotUsable(not_in) from None
+    try:
+        member = await bot.get_chat_member(chat.id, bot.id)
+    except (BadRequest, Forbidden):
+        raise ChatNotUsable(not_in) from None
+    if member.status in (ChatMember.LEFT, ChatMember.BANNED):
+        raise ChatNotUsable(not_in)
+    if chat.type == Chat.CHANNEL and member.status != ChatMember.ADMINISTRATOR:
+        raise ChatNotUsable(f"{shown}: only administrators post in a channel: make the bot "
+                            "an administrator of it, then try again")
+    if isinstance(member, ChatMemberRestricted) and not member.can_send_messages:
+        raise ChatNotUsable(f"{shown}: the bot may not send messages there (an administrator "
+                            "restricted it)")
+    kind = "channel" if chat.type == Chat.CHANNEL else "group"
+    return FoundChat(chat.id, kind, chat.title)

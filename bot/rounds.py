@@ -19,7 +19,7 @@ from babel.dates import format_timedelta
 from storage.db import Database, transaction
 from storage.participants import get_participant
 from storage.responses import get_answers, get_response
-from storage.rounds import REMINDER, SUMMARY, Recipient, Tally
+from storage.rounds import REMINDER, SUMMARY, Recipient, ReminderOutlook, Tally
 from storage.subscriptions import list_subscriptions
 from telegram import Bot
 from telegram.constants import ParseMode
@@ -27,7 +27,7 @@ from telegram.error import BadRequest, Forbidden
 
 from bot.config import Config
 from bot.i18n import Catalogs, Translator
-from bot.summary import build_summary, render_chart, render_text
+from bot.summary import Summary, build_summary, render_chart, render_text
 from bot.survey import engine
 from bot.survey.model import Survey
 from storage import rounds
@@ -38,6 +38,15 @@ logger = logging.getLogger(__name__)
 class RoundStarted:
     round_id: int | None  # None: nobody to send to, no round was created
     recipients: int
+
+
+class SummaryShowsNothing(Exception):
+    """A broadcast refused: small-cell protection withholds every figure of the summary
+    (``summary`` says why: too few participants, or too few answers to each question)."""
+
+    def __init__(self, summary: Summary) -> None:
+        super().__init__("the summary shows no figure")
+        self.summary = summary
 
 
 async def start_reminder_round(
@@ -57,26 +66,54 @@ async def start_reminder_round(
     return RoundStarted(round_id, len(recipients))
 
 
-async def render_summary(
-    db: Database, survey: Survey, t: Translator, config: Config, now: dt.datetime
-) -> tuple[str, bytes]:
-    """The summary as a recipient in ``t``'s language gets it: caption and chart."""
-    summary = await build_summary(db, survey, now, config.small_cell)
+async def reminder_outlook(
+    db: Database, survey: Survey, config: Config, now: dt.datetime
+) -> ReminderOutlook:
+    """Who a reminder round would reach now, who not and why, and when the next person
+    falls due, under the configured interval and maximum."""
+    return await rounds.reminder_outlook(
+        db, survey.id, now, interval=dt.timedelta(hours=config.reminder_interval),
+        most=config.reminder_max, unconsented=config.remind_unconsented)
+
+
+async def current_summary(
+    db: Database, survey: Survey, config: Config, now: dt.datetime
+) -> Summary:
+    """What a summary broadcast would publish now, small-cell protection applied."""
+    return await build_summary(db, survey, now, config.small_cell)
+
+
+async def render_for(summary: Summary, survey: Survey, t: Translator) -> tuple[str, bytes]:
+    """``summary`` as a recipient in ``t``'s language gets it: caption and chart."""
     text = render_text(summary, survey, t)
     chart = await asyncio.to_thread(render_chart, summary, survey, t)
     return text, chart
 
 
+async def render_summary(
+    db: Database, survey: Survey, t: Translator, config: Config, now: dt.datetime
+) -> tuple[str, bytes]:
+    """The summary as a recipient in ``t``'s language gets it: caption and chart."""
+    return await render_for(await current_summary(db, survey, config, now), survey, t)
+
+
 async def start_summary_round(
     db: Database, survey: Survey, catalogs: Catalogs, config: Config, now: dt.datetime,
-    origin: str,
+    origin: str, *, allow_empty: bool = True,
 ) -> RoundStarted:
-    """Queue the summary to every reachable subscriber, rendered once per language."""
+    """Queue the summary to every reachable subscriber, rendered once per language.
+
+    Without ``allow_empty``, a summary that would show no figure is not sent:
+    :class:`SummaryShowsNothing` is raised instead.
+    """
     subscribers = await list_subscriptions(db, reachable_only=True)
     if not subscribers:
         return RoundStarted(None, 0)
+    summary = await current_summary(db, survey, config, now)
+    if not allow_empty and not summary.shows_figures:
+        raise SummaryShowsNothing(summary)
     languages = {_language(survey, s.language) for s in subscribers}
-    contents = {language: await render_summary(db, survey, catalogs.get(language), config, now)
+    contents = {language: await render_for(summary, survey, catalogs.get(language))
                 for language in sorted(languages)}
     recipients = [Recipient(s.chat_id, _language(survey, s.language), s.participant_id)
                   for s in subscribers]

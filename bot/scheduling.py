@@ -60,6 +60,21 @@ def split_when(text: str) -> tuple[str | None, str | None]:
     return (text, None) if len(text.split()) == 5 else (None, text)
 
 
+def check_schedule(
+    *, cron: str | None, at: str | None, timezone: str, now: dt.datetime
+) -> dt.datetime | None:
+    """Raise :class:`ScheduleError` unless this is a cron expression or a date and time
+    still to come; returns that moment (in UTC) for a one-off."""
+    if (cron is None) == (at is None):
+        raise ScheduleError("give either a cron expression or a date and time")
+    if cron is not None:
+        cron_trigger(cron, timezone)
+    run_at = parse_moment(at, timezone) if at is not None else None
+    if run_at is not None and run_at <= now:
+        raise ScheduleError(f"{at!r}: that time is already past (time zone {timezone})")
+    return run_at
+
+
 async def add_schedule(
     db: Database, kind: str, *, cron: str | None, at: str | None, timezone: str,
     now: dt.datetime,
@@ -69,13 +84,7 @@ async def add_schedule(
     The one road for every channel (chat, command line, console); raises
     :class:`ScheduleError` with a message an organizer can act on.
     """
-    if (cron is None) == (at is None):
-        raise ScheduleError("give either a cron expression or a date and time")
-    if cron is not None:
-        cron_trigger(cron, timezone)
-    run_at = parse_moment(at, timezone) if at is not None else None
-    if run_at is not None and run_at <= now:
-        raise ScheduleError(f"{at!r}: that time is already past (time zone {timezone})")
+    run_at = check_schedule(cron=cron, at=at, timezone=timezone, now=now)
     async with transaction(db) as tx:
         return await schedules.add_schedule(tx, kind, cron=cron, run_at=run_at, now=now)
 

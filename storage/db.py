@@ -21,7 +21,7 @@ import logging
 import os
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -166,15 +166,16 @@ def _split_statements(script: str) -> list[str]:
 
 
 Source = Database | aiosqlite.Connection  # reads work on the database or inside a transaction
+Parameters = Sequence[object] | Mapping[str, object]  # ``?`` values, or ``:name`` values
 
 
-async def fetch_all(source: Source, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
+async def fetch_all(source: Source, sql: str, params: Parameters = ()) -> list[sqlite3.Row]:
     """Every row of a query, read in one trip to the database thread."""
     connection = source.connection if isinstance(source, Database) else source
     return list(await connection.execute_fetchall(sql, params))
 
 
-async def fetch_one(source: Source, sql: str, params: Sequence[object] = ()) -> sqlite3.Row | None:
+async def fetch_one(source: Source, sql: str, params: Parameters = ()) -> sqlite3.Row | None:
     rows = await fetch_all(source, sql, params)
     return rows[0] if rows else None
 

@@ -64,6 +64,12 @@ def question_ids(
     return [(question, version) for _, question, version in sorted(found)]
 
 
+def survey_ids(connection: sqlite3.Connection) -> list[str]:
+    """The ids of the surveys the database holds responses to, in alphabetical order."""
+    rows = connection.execute("SELECT DISTINCT survey_id FROM responses ORDER BY survey_id")
+    return [str(row[0]) for row in rows]
+
+
 def iter_responses(
     connection: sqlite3.Connection,
     survey_id: str,

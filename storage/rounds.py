@@ -61,6 +61,37 @@ class Tally:
         return (self.finished_at - self.created_at).total_seconds()
 
 
+# Where each person stands for reminders: the first state that applies. Only ``due``
+# people get one; the other states say why not (see :class:`ReminderOutlook`).
+_REMINDER_STATE = (
+    "CASE "
+    "  WHEN p.status = 'consented' AND r.id IS NULL THEN 'not_started' "
+    "  WHEN p.status = 'consented' AND r.completed_at IS NOT NULL THEN 'completed' "
+    "  WHEN p.status = 'new' AND NOT :unconsented THEN 'unconsented' "
+    "  WHEN p.blocked_at IS NOT NULL THEN 'blocked' "
+    "  WHEN p.reminders_off = 1 THEN 'stopped' "
+    "  WHEN p.reminders_sent >= CASE WHEN p.status = 'new' THEN 1 ELSE :most END "
+    "    THEN 'most' "
+    "  WHEN EXISTS (SELECT 1 FROM outbox o JOIN rounds x ON x.id = o.round_id "
+    "               WHERE o.participant_id = p.id AND o.status = 'pending' "
+    "               AND x.kind = 'reminder') THEN 'queued' "
+    "  WHEN p.last_seen_at >= :cutoff OR p.last_reminded_at >= :cutoff THEN 'quiet' "
+    "  ELSE 'due' "
+    "END"
+)
+_PEOPLE = (
+    "FROM participants p "
+    "LEFT JOIN responses r ON r.participant_id = p.id AND r.survey_id = :survey"
+)
+
+
+def _state_parameters(
+    survey_id: str, now: dt.datetime, interval: dt.timedelta, most: int, unconsented: bool
+) -> dict[str, object]:
+    return {"survey": survey_id, "cutoff": timestamp(now - interval), "most": most,
+            "unconsented": int(unconsented)}
+
+
 async def reminder_targets(
     db: Database, survey_id: str, now: dt.datetime, *, interval: dt.timedelta,
     most: int, unconsented: bool,
@@ -74,23 +105,59 @@ async def reminder_targets(
     have a reminder waiting in another round (people who declined or deleted their
     data have no row at all).
     """
-    cutoff = timestamp(now - interval)
     rows = await fetch_all(
         db,
-        "SELECT p.id, p.language FROM participants p "
-        "LEFT JOIN responses r ON r.participant_id = p.id AND r.survey_id = ? "
-        "WHERE p.blocked_at IS NULL AND p.reminders_off = 0 AND p.last_seen_at < ? "
-        "  AND (p.last_reminded_at IS NULL OR p.last_reminded_at < ?) "
-        "  AND NOT EXISTS (SELECT 1 FROM outbox o JOIN rounds x ON x.id = o.round_id "
-        "                  WHERE o.participant_id = p.id AND o.status = 'pending' "
-        "                  AND x.kind = 'reminder') "
-        "  AND ((p.status = 'consented' AND r.id IS NOT NULL AND r.completed_at IS NULL "
-        "        AND p.reminders_sent < ?) "
-        "    OR (? AND p.status = 'new' AND p.reminders_sent = 0)) "
-        "ORDER BY p.id",
-        (survey_id, cutoff, cutoff, most, int(unconsented)),
+        f"SELECT p.id, p.language {_PEOPLE} WHERE {_REMINDER_STATE} = 'due' ORDER BY p.id",
+        _state_parameters(survey_id, now, interval, most, unconsented),
     )
     return [(row[0], row[1]) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderOutlook:
+    """Where everyone stands for reminders now; each person is counted once, under the
+    first of these that applies (in this order)."""
+
+    not_started: int  # consented, no response to this survey
+    completed: int
+    unconsented: int  # opened the bot, never consented (reminding them is off)
+    blocked: int  # blocked the bot
+    stopped: int  # asked for no reminders
+    most: int  # reminded the most times allowed already (unconsented people: once)
+    queued: int  # a reminder of an earlier round still waits to be sent
+    quiet: int  # active, or reminded, within the interval
+    due: int
+    next_due: dt.datetime | None  # when the first of the quiet ones falls due
+
+    @property
+    def unfinished(self) -> int:
+        """People a reminder is about: started (or, if enabled, not consented) and not done."""
+        return self.blocked + self.stopped + self.most + self.queued + self.quiet + self.due
+
+
+async def reminder_outlook(
+    db: Database, survey_id: str, now: dt.datetime, *, interval: dt.timedelta,
+    most: int, unconsented: bool,
+) -> ReminderOutlook:
+    """Who a reminder round started now would reach, who not and why, and when the next
+    person falls due (with the same rules as :func:`reminder_targets`)."""
+    rows = await fetch_all(
+        db,
+        f"SELECT {_REMINDER_STATE} AS state, count(*), "
+        "  min(CASE WHEN p.last_reminded_at > p.last_seen_at THEN p.last_reminded_at "
+        "      ELSE p.last_seen_at END) "
+        f"{_PEOPLE} GROUP BY state",
+        _state_parameters(survey_id, now, interval, most, unconsented),
+    )
+    counts = {str(row[0]): int(row[1]) for row in rows}
+    last = parse_timestamp(next((row[2] for row in rows if row[0] == "quiet"), None))
+    next_due = last + interval if last is not None else None
+    return ReminderOutlook(
+        not_started=counts.get("not_started", 0), completed=counts.get("completed", 0),
+        unconsented=counts.get("unconsented", 0), blocked=counts.get("blocked", 0),
+        stopped=counts.get("stopped", 0), most=counts.get("most", 0),
+        queued=counts.get("queued", 0), quiet=counts.get("quiet", 0),
+        due=counts.get("due", 0), next_due=next_due)
 
 
 async def create_round(

@@ -148,7 +148,7 @@ class Answering(Base):
                 step = engine.answer(self.survey, progress, raw, now)
             except SurveyFlowError as error:
                 if command:
-                    raise _Redirect(Outcome(language, command=command))
+                    raise _Redirect(Outcome(language, command=command)) from None
                 return Outcome(language, says=(self._refusal(question, error, language),))
             outcome = await self._advance(tx, user_id, session, question, step, language, now)
         await self._forget_replaced(progress, step)

@@ -21,7 +21,13 @@ import datetime as dt
 from storage.db import Database
 
 from bot.i18n import Translator
-from bot.summary.caption import CAPTION_LIMIT, caption_length, render_text, shorten
+from bot.summary.caption import (
+    CAPTION_LIMIT,
+    caption_length,
+    plain_text,
+    render_text,
+    shorten,
+)
 from bot.summary.chart import (
     DPI,
     MAX_SIDE_PX,
@@ -77,6 +83,7 @@ __all__ = [
     "draw_chart",
     "is_country_list",
     "percent",
+    "plain_text",
     "render_chart",
     "render_text",
     "shorten",

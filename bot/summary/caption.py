@@ -19,10 +19,14 @@ _SHORTEST_TITLE = 40  # a question's text is never cut shorter than this
 _SHORT_LABEL = 30
 
 
+def plain_text(text: str) -> str:
+    """The caption ``text`` as Telegram shows it: its HTML parsed, bold marks gone."""
+    return html.unescape(_TAG.sub("", text)).strip()
+
+
 def caption_length(text: str) -> int:
     """Length of the HTML ``text`` as Telegram counts a caption (parsed, UTF-16 code units)."""
-    plain = html.unescape(_TAG.sub("", text)).strip()
-    return len(plain.encode("utf-16-le")) // 2
+    return len(plain_text(text).encode("utf-16-le")) // 2
 
 
 def shorten(text: str, limit: int | None) -> str:

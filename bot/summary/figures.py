@@ -101,6 +101,11 @@ class Summary:
     def blocks(self) -> tuple[Block, ...]:
         return self.breakdowns + self.results
 
+    @property
+    def shows_figures(self) -> bool:
+        """Whether any result is shown: the number of participants alone is not one."""
+        return bool(self.blocks)
+
 
 _SUMMARIZED = frozenset({
     QuestionType.SELECT_ONE, QuestionType.SELECT_MULTIPLE, QuestionType.SCALE,

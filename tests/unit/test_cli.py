@@ -223,7 +223,8 @@ def test_stats_and_export_from_the_command_line(
         (["export", "--format", "csv", "--out", "OUT", "--since", "last week"],
          "--since: 'last week' is not a date"),
         (["export", "--format", "csv", "--out", "OUT", "--survey", "nope"],
-         "no responses to a survey with id 'nope'"),
+         "no responses to a survey with id 'nope' in the database (its surveys: "
+         "idm2018-partnerships)"),
         (["export", "--format", "json", "--out", "OUT", "--labels", "xx"],
          "--labels xx: the survey's languages are en, fr, es, ar"),
     ],
@@ -303,10 +304,10 @@ def test_the_organizer_guide_covers_every_command_and_option() -> None:
                 for name, sub in action.choices.items():
                     assert f"{prefix}{name}".strip() in guide, f"{prefix}{name}"
                     walk(sub, f"{prefix}{name} ")
-            elif prefix.split()[-1] in ("stats", "export", "add"):
+            else:
                 for option in action.option_strings:
                     if option.startswith("--") and option != "--help":
-                        assert option in guide, f"consultbot {prefix}{option}"
+                        assert option in guide, f"{prefix}{option}"
 
     walk(build_parser(), "consultbot ")
 
@@ -344,3 +345,352 @@ def test_subscribers_and_schedules_from_the_command_line(
     assert main(["subscribers", "remove", "-1001234"]) == 0
     assert main(["broadcast"]) == 0
     assert "nobody to send a summary to now" in capsys.readouterr().out
+
+
+# --- summaries: preview, and no broadcast of a summary that shows nothing ---------------
+
+
+def _rows(path: Path, sql: str) -> list[tuple[object, ...]]:
+    import sqlite3
+
+    with sqlite3.connect(path) as connection:
+        return list(connection.execute(sql))
+
+
+def test_broadcast_refuses_a_summary_that_shows_no_figure_unless_forced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = _database(tmp_path)
+    monkeypatch.setenv("CONSULTBOT_DB", str(database))
+    assert main(["subscribers", "add", "-1001234", "--language", "fr"]) == 0
+    capsys.readouterr()
+    status, err = run_main(["broadcast"], capsys)
+    assert status == 2 and err.count("\n") == 1, err
+    assert ("not sent: the summary shows no figure yet: fewer than 5 (CONSULTBOT_SMALL_CELL) "
+            "people have taken part so far") in err
+    assert "--force" in err
+    assert _rows(database, "SELECT count(*) FROM rounds") == [(0,)]
+
+    monkeypatch.setenv("CONSULTBOT_SMALL_CELL", "2")  # two people: every answer is alone
+    status, err = run_main(["broadcast"], capsys)
+    assert status == 2 and "each question it covers has fewer than 2" in err, err
+    assert "(role, residence, " in err
+
+    assert main(["broadcast", "--force"]) == 0
+    assert "the summary is queued for 1 chat(s)" in capsys.readouterr().out
+    assert _rows(database, "SELECT count(*) FROM rounds") == [(1,)]
+
+
+def test_broadcast_sends_a_summary_with_figures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CONSULTBOT_DB", str(_database(tmp_path)))
+    monkeypatch.setenv("CONSULTBOT_SMALL_CELL", "1")
+    assert main(["subscribers", "add", "-1001234", "--language", "ar"]) == 0
+    assert main(["broadcast"]) == 0
+    assert "round 1: the summary is queued for 1 chat(s)" in capsys.readouterr().out
+
+
+def test_the_summary_preview_is_what_recipients_in_that_language_get(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.summary import plain_text
+
+    database = _database(tmp_path)
+    monkeypatch.setenv("CONSULTBOT_DB", str(database))
+    monkeypatch.setenv("CONSULTBOT_SMALL_CELL", "1")
+    assert main(["subscribers", "add", "-1001234", "--language", "fr"]) == 0
+    assert main(["broadcast"]) == 0
+    capsys.readouterr()
+    chart = tmp_path / "preview" / "summary.png"
+    assert main(["summary", "--language", "fr", "--out", str(chart)]) == 0
+    out = capsys.readouterr().out
+    [(text, image)] = _rows(database, "SELECT text, image FROM round_contents "
+                                      "WHERE language = 'fr'")
+    assert isinstance(text, str) and isinstance(image, bytes)
+    assert out.startswith(plain_text(text) + "\n\n")
+    assert "<b>" not in out and "Résultats" in out
+    assert chart.read_bytes() == image
+    assert f"chart written to {chart}" in out
+    assert "shows no figure" not in out
+
+
+def test_the_summary_preview_says_when_it_shows_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CONSULTBOT_DB", str(_database(tmp_path)))
+    assert main(["summary"]) == 0
+    out = capsys.readouterr().out
+    assert "Results will be shared once enough people have answered." in out
+    assert "give --out FILE.png" in out
+    assert ("this summary shows no figure yet: fewer than 5 (CONSULTBOT_SMALL_CELL) people "
+            "have taken part so far") in out
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["summary", "--language", "de"], "--language de: the survey's languages are "
+                                          "en, fr, es, ar"),
+        (["summary", "--out", "/proc/nope/chart.png"], "--out /proc/nope/chart.png: cannot "
+                                                      "write there"),
+        (["stats", "--language", "xx"], "--language xx: the survey's languages are "
+                                        "en, fr, es, ar"),
+    ],
+)
+def test_language_and_output_mistakes_end_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    arguments: list[str], message: str,
+) -> None:
+    monkeypatch.setenv("CONSULTBOT_DB", str(_database(tmp_path)))
+    status, err = run_main(arguments, capsys)
+    assert status == 2
+    assert err.count("\n") == 1 and message in err, err
+
+
+# --- reminder rounds: why nobody is due, and when someone will be ----------------------
+
+
+def _participants(path: Path, sql: str) -> None:
+    import sqlite3
+
+    with sqlite3.connect(path) as connection:
+        connection.execute(sql)
+
+
+def test_remind_says_why_nobody_is_due_and_when_someone_will_be(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import asyncio
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from bot.survey.loader import BUILTIN_SURVEY, load_survey
+    from storage.db import connect
+
+    from tests.data import PARTNER, add_response
+
+    monkeypatch.setenv("CONSULTBOT_TIMEZONE", "Europe/Paris")
+    empty = tmp_path / "empty.sqlite3"
+    monkeypatch.setenv("CONSULTBOT_DB", str(empty))
+    asyncio.run(_created(empty))
+    assert main(["remind"]) == 0
+    assert capsys.readouterr().out == ("nobody is due a reminder: nobody has started the "
+                                       "survey yet\n")
+
+    database = _database(tmp_path)
+    monkeypatch.setenv("CONSULTBOT_DB", str(database))
+    assert main(["remind"]) == 0
+    assert capsys.readouterr().out == ("nobody is due a reminder: everyone who started has "
+                                       "completed the survey (2)\n")
+
+    survey, _ = load_survey(BUILTIN_SURVEY)
+    recently = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+
+    async def add_people() -> None:
+        db = await connect(database)
+        await add_response(db, survey, 555000333, PARTNER[:3], started=recently)
+        await add_response(db, survey, 555000444, PARTNER[:2], started=recently)
+        await db.close()
+
+    asyncio.run(add_people())
+    _participants(database, "UPDATE participants SET reminders_sent = 2 WHERE id = 555000444")
+    [(seen,)] = _rows(database, "SELECT last_seen_at FROM participants WHERE id = 555000333")
+    due = dt.datetime.fromisoformat(str(seen)) + dt.timedelta(hours=72)
+    assert main(["remind"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "nobody is due a reminder now",
+        "not finished: 2, of whom",
+        "  reminded the most times allowed (2, CONSULTBOT_REMINDER_MAX): 1",
+        "  active or reminded in the last 72 hours (CONSULTBOT_REMINDER_INTERVAL): 1",
+        "completed: 2",
+        "the next person is due a reminder at "
+        f"{due.astimezone(ZoneInfo('Europe/Paris')):%Y-%m-%d %H:%M} CET",
+    ]
+
+    _participants(database, "UPDATE participants SET last_seen_at = '2026-11-01T10:00:00Z' "
+                            "WHERE id = 555000333")
+    assert main(["remind"]) == 0
+    assert "round 1: 1 reminder(s) queued" in capsys.readouterr().out
+    assert main(["remind"]) == 0
+    out = capsys.readouterr().out
+    assert "  a reminder already waiting to be sent (is `consultbot run` running?): 1" in out
+    assert "nobody else will be due a reminder later" in out
+
+
+async def _created(path: Path) -> None:
+    from storage.db import connect
+
+    await (await connect(path)).close()
+
+
+def test_the_outlook_counts_the_people_a_round_reaches(tmp_path: Path) -> None:
+    import asyncio
+    import datetime as dt
+
+    from bot.config import Config
+    from bot.rounds import reminder_outlook, start_reminder_round
+    from bot.survey.loader import BUILTIN_SURVEY, load_survey
+    from storage.db import connect
+
+    from tests.data import PARTNER, add_response
+
+    survey, _ = load_survey(BUILTIN_SURVEY)
+    now = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
+
+    async def check() -> None:
+        db = await connect(tmp_path / "o.sqlite3")
+        for number in range(4):
+            await add_response(db, survey, 555001000 + number, PARTNER[:number + 1])
+        config = Config(remind_unconsented=True)
+        before = await reminder_outlook(db, survey, config, now)
+        started = await start_reminder_round(db, survey, config, now, "test")
+        assert before.due == started.recipients == 4 and before.next_due is None
+        after = await reminder_outlook(db, survey, config, now)
+        assert (after.due, after.queued, after.unfinished) == (0, 4, 4)
+        await db.close()
+
+    asyncio.run(check())
+
+
+# --- a database for the commands that write; none for those that read -------------------
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["subscribers", "add", "-1001234", "--language", "fr"],
+        ["schedule", "add", "summary", "--cron", "0 18 * * 1"],
+    ],
+)
+def test_commands_that_write_create_the_database_before_the_first_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    arguments: list[str],
+) -> None:
+    from storage.db import migration_files
+
+    path = tmp_path / "new.sqlite3"
+    monkeypatch.setenv("CONSULTBOT_DB", str(path))
+    assert main(arguments) == 0
+    assert f"new database created at {path}" in capsys.readouterr().out
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert _rows(path, "PRAGMA user_version") == [(len(migration_files()),)]
+    assert main(arguments) == 0
+    assert "new database" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["subscribers", "list"], ["subscribers", "remove", "-1001234"], ["schedule", "list"],
+        ["schedule", "pause", "1"], ["remind"], ["broadcast"], ["summary"], ["stats"],
+        ["schedule", "add", "summary", "--cron", "every monday"],
+        ["subscribers", "add", "-1001234", "--language", "de"],
+    ],
+)
+def test_other_commands_do_not_create_a_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    arguments: list[str],
+) -> None:
+    path = tmp_path / "none.sqlite3"
+    monkeypatch.setenv("CONSULTBOT_DB", str(path))
+    status, err = run_main(arguments, capsys)
+    assert status == 2 and err.count("\n") == 1, err
+    assert not path.exists()
+
+
+# --- stats ------------------------------------------------------------------------------
+
+
+def test_times_and_rates_in_stats_json_are_rounded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import asyncio
+    import json
+
+    from bot.survey.loader import BUILTIN_SURVEY, load_survey
+    from storage.db import connect
+
+    from tests.data import PARTNER, add_response
+
+    database = _database(tmp_path)
+    survey, _ = load_survey(BUILTIN_SURVEY)
+
+    async def one_more() -> None:
+        db = await connect(database)
+        await add_response(db, survey, 555000333, PARTNER[:3])
+        await db.close()
+
+    asyncio.run(one_more())
+    monkeypatch.setenv("CONSULTBOT_DB", str(database))
+    assert main(["stats", "--json"]) == 0
+    text = capsys.readouterr().out
+    responses = json.loads(text)["responses"]
+    assert responses["completion_rate"] == 0.667
+    assert isinstance(responses["median_seconds_to_complete"], int)
+    assert re.search(r'"median_seconds_to_complete": \d+\n', text)
+
+
+def test_stats_in_another_language(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CONSULTBOT_DB", str(_database(tmp_path)))
+    assert main(["stats", "--language", "fr"]) == 0
+    assert "Ont terminé\u00a0: 2" in capsys.readouterr().out
+
+
+# --- help -------------------------------------------------------------------------------
+
+
+def _parsers() -> list[tuple[str, object]]:
+    import argparse
+
+    from bot.cli import build_parser
+
+    found: list[tuple[str, object]] = []
+
+    def walk(parser: argparse.ArgumentParser, prefix: str) -> None:
+        found.append((prefix, parser))
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    walk(sub, f"{prefix} {name}")
+
+    walk(build_parser(), "consultbot")
+    return found
+
+
+def test_every_command_and_argument_explains_itself() -> None:
+    import argparse
+
+    for name, parser in _parsers():
+        assert isinstance(parser, argparse.ArgumentParser)
+        assert parser.description, name
+        assert name == "consultbot" or parser.description[0].isupper(), name
+        for action in parser._actions:
+            if not isinstance(action, argparse._SubParsersAction):
+                assert action.help, f"{name} {action.dest}"
+            else:
+                for choice in action._choices_actions:
+                    assert choice.help, f"{name} {choice.dest}"
+
+
+def test_a_usage_mistake_is_one_line_naming_the_help(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["schedule", "add", "summary"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and err.count("\n") == 1
+    assert "one of the arguments --cron --at is required" in err
+    assert "see consultbot schedule add --help" in err
+
+
+def test_the_readme_names_every_command() -> None:
+    import argparse
+
+    from bot.cli import build_parser
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = next(a for a in build_parser()._actions
+                    if isinstance(a, argparse._SubParsersAction))
+    for name in commands.choices:
+        assert f"`consultbot {name}" in readme, name

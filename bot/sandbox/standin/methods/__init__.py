@@ -48,6 +48,7 @@ METHODS: dict[str, Method] = {
     "deleteMyCommands": account.delete_my_commands,
     "getFile": account.get_file,
     "getChat": account.get_chat,
+    "getChatMember": account.get_chat_member,
     "setMyName": account.set_profile("name"),
     "getMyName": account.get_profile("name"),
     "setMyDescription": account.set_profile("description"),

@@ -2,7 +2,7 @@
 
 ``getMe``, ``logOut``, ``close``; the command menus (kept per scope and
 language in ``World.commands``), the bot's name and descriptions, the chat
-menu button; ``getChat`` and ``getFile``.
+menu button; ``getChat``, ``getChatMember`` and ``getFile``.
 """
 
 from __future__ import annotations
@@ -209,6 +209,34 @@ async def get_chat(world: World, request: ApiRequest) -> dict[str, Any]:
     if chat.type in ("group", "supergroup"):
         info["permissions"] = {"can_send_messages": True}
     return info
+
+
+async def get_chat_member(world: World, request: ApiRequest) -> dict[str, Any]:
+    """The bot's own membership of a chat, or a private chat's person (the stand-in does
+    not follow who else is in a group)."""
+    chat = chat_for(world, request, access="read")
+    user_id = to_integer(request.arg("user_id"))
+    if user_id == world.bot_id:
+        member: dict[str, Any] = {"status": chat.bot_status, "user": world.bot_user()}
+    elif chat.user is not None and chat.user.id == user_id:
+        member = {"status": "member", "user": chat.user.as_user()}
+    else:
+        raise bad_request("user not found")
+    if member["status"] == "administrator":
+        member.update(dict.fromkeys(_ADMINISTRATOR_RIGHTS, False), can_manage_chat=True)
+        if chat.type == "channel":
+            member.update(can_post_messages=True, can_edit_messages=True)
+    elif member["status"] == "kicked":
+        member["until_date"] = 0
+    return member
+
+
+_ADMINISTRATOR_RIGHTS = (
+    "can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages",
+    "can_manage_video_chats", "can_restrict_members", "can_promote_members",
+    "can_change_info", "can_invite_users", "can_post_stories", "can_edit_stories",
+    "can_delete_stories",
+)
 
 
 async def get_file(world: World, request: ApiRequest) -> dict[str, Any]:

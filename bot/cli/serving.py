@@ -1,0 +1,89 @@
+"""Commands that serve the bot: ``run`` on Telegram, ``sandbox`` in this terminal."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import signal
+from pathlib import Path
+
+from bot.cli.common import check_database, configure_logging, load_configured_survey, logger
+from bot.config import Config, env_name
+from bot.survey.model import Survey
+
+
+def cmd_run(args: argparse.Namespace, config: Config) -> int:
+    """Serve the bot on Telegram until SIGINT (Ctrl-C) or SIGTERM.
+
+    Needs CONSULTBOT_TOKEN. Receives participants' messages (long polling), sends
+    the rounds that `remind`, `broadcast` and the schedules queue, and runs the
+    schedules. Every answer is saved as it comes: a restart loses nothing. One
+    `consultbot run` per database."""
+    from storage.lock import RunLock
+
+    from bot.api import reach_api
+    from bot.app import build_application, running
+
+    config.require_token()
+    configure_logging(args.verbose + 1, [config.token])
+    survey = load_configured_survey(config)
+    check_database(config.db)
+    application = build_application(config, survey)
+    # before anything reaches Telegram: a second process on this database stops here
+    application.bot_data.run_lock = RunLock(config.db).acquire()
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signal_number in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signal_number, stop.set)
+        if not await reach_api(application.bot, config.api_url, stop):
+            return
+        async with running(application):
+            logger.info("serving on %s", config.api_url)
+            _warn_about_missing_facts(config, survey)
+            # What is loaded by now (modules, survey, catalogs) lives as long as the
+            # process: out of the collector's full passes, which otherwise take ~60 ms
+            # each and show in participants' reply times (docs/performance.md).
+            gc.collect()
+            gc.freeze()
+            await stop.wait()
+        logger.info("stopped")
+
+    try:
+        asyncio.run(serve())
+    finally:
+        application.bot_data.run_lock.release()
+    return 0
+
+
+def _warn_about_missing_facts(config: Config, survey: Survey) -> None:
+    """The consent notice names who runs the consultation, how to reach them and when it
+    ends: say which of those settings are missing (general words stand in for them)."""
+    texts = [t for part in (survey.consent_notice, survey.consent_details) if part
+             for t in part.texts.values()]
+    for name in ("organizer", "contact", "ends"):
+        if getattr(config, name) is None and any(f"{{{name}}}" in text for text in texts):
+            logger.warning("%s is not set: the consent notice cannot say %s", env_name(name),
+                           {"organizer": "who runs the consultation",
+                            "contact": "how to reach the organizers",
+                            "ends": "when the consultation ends"}[name])
+
+
+def cmd_sandbox(args: argparse.Namespace, config: Config) -> int:
+    """Chat with the bot in this terminal, through a local stand-in of the Bot API.
+
+    The stand-in runs on 127.0.0.1; nothing reaches Telegram and no token is
+    needed. Type a button's number to press it; anything else (other numbers
+    too) is sent as a message; /quit ends. Reads standard input when it is not
+    a terminal, so it can be scripted. Uses its own database (--db), never
+    CONSULTBOT_DB."""
+    from bot.sandbox.terminal import run_sandbox
+
+    configure_logging(args.verbose)
+    db = Path(args.db) if args.db else Path("sandbox.sqlite3")
+    config = config.with_overrides(db=db)
+    survey = load_configured_survey(config)
+    check_database(config.db)
+    return asyncio.run(run_sandbox(config, survey, language=args.language, user_id=args.user))
