@@ -44,7 +44,7 @@ from bot.survey.model import (
     Survey,
     Translated,
 )
-from bot.survey.problems import Problem, SurveyInvalid
+from bot.survey.problems import Problem, SurveyInvalid, kind_of_content, not_a_survey
 from bot.survey.xlsform import XLSFORM_SUFFIXES, check_xlsform
 
 __all__ = [
@@ -74,6 +74,12 @@ _QUESTION_FIELDS = {
     "max_length", "key", "breakdown", "calculation",
 }
 _CONSENT_FIELDS = {"notice", "details"}
+_YAML_SUFFIXES = frozenset({".yaml", ".yml", ".json"})
+_TABLES = {
+    ".csv": "a CSV file",
+    ".tsv": "a tab-separated file",
+    ".ods": "an OpenDocument spreadsheet (save it as .xlsx)",
+}
 
 
 # --- YAML with line numbers ------------------------------------------------------------
@@ -473,16 +479,27 @@ def _build(path: Path, raw: bytes) -> tuple[Survey | None, list[Problem]]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
+        problem = " ".join(str(getattr(exc, "problem", None) or exc).split())
+        if path.suffix.lower() not in _YAML_SUFFIXES:
+            where = f", line {line}" if line else ""
+            return None, [Problem("error", not_a_survey(
+                f"it holds text that is not YAML ({problem}{where})"), str(path))]
         checker.error(f"not valid YAML: {problem}", line)
         return None, checker.problems
     finally:
         loader.dispose()
     for key, line in loader.duplicate_keys:
         checker.error(f"'{key}' is given twice (the last one would win)", line, field=key)
+    if data is None or isinstance(data, str | int | float | bool):
+        what = "it holds no YAML data" if data is None else "it holds plain text"
+        return None, [Problem("error", not_a_survey(what), str(path))]
     if not isinstance(data, Mapping):
         checker.error("a survey file is a map with id, version, languages, questions, …", 1)
         return None, checker.problems
+    if not _TOP_FIELDS & set(map(str, data)):
+        return None, [Problem("error", not_a_survey(
+            "it holds YAML without any survey field (id, version, languages, questions, …)"),
+            str(path))]
 
     checker.unknown_fields(data, _TOP_FIELDS)
     _languages(checker, data)
@@ -622,8 +639,10 @@ def _matching(raw_questions: list[Any], by_id: Mapping[str, Question]) -> list[M
 def check_survey(path: Path) -> tuple[Survey | None, list[Problem]]:
     """The survey (``None`` when it has errors) and every problem found in the file.
 
-    ``.xlsx``, ``.xls`` and ``.md`` files are XLSForms (:mod:`bot.survey.xlsform`);
-    anything else is read as YAML.
+    ``.xlsx``, ``.xlsm``, ``.xls`` and ``.md`` files are XLSForms
+    (:mod:`bot.survey.xlsform`); anything else is read as YAML, unless it is no
+    survey at all (a CSV, a PDF, an empty or binary file, plain text), which is
+    said in one problem.
     """
     if path.suffix.lower() in XLSFORM_SUFFIXES:
         return check_xlsform(path)
@@ -631,6 +650,11 @@ def check_survey(path: Path) -> tuple[Survey | None, list[Problem]]:
         raw = path.read_bytes()
     except OSError as exc:
         return None, [Problem("error", f"cannot read the file: {exc.strerror}", str(path))]
+    what = kind_of_content(raw)
+    if what is None and path.suffix.lower() in _TABLES:
+        what = f"it is {_TABLES[path.suffix.lower()]}"
+    if what is not None:
+        return None, [Problem("error", not_a_survey(what), str(path))]
     return _build(path, raw)
 
 

@@ -3,6 +3,8 @@
 Both readers report in these terms: the YAML reader (:mod:`bot.survey.loader`)
 and the XLSForm importer (:mod:`bot.survey.xlsform`). This module imports
 neither, so the loader can hand XLSForms to the importer without a cycle.
+Both also use :func:`not_a_survey` to say in one line that a file (a README,
+a CSV, a PDF, an empty or binary file) is no survey at all.
 """
 
 from __future__ import annotations
@@ -43,6 +45,53 @@ class Problem:
             parts.append(f"language '{self.language}'")
         context = (", ".join(parts) + ": ") if parts else ""
         return f"{where}: {self.severity}: {context}{self.message}"
+
+
+SURVEY_FORMATS = ("a survey is a YAML file or an XLSForm (.xlsx, .xlsm, .xls, or its sheets as "
+                  "markdown tables in .md)")
+
+_WORKBOOKS = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")  # .xlsx/.xlsm, .xls
+_SIGNATURES = (
+    (b"%PDF", "a PDF document"),
+    (_WORKBOOKS[0], "a ZIP archive (a workbook needs the suffix .xlsx)"),
+    (_WORKBOOKS[1], "an old Office document (a workbook needs the suffix .xls)"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"{\\rtf", "an RTF document"),
+)
+
+
+def not_a_survey(what: str) -> str:
+    """The one line that says a file is no survey at all, and what a survey is."""
+    return f"not a survey file: {what}; {SURVEY_FORMATS}"
+
+
+def looks_like_workbook(raw: bytes) -> bool:
+    """True for a ZIP (``.xlsx``) or an old Office file (``.xls``): pyxform may read it."""
+    return raw.startswith(_WORKBOOKS)
+
+
+def kind_of_content(raw: bytes) -> str | None:
+    """What a file that cannot be a survey is (``it is empty``, ``it is a PDF document``, …).
+
+    ``None`` for text, which only a reader can judge.
+    """
+    if not raw.removeprefix(b"\xef\xbb\xbf").strip():
+        return "it is empty"
+    for signature, what in _SIGNATURES:
+        if raw.startswith(signature):
+            return f"it is {what}"
+    head = raw[:8192]
+    if b"\x00" in head:
+        return "it holds binary data"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 3:  # not a character cut at the end of the sample
+            return "it holds binary data (or text that is not UTF-8)"
+    return None
 
 
 class SurveyInvalid(Exception):

@@ -201,3 +201,50 @@ def test_conditions_that_can_never_be_true_are_flagged(tmp_path: Path) -> None:
     assert len(warnings) == 2, warnings
     assert "question 'q2', field 'relevant': compares 'q1' with 'c'" in warnings[0]
     assert "question 'q4', field 'relevant': never asked" in warnings[1]
+
+
+NOT_A_SURVEY = ("not a survey file: {}; a survey is a YAML file or an XLSForm (.xlsx, .xlsm, "
+                ".xls, or its sheets as markdown tables in .md)")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "what"),
+    [
+        ("README", b"# Our project\n\nRun it with care.\n", "it holds plain text"),
+        ("README.md", b"# Our project\n\nRun it with care.\n",
+         "it is markdown without a '| survey |' table (a form in markdown has one table per "
+         "sheet, the sheet's name in its first cell)"),
+        ("notes.txt", b"Usage: consultbot run\nDocs: see docs/\n",
+         "it holds YAML without any survey field (id, version, languages, questions, …)"),
+        ("todo.txt", b"Usage: consultbot run\nSee the docs.\n",
+         "it holds text that is not YAML (could not find expected ':', line 3)"),
+        ("answers.csv", b"id,answer\n1,yes\n", "it is a CSV file"),
+        ("report.pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", "it is a PDF document"),
+        ("survey.yaml", b"", "it is empty"),
+        ("form.xlsx", b"", "it is empty"),
+        ("form.md", b"\n\n", "it is empty"),
+        ("survey.yaml", b"# only a comment\n", "it holds no YAML data"),
+        ("blob", bytes(range(256)) * 4, "it holds binary data"),
+        ("photo.yaml", b"\x89PNG\r\n\x1a\n\x00\x00", "it is a PNG image"),
+        ("form.zip", b"PK\x03\x04\x14\x00",
+         "it is a ZIP archive (a workbook needs the suffix .xlsx)"),
+        ("form.xls", b"<html><body><table></table></body></html>",
+         "it holds text, not a workbook"),
+        ("form.xlsx", b"PK\x03\x04 not really a workbook",
+         "it is no workbook pyxform can read (a damaged file, or another document)"),
+    ],
+)
+def test_a_file_that_is_no_survey_is_said_so_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, content: bytes, what: str,
+) -> None:
+    from bot.cli import main
+
+    path = tmp_path / name
+    path.write_bytes(content)
+    survey, found = check_survey(path)
+    assert survey is None
+    assert [str(p) for p in found] == [f"{path}: error: {NOT_A_SURVEY.format(what)}"]
+    assert main(["survey", "check", str(path)]) == 1
+    out, err = capsys.readouterr()
+    assert out.splitlines()[0] == f"{path}: error: {NOT_A_SURVEY.format(what)}"
+    assert "Traceback" not in out + err

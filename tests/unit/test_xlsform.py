@@ -498,6 +498,34 @@ def test_pyxform_errors_are_reported_as_pyxform_words_them(tmp_path: Path) -> No
     ]
 
 
+@pytest.mark.parametrize("sheet", ["settings", "choices", "external_choices", "entities"])
+def test_an_empty_markdown_sheet_is_named_with_its_line(tmp_path: Path, sheet: str) -> None:
+    survey, problems = check_text(tmp_path, f"""\
+        | survey |
+        |        | type | name | label |
+        |        | text | a    | A?    |
+        | {sheet} |
+        """)
+    assert survey is None
+    assert problems == [
+        f"form.md (sheet {sheet}): error: the sheet is empty (line 4): pyxform cannot read an "
+        "empty table; give it a header row and rows, or remove it",
+    ]
+
+
+def test_an_empty_markdown_survey_sheet_is_named_too(tmp_path: Path) -> None:
+    _, problems = check_text(tmp_path, """\
+        | survey |
+        | settings |
+        |          | form_id |
+        |          | empty   |
+        """)
+    assert problems == [
+        "form.md (sheet survey): error: the sheet is empty (line 1): pyxform cannot read an "
+        "empty table; give it a header row and rows, or remove it",
+    ]
+
+
 def test_a_file_that_is_not_a_form_is_one_error_and_no_traceback(tmp_path: Path) -> None:
     path = tmp_path / "form.xlsx"
     path.write_bytes(b"PK\x03\x04 not really a workbook")

@@ -467,10 +467,9 @@ def check_xlsform(path: Path) -> tuple[Survey | None, list[Problem]]:
         raw = path.read_bytes()
     except OSError as exc:
         return None, [Problem("error", f"cannot read the file: {exc.strerror}", str(path))]
-    read = read_form(path)
-    if isinstance(read, str):  # pyxform's words; one problem per line it wrote
-        lines = [line.strip() for line in read.splitlines() if line.strip()]
-        return None, [Problem("error", line, str(path)) for line in lines or [read]]
+    read = read_form(path, raw)
+    if not isinstance(read, Read):
+        return None, read
     report = Report(str(path))
     importer = _Importer(path, read, report)
     try:
