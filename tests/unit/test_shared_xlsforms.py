@@ -17,6 +17,8 @@ SHARED = Path(__file__).resolve().parents[3] / "shared" / "xlsforms"
 NO_DEFAULT = ("(sheet settings): warning: field 'default_language': no default_language: "
               "English (en) is taken as the default language (its texts fill the gaps of the "
               "others)")
+NO_TITLE = ("(sheet settings): warning: field 'form_title': the form has no title (form_title "
+            "in the settings sheet): participants see the bot's own neutral title")
 
 
 def load(name: str) -> tuple[Survey, list[str]]:
@@ -43,9 +45,13 @@ def test_ona_mali_health_loads_with_its_location_and_cascading_select() -> None:
 
 def test_ona_multi_lingual_loads_in_three_languages() -> None:
     survey, problems = load("ona_multi_lingual_en_sw_fr.xlsx")
-    assert problems == []
+    assert problems == [
+        "ona_multi_lingual_en_sw_fr.xlsx (sheet settings): warning: field 'form_title': the form "
+        "has no title (form_title in the settings sheet): participants see 'Multi lingual "
+        "export', made from its form_id",
+    ]
     assert survey.id == "multi_lingual_export"
-    assert survey.title.get("fr") == "ona_multi_lingual_en_sw_fr"  # no form_title: the file
+    assert survey.title.get("fr") == "Multi lingual export"  # never the file's name
     assert survey.languages == ("en", "sw", "fr") and survey.default_language == "en"
     assert [q.id for q in survey.questions] == ["resp_name", "age", "sex_resp", "Fruits",
                                                 "cities"]
@@ -56,6 +62,7 @@ def test_pyxform_choices_loads_with_its_duplicate_choice_said() -> None:
     survey, problems = load("pyxform_md_choices_en_ko.md")
     assert problems == [
         f"pyxform_md_choices_en_ko.md {NO_DEFAULT}",
+        f"pyxform_md_choices_en_ko.md {NO_TITLE}",
         "pyxform_md_choices_en_ko.md (sheet choices, row 5): warning: question 'S1': the list "
         "'list' has the choice 'c' twice (rows 4 and 5): both store the answer 'c'",
     ]
@@ -69,6 +76,7 @@ def test_pyxform_note_loads_and_has_nothing_to_answer() -> None:
     survey, problems = load("pyxform_md_note_en_fr.md")
     assert problems == [
         f"pyxform_md_note_en_fr.md {NO_DEFAULT}",
+        f"pyxform_md_note_en_fr.md {NO_TITLE}",
         "pyxform_md_note_en_fr.md: warning: the form has nothing to answer: the bot only shows "
         "its notes",
     ]
@@ -84,6 +92,7 @@ def test_pyxform_partial_translations_with_or_other() -> None:
         f"{name} (sheet settings): warning: field 'default_language': no default_language: the "
         "columns without a language (label, hint, …) are taken to be English (en); say so with "
         "default_language in the settings sheet",
+        f"{name} {NO_TITLE}",
         f"{name} (sheet survey, row 3): warning: question 'q1_other': or_other adds the choice "
         "'Other' to 'q1' and this question ('Specify other.') in English only, whatever the "
         "language",
@@ -103,6 +112,7 @@ def test_reach_household_survey_loads_with_what_it_skips_said() -> None:
     name = "reach_cleaningtools_form_en_ar.xlsx"
     assert problems == [
         f"{name} {NO_DEFAULT}",
+        f"{name} {NO_TITLE}",
         f"{name} (sheet survey, row 5): warning: question 'audit': skipped: 'audit' is device "
         "metadata, which Telegram does not give the bot",
         f"{name} (sheet survey, row 6): warning: question 'deviceid': skipped: 'deviceid' is "

@@ -41,6 +41,8 @@ def check_text(tmp_path: Path, text: str) -> tuple[Survey | None, list[str]]:
 NO_DEFAULT = ("form.md (sheet settings): warning: field 'default_language': no "
               "default_language: the form's texts are taken to be in English (en); say which "
               "language they are in with default_language in the settings sheet")
+NO_TITLE = ("form.md (sheet settings): warning: field 'form_title': the form has no title "
+            "(form_title in the settings sheet): participants see the bot's own neutral title")
 
 
 # --- language names --------------------------------------------------------------------
@@ -184,6 +186,34 @@ def test_an_xlsform_loads_through_load_survey_and_the_command_line(
     assert f"{path}: survey 'work' version 2024-05: 14 questions in en, ar; 2 warning(s)" in out
 
 
+# --- title -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("settings", "title", "warning"),
+    [
+        ("| settings |\n|  | form_title | form_id |\n|  | Household survey | hh |\n",
+         "Household survey", None),
+        ("| settings |\n|  | form_id |\n|  | household_survey-2024 |\n",
+         "Household survey 2024",
+         "participants see 'Household survey 2024', made from its form_id"),
+        ("", None, "participants see the bot's own neutral title"),
+    ],
+)
+def test_the_title_is_the_forms_never_its_file_name(
+    tmp_path: Path, settings: str, title: str | None, warning: str | None,
+) -> None:
+    form = "| survey |\n|  | type | name | label |\n|  | text | a | A? |\n" + settings
+    survey, problems = check(write(tmp_path, form, name="household_v3_final.md"))
+    assert survey is not None
+    assert dict(survey.title.texts) == ({"en": title} if title else {})
+    assert survey.title.get("en") == (title or "")
+    titles = [p for p in problems if "'form_title'" in p]
+    assert titles == ([] if warning is None else [
+        "household_v3_final.md (sheet settings): warning: field 'form_title': the form has no "
+        f"title (form_title in the settings sheet): {warning}"])
+
+
 # --- languages -------------------------------------------------------------------------
 
 
@@ -199,6 +229,7 @@ def test_arabic_columns_in_every_spelling_are_merged(tmp_path: Path) -> None:
         |          | English          |
         """)  # noqa: E501
     assert problems == [
+        NO_TITLE,
         "form.md: warning: language 'en': the columns for 'English' and 'English (en)' are the "
         "same language, English (en): their texts are merged (where both have one, the first "
         "column's is used)",
@@ -229,6 +260,7 @@ def test_unsuffixed_columns_with_one_other_language_are_that_language(tmp_path: 
         "form.md (sheet settings): warning: field 'default_language': no default_language: the "
         "columns without a language (label, hint, …) are taken to be French (fr), the form's "
         "only other language; say so with default_language in the settings sheet",
+        NO_TITLE,
     ]
     assert survey is not None and survey.languages == ("fr",)
     assert dict(survey.questions[0].text.texts) == {"fr": "Question ?"}  # the named column wins
@@ -245,6 +277,7 @@ def test_unsuffixed_columns_with_several_languages_are_english(tmp_path: Path) -
         "form.md (sheet settings): warning: field 'default_language': no default_language: the "
         "columns without a language (label, hint, …) are taken to be English (en); say so with "
         "default_language in the settings sheet",
+        NO_TITLE,
     ]
     assert survey is not None and survey.languages == ("en", "fr", "ar")
 
@@ -286,6 +319,7 @@ def test_missing_translations_are_counted_per_language(tmp_path: Path) -> None:
         |          | en               |
         """)  # noqa: E501
     assert problems == [
+        NO_TITLE,
         "form.md: warning: language 'fr': translations missing: 1 label, 2 hints, 1 constraint "
         "message, 1 required message, 2 choice labels (the first in sheet survey, row 2); the "
         "English (en) text is shown instead",
@@ -367,6 +401,7 @@ def test_optional_unsupported_items_alone_are_skipped_and_the_form_runs(tmp_path
         """)
     assert problems == [
         NO_DEFAULT,
+        NO_TITLE,
         "form.md (sheet survey, row 3): warning: question 'code': skipped: 'barcode' questions "
         "cannot be answered on Telegram",
         "form.md (sheet survey, row 4): warning: question 'order': skipped: 'rank' questions "
@@ -430,7 +465,7 @@ def test_external_choices_come_from_their_sheet(tmp_path: Path) -> None:
         |         | towns     | t1    | Town1 | north  |
         |         | towns     | t2    | Town2 | south  |
         """)
-    assert problems == [NO_DEFAULT]
+    assert problems == [NO_DEFAULT, NO_TITLE]
     assert survey is not None
     town = survey.by_id["town"]
     assert town.type is QuestionType.SELECT_ONE
@@ -552,7 +587,7 @@ def test_a_name_used_again_in_another_group_is_told_apart_by_its_group(
         |        | text        | name | Name? |
         |        | end group   |      |       |
         """)
-    assert problems[1:] == [
+    assert problems[2:] == [
         "form.md (sheet survey, row 6): warning: question 'name', field 'name': the name 'name' "
         "is also used in row 3: this question is 'g2.name' in the bot and in exports",
     ]
@@ -621,7 +656,7 @@ def test_required_in_all_its_spellings(
         |        | text | a    | A     |          |
         |        | text | b    | B     | {cell} |
         """)
-    assert problems == [NO_DEFAULT]
+    assert problems == [NO_DEFAULT, NO_TITLE]
     assert survey is not None
     b = survey.by_id["b"]
     assert b.required is required

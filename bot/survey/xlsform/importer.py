@@ -442,15 +442,35 @@ class _Importer:
                              field="form_id")
             survey_id = cleaned
         version = plain(self.form.get("version")) or cell(settings, "version") or "1"
-        title = cell(settings, "form_title", "set_form_title") or self.path.stem
         default = self.languages.default
         return Survey(
             id=survey_id, version=version, default_language=default,
-            languages=self.languages.codes, title=Translated({default: title}, default),
+            languages=self.languages.codes, title=self.title(settings),
             introduction=None, consent_notice=None, consent_details=None, closing=None,
             questions=tuple(self.questions), fingerprint=hashlib.sha256(raw).hexdigest()[:8],
             by_id={q.id: q for q in self.questions},
         )
+
+
+    def title(self, settings: Mapping[str, Any]) -> Translated:
+        """The settings' form_title, else the form_id made readable, else none (never the file's
+        name): the bot then shows its own neutral title."""
+        default = self.languages.default
+        title = cell(settings, "form_title", "set_form_title")
+        if title:
+            return Translated({default: title}, default)
+        form_id = cell(settings, "form_id", "set_form_id")
+        readable = " ".join(re.sub(r"[_.\-]+", " ", form_id).split())
+        readable = readable[:1].upper() + readable[1:]
+        if readable:
+            self.report.warn(f"the form has no title (form_title in the settings sheet): "
+                             f"participants see '{readable}', made from its form_id", None,
+                             SETTINGS, field="form_title")
+            return Translated({default: readable}, default)
+        self.report.warn("the form has no title (form_title in the settings sheet): "
+                         "participants see the bot's own neutral title", None, SETTINGS,
+                         field="form_title")
+        return Translated({}, default)
 
 
 def _combine(expressions: Sequence[Expression | None]) -> Expression | None:
