@@ -119,6 +119,9 @@ class Survey:
     questions: tuple[Question, ...]
     fingerprint: str
     by_id: Mapping[str, Question] = field(default_factory=dict, compare=False, repr=False)
+    # code → the form's own name, for languages the bot's language data cannot name
+    # (XLSForm: ``label::Krio`` → kri, ``label::Sudanese Arabic`` → qaa_sudanese_arabic)
+    language_names: Mapping[str, str] = field(default_factory=dict)
 
     def question(self, question_id: str) -> Question:
         return self.by_id[question_id]

@@ -6,6 +6,8 @@ inline or in ``tests/forms/``; two are built as ``.xlsx`` files with XlsxWriter.
 
 from __future__ import annotations
 
+import hashlib
+import re
 import textwrap
 from decimal import Decimal
 from pathlib import Path
@@ -16,6 +18,7 @@ from bot.cli import main
 from bot.survey.loader import Problem, SurveyInvalid, check_survey, load_survey
 from bot.survey.model import QuestionType, Survey
 from bot.survey.xlsform import language_code
+from bot.survey.xlsform.languages import derived_code
 
 FORMS = Path(__file__).resolve().parents[1] / "forms"
 
@@ -71,6 +74,7 @@ NO_TITLE = ("form.md (sheet settings): warning: field 'form_title': the form has
         ("한국어", "ko"),
         ("English (United States)", "en"),  # not a code in parentheses: the name counts
         ("Klingonish", None),
+        ("Krio", "kri"),  # CLDR names it, babel has no locale for it: the code is kept
         ("Acoli (ach)", "ach"),  # a code babel does not know, in parentheses: kept
         ("Dinka (din)", "din"),
         ("Elvish (xx)", None),  # two letters: an ISO 639-1 code babel would know
@@ -282,26 +286,82 @@ def test_unsuffixed_columns_with_several_languages_are_english(tmp_path: Path) -
     assert survey is not None and survey.languages == ("en", "fr", "ar")
 
 
-def test_a_language_that_cannot_be_identified_names_its_column(tmp_path: Path) -> None:
+def test_a_language_nothing_identifies_keeps_the_forms_name(tmp_path: Path) -> None:
     survey, problems = check_text(tmp_path, """\
         | survey |
-        |        | type | name | label::English (en) | label::Elvish |
-        |        | text | a    | Name                | Eslam         |
+        |        | type         | name | label::English (en) | label::Sudanese Arabic | label::Krio | label::Acoli (ach) |
+        |        | select_one l | a    | Name                | الاسم                  | Nem         | Nying              |
         | choices |
-        |         | list_name | name | label::English (en) | label::Elvish |
-        |         | l         | x    | X                   | Ix            |
-        """)
-    assert survey is None
+        |         | list_name | name | label::English (en) | label::Sudanese Arabic | label::Krio | label::Acoli (ach) |
+        |         | l         | x    | X                   | إكس                    | Eks         | Iks                |
+        | settings |
+        |          | form_title | default_language |
+        |          | Names      | English (en)     |
+        """)  # noqa: E501
     assert problems == [
-        "form.md (sheet settings): warning: field 'default_language': no default_language: "
-        "English (en) is taken as the default language (its texts fill the gaps of the others)",
-        "form.md (sheet survey, row 1): error: field 'label::Elvish': 'Elvish' is not a "
-        "language I can identify: write the column as 'label::Elvish (code)' with its language "
-        "code, e.g. 'label::English (en)'",
-        "form.md (sheet choices, row 1): error: field 'label::Elvish': 'Elvish' is not a "
-        "language I can identify: write the column as 'label::Elvish (code)' with its language "
-        "code, e.g. 'label::English (en)'",
+        "form.md (sheet survey, row 1): warning: field 'label::Sudanese Arabic': 'Sudanese "
+        "Arabic' is not a language I can identify: its texts are kept as the language 'Sudanese "
+        "Arabic' (code 'qaa_sudanese_arabic'), shown so in the language menu, with the bot's "
+        "own messages in English; to give its code, write 'label::Sudanese Arabic (code)'",
+        "form.md (sheet survey, row 1): warning: field 'label::Krio': language 'Krio': the bot's "
+        "language data has no 'kri': the language menu shows 'Krio', and the bot's own messages "
+        "are in English",
+        "form.md (sheet survey, row 1): warning: field 'label::Acoli (ach)': language 'Acoli "
+        "(ach)': the bot's language data has no 'ach': the language menu shows 'Acoli', and the "
+        "bot's own messages are in English",
     ]
+    assert survey is not None
+    assert survey.languages == ("en", "qaa_sudanese_arabic", "kri", "ach")
+    assert survey.language_names == {"qaa_sudanese_arabic": "Sudanese Arabic", "kri": "Krio",
+                                      "ach": "Acoli"}
+    (question,) = survey.questions
+    assert question.text.get("qaa_sudanese_arabic") == "الاسم"
+    assert question.text.get("kri") == "Nem"
+    assert question.choices[0].label.get("qaa_sudanese_arabic") == "إكس"
+
+    from bot.i18n import Catalogs
+    from handlers.callbacks import Kind, make, parse
+
+    for code in survey.languages[1:]:  # a language button, and the bot's words in English
+        assert parse(Kind.LANGUAGE, make(Kind.LANGUAGE, code)) == (code,)
+        assert Catalogs.load().get(code).gettext("Continue") == "Continue"
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("Sudanese Arabic", "qaa_sudanese_arabic"),
+        ("  sudanese   ARABIC ", "qaa_sudanese_arabic"),  # the same language, the same code
+        ("Kreyòl ayisyen du Nord-Ouest profond", "qaa_kreyol_ayisyen_du_nord"),
+        ("Tamazight (Aït Baâmrane)", "qaa_tamazigh_ait_baamrane"),
+        ("ትግርኛ ሳሆ", "qaa_" + hashlib.sha256("ትግርኛ ሳሆ".encode()).hexdigest()[:8]),
+    ],
+)
+def test_a_derived_code_is_stable_and_a_valid_tag(name: str, code: str) -> None:
+    assert derived_code(name) == code
+    assert re.fullmatch(r"[a-z]{3}(_[a-z0-9]{2,8}){1,4}", code)
+
+
+def test_an_unidentified_default_language_keeps_its_name(tmp_path: Path) -> None:
+    survey, problems = check_text(tmp_path, """\
+        | survey |
+        |        | type | name | label | label::English (en) |
+        |        | text | a    | Nem?  | Name?               |
+        | settings |
+        |          | form_title | default_language |
+        |          | Names      | Krio-Temne mix   |
+        """)
+    assert problems == [
+        "form.md (sheet settings): warning: field 'default_language': 'Krio-Temne mix' is not a "
+        "language I can identify: its texts are kept as the language 'Krio-Temne mix' (code "
+        "'qaa_krio_temne_mix'), shown so in the language menu, with the bot's own messages in "
+        "English; to give its code, write 'Krio-Temne mix (code)'",
+    ]
+    assert survey is not None
+    assert survey.default_language == "qaa_krio_temne_mix"
+    assert survey.languages == ("qaa_krio_temne_mix", "en")
+    assert survey.language_names == {"qaa_krio_temne_mix": "Krio-Temne mix"}
+    assert dict(survey.questions[0].text.texts) == {"qaa_krio_temne_mix": "Nem?", "en": "Name?"}
 
 
 def test_missing_translations_are_counted_per_language(tmp_path: Path) -> None:

@@ -449,6 +449,8 @@ class _Importer:
             introduction=None, consent_notice=None, consent_details=None, closing=None,
             questions=tuple(self.questions), fingerprint=hashlib.sha256(raw).hexdigest()[:8],
             by_id={q.id: q for q in self.questions},
+            language_names={code: name for code, name in self.languages.names.items()
+                            if code in self.languages.codes},
         )
 
 
