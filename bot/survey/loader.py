@@ -34,7 +34,7 @@ import yaml
 from babel import Locale, UnknownLocaleError
 
 from bot.survey.countries import country_names
-from bot.survey.expressions import Env, Expression, ExpressionError, parse
+from bot.survey.expressions import Env, Expression, ExpressionError, limits, parse
 from bot.survey.model import (
     CHOICE_TYPES,
     DEFAULT_TEXT_LENGTH,
@@ -44,7 +44,13 @@ from bot.survey.model import (
     Survey,
     Translated,
 )
-from bot.survey.problems import Problem, SurveyInvalid, kind_of_content, not_a_survey
+from bot.survey.problems import (
+    Problem,
+    SurveyInvalid,
+    kind_of_content,
+    no_constraint_message,
+    not_a_survey,
+)
 from bot.survey.xlsform import XLSFORM_SUFFIXES, check_xlsform
 
 __all__ = [
@@ -405,9 +411,12 @@ def _question(
     if constraint is not None and kind is QuestionType.NOTE:
         checker.error("a note takes no answer to constrain", _line(data, "constraint"),
                       question=qid, field="constraint")
+    expects = None
+    if constraint is not None:
+        expects = limits(constraint, own=qid,
+                         whole_numbers=kind in (QuestionType.INTEGER, QuestionType.SCALE))
     if constraint is not None and constraint_message is None:
-        checker.warn("constraint without constraint_message: participants will only read "
-                     "that the answer is not accepted", _line(data, "constraint"), question=qid,
+        checker.warn(no_constraint_message(expects), _line(data, "constraint"), question=qid,
                      field="constraint_message")
 
     key = data.get("key", False)
@@ -430,7 +439,7 @@ def _question(
     return Question(
         id=qid, type=kind, text=text or Translated({}, checker.default), index=index, hint=hint,
         required=bool(required), relevant=relevant, constraint=constraint,
-        constraint_message=constraint_message, choices=choices, minimum=minimum,
+        constraint_message=constraint_message, expects=expects, choices=choices, minimum=minimum,
         maximum=maximum, min_label=min_label, max_label=max_label, max_length=max_length,
         key=bool(key), breakdown=bool(breakdown), sort_choices=sort_choices,
         calculation=calculation,

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
-from bot.survey.expressions import Expression
+from bot.survey.expressions import Expression, Limits
 
 
 class QuestionType(StrEnum):
@@ -75,6 +75,7 @@ class Question:
     relevant: Expression | None = None
     constraint: Expression | None = None
     constraint_message: Translated | None = None
+    expects: Limits | None = None  # what the constraint asks, read from it (for a hint)
     choices: tuple[Choice, ...] = ()
     minimum: Decimal | None = None
     maximum: Decimal | None = None

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from bot.survey.expressions import Limits
 from bot.survey.loader import BUILTIN_SURVEY, Problem, check_survey, load_survey
 from bot.survey.model import QuestionType
 
@@ -248,3 +250,21 @@ def test_a_file_that_is_no_survey_is_said_so_in_one_line(
     out, err = capsys.readouterr()
     assert out.splitlines()[0] == f"{path}: error: {NOT_A_SURVEY.format(what)}"
     assert "Traceback" not in out + err
+
+
+def test_what_a_yaml_constraint_asks_is_carried_and_said(tmp_path: Path) -> None:
+    found = problems(tmp_path, HEADER
+                     + "  - {id: age, type: integer, text: {en: A, fr: A}, constraint: "
+                     "'. >= 18 and . < 120'}\n"
+                     + "  - {id: name, type: text, text: {en: N, fr: N}, constraint: "
+                     "'string-length(.) <= 20', constraint_message: {en: Short, fr: Court}}\n")
+    assert [str(p) for p in found] == [
+        f"{tmp_path / 's.yaml'}:9: warning: question 'age', field 'constraint_message': "
+        "constraint without constraint_message: participants will only read that the answer is "
+        "not accepted and what the bot makes of the constraint (a whole number from 18 to 119)",
+    ]
+    survey, _ = check_survey(tmp_path / "s.yaml")
+    assert survey is not None
+    assert survey.by_id["age"].expects == Limits(minimum=Decimal(18), maximum=Decimal(119),
+                                                 whole_numbers=True)
+    assert survey.by_id["name"].expects == Limits(max_length=20)

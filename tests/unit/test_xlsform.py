@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import xlsxwriter
 from bot.cli import main
+from bot.survey.expressions import Limits
 from bot.survey.loader import Problem, SurveyInvalid, check_survey, load_survey
 from bot.survey.model import QuestionType, Survey
 from bot.survey.xlsform import language_code
@@ -577,6 +578,58 @@ def test_expression_mistakes_name_sheet_row_column_and_question(tmp_path: Path) 
         "form.md (sheet survey, row 5): error: question 'g', field 'relevant': refers to "
         "'later', which comes later or is this question",
     ]
+
+
+def test_what_a_constraint_asks_is_carried_and_a_missing_message_is_said(
+    tmp_path: Path,
+) -> None:
+    survey, problems = check_text(tmp_path, """\
+        | survey |
+        |        | type              | name  | label  | constraint                | constraint_message |
+        |        | integer           | age   | Age?   | . > 17 and . < 120        |                    |
+        |        | decimal           | kg    | Kg?    | . > 0                     | More than 0.       |
+        |        | text              | code  | Code?  | regex(., '^[A-Z]{3}$')    |                    |
+        |        | text              | name  | Name?  | string-length(.) <= 20    |                    |
+        |        | select_multiple l | picks | Picks? | count-selected(.) <= 2    |                    |
+        |        | integer           | most  | Most?  | . <= ${age} and . >= 1    |                    |
+        |        | integer           | odd   | Odd?   | . mod 2 = 1               |                    |
+        | choices |
+        |         | list_name | name | label |
+        |         | l         | a    | A     |
+        |         | l         | b    | B     |
+        |         | l         | c    | C     |
+        | settings |
+        |          | form_title |
+        |          | Limits     |
+        """)  # noqa: E501
+    said = ("warning: question '{}', field 'constraint_message': constraint without "
+            "constraint_message: participants will only read that the answer is not accepted{}")
+    told = " and what the bot makes of the constraint ({})"
+    assert problems == [
+        NO_DEFAULT,
+        "form.md (sheet survey, row 2): " + said.format(
+            "age", told.format("a whole number from 18 to 119")),
+        "form.md (sheet survey, row 4): " + said.format(
+            "code", told.format("text matching the pattern ^[A-Z]{3}$")),
+        "form.md (sheet survey, row 5): " + said.format(
+            "name", told.format("at most 20 characters")),
+        "form.md (sheet survey, row 6): " + said.format(
+            "picks", told.format("at most 2 choices")),
+        "form.md (sheet survey, row 7): " + said.format(
+            "most", told.format("a whole number no less than 1; and more it cannot put in "
+                                "words")),
+        "form.md (sheet survey, row 8): " + said.format("odd", ""),
+    ]
+    assert survey is not None
+    q = survey.by_id
+    assert q["age"].expects == Limits(minimum=Decimal(18), maximum=Decimal(119),
+                                      whole_numbers=True)
+    assert q["kg"].expects == Limits(minimum=Decimal(0), minimum_excluded=True)
+    assert q["code"].expects == Limits(pattern="^[A-Z]{3}$")
+    assert q["name"].expects == Limits(max_length=20)
+    assert q["picks"].expects == Limits(max_selected=2)
+    assert q["most"].expects == Limits(minimum=Decimal(1), whole_numbers=True, complete=False)
+    assert q["odd"].expects is None
 
 
 def test_pyxform_errors_are_reported_as_pyxform_words_them(tmp_path: Path) -> None:

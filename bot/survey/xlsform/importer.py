@@ -22,7 +22,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from bot.survey.expressions import Expression, ExpressionError, parse
+from bot.survey.expressions import Expression, ExpressionError, limits, parse
 from bot.survey.model import (
     CHOICE_TYPES,
     SILENT_TYPES,
@@ -32,7 +32,7 @@ from bot.survey.model import (
     Survey,
     Translated,
 )
-from bot.survey.problems import Problem
+from bot.survey.problems import Problem, no_constraint_message
 from bot.survey.xlsform.choices import ChoiceLists, choice_index
 from bot.survey.xlsform.kinds import ENDS, Kind, canonical_default, kind_of
 from bot.survey.xlsform.languages import FormLanguages
@@ -301,8 +301,14 @@ class _Importer:
         if relevant is not None:
             expressions.append(("relevant", relevant))
         constraint = self.expression(element, "constraint", name, row, raw=item.raw)
+        expects = None
         if constraint is not None:
             expressions.append(("constraint", constraint))
+            expects = limits(constraint, own=name, whole_numbers=qtype in (
+                QuestionType.INTEGER, QuestionType.SCALE))
+            if constraint_message is None:
+                self.report.warn(no_constraint_message(expects), row, question=name,
+                                 field="constraint_message")
         calculation = self.expression(element, "calculation", name, row, raw=item.raw)
         if kind.what == "clock":
             calculation = parse(kind.clock)
@@ -347,6 +353,7 @@ class _Importer:
             id=name, type=qtype, text=text, index=index, hint=hint,
             required=required and qtype not in SILENT_TYPES,
             relevant=combined, constraint=constraint, constraint_message=constraint_message,
+            expects=expects,
             choices=choices, minimum=minimum, maximum=maximum,
             required_if=required_if,
             required_message=required_message, choice_filter=choice_filter,
