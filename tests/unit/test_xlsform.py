@@ -571,12 +571,21 @@ def test_expression_mistakes_name_sheet_row_column_and_question(tmp_path: Path) 
         "quotes read as straight quotes",
         "form.md (sheet survey, row 2): error: question 'age', field 'constraint': unknown "
         "function 'foo' at position 0 in: foo(.)",
-        "form.md (sheet survey, row 2): error: question 'age', field 'relevant': refers to "
-        "'job', which comes later or is this question",
+        "form.md (sheet survey, row 2): warning: question 'age', field 'relevant': refers to "
+        "'job' (row 3), which comes later in the form: its value is empty until that question "
+        "is answered, so here it reads as empty",
+        "form.md (sheet survey, row 2): warning: question 'age', field 'relevant': the "
+        "question is never asked: its condition is false while 'job' is unanswered, which it "
+        "is whenever the question is reached",
         "form.md (sheet survey, row 4): error: question 'twice', field 'calculation': "
         "unexpected end of expression at position 12 in: ${age} * 2 +",
-        "form.md (sheet survey, row 5): error: question 'g', field 'relevant': refers to "
-        "'later', which comes later or is this question",
+        "form.md (sheet survey, row 5): warning: question 'g', field 'relevant': refers to "
+        "'later' (row 6), which is inside this group: its value is empty until that question "
+        "is answered, so the group's questions up to 'later' are shown or skipped with it "
+        "empty, those after it with its answer (ODK Collect refuses such a form: a cycle)",
+        "form.md (sheet survey, row 5): warning: question 'g', field 'relevant': the group is "
+        "never shown: its condition is false while 'later' is unanswered, which it is "
+        "whenever the group is reached",
     ]
 
 
@@ -630,6 +639,56 @@ def test_what_a_constraint_asks_is_carried_and_a_missing_message_is_said(
     assert q["picks"].expects == Limits(max_selected=2)
     assert q["most"].expects == Limits(minimum=Decimal(1), whole_numbers=True, complete=False)
     assert q["odd"].expects is None
+
+
+def test_a_question_further_on_is_read_as_empty_with_a_warning() -> None:
+    survey, problems = check(FORMS / "forward.md")
+    later = ("refers to 'later' (row 13), which comes later in the form: its value is empty "
+             "until that question is answered, so here it reads as empty")
+    inside = ("refers to '{0}' (row {1}), which is inside this group: its value is empty until "
+              "that question is answered, so the group's questions up to '{0}' are shown or "
+              "skipped with it empty, those after it with its answer (ODK Collect refuses such "
+              "a form: a cycle)")
+    no_message = ("field 'constraint_message': constraint without constraint_message: "
+                  "participants will only read that the answer is not accepted")
+    assert problems == [
+        f"forward.md (sheet survey, row 2): warning: question 'first', {no_message}",
+        f"forward.md (sheet survey, row 2): warning: question 'first', field 'relevant': {later}",
+        "forward.md (sheet survey, row 2): warning: question 'first', field 'constraint': "
+        + later,
+        "forward.md (sheet survey, row 3): warning: question 'echo', field 'calculation': "
+        + later,
+        "forward.md (sheet survey, row 4): warning: question 'kids', field 'relevant': "
+        + inside.format("has_kids", 5),
+        f"forward.md (sheet survey, row 6): warning: question 'how_many', {no_message} and "
+        "what the bot makes of the constraint (a whole number no less than 1)",
+        "forward.md (sheet survey, row 8): warning: question 'locked', field 'relevant': "
+        + inside.format("word", 9),
+        "forward.md (sheet survey, row 8): warning: question 'locked', field 'relevant': the "
+        "group is never shown: its condition is false while 'word' is unanswered, which it is "
+        "whenever the group is reached",
+        "forward.md (sheet survey, row 11): warning: question 'pick', field 'choice_filter': "
+        + later,
+        f"forward.md (sheet survey, row 12): warning: question 'why', field 'required': {later}",
+    ]
+    assert survey is not None and [q.id for q in survey.questions] == [
+        "first", "echo", "has_kids", "how_many", "word", "pick", "why", "later"]
+
+
+def test_a_question_may_not_read_itself_but_in_its_constraint(tmp_path: Path) -> None:
+    survey, problems = check_text(tmp_path, """\
+        | survey |
+        |        | type      | name | label | relevant     | constraint | calculation |
+        |        | integer   | a    | A?    | ${a} > 1     | ${a} < 9   |             |
+        |        | calculate | c    |       |              |            | ${c} + 1    |
+        """)
+    assert survey is None
+    assert errors_of(problems) == [
+        "form.md (sheet survey, row 2): error: question 'a', field 'relevant': refers to 'a', "
+        "which is this question itself (only its constraint may read its answer, as '.')",
+        "form.md (sheet survey, row 3): error: question 'c', field 'calculation': refers to "
+        "'c', which is this question itself (only its constraint may read its answer, as '.')",
+    ]
 
 
 def test_pyxform_errors_are_reported_as_pyxform_words_them(tmp_path: Path) -> None:

@@ -261,6 +261,7 @@ class _Importer:
         for group in item.groups:
             if group.start is None:
                 group.start = index
+            group.end = index + 1
         expressions: list[tuple[str, Expression]] = []
 
         qtype = kind.type or QuestionType.TEXT
