@@ -150,8 +150,9 @@ def _check_never_shown(known: Mapping[str, Known], report: Report, name: str, ro
     question's) and is false with all of them empty: they are unanswered whenever it is
     decided, so the group or question is never shown."""
     read = [known.get(referred) for referred in relevant.references]
-    if not read or any(item is None or item.question is None or item.question.index < start
-                       for item in read):
+    if not read or name in relevant.references or any(
+            item is None or item.question is None or item.question.index < start
+            for item in read):
         return
     try:
         shown = relevant.is_true(Env(now=_SOME_DAY))
