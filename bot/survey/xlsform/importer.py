@@ -461,7 +461,6 @@ class _Importer:
                             if code in self.languages.codes},
         )
 
-
     def title(self, settings: Mapping[str, Any]) -> Translated:
         """The settings' form_title, else the form_id made readable, else none (never the file's
         name): the bot then shows its own neutral title."""

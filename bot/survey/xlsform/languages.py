@@ -137,7 +137,7 @@ def language_code(name: str) -> str | None:
             or _other_english_names().get(key))
 
 
-def language_name(name: str) -> str:
+def _given_name(name: str) -> str:
     """The name part of an XLSForm language name: ``Acoli (ach)`` → ``Acoli``."""
     text = " ".join(name.split())
     match = _PARENTHESES.match(text)
@@ -336,7 +336,7 @@ class FormLanguages:
     def identify(self, key: str, sheet: str, header: str) -> str:
         """The code of a language key, keeping the form's name where babel has none."""
         code = language_code(key)
-        name = language_name(key)
+        name = _given_name(key)
         if code is None:
             code = derived_code(name)
             if code in self.names and self.names[code].casefold() == name.casefold():
