@@ -14,6 +14,13 @@ relevant on the way are returned in :attr:`Step.notes` for the handler to show.
 Going back and changing an answer re-evaluates relevance; answers to questions
 that are no longer relevant are dropped (:func:`effective_answers`).
 
+An XLSForm may refer to a question that comes later (or, through its group's
+condition, to the question itself). ODK reads such a question's value as it
+stands, empty until it is answered; here every expression of a question reads
+the questions from it on as not answered yet (:func:`_seen`), which is what
+ODK gives on the way forward and keeps what an answer decides independent of
+answers given after it. A constraint still reads the answer it checks.
+
 One module on purpose (about 570 lines): the transitions, and at its end the
 reading of a typed answer that :func:`answer` relies on (:func:`parse_answer`
 and its number, date and time readers), which raises the engine's own
@@ -26,10 +33,10 @@ import datetime as dt
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 
-from bot.survey.expressions import Env, EvaluationError, Value, to_string
+from bot.survey.expressions import Env, EvaluationError, Expression, Value, to_string
 from bot.survey.model import MEDIA_TYPES, Choice, Question, QuestionType, Survey
 
 Answers = Mapping[str, str | None]
@@ -135,15 +142,29 @@ def environment(
 def is_relevant(survey: Survey, question: Question, answers: Answers, now: dt.datetime) -> bool:
     if question.relevant is None:
         return True
-    return _holds(question, environment(survey, answers, now))
+    return _holds(survey, question, environment(survey, answers, now))
 
 
-def _holds(question: Question, env: Env) -> bool:
+def _seen(survey: Survey, question: Question, expression: Expression, env: Env,
+          own: bool = False) -> Env:
+    """``env`` as an expression of ``question`` sees it: from the question on, nothing is
+    answered yet (with ``own``, a constraint, the question's own answer stays)."""
+    later = [
+        name for name in expression.references
+        if name in env.values and (other := survey.by_id.get(name)) is not None
+        and other.index >= question.index and not (own and name == question.id)
+    ]
+    if not later:
+        return env
+    return replace(env, values={k: v for k, v in env.values.items() if k not in later})
+
+
+def _holds(survey: Survey, question: Question, env: Env) -> bool:
     """The question's relevance in ``env`` (a condition that cannot be evaluated is false)."""
     if question.relevant is None:
         return True
     try:
-        return question.relevant.is_true(env)
+        return question.relevant.is_true(_seen(survey, question, question.relevant, env))
     except EvaluationError:
         return False
 
@@ -188,7 +209,7 @@ def irrelevant_questions(survey: Survey, answers: Answers, now: dt.datetime) -> 
     typed: dict[str, Value] = {}  # the answers that count so far
     env = Env(values=typed, now=now)
     for question in survey.questions:
-        if question.relevant is not None and not _holds(question, env):
+        if question.relevant is not None and not _holds(survey, question, env):
             out.add(question.id)
         elif question.id in answers:
             typed[question.id] = typed_value(question, answers[question.id])
@@ -225,12 +246,12 @@ def _advance(
     env = environment(survey, current, now)
     typed = env.values
     for question in survey.questions[after + 1 :]:
-        if not _holds(question, env):
+        if not _holds(survey, question, env):
             continue
         if question.asks:
             return Step(Progress(current, question.id), tuple(notes), computed=tuple(computed))
         if question.type is QuestionType.CALCULATE:
-            value = calculate(question, env)
+            value = calculate(survey, question, env)
             current[question.id] = value
             if isinstance(typed, dict):
                 typed[question.id] = typed_value(question, value)
@@ -242,12 +263,13 @@ def _advance(
     return Step(Progress(current, None), tuple(notes), computed=tuple(computed))
 
 
-def calculate(question: Question, env: Env) -> str:
+def calculate(survey: Survey, question: Question, env: Env) -> str:
     """A calculation's value as stored text ("" when it cannot be evaluated)."""
     if question.calculation is None:
         return ""
     try:
-        return to_string(question.calculation.evaluate(env))
+        return to_string(question.calculation.evaluate(
+            _seen(survey, question, question.calculation, env)))
     except EvaluationError:
         return ""
 
@@ -270,10 +292,10 @@ def resume(survey: Survey, answers: Answers, current: str | None, now: dt.dateti
     env = environment(survey, kept, now)
     if current is not None and current in survey.by_id:
         question = survey.by_id[current]
-        if question.asks and _holds(question, env):
+        if question.asks and _holds(survey, question, env):
             return Step(Progress(kept, current))
     for question in survey.questions:
-        if question.asks and question.id not in kept and _holds(question, env):
+        if question.asks and question.id not in kept and _holds(survey, question, env):
             return Step(Progress(kept, question.id))
     return Step(Progress(kept, None))
 
@@ -316,7 +338,8 @@ def available_choices(
     """The choices offered now: all of them, or those the choice_filter keeps."""
     if question.choice_filter is None:
         return question.choices
-    values = environment(survey, answers, now).values
+    values = _seen(survey, question, question.choice_filter,
+                   environment(survey, answers, now)).values
     kept = []
     for choice in question.choices:
         env = Env(values=values, names=choice.columns, now=now)
@@ -381,7 +404,8 @@ def is_required(survey: Survey, question: Question, answers: Answers, now: dt.da
     if question.required_if is None:
         return False
     try:
-        return question.required_if.is_true(environment(survey, answers, now))
+        return question.required_if.is_true(
+            _seen(survey, question, question.required_if, environment(survey, answers, now)))
     except EvaluationError:
         return True
 
@@ -411,17 +435,19 @@ def _previous(survey: Survey, progress: Progress, now: dt.datetime) -> Question 
 def position(survey: Survey, progress: Progress, now: dt.datetime) -> tuple[int, int]:
     """(k, n): the current question is the k-th of the n questions that may still be asked.
 
-    A question whose relevance depends on a question not answered yet is counted
-    (it may still be asked), so ``n`` only shrinks as the participant answers.
+    A question whose relevance depends on an earlier question not answered yet is
+    counted (it may still be asked), so ``n`` only shrinks as the participant answers.
     """
     k = n = 0
     env = environment(survey, progress.answers, now)
     for question in survey.questions:
         if not question.asks:
             continue
-        undecided = question.relevant is not None and not question.relevant.references <= set(
-            progress.answers)
-        if not undecided and not _holds(question, env):
+        undecided = question.relevant is not None and any(
+            name not in progress.answers and name in survey.by_id
+            and survey.by_id[name].index < question.index
+            for name in question.relevant.references)
+        if not undecided and not _holds(survey, question, env):
             continue
         n += 1
         if question.id == progress.current:
@@ -602,7 +628,8 @@ def check_constraint(
     current = typed_value(question, value)
     env = environment(survey, {**answers, question.id: value}, now, current=current)
     try:
-        accepted = question.constraint.is_true(env)
+        accepted = question.constraint.is_true(
+            _seen(survey, question, question.constraint, env, own=True))
     except EvaluationError:
         accepted = False
     if not accepted:

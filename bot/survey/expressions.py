@@ -89,6 +89,13 @@ Coercions, as XPath 1.0 and ODK/JavaRosa do them:
   ±Infinity or NaN, never an exception; ``mod`` takes the sign of the dividend.
 - ``and``/``or`` short-circuit and give booleans.
 
+What a constraint asks (``limits``): a constraint made of ``and``-ed simple
+terms is read as :class:`Limits` for a hint when an answer is refused:
+``. >= 1``, ``. < 50`` (and ``${own}`` for ``.``) give a numeric range,
+``string-length(.) <= 20`` a length, ``count-selected(.) <= 3`` a number of
+choices, ``regex(., 'p')`` a pattern; any other term only clears
+``Limits.complete``. A constraint with ``or`` at its top says nothing.
+
 Errors::
 
     ValueError
@@ -112,7 +119,7 @@ import re
 import uuid as uuid_module
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 from types import MappingProxyType
 from typing import Final
 
@@ -126,7 +133,9 @@ __all__ = [
     "EvaluationError",
     "Expression",
     "ExpressionError",
+    "Limits",
     "Value",
+    "limits",
     "parse",
     "to_bool",
     "to_number",
@@ -1259,3 +1268,204 @@ def parse(source: str, *, allow_bare_names: bool = False) -> Expression:
     parser = _Parser(source, lexer.tokens(), allow_bare_names)
     node = parser.parse()
     return Expression(source, frozenset(parser.references), lexer.repaired_quotes, node.run)
+
+
+# --------------------------------------------------------------------------- limits
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What a constraint asks of an answer, as far as its simple terms tell (for a hint).
+
+    Bounds are inclusive unless ``*_excluded``; with ``whole_numbers`` a strict
+    bound is turned into the inclusive one (``. > 0`` → minimum 1). ``complete``
+    is false when the constraint asks more than these fields say.
+    """
+
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
+    minimum_excluded: bool = False
+    maximum_excluded: bool = False
+    min_length: int | None = None
+    max_length: int | None = None
+    min_selected: int | None = None
+    max_selected: int | None = None
+    pattern: str | None = None
+    whole_numbers: bool = False
+    complete: bool = True
+
+
+_FLIPPED: Final = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "="}
+_COMPARISONS: Final = frozenset({*_FLIPPED, "!="})
+_MEASURES: Final = {"string-length": "length", "count-selected": "selected"}
+
+
+def limits(expression: Expression, *, own: str | None = None,
+           whole_numbers: bool = False) -> Limits | None:
+    """What the constraint ``expression`` asks, read from its simple terms (see the module doc).
+
+    ``own`` is the question's name, which stands for ``.``; ``whole_numbers``
+    for integer questions. ``None`` when the constraint has ``or`` at its top
+    or not one term could be read.
+    """
+    try:
+        tokens = [t for t in _Lexer(expression.source).tokens() if t.kind != _END]
+    except ExpressionError:
+        return None
+    terms = _conjuncts(_unwrapped(tokens))
+    if terms is None:
+        return None
+    found: dict[str, Decimal | str] = {}
+    excluded: set[str] = set()
+    complete = True
+    for term in terms:
+        if not _read_term(_unwrapped(term), own, whole_numbers, found, excluded):
+            complete = False
+    if not found:
+        return None
+
+    def number(key: str) -> Decimal | None:
+        value = found.get(key)
+        return value if isinstance(value, Decimal) else None
+
+    def count(key: str) -> int | None:
+        value = number(key)
+        return None if value is None else int(value)
+
+    pattern = found.get("pattern")
+    return Limits(
+        minimum=number("number_min"), maximum=number("number_max"),
+        minimum_excluded="number_min" in excluded, maximum_excluded="number_max" in excluded,
+        min_length=count("length_min"), max_length=count("length_max"),
+        min_selected=count("selected_min"), max_selected=count("selected_max"),
+        pattern=pattern if isinstance(pattern, str) else None,
+        whole_numbers=whole_numbers, complete=complete,
+    )
+
+
+def _unwrapped(tokens: list[_Token]) -> list[_Token]:
+    """The tokens without parentheses around all of them."""
+    while (len(tokens) >= 2 and tokens[0].kind == _LPAREN and tokens[-1].kind == _RPAREN
+           and _closing(tokens, 0) == len(tokens) - 1):
+        tokens = tokens[1:-1]
+    return tokens
+
+
+def _closing(tokens: list[_Token], opening: int) -> int:
+    depth = 0
+    for index in range(opening, len(tokens)):
+        if tokens[index].kind == _LPAREN:
+            depth += 1
+        elif tokens[index].kind == _RPAREN:
+            depth -= 1
+            if depth == 0:
+                return index
+    return -1
+
+
+def _conjuncts(tokens: list[_Token]) -> list[list[_Token]] | None:
+    """The terms ``and`` joins at the top, or ``None`` if ``or`` joins anything there."""
+    terms: list[list[_Token]] = [[]]
+    depth = 0
+    for token in tokens:
+        if token.kind == _LPAREN:
+            depth += 1
+        elif token.kind == _RPAREN:
+            depth -= 1
+        elif depth == 0 and token.kind == _NAME and token.text in ("and", "or") and terms[-1]:
+            if token.text == "or":
+                return None
+            terms.append([])
+            continue
+        terms[-1].append(token)
+    return terms
+
+
+def _read_term(term: list[_Token], own: str | None, whole_numbers: bool,
+               found: dict[str, Decimal | str], excluded: set[str]) -> bool:
+    """Record what one term asks into ``found``; False if it is not a term this reads."""
+    kinds = [t.kind for t in term]
+    if (kinds[:2] == [_NAME, _LPAREN] and term[0].text == "regex"
+            and kinds[-3:] == [_COMMA, _STR, _RPAREN] and _measure(term[2:-3], own) == "number"
+            and "pattern" not in found):
+        found["pattern"] = str(term[-2].value)
+        return True
+    depth = 0
+    at = []
+    for index, token in enumerate(term):
+        depth += (token.kind == _LPAREN) - (token.kind == _RPAREN)
+        if depth == 0 and token.kind == _OP and token.text in _COMPARISONS:
+            at.append(index)
+    if len(at) != 1 or term[at[0]].text == "!=":
+        return False
+    left, relation, right = term[: at[0]], term[at[0]].text, term[at[0] + 1 :]
+    number = _written_number(right)
+    if number is None:
+        left, right, relation = right, left, _FLIPPED[relation]
+        number = _written_number(right)
+    measure = _measure(left, own)
+    if number is None or measure is None:
+        return False
+    if measure != "number" and number != number.to_integral_value():
+        return False
+    _bound(measure, relation, number, whole_numbers or measure != "number", found, excluded)
+    return True
+
+
+def _written_number(tokens: list[_Token]) -> Decimal | None:
+    """The number ``tokens`` write (``5``, ``-2.5``), or None."""
+    if [t.kind for t in tokens] == [_NUM]:
+        return Decimal(tokens[0].text)
+    if [t.kind for t in tokens] == [_OP, _NUM] and tokens[0].text == "-":
+        return -Decimal(tokens[1].text)
+    return None
+
+
+def _measure(tokens: list[_Token], own: str | None) -> str | None:
+    """``number`` for ``.`` (or the question's own name), ``length`` or ``selected``."""
+    if len(tokens) == 1 and (tokens[0].kind == _DOT
+                             or (tokens[0].kind == _REF and own is not None
+                                 and tokens[0].value == own)):
+        return "number"
+    kinds = [t.kind for t in tokens]
+    if tokens and tokens[0].kind == _NAME and tokens[0].text in _MEASURES:
+        inside = tokens[2:-1]
+        if (kinds[1:2] == [_LPAREN] and kinds[-1:] == [_RPAREN]
+                and (not inside and tokens[0].text == "string-length"
+                     or _measure(inside, own) == "number")):
+            return _MEASURES[tokens[0].text]
+    return None
+
+
+def _bound(measure: str, relation: str, number: Decimal, whole: bool,
+           found: dict[str, Decimal | str], excluded: set[str]) -> None:
+    """Narrow the bounds of ``measure`` with ``relation number`` (= sets both)."""
+    if relation in (">", ">=", "="):
+        value, strict = number, relation == ">"
+        if whole:
+            value = (number.to_integral_value(ROUND_FLOOR) + 1 if strict
+                     else number.to_integral_value(ROUND_CEILING))
+            strict = False
+        _narrow(f"{measure}_min", value, strict, found, excluded, lower=True)
+    if relation in ("<", "<=", "="):
+        value, strict = number, relation == "<"
+        if whole:
+            value = (number.to_integral_value(ROUND_CEILING) - 1 if strict
+                     else number.to_integral_value(ROUND_FLOOR))
+            strict = False
+        _narrow(f"{measure}_max", value, strict, found, excluded, lower=False)
+
+
+def _narrow(key: str, value: Decimal, strict: bool, found: dict[str, Decimal | str],
+            excluded: set[str], *, lower: bool) -> None:
+    current = found.get(key)
+    if isinstance(current, Decimal):
+        tighter = value > current if lower else value < current
+        if not tighter and not (value == current and strict):
+            return
+    found[key] = value
+    if strict:
+        excluded.add(key)
+    else:
+        excluded.discard(key)
+

@@ -34,7 +34,7 @@ import yaml
 from babel import Locale, UnknownLocaleError
 
 from bot.survey.countries import country_names
-from bot.survey.expressions import Env, Expression, ExpressionError, parse
+from bot.survey.expressions import Env, Expression, ExpressionError, limits, parse
 from bot.survey.model import (
     CHOICE_TYPES,
     DEFAULT_TEXT_LENGTH,
@@ -44,7 +44,13 @@ from bot.survey.model import (
     Survey,
     Translated,
 )
-from bot.survey.problems import Problem, SurveyInvalid
+from bot.survey.problems import (
+    Problem,
+    SurveyInvalid,
+    kind_of_content,
+    no_constraint_message,
+    not_a_survey,
+)
 from bot.survey.xlsform import XLSFORM_SUFFIXES, check_xlsform
 
 __all__ = [
@@ -76,6 +82,12 @@ _QUESTION_FIELDS = {
     "max_length", "key", "breakdown", "calculation",
 }
 _CONSENT_FIELDS = {"notice", "details"}
+_YAML_SUFFIXES = frozenset({".yaml", ".yml", ".json"})
+_TABLES = {
+    ".csv": "a CSV file",
+    ".tsv": "a tab-separated file",
+    ".ods": "an OpenDocument spreadsheet (save it as .xlsx)",
+}
 
 
 # --- YAML with line numbers ------------------------------------------------------------
@@ -404,9 +416,12 @@ def _question(
     if constraint is not None and kind is QuestionType.NOTE:
         checker.error("a note takes no answer to constrain", _line(data, "constraint"),
                       question=qid, field="constraint")
+    expects = None
+    if constraint is not None:
+        expects = limits(constraint, own=qid,
+                         whole_numbers=kind in (QuestionType.INTEGER, QuestionType.SCALE))
     if constraint is not None and constraint_message is None:
-        checker.warn("constraint without constraint_message: participants will only read "
-                     "that the answer is not accepted", _line(data, "constraint"), question=qid,
+        checker.warn(no_constraint_message(expects), _line(data, "constraint"), question=qid,
                      field="constraint_message")
 
     key = data.get("key", False)
@@ -429,7 +444,7 @@ def _question(
     return Question(
         id=qid, type=kind, text=text or Translated({}, checker.default), index=index, hint=hint,
         required=bool(required), relevant=relevant, constraint=constraint,
-        constraint_message=constraint_message, choices=choices, minimum=minimum,
+        constraint_message=constraint_message, expects=expects, choices=choices, minimum=minimum,
         maximum=maximum, min_label=min_label, max_label=max_label, max_length=max_length,
         year=year,
         key=bool(key), breakdown=bool(breakdown), sort_choices=sort_choices,
@@ -479,16 +494,27 @@ def _build(path: Path, raw: bytes) -> tuple[Survey | None, list[Problem]]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
+        problem = " ".join(str(getattr(exc, "problem", None) or exc).split())
+        if path.suffix.lower() not in _YAML_SUFFIXES:
+            where = f", line {line}" if line else ""
+            return None, [Problem("error", not_a_survey(
+                f"it holds text that is not YAML ({problem}{where})"), str(path))]
         checker.error(f"not valid YAML: {problem}", line)
         return None, checker.problems
     finally:
         loader.dispose()
     for key, line in loader.duplicate_keys:
         checker.error(f"'{key}' is given twice (the last one would win)", line, field=key)
+    if data is None or isinstance(data, str | int | float | bool):
+        what = "it holds no YAML data" if data is None else "it holds plain text"
+        return None, [Problem("error", not_a_survey(what), str(path))]
     if not isinstance(data, Mapping):
         checker.error("a survey file is a map with id, version, languages, questions, …", 1)
         return None, checker.problems
+    if not _TOP_FIELDS & set(map(str, data)):
+        return None, [Problem("error", not_a_survey(
+            "it holds YAML without any survey field (id, version, languages, questions, …)"),
+            str(path))]
 
     checker.unknown_fields(data, _TOP_FIELDS)
     _languages(checker, data)
@@ -628,8 +654,10 @@ def _matching(raw_questions: list[Any], by_id: Mapping[str, Question]) -> list[M
 def check_survey(path: Path) -> tuple[Survey | None, list[Problem]]:
     """The survey (``None`` when it has errors) and every problem found in the file.
 
-    ``.xlsx``, ``.xls`` and ``.md`` files are XLSForms (:mod:`bot.survey.xlsform`);
-    anything else is read as YAML.
+    ``.xlsx``, ``.xlsm``, ``.xls`` and ``.md`` files are XLSForms
+    (:mod:`bot.survey.xlsform`); anything else is read as YAML, unless it is no
+    survey at all (a CSV, a PDF, an empty or binary file, plain text), which is
+    said in one problem.
     """
     if path.suffix.lower() in XLSFORM_SUFFIXES:
         return check_xlsform(path)
@@ -637,6 +665,11 @@ def check_survey(path: Path) -> tuple[Survey | None, list[Problem]]:
         raw = path.read_bytes()
     except OSError as exc:
         return None, [Problem("error", f"cannot read the file: {exc.strerror}", str(path))]
+    what = kind_of_content(raw)
+    if what is None and path.suffix.lower() in _TABLES:
+        what = f"it is {_TABLES[path.suffix.lower()]}"
+    if what is not None:
+        return None, [Problem("error", not_a_survey(what), str(path))]
     return _build(path, raw)
 
 

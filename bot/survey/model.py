@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
-from bot.survey.expressions import Expression
+from bot.survey.expressions import Expression, Limits
 
 
 class QuestionType(StrEnum):
@@ -75,6 +75,7 @@ class Question:
     relevant: Expression | None = None
     constraint: Expression | None = None
     constraint_message: Translated | None = None
+    expects: Limits | None = None  # what the constraint asks, read from it (for a hint)
     choices: tuple[Choice, ...] = ()
     minimum: Decimal | None = None
     maximum: Decimal | None = None
@@ -120,6 +121,9 @@ class Survey:
     questions: tuple[Question, ...]
     fingerprint: str
     by_id: Mapping[str, Question] = field(default_factory=dict, compare=False, repr=False)
+    # code → the form's own name, for languages the bot's language data cannot name
+    # (XLSForm: ``label::Krio`` → kri, ``label::Sudanese Arabic`` → qaa_sudanese_arabic)
+    language_names: Mapping[str, str] = field(default_factory=dict)
 
     def question(self, question_id: str) -> Question:
         return self.by_id[question_id]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from bot.survey.engine import (
     Progress,
     SurveyCompleted,
 )
+from bot.survey.loader import load_survey
 from bot.survey.model import Survey
 
 from tests.unit.surveys import BASIC, survey_from
@@ -219,3 +221,73 @@ def test_imports_flow_one_way() -> None:
             continue
         text = source.read_text(encoding="utf-8")
         assert "from handlers" not in text and "import handlers" not in text, source
+
+
+# --- expressions that read a question further on (XLSForm) ---------------------------
+
+FORWARD = Path(__file__).resolve().parents[1] / "forms" / "forward.md"
+
+
+@pytest.fixture(scope="module")
+def forward() -> Survey:
+    survey, _ = load_survey(FORWARD)
+    return survey
+
+
+def test_a_question_further_on_reads_empty_on_the_way(forward: Survey) -> None:
+    step = engine.start(forward, NOW)
+    assert step.progress.current == "first"  # ${later} = '': later is not answered
+    step = engine.answer(forward, step.progress, "abc", NOW)
+    assert step.progress.answers["echo"] == "[]"  # concat('[', ${later}, ']')
+    assert step.progress.current == "has_kids"  # the group's condition reads it, empty
+    choices = engine.available_choices(forward, forward.question("pick"), {}, NOW)
+    assert [c.id for c in choices] == ["a1"]  # kind = 'a' or ${later} = 'b'
+    assert not engine.is_required(forward, forward.question("why"), {"later": "x"}, NOW)
+
+
+def test_a_group_read_by_its_first_question_goes_on_with_its_answer(forward: Survey) -> None:
+    progress = walk(forward, "abc", "yes")
+    assert progress.current == "how_many"
+    progress = walk(forward, "abc", "no")
+    assert progress.current == "pick"  # the rest of the group is skipped; 'locked' never shows
+    assert progress.answers["has_kids"] == "no"  # and the answer that closed it counts
+    assert engine.effective_answers(forward, progress.answers, NOW) == {
+        "first": "abc", "echo": "[]", "has_kids": "no"}
+    assert engine.position(forward, progress, NOW) == (3, 5)
+
+
+def test_a_later_answer_never_changes_what_was_decided_before_it(forward: Survey) -> None:
+    progress = walk(forward, "abc", "no", "a1")
+    progress = engine.skip(forward, progress, NOW).progress  # why: not required, later empty
+    step = engine.answer(forward, progress, "abc", NOW)
+    assert step.progress.completed and step.dropped == ()
+    answers = step.progress.answers
+    assert answers["later"] == "abc" and answers["echo"] == "[]"
+    kept = engine.effective_answers(forward, answers, NOW)
+    assert kept["first"] == "abc"  # ${later} = '' still holds for 'first'
+    assert kept == engine.effective_answers(forward, answers, NOW,
+                                            engine.RelevanceMemo(forward, NOW))
+    again = engine.answer(forward, Progress(answers, "first"), "abc", NOW)  # . != ${later}
+    assert again.progress.answers["first"] == "abc"
+    assert engine.resume(forward, answers, "first", NOW).progress.current == "first"
+
+
+def test_walking_a_form_that_reads_ahead_never_fails(forward: Survey) -> None:
+    rng = random.Random(7)
+    for _ in range(60):
+        progress = engine.start(forward, NOW).progress
+        for _ in range(25):
+            if progress.completed:
+                break
+            question = forward.question(progress.current or "")
+            choices = engine.available_choices(forward, question, progress.answers, NOW)
+            raw = rng.choice([c.id for c in choices] or ["", "abc", "0", "3", "b"])
+            move = rng.choice([engine.answer, engine.answer, engine.skip, engine.back])
+            try:
+                step = (move(forward, progress, NOW) if move is not engine.answer
+                        else engine.answer(forward, progress, raw, NOW))
+            except engine.SurveyFlowError:
+                continue
+            progress = step.progress
+            engine.position(forward, progress, NOW)
+            engine.effective_answers(forward, progress.answers, NOW)

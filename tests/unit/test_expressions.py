@@ -4,6 +4,7 @@ import datetime as dt
 import math
 import pickle
 import random
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -14,7 +15,9 @@ from bot.survey.expressions import (
     EvaluationError,
     Expression,
     ExpressionError,
+    Limits,
     Value,
+    limits,
     parse,
     to_bool,
     to_number,
@@ -899,3 +902,61 @@ def test_garbage_raises_only_expression_errors() -> None:
             to_string(expression.evaluate(env))
         except EvaluationError as error:
             assert not error.message.startswith("cannot evaluate"), source
+
+
+# --- what a constraint asks ---------------------------------------------------------
+
+D = Decimal
+
+
+@pytest.mark.parametrize(
+    ("source", "whole", "expected"),
+    [
+        (". >= 1 and . <= 10", True, Limits(minimum=D(1), maximum=D(10), whole_numbers=True)),
+        (".>0 and .<50", True, Limits(minimum=D(1), maximum=D(49), whole_numbers=True)),
+        (".>0 and .<50", False, Limits(minimum=D(0), maximum=D(50), minimum_excluded=True,
+                                       maximum_excluded=True)),
+        ("(. >= -5) and (. <= 2.5)", False, Limits(minimum=D(-5), maximum=D("2.5"))),
+        (". <= 2.5", True, Limits(maximum=D(2), whole_numbers=True)),
+        ("10 >= .", True, Limits(maximum=D(10), whole_numbers=True)),
+        ("${age} >= 18 and ${age} < 120", True,
+         Limits(minimum=D(18), maximum=D(119), whole_numbers=True)),  # its own name is "."
+        (". >= 1 and . >= 3 and . > 3", False, Limits(minimum=D(3), minimum_excluded=True)),
+        ("string-length(.) <= 20", False, Limits(max_length=20)),
+        ("string-length() < 21 and string-length(.) >= 3", False,
+         Limits(min_length=3, max_length=20)),
+        ("string-length(.) = 5", False, Limits(min_length=5, max_length=5)),
+        ("regex(., '^[0-9]{5}$')", False, Limits(pattern="^[0-9]{5}$")),
+        ("regex(.,'[a-z]+') and string-length(.) <= 8", False,
+         Limits(max_length=8, pattern="[a-z]+")),
+        ("count-selected(.) <= 3", False, Limits(max_selected=3)),
+        ("count-selected(.)<=3 and not(selected(., 'none') and count-selected(.)>1)", False,
+         Limits(max_selected=3, complete=False)),
+        (". >= 1 and . <= ${most}", True,
+         Limits(minimum=D(1), whole_numbers=True, complete=False)),
+        # nothing it can say
+        (". = 0 or . >= 999", True, None),
+        (". <= ${most}", True, None),
+        (". != 3", True, None),
+        ("selected(., 'a')", False, None),
+        ("string-length(.) <= 2.5", False, None),
+        ("regex(${other}, 'x')", False, None),
+    ],
+)
+def test_what_a_constraint_asks_is_read_from_its_simple_terms(
+    source: str, whole: bool, expected: Limits | None
+) -> None:
+    assert limits(parse(source), own="age", whole_numbers=whole) == expected
+
+
+def test_reading_what_a_constraint_asks_never_fails() -> None:
+    rng = random.Random(4)
+    pieces = [".", "${age}", "1", "-", "2.5", " and ", " or ", "<", "<=", ">", "=", "!=",
+              "(", ")", ",", "'x'", "string-length(", "count-selected(", "regex(", "not("]
+    for _ in range(3000):
+        source = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 10)))
+        try:
+            expression = parse(source)
+        except ExpressionError:
+            continue
+        limits(expression, own="age", whole_numbers=rng.random() < 0.5)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from bot.survey.expressions import Limits
 from bot.survey.loader import BUILTIN_SURVEY, Problem, check_survey, load_survey
 from bot.survey.model import QuestionType
 
@@ -201,3 +203,68 @@ def test_conditions_that_can_never_be_true_are_flagged(tmp_path: Path) -> None:
     assert len(warnings) == 2, warnings
     assert "question 'q2', field 'relevant': compares 'q1' with 'c'" in warnings[0]
     assert "question 'q4', field 'relevant': never asked" in warnings[1]
+
+
+NOT_A_SURVEY = ("not a survey file: {}; a survey is a YAML file or an XLSForm (.xlsx, .xlsm, "
+                ".xls, or its sheets as markdown tables in .md)")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "what"),
+    [
+        ("README", b"# Our project\n\nRun it with care.\n", "it holds plain text"),
+        ("README.md", b"# Our project\n\nRun it with care.\n",
+         "it is markdown without a '| survey |' table (a form in markdown has one table per "
+         "sheet, the sheet's name in its first cell)"),
+        ("notes.txt", b"Usage: consultbot run\nDocs: see docs/\n",
+         "it holds YAML without any survey field (id, version, languages, questions, …)"),
+        ("todo.txt", b"Usage: consultbot run\nSee the docs.\n",
+         "it holds text that is not YAML (could not find expected ':', line 3)"),
+        ("answers.csv", b"id,answer\n1,yes\n", "it is a CSV file"),
+        ("report.pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", "it is a PDF document"),
+        ("survey.yaml", b"", "it is empty"),
+        ("form.xlsx", b"", "it is empty"),
+        ("form.md", b"\n\n", "it is empty"),
+        ("survey.yaml", b"# only a comment\n", "it holds no YAML data"),
+        ("blob", bytes(range(256)) * 4, "it holds binary data"),
+        ("photo.yaml", b"\x89PNG\r\n\x1a\n\x00\x00", "it is a PNG image"),
+        ("form.zip", b"PK\x03\x04\x14\x00",
+         "it is a ZIP archive (a workbook needs the suffix .xlsx)"),
+        ("form.xls", b"<html><body><table></table></body></html>",
+         "it holds text, not a workbook"),
+        ("form.xlsx", b"PK\x03\x04 not really a workbook",
+         "it is no workbook pyxform can read (a damaged file, or another document)"),
+    ],
+)
+def test_a_file_that_is_no_survey_is_said_so_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, content: bytes, what: str,
+) -> None:
+    from bot.cli import main
+
+    path = tmp_path / name
+    path.write_bytes(content)
+    survey, found = check_survey(path)
+    assert survey is None
+    assert [str(p) for p in found] == [f"{path}: error: {NOT_A_SURVEY.format(what)}"]
+    assert main(["survey", "check", str(path)]) == 1
+    out, err = capsys.readouterr()
+    assert out.splitlines()[0] == f"{path}: error: {NOT_A_SURVEY.format(what)}"
+    assert "Traceback" not in out + err
+
+
+def test_what_a_yaml_constraint_asks_is_carried_and_said(tmp_path: Path) -> None:
+    found = problems(tmp_path, HEADER
+                     + "  - {id: age, type: integer, text: {en: A, fr: A}, constraint: "
+                     "'. >= 18 and . < 120'}\n"
+                     + "  - {id: name, type: text, text: {en: N, fr: N}, constraint: "
+                     "'string-length(.) <= 20', constraint_message: {en: Short, fr: Court}}\n")
+    assert [str(p) for p in found] == [
+        f"{tmp_path / 's.yaml'}:9: warning: question 'age', field 'constraint_message': "
+        "constraint without constraint_message: participants will only read that the answer is "
+        "not accepted and what the bot makes of the constraint (a whole number from 18 to 119)",
+    ]
+    survey, _ = check_survey(tmp_path / "s.yaml")
+    assert survey is not None
+    assert survey.by_id["age"].expects == Limits(minimum=Decimal(18), maximum=Decimal(119),
+                                                 whole_numbers=True)
+    assert survey.by_id["name"].expects == Limits(max_length=20)

@@ -6,6 +6,8 @@ inline or in ``tests/forms/``; two are built as ``.xlsx`` files with XlsxWriter.
 
 from __future__ import annotations
 
+import hashlib
+import re
 import textwrap
 from decimal import Decimal
 from pathlib import Path
@@ -13,9 +15,11 @@ from pathlib import Path
 import pytest
 import xlsxwriter
 from bot.cli import main
+from bot.survey.expressions import Limits
 from bot.survey.loader import Problem, SurveyInvalid, check_survey, load_survey
 from bot.survey.model import QuestionType, Survey
 from bot.survey.xlsform import language_code
+from bot.survey.xlsform.languages import derived_code
 
 FORMS = Path(__file__).resolve().parents[1] / "forms"
 
@@ -41,6 +45,8 @@ def check_text(tmp_path: Path, text: str) -> tuple[Survey | None, list[str]]:
 NO_DEFAULT = ("form.md (sheet settings): warning: field 'default_language': no "
               "default_language: the form's texts are taken to be in English (en); say which "
               "language they are in with default_language in the settings sheet")
+NO_TITLE = ("form.md (sheet settings): warning: field 'form_title': the form has no title "
+            "(form_title in the settings sheet): participants see the bot's own neutral title")
 
 
 # --- language names --------------------------------------------------------------------
@@ -69,6 +75,7 @@ NO_DEFAULT = ("form.md (sheet settings): warning: field 'default_language': no "
         ("한국어", "ko"),
         ("English (United States)", "en"),  # not a code in parentheses: the name counts
         ("Klingonish", None),
+        ("Krio", "kri"),  # CLDR names it, babel has no locale for it: the code is kept
         ("Acoli (ach)", "ach"),  # a code babel does not know, in parentheses: kept
         ("Dinka (din)", "din"),
         ("Elvish (xx)", None),  # two letters: an ISO 639-1 code babel would know
@@ -184,6 +191,34 @@ def test_an_xlsform_loads_through_load_survey_and_the_command_line(
     assert f"{path}: survey 'work' version 2024-05: 14 questions in en, ar; 2 warning(s)" in out
 
 
+# --- title -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("settings", "title", "warning"),
+    [
+        ("| settings |\n|  | form_title | form_id |\n|  | Household survey | hh |\n",
+         "Household survey", None),
+        ("| settings |\n|  | form_id |\n|  | household_survey-2024 |\n",
+         "Household survey 2024",
+         "participants see 'Household survey 2024', made from its form_id"),
+        ("", None, "participants see the bot's own neutral title"),
+    ],
+)
+def test_the_title_is_the_forms_never_its_file_name(
+    tmp_path: Path, settings: str, title: str | None, warning: str | None,
+) -> None:
+    form = "| survey |\n|  | type | name | label |\n|  | text | a | A? |\n" + settings
+    survey, problems = check(write(tmp_path, form, name="household_v3_final.md"))
+    assert survey is not None
+    assert dict(survey.title.texts) == ({"en": title} if title else {})
+    assert survey.title.get("en") == (title or "")
+    titles = [p for p in problems if "'form_title'" in p]
+    assert titles == ([] if warning is None else [
+        "household_v3_final.md (sheet settings): warning: field 'form_title': the form has no "
+        f"title (form_title in the settings sheet): {warning}"])
+
+
 # --- languages -------------------------------------------------------------------------
 
 
@@ -199,6 +234,7 @@ def test_arabic_columns_in_every_spelling_are_merged(tmp_path: Path) -> None:
         |          | English          |
         """)  # noqa: E501
     assert problems == [
+        NO_TITLE,
         "form.md: warning: language 'en': the columns for 'English' and 'English (en)' are the "
         "same language, English (en): their texts are merged (where both have one, the first "
         "column's is used)",
@@ -229,6 +265,7 @@ def test_unsuffixed_columns_with_one_other_language_are_that_language(tmp_path: 
         "form.md (sheet settings): warning: field 'default_language': no default_language: the "
         "columns without a language (label, hint, …) are taken to be French (fr), the form's "
         "only other language; say so with default_language in the settings sheet",
+        NO_TITLE,
     ]
     assert survey is not None and survey.languages == ("fr",)
     assert dict(survey.questions[0].text.texts) == {"fr": "Question ?"}  # the named column wins
@@ -245,30 +282,87 @@ def test_unsuffixed_columns_with_several_languages_are_english(tmp_path: Path) -
         "form.md (sheet settings): warning: field 'default_language': no default_language: the "
         "columns without a language (label, hint, …) are taken to be English (en); say so with "
         "default_language in the settings sheet",
+        NO_TITLE,
     ]
     assert survey is not None and survey.languages == ("en", "fr", "ar")
 
 
-def test_a_language_that_cannot_be_identified_names_its_column(tmp_path: Path) -> None:
+def test_a_language_nothing_identifies_keeps_the_forms_name(tmp_path: Path) -> None:
     survey, problems = check_text(tmp_path, """\
         | survey |
-        |        | type | name | label::English (en) | label::Elvish |
-        |        | text | a    | Name                | Eslam         |
+        |        | type         | name | label::English (en) | label::Sudanese Arabic | label::Krio | label::Acoli (ach) |
+        |        | select_one l | a    | Name                | الاسم                  | Nem         | Nying              |
         | choices |
-        |         | list_name | name | label::English (en) | label::Elvish |
-        |         | l         | x    | X                   | Ix            |
-        """)
-    assert survey is None
+        |         | list_name | name | label::English (en) | label::Sudanese Arabic | label::Krio | label::Acoli (ach) |
+        |         | l         | x    | X                   | إكس                    | Eks         | Iks                |
+        | settings |
+        |          | form_title | default_language |
+        |          | Names      | English (en)     |
+        """)  # noqa: E501
     assert problems == [
-        "form.md (sheet settings): warning: field 'default_language': no default_language: "
-        "English (en) is taken as the default language (its texts fill the gaps of the others)",
-        "form.md (sheet survey, row 1): error: field 'label::Elvish': 'Elvish' is not a "
-        "language I can identify: write the column as 'label::Elvish (code)' with its language "
-        "code, e.g. 'label::English (en)'",
-        "form.md (sheet choices, row 1): error: field 'label::Elvish': 'Elvish' is not a "
-        "language I can identify: write the column as 'label::Elvish (code)' with its language "
-        "code, e.g. 'label::English (en)'",
+        "form.md (sheet survey, row 1): warning: field 'label::Sudanese Arabic': 'Sudanese "
+        "Arabic' is not a language I can identify: its texts are kept as the language 'Sudanese "
+        "Arabic' (code 'qaa_sudanese_arabic'), shown so in the language menu, with the bot's "
+        "own messages in English; to give its code, write 'label::Sudanese Arabic (code)'",
+        "form.md (sheet survey, row 1): warning: field 'label::Krio': language 'Krio': the bot's "
+        "language data has no 'kri': the language menu shows 'Krio', and the bot's own messages "
+        "are in English",
+        "form.md (sheet survey, row 1): warning: field 'label::Acoli (ach)': language 'Acoli "
+        "(ach)': the bot's language data has no 'ach': the language menu shows 'Acoli', and the "
+        "bot's own messages are in English",
     ]
+    assert survey is not None
+    assert survey.languages == ("en", "qaa_sudanese_arabic", "kri", "ach")
+    assert survey.language_names == {"qaa_sudanese_arabic": "Sudanese Arabic", "kri": "Krio",
+                                      "ach": "Acoli"}
+    (question,) = survey.questions
+    assert question.text.get("qaa_sudanese_arabic") == "الاسم"
+    assert question.text.get("kri") == "Nem"
+    assert question.choices[0].label.get("qaa_sudanese_arabic") == "إكس"
+
+    from bot.i18n import Catalogs
+    from handlers.callbacks import Kind, make, parse
+
+    for code in survey.languages[1:]:  # a language button, and the bot's words in English
+        assert parse(Kind.LANGUAGE, make(Kind.LANGUAGE, code)) == (code,)
+        assert Catalogs.load().get(code).gettext("Continue") == "Continue"
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("Sudanese Arabic", "qaa_sudanese_arabic"),
+        ("  sudanese   ARABIC ", "qaa_sudanese_arabic"),  # the same language, the same code
+        ("Kreyòl ayisyen du Nord-Ouest profond", "qaa_kreyol_ayisyen_du_nord"),
+        ("Tamazight (Aït Baâmrane)", "qaa_tamazigh_ait_baamrane"),
+        ("ትግርኛ ሳሆ", "qaa_" + hashlib.sha256("ትግርኛ ሳሆ".encode()).hexdigest()[:8]),
+    ],
+)
+def test_a_derived_code_is_stable_and_a_valid_tag(name: str, code: str) -> None:
+    assert derived_code(name) == code
+    assert re.fullmatch(r"[a-z]{3}(_[a-z0-9]{2,8}){1,4}", code)
+
+
+def test_an_unidentified_default_language_keeps_its_name(tmp_path: Path) -> None:
+    survey, problems = check_text(tmp_path, """\
+        | survey |
+        |        | type | name | label | label::English (en) |
+        |        | text | a    | Nem?  | Name?               |
+        | settings |
+        |          | form_title | default_language |
+        |          | Names      | Krio-Temne mix   |
+        """)
+    assert problems == [
+        "form.md (sheet settings): warning: field 'default_language': 'Krio-Temne mix' is not a "
+        "language I can identify: its texts are kept as the language 'Krio-Temne mix' (code "
+        "'qaa_krio_temne_mix'), shown so in the language menu, with the bot's own messages in "
+        "English; to give its code, write 'Krio-Temne mix (code)'",
+    ]
+    assert survey is not None
+    assert survey.default_language == "qaa_krio_temne_mix"
+    assert survey.languages == ("qaa_krio_temne_mix", "en")
+    assert survey.language_names == {"qaa_krio_temne_mix": "Krio-Temne mix"}
+    assert dict(survey.questions[0].text.texts) == {"qaa_krio_temne_mix": "Nem?", "en": "Name?"}
 
 
 def test_missing_translations_are_counted_per_language(tmp_path: Path) -> None:
@@ -286,6 +380,7 @@ def test_missing_translations_are_counted_per_language(tmp_path: Path) -> None:
         |          | en               |
         """)  # noqa: E501
     assert problems == [
+        NO_TITLE,
         "form.md: warning: language 'fr': translations missing: 1 label, 2 hints, 1 constraint "
         "message, 1 required message, 2 choice labels (the first in sheet survey, row 2); the "
         "English (en) text is shown instead",
@@ -367,6 +462,7 @@ def test_optional_unsupported_items_alone_are_skipped_and_the_form_runs(tmp_path
         """)
     assert problems == [
         NO_DEFAULT,
+        NO_TITLE,
         "form.md (sheet survey, row 3): warning: question 'code': skipped: 'barcode' questions "
         "cannot be answered on Telegram",
         "form.md (sheet survey, row 4): warning: question 'order': skipped: 'rank' questions "
@@ -430,7 +526,7 @@ def test_external_choices_come_from_their_sheet(tmp_path: Path) -> None:
         |         | towns     | t1    | Town1 | north  |
         |         | towns     | t2    | Town2 | south  |
         """)
-    assert problems == [NO_DEFAULT]
+    assert problems == [NO_DEFAULT, NO_TITLE]
     assert survey is not None
     town = survey.by_id["town"]
     assert town.type is QuestionType.SELECT_ONE
@@ -475,12 +571,123 @@ def test_expression_mistakes_name_sheet_row_column_and_question(tmp_path: Path) 
         "quotes read as straight quotes",
         "form.md (sheet survey, row 2): error: question 'age', field 'constraint': unknown "
         "function 'foo' at position 0 in: foo(.)",
-        "form.md (sheet survey, row 2): error: question 'age', field 'relevant': refers to "
-        "'job', which comes later or is this question",
+        "form.md (sheet survey, row 2): warning: question 'age', field 'relevant': refers to "
+        "'job' (row 3), which comes later in the form: its value is empty until that question "
+        "is answered, so here it reads as empty",
+        "form.md (sheet survey, row 2): warning: question 'age', field 'relevant': the "
+        "question is never asked: its condition is false while 'job' is unanswered, which it "
+        "is whenever the question is reached",
         "form.md (sheet survey, row 4): error: question 'twice', field 'calculation': "
         "unexpected end of expression at position 12 in: ${age} * 2 +",
-        "form.md (sheet survey, row 5): error: question 'g', field 'relevant': refers to "
-        "'later', which comes later or is this question",
+        "form.md (sheet survey, row 5): warning: question 'g', field 'relevant': refers to "
+        "'later' (row 6), which is inside this group: its value is empty until that question "
+        "is answered, so the group's questions up to 'later' are shown or skipped with it "
+        "empty, those after it with its answer (ODK Collect refuses such a form: a cycle)",
+        "form.md (sheet survey, row 5): warning: question 'g', field 'relevant': the group is "
+        "never shown: its condition is false while 'later' is unanswered, which it is "
+        "whenever the group is reached",
+    ]
+
+
+def test_what_a_constraint_asks_is_carried_and_a_missing_message_is_said(
+    tmp_path: Path,
+) -> None:
+    survey, problems = check_text(tmp_path, """\
+        | survey |
+        |        | type              | name  | label  | constraint                | constraint_message |
+        |        | integer           | age   | Age?   | . > 17 and . < 120        |                    |
+        |        | decimal           | kg    | Kg?    | . > 0                     | More than 0.       |
+        |        | text              | code  | Code?  | regex(., '^[A-Z]{3}$')    |                    |
+        |        | text              | name  | Name?  | string-length(.) <= 20    |                    |
+        |        | select_multiple l | picks | Picks? | count-selected(.) <= 2    |                    |
+        |        | integer           | most  | Most?  | . <= ${age} and . >= 1    |                    |
+        |        | integer           | odd   | Odd?   | . mod 2 = 1               |                    |
+        | choices |
+        |         | list_name | name | label |
+        |         | l         | a    | A     |
+        |         | l         | b    | B     |
+        |         | l         | c    | C     |
+        | settings |
+        |          | form_title |
+        |          | Limits     |
+        """)  # noqa: E501
+    said = ("warning: question '{}', field 'constraint_message': constraint without "
+            "constraint_message: participants will only read that the answer is not accepted{}")
+    told = " and what the bot makes of the constraint ({})"
+    assert problems == [
+        NO_DEFAULT,
+        "form.md (sheet survey, row 2): " + said.format(
+            "age", told.format("a whole number from 18 to 119")),
+        "form.md (sheet survey, row 4): " + said.format(
+            "code", told.format("text matching the pattern ^[A-Z]{3}$")),
+        "form.md (sheet survey, row 5): " + said.format(
+            "name", told.format("at most 20 characters")),
+        "form.md (sheet survey, row 6): " + said.format(
+            "picks", told.format("at most 2 choices")),
+        "form.md (sheet survey, row 7): " + said.format(
+            "most", told.format("a whole number no less than 1; and more it cannot put in "
+                                "words")),
+        "form.md (sheet survey, row 8): " + said.format("odd", ""),
+    ]
+    assert survey is not None
+    q = survey.by_id
+    assert q["age"].expects == Limits(minimum=Decimal(18), maximum=Decimal(119),
+                                      whole_numbers=True)
+    assert q["kg"].expects == Limits(minimum=Decimal(0), minimum_excluded=True)
+    assert q["code"].expects == Limits(pattern="^[A-Z]{3}$")
+    assert q["name"].expects == Limits(max_length=20)
+    assert q["picks"].expects == Limits(max_selected=2)
+    assert q["most"].expects == Limits(minimum=Decimal(1), whole_numbers=True, complete=False)
+    assert q["odd"].expects is None
+
+
+def test_a_question_further_on_is_read_as_empty_with_a_warning() -> None:
+    survey, problems = check(FORMS / "forward.md")
+    later = ("refers to 'later' (row 13), which comes later in the form: its value is empty "
+             "until that question is answered, so here it reads as empty")
+    inside = ("refers to '{0}' (row {1}), which is inside this group: its value is empty until "
+              "that question is answered, so the group's questions up to '{0}' are shown or "
+              "skipped with it empty, those after it with its answer (ODK Collect refuses such "
+              "a form: a cycle)")
+    no_message = ("field 'constraint_message': constraint without constraint_message: "
+                  "participants will only read that the answer is not accepted")
+    assert problems == [
+        f"forward.md (sheet survey, row 2): warning: question 'first', {no_message}",
+        f"forward.md (sheet survey, row 2): warning: question 'first', field 'relevant': {later}",
+        "forward.md (sheet survey, row 2): warning: question 'first', field 'constraint': "
+        + later,
+        "forward.md (sheet survey, row 3): warning: question 'echo', field 'calculation': "
+        + later,
+        "forward.md (sheet survey, row 4): warning: question 'kids', field 'relevant': "
+        + inside.format("has_kids", 5),
+        f"forward.md (sheet survey, row 6): warning: question 'how_many', {no_message} and "
+        "what the bot makes of the constraint (a whole number no less than 1)",
+        "forward.md (sheet survey, row 8): warning: question 'locked', field 'relevant': "
+        + inside.format("word", 9),
+        "forward.md (sheet survey, row 8): warning: question 'locked', field 'relevant': the "
+        "group is never shown: its condition is false while 'word' is unanswered, which it is "
+        "whenever the group is reached",
+        "forward.md (sheet survey, row 11): warning: question 'pick', field 'choice_filter': "
+        + later,
+        f"forward.md (sheet survey, row 12): warning: question 'why', field 'required': {later}",
+    ]
+    assert survey is not None and [q.id for q in survey.questions] == [
+        "first", "echo", "has_kids", "how_many", "word", "pick", "why", "later"]
+
+
+def test_a_question_may_not_read_itself_but_in_its_constraint(tmp_path: Path) -> None:
+    survey, problems = check_text(tmp_path, """\
+        | survey |
+        |        | type      | name | label | relevant     | constraint | calculation |
+        |        | integer   | a    | A?    | ${a} > 1     | ${a} < 9   |             |
+        |        | calculate | c    |       |              |            | ${c} + 1    |
+        """)
+    assert survey is None
+    assert errors_of(problems) == [
+        "form.md (sheet survey, row 2): error: question 'a', field 'relevant': refers to 'a', "
+        "which is this question itself (only its constraint may read its answer, as '.')",
+        "form.md (sheet survey, row 3): error: question 'c', field 'calculation': refers to "
+        "'c', which is this question itself (only its constraint may read its answer, as '.')",
     ]
 
 
@@ -495,6 +702,34 @@ def test_pyxform_errors_are_reported_as_pyxform_words_them(tmp_path: Path) -> No
         "form.md: error: [row : 2] On the 'survey' sheet, the 'relevant' value is invalid. "
         "Reference variables must contain a name from the 'survey' sheet. Could not find the "
         "name 'nope'.",
+    ]
+
+
+@pytest.mark.parametrize("sheet", ["settings", "choices", "external_choices", "entities"])
+def test_an_empty_markdown_sheet_is_named_with_its_line(tmp_path: Path, sheet: str) -> None:
+    survey, problems = check_text(tmp_path, f"""\
+        | survey |
+        |        | type | name | label |
+        |        | text | a    | A?    |
+        | {sheet} |
+        """)
+    assert survey is None
+    assert problems == [
+        f"form.md (sheet {sheet}): error: the sheet is empty (line 4): pyxform cannot read an "
+        "empty table; give it a header row and rows, or remove it",
+    ]
+
+
+def test_an_empty_markdown_survey_sheet_is_named_too(tmp_path: Path) -> None:
+    _, problems = check_text(tmp_path, """\
+        | survey |
+        | settings |
+        |          | form_id |
+        |          | empty   |
+        """)
+    assert problems == [
+        "form.md (sheet survey): error: the sheet is empty (line 1): pyxform cannot read an "
+        "empty table; give it a header row and rows, or remove it",
     ]
 
 
@@ -524,7 +759,7 @@ def test_a_name_used_again_in_another_group_is_told_apart_by_its_group(
         |        | text        | name | Name? |
         |        | end group   |      |       |
         """)
-    assert problems[1:] == [
+    assert problems[2:] == [
         "form.md (sheet survey, row 6): warning: question 'name', field 'name': the name 'name' "
         "is also used in row 3: this question is 'g2.name' in the bot and in exports",
     ]
@@ -593,7 +828,7 @@ def test_required_in_all_its_spellings(
         |        | text | a    | A     |          |
         |        | text | b    | B     | {cell} |
         """)
-    assert problems == [NO_DEFAULT]
+    assert problems == [NO_DEFAULT, NO_TITLE]
     assert survey is not None
     b = survey.by_id["b"]
     assert b.required is required

@@ -11,6 +11,9 @@ cannot run on Telegram:
   referred to by;
 - skipped (warnings): optional items the bot cannot collect that nothing
   refers to, device metadata (deviceid, username, audit, …), media on labels;
+- accepted with a warning: an expression that reads a question further on
+  (empty until it is answered, as in ODK), a language nothing identifies
+  (kept under a code made from its name), a constraint without a message;
 - turned into calculations the bot fills: ``start``, ``end`` (moved last, so
   that it is the time the survey ends) and ``today``.
 

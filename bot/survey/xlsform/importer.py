@@ -22,7 +22,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from bot.survey.expressions import Expression, ExpressionError, parse
+from bot.survey.expressions import Expression, ExpressionError, limits, parse
 from bot.survey.model import (
     CHOICE_TYPES,
     SILENT_TYPES,
@@ -32,7 +32,7 @@ from bot.survey.model import (
     Survey,
     Translated,
 )
-from bot.survey.problems import Problem
+from bot.survey.problems import Problem, no_constraint_message
 from bot.survey.xlsform.choices import ChoiceLists, choice_index
 from bot.survey.xlsform.kinds import ENDS, Kind, canonical_default, kind_of
 from bot.survey.xlsform.languages import FormLanguages
@@ -261,6 +261,7 @@ class _Importer:
         for group in item.groups:
             if group.start is None:
                 group.start = index
+            group.end = index + 1
         expressions: list[tuple[str, Expression]] = []
 
         qtype = kind.type or QuestionType.TEXT
@@ -301,8 +302,14 @@ class _Importer:
         if relevant is not None:
             expressions.append(("relevant", relevant))
         constraint = self.expression(element, "constraint", name, row, raw=item.raw)
+        expects = None
         if constraint is not None:
             expressions.append(("constraint", constraint))
+            expects = limits(constraint, own=name, whole_numbers=qtype in (
+                QuestionType.INTEGER, QuestionType.SCALE))
+            if constraint_message is None:
+                self.report.warn(no_constraint_message(expects), row, question=name,
+                                 field="constraint_message")
         calculation = self.expression(element, "calculation", name, row, raw=item.raw)
         if kind.what == "clock":
             calculation = parse(kind.clock)
@@ -347,6 +354,7 @@ class _Importer:
             id=name, type=qtype, text=text, index=index, hint=hint,
             required=required and qtype not in SILENT_TYPES,
             relevant=combined, constraint=constraint, constraint_message=constraint_message,
+            expects=expects,
             choices=choices, minimum=minimum, maximum=maximum,
             required_if=required_if,
             required_message=required_message, choice_filter=choice_filter,
@@ -442,15 +450,36 @@ class _Importer:
                              field="form_id")
             survey_id = cleaned
         version = plain(self.form.get("version")) or cell(settings, "version") or "1"
-        title = cell(settings, "form_title", "set_form_title") or self.path.stem
         default = self.languages.default
         return Survey(
             id=survey_id, version=version, default_language=default,
-            languages=self.languages.codes, title=Translated({default: title}, default),
+            languages=self.languages.codes, title=self.title(settings),
             introduction=None, consent_notice=None, consent_details=None, closing=None,
             questions=tuple(self.questions), fingerprint=hashlib.sha256(raw).hexdigest()[:8],
             by_id={q.id: q for q in self.questions},
+            language_names={code: name for code, name in self.languages.names.items()
+                            if code in self.languages.codes},
         )
+
+    def title(self, settings: Mapping[str, Any]) -> Translated:
+        """The settings' form_title, else the form_id made readable, else none (never the file's
+        name): the bot then shows its own neutral title."""
+        default = self.languages.default
+        title = cell(settings, "form_title", "set_form_title")
+        if title:
+            return Translated({default: title}, default)
+        form_id = cell(settings, "form_id", "set_form_id")
+        readable = " ".join(re.sub(r"[_.\-]+", " ", form_id).split())
+        readable = readable[:1].upper() + readable[1:]
+        if readable:
+            self.report.warn(f"the form has no title (form_title in the settings sheet): "
+                             f"participants see '{readable}', made from its form_id", None,
+                             SETTINGS, field="form_title")
+            return Translated({default: readable}, default)
+        self.report.warn("the form has no title (form_title in the settings sheet): "
+                         "participants see the bot's own neutral title", None, SETTINGS,
+                         field="form_title")
+        return Translated({}, default)
 
 
 def _combine(expressions: Sequence[Expression | None]) -> Expression | None:
@@ -467,10 +496,9 @@ def check_xlsform(path: Path) -> tuple[Survey | None, list[Problem]]:
         raw = path.read_bytes()
     except OSError as exc:
         return None, [Problem("error", f"cannot read the file: {exc.strerror}", str(path))]
-    read = read_form(path)
-    if isinstance(read, str):  # pyxform's words; one problem per line it wrote
-        lines = [line.strip() for line in read.splitlines() if line.strip()]
-        return None, [Problem("error", line, str(path)) for line in lines or [read]]
+    read = read_form(path, raw)
+    if not isinstance(read, Read):
+        return None, read
     report = Report(str(path))
     importer = _Importer(path, read, report)
     try:

@@ -3,10 +3,15 @@
 A column such as ``label::English (en)`` gives its language as the code in
 parentheses; without one, the name itself may be a code (``label::en``,
 ``label::eng``) or a language name in English or in the language itself
-(``label::French``, ``label::العربية``), as babel (CLDR) knows them. Columns
-that mean the same language are merged. The unsuffixed columns (``label``)
-hold the default language's texts: ``default_language`` from the settings
-sheet, else the only other language of the form, else English.
+(``label::French``, ``label::العربية``, ``label::Krio``), as babel (CLDR) knows
+them. A name nothing identifies (a regional language or a dialect:
+``label::Sudanese Arabic``) is kept, with a warning, under a stable code made
+from the name (:func:`derived_code`). Where the bot's language data has no
+name for a language, the form's name for it is kept for the language menu
+(:attr:`~bot.survey.model.Survey.language_names`). Columns that mean the same
+language are merged. The unsuffixed columns (``label``) hold the default
+language's texts: ``default_language`` from the settings sheet, else the only
+other language of the form, else English.
 
 :class:`FormLanguages` resolves them once for a form, then turns each
 translatable value of pyxform's JSON into a :class:`~bot.survey.model.Translated`
@@ -16,7 +21,9 @@ and counts the texts each language lacks, reported once per language.
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -93,12 +100,24 @@ def _own_names() -> Mapping[str, str]:
 
 
 @functools.cache
+def _other_english_names() -> Mapping[str, str]:
+    """English names of the languages CLDR names but babel has no locale for (``Krio`` → kri)."""
+    table: dict[str, str] = {}
+    for code, name in Locale("en").languages.items():
+        key = name.casefold()
+        if re.fullmatch(r"[a-z]{2,3}", code) and (key not in table or len(code) < len(table[key])):
+            table[key] = code
+    return table
+
+
+@functools.cache
 def language_code(name: str) -> str | None:
     """The language code an XLSForm language name stands for, or ``None``.
 
     The code in parentheses first (``English (en)``), then the name as a code
     (``en``, ``eng``, ``pt-BR``), then the name in English (``English``) or in
-    the language itself (``العربية``, ``Français``).
+    the language itself (``العربية``, ``Français``), then the English name of a
+    language babel has no locale for (``Krio`` → ``kri``).
     """
     text = " ".join(name.split())
     match = _PARENTHESES.match(text)
@@ -114,14 +133,40 @@ def language_code(name: str) -> str | None:
     if not text:
         return None
     key = text.casefold()
-    return _as_code(text) or _english_names().get(key) or _own_names().get(key)
+    return (_as_code(text) or _english_names().get(key) or _own_names().get(key)
+            or _other_english_names().get(key))
 
 
-def _language_label(code: str) -> str:
+def _given_name(name: str) -> str:
+    """The name part of an XLSForm language name: ``Acoli (ach)`` → ``Acoli``."""
+    text = " ".join(name.split())
+    match = _PARENTHESES.match(text)
+    return match.group(1) if match else text
+
+
+LOCAL_USE = "qaa"  # ISO 639-2 reserves qaa–qtz for local use
+
+
+def derived_code(name: str) -> str:
+    """A stable code for a language nothing identifies, made from its name.
+
+    ``Sudanese Arabic`` → ``qaa_sudanese_arabic``: ISO 639's code for local use
+    and the name's first four words in ASCII, each cut to 8 characters (so the
+    code stays a valid language tag and fits a button); a name without Latin
+    letters gets a hash of itself instead.
+    """
+    folded = unicodedata.normalize("NFKD", name.casefold()).encode("ascii", "ignore").decode()
+    words = [word[:8] for word in re.findall(r"[a-z0-9]+", folded) if len(word) >= 2][:4]
+    if not words:
+        words = [hashlib.sha256(" ".join(name.casefold().split()).encode()).hexdigest()[:8]]
+    return "_".join([LOCAL_USE, *words])
+
+
+def _language_label(code: str, names: Mapping[str, str] | None = None) -> str:
     try:
         name = Locale.parse(code).get_display_name("en")
     except (ValueError, UnknownLocaleError):
-        name = None
+        name = (names or {}).get(code)
     return f"{name} ({code})" if name else code
 
 
@@ -214,6 +259,7 @@ class FormLanguages:
         self.default = "en"
         self.codes: tuple[str, ...] = ()
         self.by_key: dict[str, str | None] = {}  # language key in pyxform's JSON → code
+        self.names: dict[str, str] = {}  # the form's names of languages babel cannot name
         self.gaps: dict[str, Counter[str]] = defaultdict(Counter)
         self.first_gap: dict[str, tuple[str, int]] = {}
 
@@ -233,19 +279,8 @@ class FormLanguages:
         for key in keys:
             if key == DEFAULT or key == stated:
                 continue
-            code = language_code(key)
-            self.by_key[key] = code
-            if code is not None and not localedata.exists(code):
-                self.report.warn(f"language '{key}': the code '{code}' has no name in the "
-                                 "bot's language data: participants see the code itself in "
-                                 "the language menu", 1, SURVEY)
-            if code is None:
-                found = columns.get(" ".join(key.split())) or [(SURVEY, key)]
-                for sheet, header in found:
-                    self.report.error(
-                        f"'{key}' is not a language I can identify: write the column as "
-                        f"'{header.split(':')[0]}::{key} (code)' with its language code, "
-                        "e.g. 'label::English (en)'", 1, sheet, field=header)
+            found = columns.get(" ".join(key.split())) or [(SURVEY, key)]
+            self.by_key[key] = self.identify(key, *found[0])
         others: list[str] = []
         for key in keys:
             code = self.by_key.get(key)
@@ -256,10 +291,9 @@ class FormLanguages:
             for sheet in (SURVEY, CHOICES) for header in self.read.headers.get(sheet, []))
         has_default_texts = (DEFAULT in keys and unsuffixed) or (stated != "" and stated in keys)
 
-        default = language_code(stated) if stated else None
+        default = self.identify(stated, SETTINGS, "default_language") if stated else None
         if default is None:
-            why = (f"default_language '{stated}' is not a language I can identify" if stated
-                   else "no default_language")
+            why = "no default_language"
             if has_default_texts and not others:
                 default = "en"
                 self.report.warn(f"{why}: the form's texts are taken to be in "
@@ -294,10 +328,37 @@ class FormLanguages:
             if len(named) > 1:
                 listed = ", ".join(f"'{n}'" for n in named[:-1]) + f" and '{named[-1]}'"
                 self.report.warn(f"the columns for {listed} are the same language, "
-                                 f"{_language_label(code)}: their texts are merged (where both "
-                                 "have one, the first column's is used)", None, None,
+                                 f"{_language_label(code, self.names)}: their texts are merged "
+                                 "(where both have one, the first column's is used)", None, None,
                                  language=code)
         self.codes = tuple(dict.fromkeys([default, *others]))
+
+    def identify(self, key: str, sheet: str, header: str) -> str:
+        """The code of a language key, keeping the form's name where babel has none."""
+        code = language_code(key)
+        name = _given_name(key)
+        if code is None:
+            code = derived_code(name)
+            if code in self.names and self.names[code].casefold() == name.casefold():
+                return code
+            if code in self.names:
+                code = f"{LOCAL_USE}_{hashlib.sha256(name.casefold().encode()).hexdigest()[:8]}"
+            self.names[code] = name
+            column = (f"'{header.split(':')[0]}::{key} (code)'" if sheet != SETTINGS
+                      else f"'{key} (code)'")
+            self.report.warn(f"'{key}' is not a language I can identify: its texts are kept as "
+                             f"the language '{name}' (code '{code}'), shown so in the language "
+                             "menu, with the bot's own messages in English; to give its code, "
+                             f"write {column}", 1 if sheet != SETTINGS else None, sheet,
+                             field=header)
+        elif not localedata.exists(code) and code not in self.names:
+            shown = f"'{name}'" if name else "its code"
+            if name:
+                self.names[code] = name
+            self.report.warn(f"language '{key}': the bot's language data has no '{code}': the "
+                             f"language menu shows {shown}, and the bot's own messages are in "
+                             "English", 1 if sheet != SETTINGS else None, sheet, field=header)
+        return code
 
     def columns(self) -> dict[str, list[tuple[str, str]]]:
         """Language name → the (sheet, column) where it appears, in column order."""
@@ -370,7 +431,8 @@ class FormLanguages:
                     one, many = _GAP_WORDS[kind]
                     parts.append(f"{counts[kind]} {one if counts[kind] == 1 else many}")
             sheet, row = self.first_gap[language]
-            fallback = (f"; the {_language_label(self.default)} text is shown instead"
+            fallback = (f"; the {_language_label(self.default, self.names)} text is shown "
+                        "instead"
                         if language != self.default else "; another language's text is shown")
             self.report.warn(f"translations missing: {', '.join(parts)} (the first in sheet "
                              f"{sheet}, row {row}){fallback}", None, None, language=language)

@@ -1,20 +1,27 @@
 """References between the items of an XLSForm, checked once every name is known.
 
 An expression (relevant, constraint, calculation, required, choice_filter, a
-group's relevant) may refer only to a question that comes earlier, and that
-has an answer; a constraint also to its own question's answer. A text may
-refer to any question. A reference to an item left out says why it was left
-out, and an optional item that was only skipped is refused once something
-refers to it.
+group's relevant) refers to questions that have an answer; a constraint also
+to its own question's answer. A question that comes later is accepted with a
+warning: as in ODK, its value is empty until it is answered, so the expression
+reads it as empty (the engine does so, :mod:`bot.survey.engine`). A group's
+condition may read a question inside the group: the group's questions up to
+it are decided with it empty, those after it with its answer, and a condition
+that is false with all of them empty hides the group for good (said too). A
+question's own expressions, but its constraint, may not read itself. A text
+may refer to any question. A reference to an item left out says why it was
+left out, and an optional item that was only skipped is refused once
+something refers to it.
 """
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from bot.survey.expressions import Expression
+from bot.survey.expressions import Env, Expression, ExpressionError
 from bot.survey.model import Question, QuestionType
 from bot.survey.problems import Problem
 from bot.survey.xlsform.workbook import Report
@@ -28,6 +35,7 @@ class Group:
     row: int
     relevant: Expression | None
     start: int | None = None  # index of its first question
+    end: int | None = None  # index after its last question
 
 
 @dataclass(slots=True)
@@ -60,14 +68,20 @@ def check_references(known: Mapping[str, Known], groups: Sequence[Group],
         if group.relevant is None:
             continue
         start = question_count if group.start is None else group.start
+        end = start if group.end is None else group.end
         _check_expression(known, report, group.name, group.row, "relevant", group.relevant,
-                          start, own=None)
+                          start, own=None, group_end=end)
+        _check_never_shown(known, report, group.name, group.row, group.relevant, start,
+                           "group")
     for each in checks:
         question = each.question
         for column, expression in each.expressions:
             _check_expression(known, report, question.id, each.row, column, expression,
                               question.index,
                               own=question.id if column == "constraint" else None)
+            if column == "relevant":
+                _check_never_shown(known, report, question.id, each.row, expression,
+                                   question.index, "question")
         for column, language, text in each.texts:
             for match in _REFERENCE.finditer(text):
                 referred = match.group(1).strip()
@@ -92,7 +106,9 @@ def check_references(known: Mapping[str, Known], groups: Sequence[Group],
 
 
 def _check_expression(known: Mapping[str, Known], report: Report, name: str, row: int,
-                      column: str, expression: Expression, index: int, own: str | None) -> None:
+                      column: str, expression: Expression, index: int, own: str | None,
+                      group_end: int | None = None) -> None:
+    """Check what one expression refers to; ``group_end`` is set for a group's condition."""
     for referred in sorted(expression.references):
         if referred == own:
             continue
@@ -102,13 +118,53 @@ def _check_expression(known: Mapping[str, Known], report: Report, name: str, row
                          field=column)
         elif item.question is None:
             _left_out(item, report, referred, name, row, column)
-        elif item.question.index >= index:
-            report.error(f"refers to '{referred}', which comes later or is this question",
-                         row, question=name, field=column)
         elif (item.question.type is QuestionType.NOTE
               and item.question.calculation is None):
             report.error(f"refers to '{referred}', a note (notes have no answer)", row,
                          question=name, field=column)
+        elif item.question.index < index:
+            continue
+        elif group_end is None and referred == name:
+            report.error(f"refers to '{referred}', which is this question itself (only its "
+                         "constraint may read its answer, as '.')", row, question=name,
+                         field=column)
+        elif group_end is not None and item.question.index < group_end:
+            report.warn(f"refers to '{referred}' (row {item.row}), which is inside this group: "
+                        f"{_EMPTY_UNTIL}, so the group's questions up to '{referred}' are shown "
+                        "or skipped with it empty, those after it with its answer (ODK Collect "
+                        "refuses such a form: a cycle)", row, question=name, field=column)
+        else:
+            later = "after this group" if group_end is not None else "later in the form"
+            report.warn(f"refers to '{referred}' (row {item.row}), which comes {later}: "
+                        f"{_EMPTY_UNTIL}, so here it reads as empty", row, question=name,
+                        field=column)
+
+
+_EMPTY_UNTIL = "its value is empty until that question is answered"
+_SOME_DAY = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
+
+
+def _check_never_shown(known: Mapping[str, Known], report: Report, name: str, row: int,
+                       relevant: Expression, start: int, what: str) -> None:
+    """Say so when a condition reads only questions from its own on (its group's, or its
+    question's) and is false with all of them empty: they are unanswered whenever it is
+    decided, so the group or question is never shown."""
+    read = [known.get(referred) for referred in relevant.references]
+    if not read or name in relevant.references or any(
+            item is None or item.question is None or item.question.index < start
+            for item in read):
+        return
+    try:
+        shown = relevant.is_true(Env(now=_SOME_DAY))
+    except ExpressionError:
+        return
+    if not shown:
+        names = ", ".join(f"'{referred}'" for referred in sorted(relevant.references))
+        one = len(read) == 1
+        never = "never shown" if what == "group" else "never asked"
+        report.warn(f"the {what} is {never}: its condition is false while {names} "
+                    f"{'is' if one else 'are'} unanswered, which {'it is' if one else 'they are'}"
+                    f" whenever the {what} is reached", row, question=name, field="relevant")
 
 
 def _left_out(item: Known, report: Report, referred: str, name: str, row: int, column: str,

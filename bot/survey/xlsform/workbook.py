@@ -3,7 +3,9 @@
 pyxform reads the form (``.xlsx``, ``.xls``, or the markdown tables of its own
 examples, ``.md``) and turns it into its JSON representation. An error from
 pyxform itself is reported as pyxform words it, and nothing more is checked in
-that file.
+that file; before it, a file that is no form at all (empty, a PDF, a README)
+and a markdown sheet pyxform would trip over (an empty table) are reported in
+one line each.
 
 pyxform's JSON has no row numbers: each element is matched with its row in
 the sheets as pyxform read them (by name, in order, :class:`Rows`), so that
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.survey.problems import Problem
+from bot.survey.problems import Problem, kind_of_content, looks_like_workbook, not_a_survey
 
 XLSFORM_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".md"})
 
@@ -51,15 +53,18 @@ class Read:
     form: Element
 
 
-def read_form(path: Path) -> Read | str:
-    """pyxform's reading of the form, or its error message."""
+def read_form(path: Path, raw: bytes) -> Read | list[Problem]:
+    """pyxform's reading of the form (``raw`` is the file's content), or what stops it."""
     try:
         from pyxform.builder import create_survey_element_from_dict  # type: ignore[import-untyped]
         from pyxform.errors import PyXFormError  # type: ignore[import-untyped]
         from pyxform.xls2json import workbook_to_json  # type: ignore[import-untyped]
         from pyxform.xls2json_backends import get_xlsform  # type: ignore[import-untyped]
     except ImportError as exc:  # pragma: no cover - pyxform is a dependency
-        return f"pyxform is not installed: {exc}"
+        return [Problem("error", f"pyxform is not installed: {exc}", str(path))]
+    stop = _unreadable(path, raw)
+    if stop:
+        return stop
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl's remarks on styles and the like
@@ -80,10 +85,62 @@ def read_form(path: Path) -> Read | str:
             )
             create_survey_element_from_dict(form)  # pyxform's own further checks
     except PyXFormError as exc:
-        return str(exc).strip() or type(exc).__name__
+        message = str(exc).strip() or type(exc).__name__
+        if message.startswith("Argument 'definition' was not recognized"):
+            what = ("it is no workbook pyxform can read (a damaged file, or another document)"
+                    if looks_like_workbook(raw) else kind_of_content(raw) or
+                    "it holds text, not a workbook")
+            return [Problem("error", not_a_survey(what), str(path))]
+        lines = [line.strip() for line in message.splitlines() if line.strip()]
+        return [Problem("error", line, str(path)) for line in lines]
     except Exception as exc:  # noqa: BLE001 - a bad form must never give a traceback
-        return f"pyxform cannot read the form: {type(exc).__name__}: {exc}"
+        return [Problem("error", f"pyxform cannot read the form: {type(exc).__name__}: {exc}",
+                        str(path))]
     return Read(sheets, headers, form)
+
+
+_MD_ROW = re.compile(r"\s*\|(.*)\|\s*")
+_MD_SEPARATOR = re.compile(r"^[|\-]+$")
+_MD_PIPE = re.compile(r"(?<!\\)\|")
+_SHEETS = frozenset({SURVEY, CHOICES, SETTINGS, EXTERNAL_CHOICES, "entities", "osm"})
+
+
+def _unreadable(path: Path, raw: bytes) -> list[Problem]:
+    """What stops pyxform before it starts: no form at all, or an empty markdown sheet."""
+    what = kind_of_content(raw)
+    if what is not None and not looks_like_workbook(raw):
+        return [Problem("error", not_a_survey(what), str(path))]
+    if path.suffix.lower() != ".md":
+        return []
+    tables = _markdown_tables(raw.decode("utf-8", errors="replace"))
+    if SURVEY not in {name.lower() for name, _, _ in tables}:
+        return [Problem("error", not_a_survey(
+            "it is markdown without a '| survey |' table (a form in markdown has one table "
+            "per sheet, the sheet's name in its first cell)"), str(path))]
+    return [
+        Problem("error", f"the sheet is empty (line {line}): pyxform cannot read an empty "
+                "table; give it a header row and rows, or remove it", str(path),
+                sheet=name.lower())
+        for name, line, rows in tables if not rows and name.lower() in _SHEETS
+    ]
+
+
+def _markdown_tables(text: str) -> list[tuple[str, int, int]]:
+    """Each sheet of a markdown form: its name, the line that names it, its rows (as pyxform)."""
+    tables: list[tuple[str, int, int]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.lstrip().startswith("#"):
+            continue
+        match = _MD_ROW.match(line)
+        if match is None or _MD_SEPARATOR.match(match.group(1)):
+            continue
+        cells = [c.strip() for c in _MD_PIPE.split(match.group(1))]
+        if cells[0]:
+            tables.append((cells[0], number, 0))
+        if tables and any(cells[1:]):
+            name, start, rows = tables[-1]
+            tables[-1] = (name, start, rows + 1)
+    return tables
 
 
 @functools.lru_cache(maxsize=4096)  # a form has few distinct headers, met on every row
