@@ -9,7 +9,7 @@ from babel.dates import format_datetime, format_timedelta
 from babel.numbers import format_percent
 from storage.stats import STOPPED_AFTER, Figures
 
-from bot.i18n import Translator, language_name
+from bot.i18n import Translator, language_name, titled
 from bot.survey.model import Question, Survey
 
 TOP = 12  # longest breakdown shown in a message; JSON has them all
@@ -69,8 +69,8 @@ def as_text(t: Translator, survey: Survey, figures: Figures, now: dt.datetime) -
     no_link = t.gettext("(no link)")
     paragraphs = [
         t.gettext("{title} (survey {id}, version {version}) — {time} UTC",
-                  title=survey.title.get(t.language), id=survey.id, version=survey.version,
-                  time=when),
+                  title=titled(t, survey.title.get(t.language)), id=survey.id,
+                  version=survey.version, time=when),
         "\n".join([
             t.gettext("Opened the bot: {count}", count=figures.started),
             t.gettext("Consented: {count}", count=figures.consented),

@@ -186,6 +186,11 @@ class Catalogs:
         return self.get(best_language(app_language, self.translators))
 
 
+def titled(t: Translator, title: str) -> str:
+    """A survey's title, or a neutral one in ``t``'s language when the form has none."""
+    return title or t.gettext("Consultation")
+
+
 def best_language(hint: str | None, offered: Iterable[str]) -> str | None:
     """The offered language matching a Telegram ``language_code`` hint ("pt-br" → "pt")."""
     if not hint:

@@ -75,7 +75,8 @@ async def _change_pressed(context: Context, query: CallbackQuery, t: Translator,
         case Redraw(asking=asking):
             await replace_buttons(query, render.question_view(t, context.survey, asking).buttons)
         case LanguageSet(language=language):
-            await replace_message(query, render.View(render.language_set_text(t, language)))
+            text = render.language_set_text(t, context.survey, language)
+            await replace_message(query, render.View(text))
         case Replaced(say=say):
             await replace_message(query, render.View(render.notice(t, say)))
 
@@ -92,7 +93,7 @@ async def show(context: Context, chat_id: int, t: Translator, screen: Screen) ->
             else:
                 await _complete(context, chat_id, t, screen.then)
         case LanguagePicker(languages=languages):
-            await send(context, chat_id, render.language_view(t, languages))
+            await send(context, chat_id, render.language_view(t, survey, languages))
         case ConsentScreen(details=details):
             await send(context, chat_id, render.consent_view(t, survey, context.config, details))
         case SearchResults():
@@ -100,7 +101,7 @@ async def show(context: Context, chat_id: int, t: Translator, screen: Screen) ->
         case DeleteQuestion():
             await send(context, chat_id, render.delete_view(t))
         case MyData():
-            await send(context, chat_id, render.View(render.my_data_text(t, screen)))
+            await send(context, chat_id, render.View(render.my_data_text(t, survey, screen)))
 
 
 async def ask(context: Context, chat_id: int, t: Translator, asking: Asking) -> None:

@@ -205,6 +205,8 @@ class Base:
         if isinstance(error, InvalidAnswer):
             if error.code == "constraint" and question.constraint_message is not None:
                 return Say("custom", {"text": question.constraint_message.get(language)})
+            if error.code == "constraint" and question.expects is not None:
+                return Say("constraint", {"limits": question.expects})
             return Say(error.code, error.params)
         if error.code == "required" and question.required_message is not None:
             return Say("custom", {"text": question.required_message.get(language)})

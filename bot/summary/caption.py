@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.i18n import RLM, Translator
+from bot.i18n import RLM, Translator, titled
 from bot.summary.figures import Block, BlockKind, Summary
 from bot.summary.labels import block_title, block_value_text, category_label, percent, words
 from bot.survey.model import Survey
@@ -62,7 +62,7 @@ def render_text(summary: Summary, survey: Survey, t: Translator) -> str:
     to one), then the longest questions are cut, then labels, then the last
     blocks are left to the chart.
     """
-    title = survey.title.get(t.language)
+    title = titled(t, survey.title.get(t.language))
     if not summary.published:
         lines = [_bold(title), _escape(t.gettext(
             "Results will be shared once enough people have answered."))]
@@ -128,7 +128,7 @@ def _compose(
 ) -> str:
     assert summary.participants is not None
     head = [
-        _bold(shorten(survey.title.get(t.language), title_limit)),
+        _bold(shorten(titled(t, survey.title.get(t.language)), title_limit)),
         _escape(t.ngettext("Results from {count} participant so far.",
                            "Results from {count} participants so far.",
                            summary.participants, count=summary.participants)),

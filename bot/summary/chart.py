@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import TextToPath
 
-from bot.i18n import Translator
+from bot.i18n import Translator, titled
 from bot.summary.figures import BlockKind, CategoryKind, Summary, is_country_list
 from bot.summary.labels import block_title, block_value_text, category_label, percent, words
 from bot.survey.model import Survey
@@ -85,7 +85,7 @@ class Chart:
 
 def chart_of(summary: Summary, survey: Survey, t: Translator) -> Chart:
     """What :func:`render_chart` draws for this summary in ``t``'s language."""
-    title = survey.title.get(t.language)
+    title = titled(t, survey.title.get(t.language))
     if not summary.published:
         return Chart(title, t.gettext("Results will be shared once enough people have answered."),
                      (), (), t.rtl)

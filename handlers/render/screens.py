@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from babel.dates import format_date, format_datetime
 from bot.config import Config
-from bot.i18n import LRM, RLM, Translator, language_name
+from bot.i18n import LRM, RLM, Translator, language_name, titled
 from bot.participation.outcomes import Completion, MyData, Say
 from bot.rounds import Reminder
 from bot.survey.model import Survey
@@ -26,20 +26,32 @@ def _keyboard(*rows: tuple[str, str]) -> InlineKeyboardMarkup:
                                  for label, data in rows])
 
 
-def language_keyboard(languages: Sequence[str]) -> InlineKeyboardMarkup:
+def language_label(survey: Survey, code: str) -> str:
+    """A language as its speakers name it (or as the survey file names one CLDR lacks)."""
+    return survey.language_names.get(code) or language_name(code)
+
+
+def title(t: Translator, survey: Survey) -> str:
+    """The survey's title in the language, or a neutral one when the form has none."""
+    return titled(t, survey.title.get(t.language))
+
+
+def language_keyboard(survey: Survey, languages: Sequence[str]) -> InlineKeyboardMarkup:
     """Each language named in its own script, two per row."""
-    buttons = [InlineKeyboardButton(language_name(code), callback_data=make(Kind.LANGUAGE, code))
+    buttons = [InlineKeyboardButton(language_label(survey, code),
+                                    callback_data=make(Kind.LANGUAGE, code))
                for code in languages]
     return InlineKeyboardMarkup([buttons[i:i + 2] for i in range(0, len(buttons), 2)])
 
 
-def language_view(t: Translator, languages: Sequence[str]) -> View:
+def language_view(t: Translator, survey: Survey, languages: Sequence[str]) -> View:
     return View(rtl(t, escape(t.gettext("Please choose your language."))),
-                language_keyboard(languages))
+                language_keyboard(survey, languages))
 
 
-def language_set_text(t: Translator, language: str) -> str:
-    return rtl(t, escape(t.gettext("Language: {language}", language=language_name(language))))
+def language_set_text(t: Translator, survey: Survey, language: str) -> str:
+    return rtl(t, escape(t.gettext("Language: {language}",
+                                   language=language_label(survey, language))))
 
 
 def consent_view(t: Translator, survey: Survey, config: Config, details: bool = False) -> View:
@@ -65,7 +77,7 @@ def consent_view(t: Translator, survey: Survey, config: Config, details: bool = 
         "with your Telegram user number, only to let you continue later and delete them; "
         "results never show who answered. See your answers with /mydata and delete them with "
         "/delete."))
-    parts = [f"<b>{escape(survey.title.get(language))}</b>"]
+    parts = [f"<b>{escape(title(t, survey))}</b>"]
     if survey.introduction:
         parts.append(escape(survey.introduction.get(language)))
     parts.append(escape(notice_text))
@@ -104,15 +116,15 @@ def subscription_offer(t: Translator) -> View:
 
 def reminder_view(t: Translator, survey: Survey, reminder: Reminder) -> View:
     """A reminder to come back: how far the person got, Continue and Stop reminders."""
-    title = survey.title.get(t.language)
+    name = title(t, survey)
     if reminder.consented:
         text = t.gettext("You have answered {answered} of {total} questions of “{title}”. "
                          "Would you like to continue where you stopped?",
-                         answered=reminder.answered, total=reminder.total, title=title)
+                         answered=reminder.answered, total=reminder.total, title=name)
         go = t.gettext("Continue")
     else:
         text = t.gettext("You opened “{title}” but have not started yet. Would you like to "
-                         "take part?", title=title)
+                         "take part?", title=name)
         go = t.gettext("Take part")
     return View(rtl(t, escape(text)),
                 _keyboard((go, make(Kind.REMINDER, "c")),
@@ -127,7 +139,7 @@ def completion_text(t: Translator, completion: Completion) -> str:
     return rtl(t, text)
 
 
-def my_data_text(t: Translator, data: MyData) -> str:
+def my_data_text(t: Translator, survey: Survey, data: MyData) -> str:
     """Everything stored about the participant, as readable text (Telegram HTML)."""
     if data.created_at is None and data.subscribed_language is None:
         return notice(t, Say("nothing_stored"))
@@ -139,7 +151,7 @@ def my_data_text(t: Translator, data: MyData) -> str:
     lines = [f"<b>{heading}</b>"]
     if data.language:
         lines.append(escape(t.gettext("Language: {language}",
-                                      language=language_name(data.language))))
+                                      language=language_label(survey, data.language))))
     if data.created_at is not None:
         lines.append(escape(t.gettext("First contact: {time}", time=when(data.created_at))))
     if data.source:
@@ -148,7 +160,7 @@ def my_data_text(t: Translator, data: MyData) -> str:
         lines.append(escape(t.gettext("Consent given: {time}", time=when(data.consented_at))))
     if data.subscribed_language:
         lines.append(escape(t.gettext("You receive summaries of the results in {language}.",
-                                      language=language_name(data.subscribed_language))))
+                                      language=language_label(survey, data.subscribed_language))))
     if data.reminders_off:
         lines.append(escape(t.gettext("You asked for no reminders.")))
     paragraphs = ["\n".join(lines)]

@@ -7,6 +7,7 @@ from decimal import Decimal
 from bot.i18n import RLM, Translator
 from bot.participation import TYPED
 from bot.participation.outcomes import Say
+from bot.survey.expressions import Limits
 from bot.survey.model import QuestionType
 
 from handlers.render.html import escape
@@ -83,7 +84,12 @@ def _refusal(t: Translator, say: Say) -> str:
     params = say.params
     match say.code:
         case "constraint":
-            return t.gettext("This answer is not accepted. Please check it and try again.")
+            limits = params.get("limits")
+            said = _limits(t, limits) if isinstance(limits, Limits) else ""
+            if said and isinstance(limits, Limits) and limits.complete:
+                return said
+            return " ".join(filter(None, (t.gettext(
+                "This answer is not accepted. Please check it and try again."), said)))
         case "not_integer":
             return t.gettext("Please type a whole number, for example 12.")
         case "not_number":
@@ -120,6 +126,44 @@ def _refusal(t: Translator, say: Say) -> str:
         case "nothing_before":
             return t.gettext("This is the first question: there is nothing before it.")
     return t.gettext("Please use the buttons below the question.")
+
+
+def _limits(t: Translator, limits: Limits) -> str:
+    """What a constraint asks, in words (the parts the importer could read)."""
+    said = []
+    low, high = whole(limits.minimum), whole(limits.maximum)
+    if limits.minimum is not None and limits.maximum is not None and not (
+            limits.minimum_excluded or limits.maximum_excluded):
+        said.append(t.gettext("Please type a number from {minimum} to {maximum}.",
+                              minimum=low, maximum=high))
+    else:
+        if limits.minimum is not None:
+            said.append(t.gettext("Please type a number greater than {minimum}.", minimum=low)
+                        if limits.minimum_excluded else
+                        t.gettext("Please type a number of at least {minimum}.", minimum=low))
+        if limits.maximum is not None:
+            said.append(t.gettext("Please type a number less than {maximum}.", maximum=high)
+                        if limits.maximum_excluded else
+                        t.gettext("Please type a number of at most {maximum}.", maximum=high))
+    if limits.min_length is not None:
+        said.append(t.ngettext("Please write at least {count} character.",
+                               "Please write at least {count} characters.",
+                               limits.min_length, count=limits.min_length))
+    if limits.max_length is not None:
+        said.append(t.ngettext("Please write at most {count} character.",
+                               "Please write at most {count} characters.",
+                               limits.max_length, count=limits.max_length))
+    if limits.min_selected is not None:
+        said.append(t.ngettext("Please choose at least {count} option.",
+                               "Please choose at least {count} options.",
+                               limits.min_selected, count=limits.min_selected))
+    if limits.max_selected is not None:
+        said.append(t.ngettext("Please choose at most {count} option.",
+                               "Please choose at most {count} options.",
+                               limits.max_selected, count=limits.max_selected))
+    if limits.pattern is not None and not said:
+        said.append(t.gettext("Please check how your answer is written."))
+    return " ".join(said)
 
 
 def notice(t: Translator, say: Say) -> str:
