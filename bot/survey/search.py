@@ -11,17 +11,21 @@ and the everyday names listed there (``UK``, ``Holland``, ``RDC``, ``أمريك�
 
 * :class:`Taken`, one choice to record without asking back: the whole name of
   exactly one choice (a label in any language or an everyday name), or the only
-  choice found at all by a text of four characters or more;
+  choice found at all by a text of four characters or more (with at most one
+  letter wrong, or two from eight characters on);
 * :class:`Offered`, choices to show as buttons, best first, when the text is
-  ambiguous (``Congo``, ``Korea``, ``America``), is a short form other names
-  start with (``UK`` → United Kingdom, Ukraine), or is only a beginning.
+  ambiguous (``Congo``, ``Korea``, ``America``), is a short form that begins a
+  longer word of another name (``UK`` → United Kingdom, Ukraine), or is only a
+  beginning several names share.
 
 Ranked best first: the whole name; the start of a name; the start of a later
 word; a name with letters wrong (one from three characters, two from five; a
-swapped pair counts as one); the start of a name with letters wrong (from five
-characters); a part inside a name (from three). Ties go to names in the
-participant's language, then fewer letters wrong, the same first letter, and
-shorter labels.
+swapped pair counts as one: rapidfuzz's optimal string alignment distance); the
+start of a name with letters wrong (from five characters); a part inside a name
+(from three). When a name or a word starts with the text, only near misses (one
+letter wrong) are shown beside them. Within one kind of match: fewer letters
+wrong, then names in the participant's language, the same first letter, and
+shorter labels come first.
 """
 
 from __future__ import annotations
@@ -61,6 +65,7 @@ _ARTICLES = ("the ", "le ", "la ", "les ", "l ", "el ", "los ", "las ")
 _ARABIC_ARTICLE = "ال"
 
 MIN_TAKEN = 4  # characters a text needs to be taken for being the only match
+SURE_WITH_TWO_TYPOS = 8  # characters a text needs to be taken with two letters wrong
 SHORT_FORM = 3  # an everyday name this short is taken only if no other name starts with it
 _INDEXES_KEPT = 32
 
@@ -357,9 +362,10 @@ def find_choice(question: Question, language: str, text: str, *, limit: int = 8,
         if (len(exact) == 1 and not ranking.ambiguous and exact[0] in ranking.takes
                 and not (ranking.short_form and others_start)):
             return Taken(choices[exact[0]])
-    elif (len(ordered) == 1 and len(ranking.query) >= MIN_TAKEN
-          and ranking.best[ordered[0]][0] <= 4):
-        return Taken(choices[ordered[0]])
+    elif len(ordered) == 1 and len(ranking.query) >= MIN_TAKEN:
+        tier, typos = ranking.best[ordered[0]][:2]
+        if tier <= 4 and typos <= (1 if len(ranking.query) < SURE_WITH_TWO_TYPOS else 2):
+            return Taken(choices[ordered[0]])
     return Offered(tuple(choices[c] for c in ordered[:limit]))
 
 
