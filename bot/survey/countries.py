@@ -1,11 +1,13 @@
 """The country choice list, named in every survey language by Unicode CLDR (via babel),
 and the everyday names people type for countries, one file per language.
 
-``country_aliases/<language>.yaml`` holds, for one language, what CLDR does not:
-short forms, older and everyday names (``names``: ISO code → names, each taken at
-once when typed), and words that could mean several countries (``ambiguous``:
-word → codes, offered in that order and never taken at once). Adding a language
-to the search is adding its file: its CLDR names come with it.
+``country_aliases/<language>.yaml`` holds, for one language, what CLDR's names
+in that language do not: the regional CLDR locales whose names count too
+(``cldr``: ``[es_419]``, ``[fa_AF]`` for Dari), short forms, older and everyday
+names (``names``: ISO code → names, each taken at once when typed), and words
+that could mean several countries (``ambiguous``: word → codes, offered in that
+order and never taken at once). Adding a language to the search is adding its
+file: its CLDR names come with it.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from functools import cache
 from pathlib import Path
 
 import yaml
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 
 ALIASES_DIR = Path(__file__).parent / "country_aliases"
+_TEXT_ONLY = getattr(yaml, "CBaseLoader", yaml.BaseLoader)  # every value is text: NO stays "NO"
 
 # CLDR region codes that are not countries or territories people live in.
 _NOT_COUNTRIES = frozenset(
@@ -42,7 +45,15 @@ def country_codes() -> list[str]:
 
 
 def country_names(languages: Iterable[str]) -> dict[str, dict[str, str]]:
-    """``{code: {language: name}}`` for every country, in each language babel knows."""
+    """``{code: {language: name}}`` for every country, in each language babel knows.
+
+    The loader calls this when it reads a survey with a country list: it also reads
+    the CLDR names of every locale in ``country_aliases/`` then, once a process, so
+    that the first search in a running bot does not stop to read them.
+    """
+    for table in country_aliases().values():
+        for locale in table.locales:
+            locale_country_names(locale)
     names: dict[str, dict[str, str]] = {code: {} for code in _codes()}
     for language in languages:
         try:
@@ -55,11 +66,19 @@ def country_names(languages: Iterable[str]) -> dict[str, dict[str, str]]:
     return names
 
 
+@cache
+def locale_country_names(locale: str) -> Mapping[str, str]:
+    """``{code: name}`` in one CLDR locale (``fa``, ``fa_AF``), read once."""
+    territories = Locale.parse(locale).territories
+    return {code: territories[code] for code in _codes() if code in territories}
+
+
 @dataclass(frozen=True, slots=True)
 class CountryAliases:
     """Everyday names of countries in one language, besides the CLDR ones."""
 
     language: str
+    locales: tuple[str, ...]  # CLDR locales whose names count: the language, its regions
     names: Mapping[str, tuple[str, ...]]  # ISO code → names taken at once
     ambiguous: Mapping[str, tuple[str, ...]]  # name → ISO codes, offered in this order
 
@@ -75,8 +94,8 @@ def country_aliases() -> Mapping[str, CountryAliases]:
 
 
 def read_aliases(path: Path) -> CountryAliases:
-    """One language's file, checked: known ISO codes, names as lists of text."""
-    data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)  # all text
+    """One language's file, checked: CLDR locales, known ISO codes, names as lists of text."""
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=_TEXT_ONLY)
     known = set(_codes())
 
     def fail(problem: str) -> AliasFileInvalid:
@@ -95,13 +114,20 @@ def read_aliases(path: Path) -> CountryAliases:
             raise fail(f"{where}: expected a name or a list of names")
         return tuple(items)
 
-    if not isinstance(data, dict) or set(data) - {"names", "ambiguous"}:
-        raise fail("expected a map with 'names' and 'ambiguous'")
+    if not isinstance(data, dict) or set(data) - {"cldr", "names", "ambiguous"}:
+        raise fail("expected a map with 'cldr', 'names' and 'ambiguous'")
+    locales = (path.stem, *texts(data.get("cldr") or [], "cldr"))
+    for locale in locales:
+        try:
+            Locale.parse(locale)
+        except (ValueError, LookupError, UnknownLocaleError):
+            raise fail(f"{locale!r} is not a CLDR locale") from None
     names, ambiguous = data.get("names") or {}, data.get("ambiguous") or {}
     if not isinstance(names, dict) or not isinstance(ambiguous, dict):
         raise fail("'names' and 'ambiguous' are maps")
     return CountryAliases(
         language=path.stem,
+        locales=locales,
         names={codes(code, "names")[0]: texts(items, f"names.{code}")
                for code, items in names.items()},
         ambiguous={texts(name, "ambiguous")[0]: codes(items, f"ambiguous.{name}")

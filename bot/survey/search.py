@@ -14,15 +14,15 @@ and the everyday names listed there (``UK``, ``Holland``, ``RDC``, ``أمريك�
   choice found at all by a text of four characters or more (with at most one
   letter wrong, or two from eight characters on);
 * :class:`Offered`, choices to show as buttons, best first, when the text is
-  ambiguous (``Congo``, ``Korea``, ``America``), is a short form that begins a
-  longer word of another name (``UK`` → United Kingdom, Ukraine), or is only a
-  beginning several names share.
+  ambiguous (``Congo``, ``Korea``, ``America``), has three letters or fewer and
+  begins a longer word of another name (``UK`` → United Kingdom, Ukraine), or
+  is only a beginning several names share.
 
 Ranked best first: the whole name; the start of a name; the start of a later
 word; a name with letters wrong (one from three characters, two from five; a
 swapped pair counts as one: rapidfuzz's optimal string alignment distance); the
 start of a name with letters wrong (from five characters); a part inside a name
-(from three). When a name or a word starts with the text, only near misses (one
+(from three characters, two in Chinese, Japanese or Korean). When a name or a word starts with the text, only near misses (one
 letter wrong) are shown beside them. Within one kind of match: fewer letters
 wrong, then names in the participant's language, the same first letter, and
 shorter labels come first.
@@ -41,7 +41,7 @@ from functools import lru_cache
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from bot.survey.countries import country_aliases, country_names, is_country_code
+from bot.survey.countries import country_aliases, is_country_code, locale_country_names
 from bot.survey.model import Choice, Question
 
 __all__ = [
@@ -61,12 +61,13 @@ _LETTER_VARIANTS = str.maketrans({
 })
 _SEPARATORS = re.compile(r"[\s\-‐‑–—_/\\,;:()\[\]&+'’‘ʼ`´،؛]+")
 _DROPPED = re.compile(r"[.·•\"“”«»!?؟]")
-_ARTICLES = ("the ", "le ", "la ", "les ", "l ", "el ", "los ", "las ")
-_ARABIC_ARTICLE = "ال"
+_ARTICLE = re.compile(r"(?:the|le|la|les|l|el|los|las) (?=.)|ال(?=...)")
 
 MIN_TAKEN = 4  # characters a text needs to be taken for being the only match
 SURE_WITH_TWO_TYPOS = 8  # characters a text needs to be taken with two letters wrong
-SHORT_FORM = 3  # an everyday name this short is taken only if no other name starts with it
+SHORT_FORM = 3  # a name this short is taken only if it begins no longer word of a name the
+#                participant may be typing (unless it is their language's label in a script
+#                where three characters make a word: مصر, 中国)
 _INDEXES_KEPT = 32
 
 
@@ -87,12 +88,8 @@ def _fold(text: str) -> str:
 
 def _bare(folded: str) -> str:
     """Without its leading article, if it has one and something is left."""
-    for article in _ARTICLES:
-        if folded.startswith(article) and len(folded) > len(article):
-            return folded[len(article):]
-    if folded.startswith(_ARABIC_ARTICLE) and len(folded) > len(_ARABIC_ARTICLE) + 2:
-        return folded[len(_ARABIC_ARTICLE):]
-    return folded
+    article = _ARTICLE.match(folded)
+    return folded[article.end():] if article else folded
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +115,7 @@ class _Name:
     languages: set[str] = field(default_factory=set)
     takes: bool = False  # a label or an everyday name: taken when typed whole
     label: bool = False
+    shown: bool = False  # one of the question's own labels
     order: int | None = None  # position in an ambiguous entry: offered, never taken
 
 
@@ -192,7 +190,7 @@ def _build(choices: tuple[Choice, ...], countries: bool) -> _Index:
     by_text: dict[tuple[str, int], _Name] = {}
 
     def add(text: str, choice: int, language: str | None, *, takes: bool = True,
-            label: bool = False, order: int | None = None) -> None:
+            label: bool = False, shown: bool = False, order: int | None = None) -> None:
         folded = _fold(text)
         if not folded:
             return
@@ -204,20 +202,22 @@ def _build(choices: tuple[Choice, ...], countries: bool) -> _Index:
             name.languages.add(language)
         name.takes = name.takes or takes
         name.label = name.label or label
+        name.shown = name.shown or shown
         if order is not None:
             name.order = order if name.order is None else min(name.order, order)
 
     position = {choice.id: i for i, choice in enumerate(choices)}
     for i, choice in enumerate(choices):
         for language, text in choice.label.texts.items():
-            add(text, i, language, label=True)
+            add(text, i, language, label=True, shown=True)
         add(choice.id, i, None, takes=False)
     if countries:
         aliases = country_aliases()
-        for code, by_language in country_names(aliases).items():
-            if code in position:
-                for language, text in by_language.items():
-                    add(text, position[code], language, label=True)
+        for table in aliases.values():
+            for locale in table.locales:
+                for code, text in locale_country_names(locale).items():
+                    if code in position:
+                        add(text, position[code], table.language, label=True)
         for language, table in aliases.items():
             for code, texts in table.names.items():
                 for text in texts:
@@ -255,6 +255,16 @@ def _build(choices: tuple[Choice, ...], countries: bool) -> _Index:
     return _Index(choices, names, whole, sorted(starts), sorted(words), fuzzy)
 
 
+def _ideographic(text: str) -> bool:
+    """True for Chinese, Japanese or Korean characters, words on their own without spaces."""
+    return any("\u2e80" <= ch <= "\u9fff" or "\uac00" <= ch <= "\ud7af" for ch in text)
+
+
+def _alphabetic(text: str) -> bool:
+    """True for Latin, Greek or Cyrillic text: three letters are a beginning or a short form."""
+    return all(ch < "\u0530" for ch in text)
+
+
 def _allowed_typos(length: int) -> int:
     """Letters that may be wrong in a text of ``length`` characters."""
     return 0 if length < 3 else 1 if length < 5 else 2
@@ -271,8 +281,8 @@ class _Ranking:
     best: dict[int, tuple[int, int, int, int, int]] = field(default_factory=dict)
     ambiguous: dict[int, int] = field(default_factory=dict)  # choice → position in its entry
     takes: set[int] = field(default_factory=set)  # choices named whole by a takeable name
-    short_form: bool = True  # every whole-name match is a short everyday name or an id
-    longer_word: set[int] = field(default_factory=set)  # choices with a word the text begins
+    own_label: set[int] = field(default_factory=set)  # named whole in the participant's language
+    longer_word: set[int] = field(default_factory=set)  # shown names with a word the text begins
 
     def note(self, tier: int, name_at: int, typos: int = 0, text: str = "") -> None:
         name = self.index.names[name_at]
@@ -287,9 +297,10 @@ class _Ranking:
                                                   self.ambiguous.get(name.choice, name.order))
             elif name.takes:
                 self.takes.add(name.choice)
-                if name.label or len(self.query) > SHORT_FORM:
-                    self.short_form = False
-        if tier in (1, 2) and len(text) > len(self.query) and text[len(self.query)] != " ":
+                if name.label and self.language in name.languages:
+                    self.own_label.add(name.choice)
+        if (tier in (1, 2) and (name.shown or self.language in name.languages)
+                and len(text) > len(self.query) and text[len(self.query)] != " "):
             self.longer_word.add(name.choice)
         known = self.best.get(name.choice)
         if known is None or rank < known:
@@ -340,7 +351,7 @@ def _rank(question: Question, language: str, text: str,
                                                limit=None):
             for n in beginnings.names[at]:
                 ranking.note(4, n, int(distance))
-    if len(query) >= 3:
+    if len(query) >= (2 if _ideographic(query) else 3):
         for name_text, n in index.starts:
             if query in name_text:
                 ranking.note(5, n)
@@ -358,9 +369,10 @@ def find_choice(question: Question, language: str, text: str, *, limit: int = 8,
     choices = ranking.index.choices
     exact = [c for c in ordered if ranking.best[c][0] == 0]
     if exact:
-        others_start = bool(ranking.longer_word - set(exact))
+        short_form = len(ranking.query) <= SHORT_FORM and (
+            _alphabetic(ranking.query) or exact[0] not in ranking.own_label)
         if (len(exact) == 1 and not ranking.ambiguous and exact[0] in ranking.takes
-                and not (ranking.short_form and others_start)):
+                and not (short_form and ranking.longer_word - {exact[0]})):
             return Taken(choices[exact[0]])
     elif len(ordered) == 1 and len(ranking.query) >= MIN_TAKEN:
         tier, typos = ranking.best[ordered[0]][:2]
