@@ -22,10 +22,10 @@ Ranked best first: the whole name; the start of a name; the start of a later
 word; a name with letters wrong (one from three characters, two from five; a
 swapped pair counts as one: rapidfuzz's optimal string alignment distance); the
 start of a name with letters wrong (from five characters); a part inside a name
-(from three characters, two in Chinese, Japanese or Korean). When a name or a word starts with the text, only near misses (one
-letter wrong) are shown beside them. Within one kind of match: fewer letters
-wrong, then names in the participant's language, the same first letter, and
-shorter labels come first.
+(from three characters, two in Chinese, Japanese or Korean). When a name or a
+word starts with the text, only near misses (one letter wrong) are shown beside
+them. Within one kind of match: fewer letters wrong, then names in the
+participant's language, the same first letter, and shorter labels come first.
 """
 
 from __future__ import annotations
