@@ -21,7 +21,7 @@ and the everyday names listed there (``UK``, ``Holland``, ``RDC``, ``أمريك�
 Ranked best first: the whole name; the start of a name; the start of a later
 word; a name with letters wrong (one from three characters, two from five; a
 swapped pair counts as one: rapidfuzz's optimal string alignment distance); the
-start of a name with letters wrong (from five characters); a part inside a name
+start of a name with letters wrong (five to sixteen characters); a part inside a name
 (from three characters, two in Chinese, Japanese or Korean). When a name or a
 word starts with the text, only near misses (one letter wrong) are shown beside
 them. Within one kind of match: fewer letters wrong, then names in the
@@ -69,6 +69,7 @@ SHORT_FORM = 3  # a name this short is taken only if it begins no longer word of
 #                participant may be typing (unless it is their language's label in a script
 #                where three characters make a word: مصر, 中国)
 _INDEXES_KEPT = 32
+_LONGEST_BEGINNING = 16  # longer texts are matched with letters wrong as whole names only
 
 
 @lru_cache(maxsize=65536)
@@ -162,19 +163,18 @@ class _Index:
         return found
 
 
-_indexes: OrderedDict[int, tuple[tuple[Choice, ...], bool, _Index]] = OrderedDict()
+_indexes: OrderedDict[tuple[int, bool], tuple[tuple[Choice, ...], _Index]] = OrderedDict()
 
 
 def _index(question: Question) -> _Index:
     """The index of a question's choices, built on first use and kept for the next texts."""
-    key = id(question.choices)
-    countries = _is_country_list(question)
+    key = (id(question.choices), question.sort_choices)
     kept = _indexes.get(key)
-    if kept is not None and kept[0] is question.choices and kept[1] is countries:
+    if kept is not None and kept[0] is question.choices:
         _indexes.move_to_end(key)
-        return kept[2]
-    index = _build(question.choices, countries)
-    _indexes[key] = (question.choices, countries, index)
+        return kept[1]
+    index = _build(question.choices, _is_country_list(question))
+    _indexes[key] = (question.choices, index)
     while len(_indexes) > _INDEXES_KEPT:
         _indexes.popitem(last=False)
     return index
@@ -344,7 +344,7 @@ def _rank(question: Question, language: str, text: str,
                                                    score_cutoff=typos, limit=None):
                 for n in index.fuzzy.names[at]:
                     ranking.note(3, n, int(distance))
-    if len(query) >= 5:
+    if 5 <= len(query) <= _LONGEST_BEGINNING:
         beginnings = index.beginnings_of(len(query))
         for _, distance, at in process.extract(query, beginnings.texts, scorer=OSA.distance,
                                                score_cutoff=1 if len(query) < 8 else 2,
