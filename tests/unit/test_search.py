@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import pytest
 from bot.survey.countries import (
@@ -202,12 +204,12 @@ AMBIGUOUS = {
 }
 
 
-def rows(table: dict[str, list[tuple[str, object]]]) -> list[object]:
+def rows(table: Mapping[str, Sequence[tuple[str, object]]]) -> list[object]:
     return [pytest.param(language, typed, want, id=f"{language}-{typed}")
             for language, pairs in table.items() for typed, want in pairs]
 
 
-@pytest.mark.parametrize(("language", "typed", "code"), rows(FINDS))  # type: ignore[arg-type]
+@pytest.mark.parametrize(("language", "typed", "code"), rows(FINDS))
 def test_a_country_is_found_as_people_type_it(
     countries: Question, language: str, typed: str, code: str
 ) -> None:
@@ -215,7 +217,7 @@ def test_a_country_is_found_as_people_type_it(
     assert offered[:1] == [code]
 
 
-@pytest.mark.parametrize(("language", "typed", "first"), rows(AMBIGUOUS))  # type: ignore[arg-type]
+@pytest.mark.parametrize(("language", "typed", "first"), rows(AMBIGUOUS))
 def test_an_ambiguous_text_is_offered_not_taken(
     countries: Question, language: str, typed: str, first: list[str]
 ) -> None:
@@ -234,6 +236,12 @@ def test_an_ambiguous_text_is_offered_not_taken(
     ("es", "EE. UU.", "US"), ("es", "Costa de Marfil", "CI"), ("ar", "أمريكا", "US"),
     ("ar", "ساحل العاج", "CI"), ("ar", "المانيا", "DE"), ("ar", "Germany", "DE"),
     ("fr", "Germany", "DE"), ("en", "Allemagne", "DE"), ("en", "ألمانيا", "DE"),
+    ("en", "Palestine", "PS"), ("en", "Britain", "GB"), ("en", "Afganistan", "AF"),
+    ("en", "Phillipines", "PH"), ("en", "the UK", "GB"), ("fr", "États-Unis", "US"),
+    ("fr", "Angleterre", "GB"), ("fr", "Côte d'Ivoire", "CI"), ("es", "Inglaterra", "GB"),
+    ("es", "Holanda", "NL"), ("ar", "غزة", "PS"), ("ar", "فلسطين", "PS"), ("ar", "هولندا", "NL"),
+    ("ar", "بريطانيا", "GB"), ("ar", "إنجلترا", "GB"), ("zh", "中国", "CN"), ("bn", "চীন", "CN"),
+    ("ur", "روس", "RU"),
 ])
 def test_a_whole_name_or_a_sure_match_is_taken_without_asking(
     countries: Question, language: str, typed: str, code: str
@@ -266,7 +274,7 @@ def test_every_cldr_name_is_taken_unless_it_names_several(countries: Question) -
                     assert taken == code, (locale, name, offered)
 
 
-def test_alias_files_name_only_known_countries(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_alias_files_name_only_known_countries(tmp_path: Path) -> None:
     bad = tmp_path / "de.yaml"
     bad.write_text("names:\n  ZZ: [Nowhere]\n", encoding="utf-8")
     with pytest.raises(ValueError, match="de.yaml: names: 'ZZ'"):
