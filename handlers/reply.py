@@ -56,6 +56,9 @@ async def reply(update: Update, context: Context, outcome: Outcome) -> None:
     pressed = outcome.pressed
     if query is not None and pressed is not None:
         await _change_pressed(context, query, t, pressed)
+    elif isinstance(pressed, Echo) and outcome.echo_in is not None:
+        await edit_message(context, chat.id, outcome.echo_in,
+                           render.View(render.answered_text(t, pressed)))
     if outcome.retire is not None:
         await remove_keyboard(context, chat.id, outcome.retire)
     for say in outcome.says:
@@ -162,6 +165,16 @@ async def replace_message(query: CallbackQuery, view: render.View) -> None:
                                       reply_markup=view.buttons)
     except BadRequest as exc:
         logger.debug("message not edited: %s", exc.message)
+
+
+async def edit_message(context: Context, chat_id: int, message_id: int, view: render.View
+                       ) -> None:
+    """Edit an earlier message by its id (text and buttons); a refused edit changes nothing."""
+    try:
+        await context.bot.edit_message_text(view.text, chat_id, message_id,
+                                            parse_mode=ParseMode.HTML, reply_markup=view.buttons)
+    except BadRequest as exc:
+        logger.debug("message %s not edited: %s", message_id, exc.message)
 
 
 async def replace_buttons(query: CallbackQuery, keyboard: InlineKeyboardMarkup | None) -> None:

@@ -26,7 +26,7 @@ from bot.participation.outcomes import (
 from bot.survey import engine
 from bot.survey.engine import Progress, Step, SurveyFlowError
 from bot.survey.model import MEDIA_TYPES, Question, QuestionType
-from bot.survey.search import match_typed, normalize, search_choices
+from bot.survey.search import Offered, find_choice, match_typed, normalize
 from storage import responses
 
 logger = logging.getLogger(__name__)
@@ -130,13 +130,17 @@ class Answering(Base):
             if question.type is QuestionType.TEXT:
                 command = None
             long_list = len(question.choices) > SEARCHABLE_ABOVE
-            if question.type is QuestionType.SELECT_ONE and long_list:
-                found = search_choices(question, language, text[:100])
-                if command and not found:
-                    raise _Redirect(Outcome(language, command=command))
-                return Outcome(language, screen=SearchResults(question, tuple(found)))
             raw: str | None = text
-            if question.type is QuestionType.SELECT_ONE:
+            if question.type is QuestionType.SELECT_ONE and long_list:
+                offered = {c.id for c in engine.available_choices(
+                    self.survey, question, progress.answers, now)}
+                found = find_choice(question, language, text, available=offered)
+                if isinstance(found, Offered):
+                    if command and not found.choices:
+                        raise _Redirect(Outcome(language, command=command))
+                    return Outcome(language, screen=SearchResults(question, found.choices))
+                raw = found.choice.id  # named beyond doubt: taken without a tap
+            elif question.type is QuestionType.SELECT_ONE:
                 raw = match_typed(question, text)  # typed a label instead of pressing it
             elif question.type not in TYPED and question.type is not QuestionType.SCALE:
                 raw = None
@@ -150,7 +154,8 @@ class Answering(Base):
                 if command:
                     raise _Redirect(Outcome(language, command=command)) from None
                 return Outcome(language, says=(self._refusal(question, error, language),))
-            outcome = await self._advance(tx, user_id, session, question, step, language, now)
+            outcome = await self._advance(tx, user_id, session, question, step, language, now,
+                                          echo_typed=raw != text)
         await self._forget_replaced(progress, step)
         return outcome
 
@@ -255,9 +260,11 @@ class Answering(Base):
 
     async def _advance(self, tx: aiosqlite.Connection, user_id: int, session: Session,
                        question: Question, step: Step, language: str, now: dt.datetime, *,
-                       answered: bool = True, pressed_message: int | None = None) -> Outcome:
+                       answered: bool = True, pressed_message: int | None = None,
+                       echo_typed: bool = False) -> Outcome:
         """Store a step; the reply echoes the answer (or closes the pressed message) and
-        shows what comes next."""
+        shows what comes next. ``echo_typed``: the answer is not what was typed (a country
+        found from a misspelt name): the question message shows it."""
         response = session.response
         assert response is not None
         changes = step.changes(question) if answered else {}
@@ -273,6 +280,10 @@ class Answering(Base):
                             changes[question.id], step.progress.answers)
                        if answered else Closed())
         recorded = response.question_message_id
+        if echo_typed and recorded is not None:
+            echo = Echo(question, self._text(question, language, step.progress.answers),
+                        changes[question.id], step.progress.answers)
+            return Outcome(language, pressed=echo, echo_in=recorded, screen=screen)
         retire = recorded if recorded != pressed_message else None
         return Outcome(language, pressed=pressed, retire=retire, screen=screen)
 

@@ -172,3 +172,4 @@ class Outcome:
     says: tuple[Say, ...] = ()
     screen: Screen | None = None
     command: str | None = None  # a command typed as a word: run that command instead
+    echo_in: int | None = None  # the message ``pressed`` applies to when no button was pressed

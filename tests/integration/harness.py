@@ -158,8 +158,7 @@ async def complete_quickly(person: Person) -> None:
     """The shortest way through the built-in consultation (no partnership experience)."""
     await person.start()
     await person.press("Migrant")
-    await person.send("Chil")
-    await person.press("Chile")
+    await person.send("Chile")  # named in full: taken without a tap
     await person.press("Skip »")
     await person.press("No")
     await person.press("Funding")

@@ -36,7 +36,6 @@ def test_the_sandbox_can_be_scripted_through_the_real_command_line(tmp_path: Pat
     out = done.stdout
     assert "[1] English" in out
     assert "Question 1 of 17" in out
-    assert "Did you mean one of these?" in out
     assert "→ Germany" in out
     assert "What is stored about you" in out
     assert "Traceback" not in done.stderr

@@ -42,8 +42,10 @@ async def answer_partnership_path(alice: Person, survey: Survey, language: str) 
     assert replies[-1].buttons  # the country question, paged
     query, expected = COUNTRY_SEARCH[language]
     found = await alice.send(query)
-    assert expected in alice.labels(found[-1])
-    await alice.press(expected)
+    taken = any(f"→ {expected}" in m.text.replace("\u2068", "").replace("\u2069", "")
+                for m in alice.messages)  # the only country these letters begin: shown
+    if not taken:  # offered among others ("ألما" in Arabic)
+        await alice.press(expected, found[-1])
     await alice.press(ui(language, "Skip »"))  # origin is optional
     replies = await alice.press(pick("partnership", "yes"))
     assert len(replies) == 2  # the note about the partnership, then the levels question
@@ -106,8 +108,7 @@ async def test_people_without_partnership_experience_are_asked_what_would_help(
     bob = harness.person(11)
     await bob.start()
     await bob.press(label(consultation, "role", "civil_society", "en"))
-    await bob.send("Keny")
-    await bob.press("Kenya")
+    await bob.send("Keny")  # the only country that begins so: taken at once
     await bob.press("Skip »")
     replies = await bob.press(label(consultation, "partnership", "no", "en"))
     assert consultation.by_id["would_help"].text.get("en") in replies[-1].text

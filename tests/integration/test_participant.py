@@ -18,8 +18,7 @@ async def test_resume_after_a_restart_where_the_participant_stopped(harness: Har
     alice = harness.person(20)
     await alice.start()
     await alice.press("Migrant")
-    await alice.send("Sene")
-    await alice.press("Senegal")
+    await alice.send("Senegal")
     await harness.restart()  # days later, after the server was restarted
     replies = await alice.send("/start")
     assert "Welcome back" in replies[0].text
@@ -32,8 +31,7 @@ async def test_a_half_ticked_multiple_choice_survives_a_restart(harness: Harness
     alice = harness.person(21)
     await alice.start()
     await alice.press("Migrant")
-    await alice.send("Ital")
-    await alice.press("Italy")
+    await alice.send("Italy")
     await alice.press("Skip »")
     await alice.press("Yes")
     await alice.press("Local (city or area)")

@@ -17,8 +17,7 @@ from tests.integration.harness import Harness, Person, stored_answers
 async def to_the_year(person: Person, language: str = "English") -> None:
     await person.start(language)
     await person.press(0)  # role: the first choice
-    await person.send("Peru")
-    await person.press(0)  # Peru
+    await person.send("Peru")  # taken at once
     await person.press(len(person.labels()) - 1)  # skip the country of origin
     await person.press(0)  # yes, a partnership
     for _ in range(4):  # levels, actors, issues, domains: one choice each, then done
