@@ -76,8 +76,13 @@ def build_application(
     *,
     catalogs: Catalogs | None = None,
     clock: Callable[[], dt.datetime] = utcnow,
+    deliverable: Callable[[int], bool] | None = None,
 ) -> ConsultApplication:
-    """The bot, ready for ``run_polling`` or a manual start; nothing is opened yet."""
+    """The bot, ready for :func:`running`; nothing is opened yet.
+
+    ``deliverable``: the chats rounds may be sent to (the sandbox: those it
+    simulates); every chat by default.
+    """
     _keep_contents_out_of_logs()
     api = config.api_url
     bot = ConsultBot(
@@ -105,6 +110,7 @@ def build_application(
     data.survey = survey
     data.catalogs = catalogs or Catalogs.load()
     data.clock = clock
+    data.deliverable = deliverable
     handlers.register(application)
     return application
 
@@ -199,7 +205,7 @@ async def _start_delivery(application: HookApplication) -> None:
         return view.text, view.buttons
 
     data.worker = DeliveryWorker(bot, database, survey, config, data.clock, render_reminder,
-                                 report)
+                                 report, deliverable=data.deliverable)
     data.worker_task = asyncio.create_task(data.worker.run(), name="delivery")
 
 

@@ -42,6 +42,7 @@ class BotData:
     participation: Participation | None = None
     organizing: Organizing | None = None
     clock: Callable[[], dt.datetime] = utcnow
+    deliverable: Callable[[int], bool] | None = None  # chats rounds may reach (None: all)
     secret: str | None = None
     bot_username: str = ""
     worker: DeliveryWorker | None = None

@@ -140,6 +140,7 @@ class DeliveryWorker:
         *,
         backoff: float = 2.0,
         pacer: Pacer | None = None,
+        deliverable: Callable[[int], bool] | None = None,
     ) -> None:
         self.bot = bot
         self.db = db
@@ -157,6 +158,8 @@ class DeliveryWorker:
         self._passes = 0  # passes over the outbox begun so far
         self._drained: list[tuple[int, asyncio.Future[None]]] = []
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        self.deliverable = deliverable  # None: every chat (the sandbox: only simulated ones)
+        self._withheld: set[int] = set()
         self._contents: dict[tuple[int, str], rounds.Contents] = {}
         # a chart being uploaded for the first time: (the message carrying it, done)
         self._uploads: dict[tuple[int, str], tuple[int, asyncio.Future[None]]] = {}
@@ -212,8 +215,24 @@ class DeliveryWorker:
         self._drained = waiting
 
     async def _next_batch(self) -> list[OutboxRow]:
-        """Due messages, claimed for this worker (none already out, none someone else's)."""
-        return await rounds.claim_due(self.db, self.clock(), BATCH, self.owner)
+        """Due messages, claimed for this worker (none already out, none someone else's);
+        those to chats it may not reach (``deliverable``) are released and left alone."""
+        while True:
+            rows = await rounds.claim_due(self.db, self.clock(), BATCH, self.owner,
+                                          exclude=self._withheld)
+            if self.deliverable is None:
+                return rows
+            kept = [row for row in rows if self.deliverable(row.chat_id)]
+            withheld = [row.id for row in rows if not self.deliverable(row.chat_id)]
+            if withheld:
+                self._withheld.update(withheld)
+                async with transaction(self.db) as tx:
+                    for row_id in withheld:
+                        await rounds.release_claims(tx, row_id=row_id)
+                logger.info("%d message(s) left unsent: their chats are not simulated here",
+                            len(withheld))
+            if kept or not rows:
+                return kept
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)

@@ -9,7 +9,8 @@ after retries) or ``skipped`` (no longer eligible when its turn came).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import json
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 import aiosqlite
@@ -207,9 +208,11 @@ def _outbox(row: aiosqlite.Row) -> OutboxRow:
 
 
 async def claim_due(
-    db: Database, now: dt.datetime, limit: int, owner: str
+    db: Database, now: dt.datetime, limit: int, owner: str, *,
+    exclude: Collection[int] = (),
 ) -> list[OutboxRow]:
-    """Claim for ``owner`` the pending messages whose time has come, oldest first.
+    """Claim for ``owner`` the pending messages whose time has come, oldest first
+    (leaving out the ids in ``exclude``).
 
     Finding and claiming is one statement, so no two senders ever take the
     same message; messages claimed by someone else are not due for anyone.
@@ -218,9 +221,10 @@ async def claim_due(
         claimed = await db.connection.execute_fetchall(
             "UPDATE outbox SET claimed_by = ? WHERE id IN ("
             "  SELECT id FROM outbox WHERE status = 'pending' AND claimed_by IS NULL "
-            "  AND (not_before IS NULL OR not_before <= ?) ORDER BY id LIMIT ?) "
+            "  AND (not_before IS NULL OR not_before <= ?) "
+            "  AND id NOT IN (SELECT value FROM json_each(?)) ORDER BY id LIMIT ?) "
             "RETURNING id",
-            (owner, timestamp(now), limit))
+            (owner, timestamp(now), json.dumps(sorted(exclude)), limit))
     ids = sorted(row[0] for row in claimed)
     if not ids:
         return []

@@ -130,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
                               "(default: from $LANG)")
     sandbox.add_argument("--user", type=int, default=100001, metavar="ID",
                          help="Telegram user id of the simulated person (default: 100001)")
+    sandbox.add_argument("--allow-real-data", action="store_true",
+                         help="open a database that holds a real consultation (a copy, "
+                              "please); nothing is ever sent to its real people or groups")
 
     stats = _command(commands, "stats", "print the consultation's figures", cmd_stats)
     stats.add_argument("--json", action="store_true",

@@ -76,9 +76,12 @@ def cmd_sandbox(args: argparse.Namespace, config: Config) -> int:
 
     The stand-in runs on 127.0.0.1; nothing reaches Telegram and no token is
     needed. Type a button's number to press it; anything else (other numbers
-    too) is sent as a message; /quit ends. Reads standard input when it is not
-    a terminal, so it can be scripted. Uses its own database (--db), never
-    CONSULTBOT_DB."""
+    too) is sent as a message. /photo, /voice, /video and /file FILE send a file,
+    /location LAT LON a place, /as NAME talks as another person, /wait 72h moves
+    time forward (reminders, schedules), /quit ends. You are an organizer, the
+    others participants. Reads standard input when it is not a terminal, so it
+    can be scripted. Uses its own database (--db), never CONSULTBOT_DB, and
+    refuses one that holds a real consultation unless --allow-real-data."""
     from bot.sandbox.terminal import run_sandbox
 
     configure_logging(args.verbose)
@@ -86,4 +89,5 @@ def cmd_sandbox(args: argparse.Namespace, config: Config) -> int:
     config = config.with_overrides(db=db)
     survey = load_configured_survey(config)
     check_database(config.db)
-    return asyncio.run(run_sandbox(config, survey, language=args.language, user_id=args.user))
+    return asyncio.run(run_sandbox(config, survey, language=args.language, user_id=args.user,
+                                   allow_real_data=args.allow_real_data))

@@ -212,6 +212,14 @@ class SimUser:
         document = {"file_name": file_name, "mime_type": mime_type, **stored.ids()}
         return self._send({"document": document, **caption_content(caption)}, chat)
 
+    def send_video(
+        self, data: bytes, duration: int = 3, *, chat: SimChat | None = None
+    ) -> dict[str, Any]:
+        stored = self._world.files.store("video", data, "video/mp4")
+        video = {"duration": duration, "width": 320, "height": 240, "mime_type": "video/mp4",
+                 **stored.ids()}
+        return self._send({"video": video}, chat)
+
     def send_location(
         self, latitude: float, longitude: float, *, chat: SimChat | None = None
     ) -> dict[str, Any]:

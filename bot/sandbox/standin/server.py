@@ -155,6 +155,10 @@ class StandIn:
         """A group, supergroup or channel with the bot in it (the same object for the same id)."""
         return get_group(self._world, chat_id, title, type=type, username=username)
 
+    def simulates(self, chat_id: int) -> bool:
+        """Whether this chat is one of the stand-in's people or groups."""
+        return chat_id in self._world.chats
+
     def introduce(self, user_id: int, **profile: Any) -> SimUser:
         """The person talked to the bot some time ago: the bot may write to them now,
         although no update about them is queued (people created straight in a database)."""
