@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from storage.db import Database, transaction
 from storage.participants import get_participant
+from storage.rounds import ReminderOutlook
 from storage.schedules import Schedule, list_schedules, remove_schedule, set_paused
 from storage.stats import Figures, get_figures
 from storage.subscriptions import Subscription, get_subscription
@@ -22,6 +23,7 @@ from telegram import Bot, Chat, ChatMember, ChatMemberRestricted
 from telegram.error import BadRequest, Forbidden
 
 from bot.config import Config
+from bot.rounds import reminder_outlook
 from bot.scheduling import add_schedule, next_run, split_when
 from bot.survey.model import Survey
 from storage import subscriptions
@@ -47,6 +49,10 @@ class Organizing:
         """The language an organizer chose in the bot (as a participant), if any."""
         participant = await get_participant(self.db, user_id)
         return participant.language if participant else None
+
+    async def reminder_outlook(self) -> ReminderOutlook:
+        """Who a reminder round would reach now, who not and why, and when next."""
+        return await reminder_outlook(self.db, self.survey, self.config, self.clock())
 
     async def figures(self) -> Figures:
         survey = self.survey

@@ -196,9 +196,10 @@ async def _start(update: Update, context: Context, kind: str) -> None:
         await _send_text(context, chat.id, render.escape(usage))
         return
     started = await start_round(context.application, kind, "chat")
-    if started.round_id is None:
-        text = (t.gettext("Nobody needs a reminder now.") if kind == REMINDER
-                else t.gettext("There are no subscribers to send the summary to."))
+    if started.round_id is None and kind == REMINDER:
+        text = await _nobody_due(context, t)
+    elif started.round_id is None:
+        text = t.gettext("There are no subscribers to send the summary to.")
     else:
         text = t.ngettext("Round {number} started for {count} recipient. You will get a report "
                           "when it is done.",
@@ -206,6 +207,23 @@ async def _start(update: Update, context: Context, kind: str) -> None:
                           "report when it is done.", started.recipients,
                           number=started.round_id, count=started.recipients)
     await _send_text(context, chat.id, render.escape(text))
+
+
+async def _nobody_due(context: Context, t: Translator) -> str:
+    """Why a reminder round reached nobody, and when the next person will be due."""
+    outlook = await context.organizing.reminder_outlook()
+    lines = [t.gettext("Nobody needs a reminder now.")]
+    if outlook.unfinished:
+        lines.append(t.gettext(
+            "Not finished: {unfinished} (recently active or reminded: {quiet}; reminded the "
+            "most times allowed: {most}; no reminders wanted: {stopped}; blocked the bot: "
+            "{blocked}).", unfinished=outlook.unfinished, quiet=outlook.quiet + outlook.queued,
+            most=outlook.most, stopped=outlook.stopped, blocked=outlook.blocked))
+    if outlook.next_due is not None:
+        zone = ZoneInfo(context.config.timezone)
+        lines.append(t.gettext("The next person is due on {time}.", time=format_datetime(
+            outlook.next_due, "medium", tzinfo=zone, locale=t.locale)))
+    return "\n".join(lines)
 
 
 async def on_remind(update: Update, context: Context) -> None:

@@ -102,6 +102,7 @@ async def test_people_time_and_reminders(tmp_path: Path) -> None:
     out = await chat(config, survey, script)
     assert "you are now Amina" in out and "scheduled" not in out
     assert "Nobody needs a reminder now" in out  # Amina has been quiet for minutes only
+    assert "recently active or reminded: 1" in out and "The next person is due on" in out
     assert "You have answered 0 of 2 questions" in out  # 80 hours later, she is reminded
     with sqlite3.connect(config.db) as connection:
         assert connection.execute("SELECT source FROM participants WHERE id = 100002"
