@@ -108,7 +108,7 @@ def build_application(
     data = application.bot_data
     data.config = config
     data.survey = survey
-    data.catalogs = catalogs or Catalogs.load()
+    data.catalogs = (catalogs or Catalogs.load()).with_fallbacks(survey.bot_language)
     data.clock = clock
     data.deliverable = deliverable
     handlers.register(application)

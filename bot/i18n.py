@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gettext
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -137,9 +137,24 @@ class Translator:
 
 @dataclass(eq=False)
 class Catalogs:
-    """One translator per shipped language; unknown languages get English."""
+    """One translator per shipped language. A language without a catalog (a survey in
+    Hausa, say) gets the catalog its survey names in ``fallbacks`` (``bot_language``),
+    else English, while numbers, dates and direction follow the language itself."""
 
     translators: dict[str, Translator]
+    fallbacks: Mapping[str, str] = field(default_factory=dict)
+
+    def with_fallbacks(self, fallbacks: Mapping[str, str]) -> Catalogs:
+        return Catalogs(self.translators, dict(fallbacks))
+
+    def words_for(self, language: str) -> str:
+        """The language the bot's own words are in for this language."""
+        if language in self.translators:
+            return language
+        if _base(language) in self.translators:
+            return _base(language)
+        fallback = self.fallbacks.get(language)
+        return fallback if fallback in self.translators else SOURCE_LANGUAGE
 
     @classmethod
     def load(cls, folder: Path = LOCALES) -> Catalogs:
@@ -158,14 +173,14 @@ class Catalogs:
     def get(self, language: str | None) -> Translator:
         if language and language in self.translators:
             return self.translators[language]
-        if language:
-            base = language.split("-")[0].split("_")[0].lower()
-            if base in self.translators:
-                return self.translators[base]
-            # a survey language without a catalog: its own words, the bot's in English
-            return Translator(language, self.translators[SOURCE_LANGUAGE].catalog,
-                              is_rtl(language))
-        return self.translators[SOURCE_LANGUAGE]
+        if not language:
+            return self.translators[SOURCE_LANGUAGE]
+        words = self.words_for(language)
+        if words == _base(language):
+            return self.translators[words]
+        # a survey language without a catalog: its own formats and direction, the bot's
+        # words in the fallback language
+        return Translator(language, self.translators[words].catalog, is_rtl(language))
 
     def command_words(self, normalize: Callable[[str], str]) -> dict[str, str]:
         """Every language's words for the commands (:data:`COMMAND_WORDS`), normalized,
@@ -184,6 +199,46 @@ class Catalogs:
         if chosen:
             return self.get(chosen)
         return self.get(best_language(app_language, self.translators))
+
+
+@dataclass(frozen=True, slots=True)
+class Completeness:
+    language: str
+    translated: int
+    total: int
+    fuzzy: int
+
+    @property
+    def complete(self) -> bool:
+        return self.translated == self.total and not self.fuzzy
+
+
+def completeness(folder: Path = LOCALES) -> list[Completeness]:
+    """How much of the template each catalog translates (no fuzzy entry counts)."""
+    with (folder / f"{DOMAIN}.pot").open("rb") as handle:
+        template = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(handle) if m.id}
+    found = []
+    for language in shipped_languages(folder):
+        with (folder / language / "LC_MESSAGES" / f"{DOMAIN}.po").open("rb") as handle:
+            catalog = read_po(handle, locale=language)
+        done = fuzzy = 0
+        for message in catalog:
+            key = message.id if isinstance(message.id, str) else message.id[0]
+            if not key or key not in template:
+                continue
+            strings = (message.string if isinstance(message.string, tuple | list)
+                       else (message.string,))
+            if message.fuzzy:
+                fuzzy += 1
+            elif all(isinstance(text, str) and text.strip() for text in strings):
+                done += 1
+        found.append(Completeness(language, done, len(template), fuzzy))
+    return found
+
+
+def _base(language: str) -> str:
+    """"pt-br" → "pt"."""
+    return language.replace("_", "-").split("-")[0].lower()
 
 
 def titled(t: Translator, title: str) -> str:

@@ -19,6 +19,7 @@ from bot.cli.common import (
     with_database,
 )
 from bot.config import Config, env_name
+from bot.survey.model import Survey, Translated
 
 if TYPE_CHECKING:
     from storage.db import Database
@@ -138,6 +139,24 @@ def _check_writable(out: Path) -> None:
         raise Refused(f"--out {out}: cannot write there: {exc.strerror}") from None
 
 
+def bot_words(survey: Survey) -> list[str]:
+    """For each survey language the bot has no words in, which language its own texts
+    (consent buttons, hints, errors) will appear in."""
+    from bot.i18n import Catalogs, language_name
+
+    catalogs = Catalogs.load().with_fallbacks(survey.bot_language)
+    lines = []
+    for language in survey.languages:
+        words = catalogs.words_for(language)
+        if words == language or words == language.split("-")[0].split("_")[0]:
+            continue
+        how = ("as bot_language says" if language in survey.bot_language else
+               "by default; bot_language in the survey can choose another")
+        lines.append(f"language '{language}': the bot's own words (buttons, hints, errors) "
+                     f"appear in {language_name(words)} ({words}), {how}")
+    return lines
+
+
 def cmd_survey_check(args: argparse.Namespace, config: Config) -> int:
     """Check a survey file and print every problem with its line, question, field and
     language. Exit status 0: the bot can use it (warnings allowed); 1: it has errors."""
@@ -156,9 +175,45 @@ def cmd_survey_check(args: argparse.Namespace, config: Config) -> int:
         print(f"{path}: {count} missing translation(s) in '{language}'")
     warnings = len(problems) - len(errors)
     if survey is not None:
+        for line in bot_words(survey):
+            print(f"{path}: {line}")
         asked = sum(1 for q in survey.questions if q.asks)
         print(f"{path}: survey '{survey.id}' version {survey.version}: {asked} questions in "
               f"{', '.join(survey.languages)}; {warnings} warning(s)")
         return 0
     print(f"{path}: {len(errors)} error(s), {warnings} warning(s)")
     return 1
+
+
+def cmd_translations(args: argparse.Namespace, config: Config) -> int:
+    """How complete each language is: the bot's own words (its gettext catalogs) and the
+    built-in consultation's texts. Exit status 1 if any language misses something."""
+    from bot.i18n import completeness, language_name
+    from bot.survey.loader import BUILTIN_SURVEY, load_survey
+
+    builtin, _ = load_survey(BUILTIN_SURVEY)
+    texts = [t for t in _texts(builtin)]
+    missing = 0
+    for found in completeness():
+        survey_texts = sum(1 for text in texts if text.has(found.language))
+        gaps = (found.total - found.translated) + (len(texts) - survey_texts)
+        missing += gaps
+        state = "complete" if gaps == 0 else f"{gaps} missing"
+        fuzzy = f", {found.fuzzy} fuzzy" if found.fuzzy else ""
+        print(f"{found.language}\t{language_name(found.language)}\tbot {found.translated}/"
+              f"{found.total}{fuzzy}\tconsultation {survey_texts}/{len(texts)}\t{state}")
+    return 1 if missing else 0
+
+
+def _texts(survey: Survey) -> list[Translated]:
+    """Every translatable text of a survey."""
+    found = [t for t in (survey.title, survey.introduction, survey.consent_notice,
+                         survey.consent_details, survey.closing) if t is not None]
+    for question in survey.questions:
+        found.extend(t for t in (question.text, question.hint, question.constraint_message,
+                                 question.required_message, question.min_label,
+                                 question.max_label) if t is not None)
+        if question.sort_choices:
+            continue  # countries: named by CLDR in every language
+        found.extend(choice.label for choice in question.choices)
+    return found

@@ -15,7 +15,13 @@ from storage.db import StorageError
 
 from bot import __version__
 from bot.cli.common import Refused
-from bot.cli.data import cmd_export, cmd_stats, cmd_summary, cmd_survey_check
+from bot.cli.data import (
+    cmd_export,
+    cmd_stats,
+    cmd_summary,
+    cmd_survey_check,
+    cmd_translations,
+)
 from bot.cli.managing import cmd_broadcast, cmd_remind, cmd_schedule, cmd_subscribers
 from bot.cli.serving import cmd_run, cmd_sandbox
 from bot.config import Config, ConfigError
@@ -133,6 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--allow-real-data", action="store_true",
                          help="open a database that holds a real consultation (a copy, "
                               "please); nothing is ever sent to its real people or groups")
+
+    _command(commands, "translations", "how complete each language of the bot is",
+             cmd_translations)
 
     stats = _command(commands, "stats", "print the consultation's figures", cmd_stats)
     stats.add_argument("--json", action="store_true",

@@ -25,7 +25,7 @@ import datetime
 import difflib
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ from typing import Any
 import yaml
 from babel import Locale, UnknownLocaleError
 
+from bot.i18n import shipped_languages
 from bot.survey.countries import country_names
 from bot.survey.expressions import Env, Expression, ExpressionError, limits, parse
 from bot.survey.model import (
@@ -74,7 +75,7 @@ COUNTRIES = "countries"
 
 _TOP_FIELDS = {
     "id", "version", "default_language", "languages", "title", "introduction",
-    "consent", "closing", "choice_lists", "questions",
+    "consent", "closing", "choice_lists", "questions", "bot_language",
 }
 _QUESTION_FIELDS = {
     "id", "type", "text", "hint", "required", "relevant", "constraint",
@@ -587,6 +588,8 @@ def _build(path: Path, raw: bytes) -> tuple[Survey | None, list[Problem]]:
         checker.error("the survey has only notes: nothing to answer", _line(data, "questions"),
                       field="questions")
 
+    fallbacks = bot_languages(checker, data.get("bot_language"), checker.languages,
+                              _line(data, "bot_language"))
     if any(p.severity == "error" for p in checker.problems):
         return None, checker.problems
     assert title and introduction and notice and details
@@ -595,9 +598,33 @@ def _build(path: Path, raw: bytes) -> tuple[Survey | None, list[Problem]]:
         languages=checker.languages, title=title, introduction=introduction,
         consent_notice=notice, consent_details=details, closing=closing,
         questions=tuple(questions), fingerprint=hashlib.sha256(raw).hexdigest()[:8],
-        by_id=by_id,
+        by_id=by_id, bot_language=fallbacks,
     )
     return survey, checker.problems
+
+
+def bot_languages(checker: _Checker, raw: object, languages: Sequence[str],
+                  line: int | None) -> dict[str, str]:
+    """``bot_language``: for survey languages the bot has no words in, the language its
+    own words (consent buttons, hints, errors) are shown in instead."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        checker.error("expected a map of survey language → a language the bot speaks "
+                      "(e.g. {ha: fr, sw: en})", line, field="bot_language")
+        return {}
+    shipped = shipped_languages()
+    chosen: dict[str, str] = {}
+    for language, fallback in raw.items():
+        if str(language) not in languages:
+            checker.error(f"'{language}' is not one of the survey's languages", line,
+                          field="bot_language")
+        elif str(fallback) not in shipped:
+            checker.error(f"the bot has no words in '{fallback}'; it speaks "
+                          f"{', '.join(shipped)}", line, field="bot_language")
+        else:
+            chosen[str(language)] = str(fallback)
+    return chosen
 
 
 _COMPARED = re.compile(r"\$\{([A-Za-z_][\w.\-]*)\}\s*=\s*(['\"])(.*?)\2")

@@ -124,6 +124,8 @@ class Survey:
     # code → the form's own name, for languages the bot's language data cannot name
     # (XLSForm: ``label::Krio`` → kri, ``label::Sudanese Arabic`` → qaa_sudanese_arabic)
     language_names: Mapping[str, str] = field(default_factory=dict)
+    # the bot's own words for a survey language it has no catalog for: in this language
+    bot_language: Mapping[str, str] = field(default_factory=dict)
 
     def question(self, question_id: str) -> Question:
         return self.by_id[question_id]

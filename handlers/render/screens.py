@@ -37,11 +37,14 @@ def title(t: Translator, survey: Survey) -> str:
 
 
 def language_keyboard(survey: Survey, languages: Sequence[str]) -> InlineKeyboardMarkup:
-    """Each language named in its own script, two per row."""
+    """Each language named in its own script: two per row, three when there are many, so
+    that a dozen languages still fit one phone screen."""
     buttons = [InlineKeyboardButton(language_label(survey, code),
                                     callback_data=make(Kind.LANGUAGE, code))
                for code in languages]
-    return InlineKeyboardMarkup([buttons[i:i + 2] for i in range(0, len(buttons), 2)])
+    per_row = 2 if len(buttons) <= 6 else 3
+    return InlineKeyboardMarkup([buttons[i:i + per_row]
+                                 for i in range(0, len(buttons), per_row)])
 
 
 def language_view(t: Translator, survey: Survey, languages: Sequence[str]) -> View:

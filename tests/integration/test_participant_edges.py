@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from bot.sandbox.standin import StandIn
+from bot.survey.loader import load_survey
 from bot.survey.model import Survey
 
 from tests.integration.harness import Harness, Person, stored_answers
@@ -126,3 +127,47 @@ async def test_the_consent_notice_says_who_runs_it_how_to_reach_them_and_until_w
     assert "run by Migrant Voices Network" in notice
     assert "hello@migrantvoices.example" in notice and "until March 31, 2027" in notice
     assert len(notice.split()) < 90
+
+
+HAUSA = """\
+id: hausa
+version: 1
+default_language: ha
+languages: [ha, en]
+bot_language: {ha: fr}
+title: {ha: "Shawarwari", en: "Consultation"}
+introduction: {ha: "Gwaji.", en: "A test."}
+consent:
+  notice: {ha: "Sanarwa", en: "Notice"}
+  details: {ha: "Bayani", en: "Details"}
+questions:
+  - {id: age, type: integer, text: {ha: "Shekarunka nawa?", en: "Your age?"}}
+"""
+
+
+@pytest.fixture
+async def hausa_bot(api: StandIn, tmp_path: Path) -> AsyncIterator[Harness]:
+    path = tmp_path / "hausa.yaml"
+    path.write_text(HAUSA, encoding="utf-8")
+    survey, problems = load_survey(path)
+    assert not [p for p in problems if p.severity == "error"]
+    harness = Harness(api, tmp_path / "bot.sqlite3", survey)
+    await harness.start()
+    try:
+        yield harness
+    finally:
+        await harness.stop()
+
+
+async def test_a_language_the_bot_lacks_gets_its_words_in_the_language_the_survey_names(
+    hausa_bot: Harness,
+) -> None:
+    musa = hausa_bot.person(99, language_code="ha")
+    await musa.send("/start")
+    replies = await musa.press("Hausa")
+    assert "Sanarwa" in replies[-1].text  # the survey's own words, in Hausa
+    assert "J'accepte" in musa.labels(replies[-1])  # the bot's, in French as it asks
+    replies = await musa.press("J'accepte")
+    assert "Shekarunka nawa?" in replies[-1].text
+    replies = await musa.send("many")
+    assert replies[-1].text == "Veuillez écrire un nombre entier, par exemple 12."

@@ -22,6 +22,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from bot.i18n import shipped_languages
 from bot.survey.expressions import Expression, ExpressionError, limits, parse
 from bot.survey.model import (
     CHOICE_TYPES,
@@ -459,7 +460,30 @@ class _Importer:
             by_id={q.id: q for q in self.questions},
             language_names={code: name for code, name in self.languages.names.items()
                             if code in self.languages.codes},
+            bot_language=self.bot_language(settings),
         )
+
+    def bot_language(self, settings: Mapping[str, Any]) -> dict[str, str]:
+        """The settings' ``bot_language`` ("ha=fr, sw=en"): for a form language the bot has
+        no words in, the language its own words are shown in instead."""
+        raw = cell(settings, "bot_language")
+        chosen: dict[str, str] = {}
+        shipped = shipped_languages()
+        for part in re.split(r"[,;]", raw or ""):
+            language, _, fallback = (text.strip() for text in part.partition("="))
+            if not language:
+                continue
+            if language not in self.languages.codes:
+                self.report.error(f"bot_language: '{language}' is not one of the form's "
+                                  f"languages ({', '.join(self.languages.codes)})", None,
+                                  SETTINGS, field="bot_language")
+            elif fallback not in shipped:
+                self.report.error(f"bot_language: the bot has no words in '{fallback}'; it "
+                                  f"speaks {', '.join(shipped)}", None, SETTINGS,
+                                  field="bot_language")
+            else:
+                chosen[language] = fallback
+        return chosen
 
     def title(self, settings: Mapping[str, Any]) -> Translated:
         """The settings' form_title, else the form_id made readable, else none (never the file's
