@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+
+from tests import stored
 
 
 def test_python_dash_m_bot_is_the_same_command() -> None:
@@ -59,6 +60,5 @@ questions:
         env=env, cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr
-    with sqlite3.connect(tmp_path / "s.sqlite3") as connection:
-        stored = dict(connection.execute("SELECT question_id, value FROM answers"))
-    assert stored == {"age": "41", "mood": "2"}  # 41 typed; 2 pressed (the second button)
+    answers = dict(stored.rows(tmp_path / "s.sqlite3", "SELECT question_id, value FROM answers"))
+    assert answers == {"age": "41", "mood": "2"}  # 41 typed; 2 pressed (the second button)

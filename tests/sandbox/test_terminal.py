@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import io
-import sqlite3
 from pathlib import Path
 
 from bot.config import Config
 from bot.sandbox.terminal import run_sandbox
 from bot.survey.loader import load_survey
+
+from tests import stored
 
 SURVEY = """\
 id: ages
@@ -44,6 +45,5 @@ async def test_a_second_sandbox_on_the_same_database_is_heard(tmp_path: Path) ->
     await chat(config, survey, "1\n1\n41\n/quit\n")  # /start, language, consent, age
     second = await chat(config, survey, "hello\n2\n/quit\n")  # /start, not a number, mood
     assert "Welcome back" in second
-    with sqlite3.connect(config.db) as connection:
-        stored = dict(connection.execute("SELECT question_id, value FROM answers"))
-    assert stored == {"age": "41", "mood": "2"}
+    answers = dict(stored.rows(config.db, "SELECT question_id, value FROM answers"))
+    assert answers == {"age": "41", "mood": "2"}

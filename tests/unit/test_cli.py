@@ -11,6 +11,7 @@ from urllib.parse import quote
 import pytest
 from bot.cli import configure_logging, main
 from bot.config import SETTINGS, Config, ConfigError, env_name
+from bot.survey.model import Survey
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -171,21 +172,21 @@ def test_the_readme_quick_start_names_real_commands() -> None:
     assert "pytest" in (ROOT / ".ci" / "run").read_text()
 
 
-def _database(tmp_path: Path) -> Path:
+@pytest.fixture
+def database(tmp_path: Path, consultation: Survey) -> Path:
+    """A database file with two responses to the built-in consultation."""
     import asyncio
 
-    from bot.survey.loader import BUILTIN_SURVEY, load_survey
     from storage.db import connect
 
     from tests.data import NO_PARTNER, PARTNER, add_response
 
-    survey, _ = load_survey(BUILTIN_SURVEY)
     path = tmp_path / "bot.sqlite3"
 
     async def fill() -> None:
         db = await connect(path)
-        await add_response(db, survey, 555000111, PARTNER)
-        await add_response(db, survey, 555000222, NO_PARTNER, language="ar")
+        await add_response(db, consultation, 555000111, PARTNER)
+        await add_response(db, consultation, 555000222, NO_PARTNER, language="ar")
         await db.close()
 
     asyncio.run(fill())
@@ -193,11 +194,12 @@ def _database(tmp_path: Path) -> Path:
 
 
 def test_stats_and_export_from_the_command_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, database: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     import json
 
-    monkeypatch.setenv("CONSULTBOT_DB", str(_database(tmp_path)))
+    monkeypatch.setenv("CONSULTBOT_DB", str(database))
     assert main(["stats"]) == 0
     text = capsys.readouterr().out
     assert "Completed: 2" in text and "Migrant: 1" in text
@@ -229,10 +231,10 @@ def test_stats_and_export_from_the_command_line(
     ],
 )
 def test_export_mistakes_end_in_one_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-    arguments: list[str], message: str,
+    tmp_path: Path, database: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str], arguments: list[str], message: str,
 ) -> None:
-    monkeypatch.setenv("CONSULTBOT_DB", str(_database(tmp_path)))
+    monkeypatch.setenv("CONSULTBOT_DB", str(database))
     arguments = [str(tmp_path / "out.csv") if a == "OUT" else a for a in arguments]
     try:
         status = main(arguments)
@@ -312,9 +314,9 @@ def test_the_organizer_guide_covers_every_command_and_option() -> None:
 
 
 def test_subscribers_and_schedules_from_the_command_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    database: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("CONSULTBOT_DB", str(_database(tmp_path)))
+    monkeypatch.setenv("CONSULTBOT_DB", str(database))
     monkeypatch.setenv("CONSULTBOT_TIMEZONE", "Europe/Paris")
     assert main(["subscribers", "add", "-1001234", "--language", "fr", "--name", "Asso"]) == 0
     assert main(["subscribers", "list"]) == 0
