@@ -154,6 +154,7 @@ class DeliveryWorker:
         self.inflight: set[int] = set()
         self.slots = asyncio.Semaphore(max(4, int(config.rate // 2)))
         self._wake = asyncio.Event()
+        self.stopping = asyncio.Event()  # set once run() ends: no new message leaves after it
         self._tasks: set[asyncio.Task[None]] = set()
         self._passes = 0  # passes over the outbox begun so far
         self._drained: list[tuple[int, asyncio.Future[None]]] = []
@@ -199,6 +200,7 @@ class DeliveryWorker:
                     self._tasks.add(task)
                     task.add_done_callback(self._done)
         finally:
+            self.stopping.set()
             # a request already sent gets its answer recorded: a clean stop repeats nothing
             if self._tasks:
                 await asyncio.wait(self._tasks, timeout=SHUTDOWN_SECONDS)

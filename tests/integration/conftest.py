@@ -1,4 +1,4 @@
-"""Fixtures: the stand-in Bot API, the built-in consultation, a running bot."""
+"""Fixtures: the stand-in Bot API and a running bot (the consultation is in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -7,16 +7,9 @@ from pathlib import Path
 
 import pytest
 from bot.sandbox.standin import StandIn
-from bot.survey.loader import BUILTIN_SURVEY, load_survey
 from bot.survey.model import Survey
 
 from tests.integration.harness import TOKEN, Harness
-
-
-@pytest.fixture(scope="session")
-def consultation() -> Survey:
-    survey, _ = load_survey(BUILTIN_SURVEY)
-    return survey
 
 
 @pytest.fixture

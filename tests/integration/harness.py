@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import sqlite3
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,9 @@ from bot.context import ConsultApplication
 from bot.ordering import PerChatUpdateProcessor
 from bot.sandbox.standin import SentMessage, SimUser, StandIn
 from bot.survey.model import Survey
+from bot.waiting import wait_event
+
+from tests import stored
 
 TOKEN = "4242:integration-test-token"
 DEADLINE = 10.0
@@ -84,7 +86,8 @@ class Harness:
             if remaining <= 0:
                 raise TimeoutError("the bot did not finish handling its updates")
             await self.api.wait_until(lambda: self.api.pending_updates == 0, timeout=remaining)
-            await asyncio.wait_for(processor.idle.wait(), timeout=remaining)
+            if not await wait_event(processor.idle, deadline - loop.time()):
+                raise TimeoutError("the bot did not finish handling its updates")
             quiet = (self.api.pending_updates == 0 and processor.active == 0
                      and self.application.update_queue.empty())
             stable = stable + 1 if quiet else 0
@@ -168,5 +171,4 @@ async def complete_quickly(person: Person) -> None:
 
 def stored_answers(harness: Harness) -> dict[str, str | None]:
     """Question id → value, as stored in the bot's database file."""
-    with sqlite3.connect(harness.db) as connection:
-        return dict(connection.execute("SELECT question_id, value FROM answers"))
+    return dict(stored.rows(harness.db, "SELECT question_id, value FROM answers"))

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from typing import Any
 
 import pytest
 from telegram import Update
 
+from tests import stored
 from tests.integration.harness import TOKEN, Harness, Person
 
 
 def snapshot(harness: Harness) -> tuple[list[Any], list[Any]]:
-    with sqlite3.connect(harness.db) as connection:
-        answers = connection.execute(
-            "SELECT question_id, value FROM answers ORDER BY question_id").fetchall()
-        responses = connection.execute("SELECT current, draft FROM responses").fetchall()
+    answers = stored.rows(harness.db, "SELECT question_id, value FROM answers ORDER BY question_id")
+    responses = stored.rows(harness.db, "SELECT current, draft FROM responses")
     return answers, responses
 
 
@@ -113,10 +111,8 @@ async def test_none_combined_with_other_choices_is_refused(harness: Harness) -> 
     assert snapshot(harness) == before
     await alice.press("✓ No shared data")
     await alice.press("Done ✔")
-    with sqlite3.connect(harness.db) as connection:
-        [(value,)] = connection.execute(
-            "SELECT value FROM answers WHERE question_id = 'difficulties'").fetchall()
-    assert value == "none"
+    assert stored.value(harness.db, "SELECT value FROM answers "
+                        "WHERE question_id = 'difficulties'") == "none"
 
 
 async def test_done_without_any_choice(harness: Harness) -> None:
@@ -186,8 +182,7 @@ async def test_a_command_in_a_group_points_to_the_private_chat(harness: Harness)
     assert len(replies) == 1
     assert "private chat" in replies[0].text
     assert "t.me/" in replies[0].text
-    with sqlite3.connect(harness.db) as connection:
-        assert connection.execute("SELECT count(*) FROM participants").fetchone() == (0,)
+    assert stored.count(harness.db, "participants") == 0
 
 
 async def test_an_unknown_command(harness: Harness) -> None:
@@ -230,6 +225,6 @@ async def test_typing_a_choice_label_or_a_scale_value_counts_as_pressing_it(
     assert "How well did this partnership" in replies[-1].text or "effective" in replies[-1].text
     replies = await alice.send("9")
     assert replies[-1].text == "Please type a number of at most 5."
-    stored = dict(snapshot(harness)[0])
-    assert (stored["role"], stored["partnership"], stored["inclusiveness"]) == (
+    answers = dict(snapshot(harness)[0])
+    assert (answers["role"], answers["partnership"], answers["inclusiveness"]) == (
         "migrant", "yes", "4")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ import pytest
 from bot.cli import main
 from bot.sandbox.standin import StandIn
 
+from tests import stored
 from tests.integration.harness import TOKEN
 
 
@@ -65,9 +65,8 @@ questions:
         env=env, cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr
-    with sqlite3.connect(tmp_path / "s.sqlite3") as connection:
-        stored = dict(connection.execute("SELECT question_id, value FROM answers"))
-    assert stored == {"age": "41", "mood": "2"}  # 41 typed; 2 pressed (the second button)
+    answers = dict(stored.rows(tmp_path / "s.sqlite3", "SELECT question_id, value FROM answers"))
+    assert answers == {"age": "41", "mood": "2"}  # 41 typed; 2 pressed (the second button)
 
 
 def _database(tmp_path: Path) -> Path:
@@ -138,8 +137,7 @@ async def test_subscribers_add_finds_a_group_or_channel_by_its_name(
     status, out, _ = await consultbot("https://t.me/diasporalyon", "--language", "ar",
                                       "--name", "Association")
     assert status == 0 and "-1001000000002 (Association) will receive summaries in ar" in out
-    with sqlite3.connect(database) as connection:
-        rows = set(connection.execute("SELECT chat_id, kind, language, name FROM subscriptions"))
+    rows = set(stored.rows(database, "SELECT chat_id, kind, language, name FROM subscriptions"))
     assert rows == {(-1001000000001, "channel", "fr", "Maliens de Paris"),
                     (-1001000000002, "group", "ar", "Association")}
     assert [c.method for c in api.calls if c.method.startswith("getChat")] == [

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 
 import pytest
-from bot.i18n import Catalogs, language_name
+from bot.i18n import Catalogs, Translator, language_name
 from bot.survey.model import Survey
 
+from tests import stored
 from tests.integration.harness import Harness, Person
 
-CATALOGS = Catalogs.load()
 ARABIC = re.compile(r"[\u0600-\u06FF]")
 
 # What a participant types to find their country, in each language.
@@ -24,17 +23,10 @@ def label(survey: Survey, question: str, choice: str, language: str) -> str:
     return q.choices[q.choice_index[choice]].label.get(language)
 
 
-def ui(language: str, text: str) -> str:
-    return CATALOGS.get(language).gettext(text)
-
-
-def rows(harness: Harness, sql: str, *params: object) -> list[tuple[object, ...]]:
-    with sqlite3.connect(harness.db) as connection:
-        return connection.execute(sql, params).fetchall()
-
-
-async def answer_partnership_path(alice: Person, survey: Survey, language: str) -> None:
+async def answer_partnership_path(alice: Person, survey: Survey, t: Translator) -> None:
     """From the first question to the end, through the partnership branch."""
+    language = t.language
+
     def pick(question: str, choice: str) -> str:
         return label(survey, question, choice, language)
 
@@ -46,24 +38,24 @@ async def answer_partnership_path(alice: Person, survey: Survey, language: str) 
                 for m in alice.messages)  # the only country these letters begin: shown
     if not taken:  # offered among others ("ألما" in Arabic)
         await alice.press(expected, found[-1])
-    await alice.press(ui(language, "Skip »"))  # origin is optional
+    await alice.press(t.gettext("Skip »"))  # origin is optional
     replies = await alice.press(pick("partnership", "yes"))
     assert len(replies) == 2  # the note about the partnership, then the levels question
     assert survey.by_id["partnership_intro"].text.get(language) in replies[0].text
     for choice in ("local", "regional"):
         await alice.press(pick("levels", choice))
     assert "✓ " + pick("levels", "local") in alice.labels()
-    await alice.press(ui(language, "Done") + " ✔")
+    await alice.press(t.gettext("Done") + " ✔")
     await alice.press(pick("actors", "civil_society"))
-    await alice.press(ui(language, "Done") + " ✔")
+    await alice.press(t.gettext("Done") + " ✔")
     await alice.press(pick("issues", "rights"))
-    await alice.press(ui(language, "Done") + " ✔")
-    await alice.press(ui(language, "Skip »"))  # domains
-    await alice.press(CATALOGS.get(language).number(4))  # inclusiveness
-    await alice.press(CATALOGS.get(language).number(3))  # effectiveness
+    await alice.press(t.gettext("Done") + " ✔")
+    await alice.press(t.gettext("Skip »"))  # domains
+    await alice.press(t.number(4))  # inclusiveness
+    await alice.press(t.number(3))  # effectiveness
     await alice.send("٢٠١٥" if language == "ar" else "2015")  # the year it started
     await alice.press(pick("difficulties", "divided_debate"))
-    await alice.press(ui(language, "Done") + " ✔")
+    await alice.press(t.gettext("Done") + " ✔")
     closing = await alice.send("Cities that invite diaspora groups to planning meetings.")
     assert survey.closing is not None
     assert survey.closing.get(language) in closing[-2].text
@@ -72,8 +64,9 @@ async def answer_partnership_path(alice: Person, survey: Survey, language: str) 
 
 @pytest.mark.parametrize("language", ["en", "fr", "es", "ar"])
 async def test_a_complete_consultation_in_each_language(
-    harness: Harness, consultation: Survey, language: str
+    harness: Harness, consultation: Survey, catalogs: Catalogs, language: str
 ) -> None:
+    t = catalogs.get(language)
     alice = harness.person(10, language_code=language)
     picker = await alice.send("/start")
     assert alice.labels(picker[-1])[0] == language_name(language)  # the app's language first
@@ -81,11 +74,11 @@ async def test_a_complete_consultation_in_each_language(
     notice = consultation.consent_notice.get(language)
     assert notice[:notice.index("{organizer}")] in consent[-1].text  # filled in from settings
     assert "{" not in consent[-1].text
-    first = await alice.press(ui(language, "I agree"))
-    assert ui(language, "Question {k} of {n}").split("{")[0].strip() in first[-1].text
-    await answer_partnership_path(alice, consultation, language)
+    first = await alice.press(t.gettext("I agree"))
+    assert t.gettext("Question {k} of {n}").split("{")[0].strip() in first[-1].text
+    await answer_partnership_path(alice, consultation, t)
 
-    answers = dict(rows(harness, "SELECT question_id, value FROM answers"))
+    answers = dict(stored.rows(harness.db, "SELECT question_id, value FROM answers"))
     assert answers == {
         "role": "migrant", "residence": "DE", "origin": None, "partnership": "yes",
         "levels": "local regional", "actors": "civil_society", "issues": "rights",
@@ -93,8 +86,8 @@ async def test_a_complete_consultation_in_each_language(
         "difficulties": "divided_debate",
         "good_practice": "Cities that invite diaspora groups to planning meetings.",
     }
-    [(completed, current, response_language)] = rows(
-        harness, "SELECT completed_at, current, language FROM responses")
+    [(completed, current, response_language)] = stored.rows(
+        harness.db, "SELECT completed_at, current, language FROM responses")
     assert completed is not None and current is None and response_language == language
     if language == "ar":
         for message in alice.messages:
@@ -115,11 +108,11 @@ async def test_people_without_partnership_experience_are_asked_what_would_help(
     await bob.press(label(consultation, "would_help", "information", "en"))
     await bob.press("Done ✔")
     await bob.press("Skip »")  # good practice
-    answers = dict(rows(harness, "SELECT question_id, value FROM answers"))
+    answers = dict(stored.rows(harness.db, "SELECT question_id, value FROM answers"))
     assert set(answers) == {"role", "residence", "origin", "partnership", "would_help",
                             "good_practice"}
-    assert rows(harness, "SELECT count(*) FROM responses WHERE completed_at IS NOT NULL") == [
-        (1,)]
+    assert stored.value(harness.db,
+                        "SELECT count(*) FROM responses WHERE completed_at IS NOT NULL") == 1
 
 
 async def test_the_progress_counter_only_goes_down(harness: Harness) -> None:

@@ -49,12 +49,12 @@ async def test_organizer_commands_only_in_a_private_chat(harness: Harness) -> No
     assert "private chat" in reply.text and "Opened the bot" not in reply.text
 
 
-async def test_stats_in_the_organizer_language(harness: Harness) -> None:
+async def test_stats_in_the_organizer_language(harness: Harness, catalogs: Catalogs) -> None:
     await complete_quickly(harness.person(72))
     boss = harness.person(ORGANIZER, language_code="fr")
     replies = await boss.send("/stats")
     text = "\n".join(m.text for m in replies)
-    completed = Catalogs.load().get("fr").gettext("Completed: {count}", count=1)
+    completed = catalogs.get("fr").gettext("Completed: {count}", count=1)
     assert completed in text and "Completed" not in text
     assert "Personne migrante" in text and "Chili" in text
     help_text = (await boss.send("/help"))[-1].text

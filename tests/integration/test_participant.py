@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from bot.survey.model import Survey
 
+from tests import stored
 from tests.integration.harness import Harness, complete_quickly, stored_answers
-
-
-def count(harness: Harness, table: str) -> int:
-    with sqlite3.connect(harness.db) as connection:
-        return int(connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
 
 async def test_resume_after_a_restart_where_the_participant_stopped(harness: Harness) -> None:
@@ -81,7 +75,7 @@ async def test_skip_is_refused_for_a_required_question(harness: Harness) -> None
     assert "Skip »" not in alice.labels(first[-1])
     replies = await alice.send("/skip")
     assert replies[-1].text == "This question needs an answer."
-    assert count(harness, "answers") == 0
+    assert stored.count(harness.db, "answers") == 0
 
 
 async def test_back_on_the_first_question_says_there_is_nothing_before(
@@ -113,15 +107,13 @@ async def test_the_consent_details_and_declining(harness: Harness) -> None:
     await bob.press("English")
     details = await bob.press("More information")
     assert "delete" in details[-1].text.lower()
-    assert count(harness, "participants") == 1  # the language choice, nothing else
+    assert stored.count(harness.db, "participants") == 1  # the language choice, nothing else
     replies = await bob.press("No thanks")
     assert "Nothing about you has been kept" in replies[-1].text
     assert "/start" in replies[-1].text
-    assert count(harness, "participants") == 0
-    assert count(harness, "responses") == 0
-    with sqlite3.connect(harness.db) as connection:
-        assert connection.execute("SELECT kind, language FROM events").fetchall() == [
-            ("declined", "en")]
+    assert stored.count(harness.db, "participants") == 0
+    assert stored.count(harness.db, "responses") == 0
+    assert stored.rows(harness.db, "SELECT kind, language FROM events") == [("declined", "en")]
     # the consent buttons of the first message are gone; a later /start starts afresh
     replies = await bob.send("/start")
     assert "choose your language" in replies[-1].text
@@ -133,7 +125,7 @@ async def test_no_questions_before_consent(harness: Harness) -> None:
     await bob.press("English")
     replies = await bob.send("Migrant")
     assert "buttons above" in replies[-1].text
-    assert count(harness, "responses") == 0
+    assert stored.count(harness.db, "responses") == 0
 
 
 async def test_mydata_shows_what_is_stored_in_the_participant_language(
@@ -156,14 +148,13 @@ async def test_delete_erases_everything_and_start_is_fresh(harness: Harness) -> 
     prompt = await alice.send("/delete")
     assert "cannot be undone" in prompt[-1].text
     await alice.press("No, keep my answers")
-    assert count(harness, "answers") == 1
+    assert stored.count(harness.db, "answers") == 1
     await alice.send("/delete")
     await alice.press("Yes, delete everything")
     assert alice.messages[-1].text.startswith("Everything about you has been deleted")
     for table in ("participants", "responses", "answers"):
-        assert count(harness, table) == 0, table
-    with sqlite3.connect(harness.db) as connection:
-        assert connection.execute("SELECT kind FROM events").fetchall() == [("deleted",)]
+        assert stored.count(harness.db, table) == 0, table
+    assert stored.rows(harness.db, "SELECT kind FROM events") == [("deleted",)]
     replies = await alice.send("/mydata")
     assert replies[-1].text == "Nothing is stored about you."
     replies = await alice.send("/start")

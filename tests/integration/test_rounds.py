@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-import sqlite3
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from bot.sandbox.standin import StandIn
+from bot.i18n import Catalogs
+from bot.sandbox.standin import Call, StandIn
 from bot.scheduling import start_round
 from bot.survey.model import Survey
+from bot.waiting import wait_event
 from storage.db import Database, transaction
 from storage.rounds import REMINDER, SUMMARY
 
 from storage import participants, subscriptions
+from tests import stored
 from tests.data import NO_PARTNER, PARTNER, add_response
-from tests.integration.harness import ORGANIZER, Harness
+from tests.integration.harness import DEADLINE, ORGANIZER, Harness
 
 
 def database(harness: Harness) -> Database:
@@ -32,9 +35,8 @@ async def drained(harness: Harness) -> None:
 
 
 def recipients(harness: Harness, round_id: int) -> set[int]:
-    with sqlite3.connect(harness.db) as connection:
-        return {row[0] for row in connection.execute(
-            "SELECT chat_id FROM outbox WHERE round_id = ?", (round_id,))}
+    return {row[0] for row in stored.rows(
+        harness.db, "SELECT chat_id FROM outbox WHERE round_id = ?", round_id)}
 
 
 def sent_to(api: StandIn, method: str = "sendMessage") -> Counter[int]:
@@ -129,10 +131,8 @@ async def test_continue_resumes_and_stop_reminders_stops_them(
         replies[-1].text
     other = harness.person(ids["in_progress_fr"])
     await other.press(other.labels(other.messages[0])[1])
-    with sqlite3.connect(harness.db) as connection:
-        [(off,)] = connection.execute("SELECT reminders_off FROM participants WHERE id = ?",
-                                      (ids["in_progress_fr"],)).fetchall()
-    assert off == 1
+    assert stored.value(harness.db, "SELECT reminders_off FROM participants WHERE id = ?",
+                        ids["in_progress_fr"]) == 1
 
 
 async def test_a_blocked_person_mid_round_is_marked_and_left_out(
@@ -143,10 +143,9 @@ async def test_a_blocked_person_mid_round_is_marked_and_left_out(
     assert harness.application is not None
     await start_round(harness.application, REMINDER, "test")
     await drained(harness)
-    with sqlite3.connect(harness.db) as connection:
-        statuses = dict(connection.execute("SELECT chat_id, status FROM outbox"))
-        [(blocked,)] = connection.execute("SELECT blocked_at FROM participants WHERE id = ?",
-                                          (ids["in_progress"],)).fetchall()
+    statuses = dict(stored.rows(harness.db, "SELECT chat_id, status FROM outbox"))
+    blocked = stored.value(harness.db, "SELECT blocked_at FROM participants WHERE id = ?",
+                           ids["in_progress"])
     assert statuses == {ids["in_progress"]: "unreachable", ids["in_progress_fr"]: "sent"}
     assert blocked is not None
     harness.clock.advance(days=10)
@@ -175,14 +174,15 @@ async def test_a_429_stops_every_send_for_exactly_retry_after(
     harness: Harness, consultation: Survey
 ) -> None:
     chats = await subscribe_groups(harness, 4)
-    harness.api.fail_next("sendPhoto", status=429, retry_after=1)
+    retry_after = 1
+    harness.api.fail_next("sendPhoto", status=429, retry_after=retry_after)
     assert harness.application is not None
     await start_round(harness.application, SUMMARY, "test")
     await drained(harness)
     photos = [call for call in harness.api.calls if call.method == "sendPhoto"]
     assert photos[0].status == 429
     later = [call for call in photos[1:]]
-    assert all(call.started >= photos[0].finished + 1.0 for call in later)
+    assert all(call.started >= photos[0].finished + retry_after for call in later)
     assert sent_to(harness.api, "sendPhoto") == Counter({chat: 1 for chat in chats})
 
 
@@ -210,34 +210,39 @@ async def test_an_upgraded_group_is_followed_and_a_lost_chat_is_left_out(
     await start_round(harness.application, SUMMARY, "test")
     await drained(harness)
     assert sent_to(harness.api, "sendPhoto") == Counter({new.id: 1})
-    with sqlite3.connect(harness.db) as connection:
-        rows = dict(connection.execute("SELECT chat_id, unreachable_at IS NOT NULL "
-                                       "FROM subscriptions"))
-    assert rows == {new.id: 0, gone: 1}
+    unreachable = dict(stored.rows(harness.db, "SELECT chat_id, unreachable_at IS NOT NULL "
+                                   "FROM subscriptions"))
+    assert unreachable == {new.id: 0, gone: 1}
 
 
 async def test_a_restart_in_the_middle_of_a_round_repeats_nothing(
-    api: StandIn, tmp_path: Path, consultation: Survey
+    harness: Harness, api: StandIn, consultation: Survey
 ) -> None:
-    # slow enough (30 messages take 6 s) that the stop lands mid-round on a busy machine
-    harness = Harness(api, tmp_path / "bot.sqlite3", consultation, rate=5.0)
-    await harness.start()
     chats = await subscribe_groups(harness, 30)
+
+    def hold_after_three(call: Call) -> None:  # runs as each call is recorded
+        if sum(sent_to(api, "sendPhoto").values()) >= 3:
+            api.hold("sendPhoto")  # the next ones are out, unanswered, when the stop comes
+
+    api.add_listener(hold_after_three)
     assert harness.application is not None
+    worker = harness.application.bot_data.worker
+    assert worker is not None
     await start_round(harness.application, SUMMARY, "test")
-    await api.wait_until(lambda: sum(sent_to(api, "sendPhoto").values()) >= 3, timeout=30)
-    await harness.stop()  # mid-round
+    await api.wait_until(lambda: api.held > 0)
+    stop = asyncio.create_task(harness.stop())  # mid-round
+    assert await wait_event(worker.stopping, DEADLINE), "the delivery worker did not stop"
+    api.remove_listener(hold_after_three)
+    api.release("sendPhoto")  # the answers reach the stopping worker, which records them
+    await stop
     first_part = sum(sent_to(api, "sendPhoto").values())
     assert 3 <= first_part < 30
     await harness.start()
-    try:
-        await drained(harness)
-        assert sent_to(api, "sendPhoto") == Counter({chat: 1 for chat in chats})
-        photos = [call for call in api.calls if call.method == "sendPhoto" and call.ok]
-        uploads = [call for call in photos if not isinstance(call.params.get("photo"), str)]
-        assert len(uploads) <= 2  # the chart is uploaded once, then sent by its file id
-    finally:
-        await harness.stop()
+    await drained(harness)
+    assert sent_to(api, "sendPhoto") == Counter({chat: 1 for chat in chats})
+    photos = [call for call in api.calls if call.method == "sendPhoto" and call.ok]
+    uploads = [call for call in photos if not isinstance(call.params.get("photo"), str)]
+    assert len(uploads) <= 2  # the chart is uploaded once, then sent by its file id
 
 
 async def test_a_chart_is_uploaded_once_per_language_even_when_the_first_send_fails(
@@ -315,17 +320,15 @@ async def test_the_summary_goes_out_in_each_language(
 
 
 async def test_kill_9_in_the_middle_of_a_round_loses_and_repeats_nothing(
-    api: StandIn, tmp_path: Path, consultation: Survey
+    api: StandIn, tmp_path: Path, consultation: Survey, catalogs: Catalogs
 ) -> None:
     """The real process, killed with SIGKILL while messages are out, then started again."""
-    import asyncio
     import os
     import signal
     import subprocess
     import sys
 
     from bot.config import Config
-    from bot.i18n import Catalogs
     from bot.rounds import start_summary_round
     from storage.db import connect
 
@@ -342,14 +345,14 @@ async def test_kill_9_in_the_middle_of_a_round_loses_and_repeats_nothing(
                                           name=chat.title, participant_id=None,
                                           now=dt.datetime.now(dt.UTC))
     config = Config(token=TOKEN, api_url=api.url, db=path, rate=10.0)
-    started = await start_summary_round(db, consultation, Catalogs.load(), config,
+    started = await start_summary_round(db, consultation, catalogs, config,
                                         dt.datetime.now(dt.UTC), "test")
     await db.close()
     assert started.recipients == 30
 
-    def hold_after_eight(call: object) -> None:  # runs as each call is recorded
+    def hold_after_eight(call: Call) -> None:  # runs as each call is recorded
         if sum(sent_to(api, "sendPhoto").values()) >= 8:
-            api.delay("sendPhoto", 60)  # the next requests hang, unanswered, inside Telegram
+            api.hold("sendPhoto")  # the next requests stay out, unanswered, inside Telegram
 
     api.add_listener(hold_after_eight)
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONSULTBOT_")}
@@ -363,10 +366,11 @@ async def test_kill_9_in_the_middle_of_a_round_loses_and_repeats_nothing(
     finally:
         first.send_signal(signal.SIGKILL)
         await asyncio.to_thread(first.wait, 30)
+    api.remove_listener(hold_after_eight)
+    await api.wait_until(lambda: api.held == 0)  # the dead process's requests: never answered
     delivered_before = sum(sent_to(api, "sendPhoto").values())
     assert 8 <= delivered_before < 30
-    api.delay("sendPhoto", 0)
-    api.remove_listener(hold_after_eight)
+    api.release("sendPhoto")
     second = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         await api.wait_until(lambda: len(sent_to(api, "sendPhoto")) == 30, timeout=60)
@@ -375,6 +379,5 @@ async def test_kill_9_in_the_middle_of_a_round_loses_and_repeats_nothing(
         await asyncio.to_thread(second.wait, 30)
         log.close()
     assert sent_to(api, "sendPhoto") == Counter({chat: 1 for chat in chats})
-    with sqlite3.connect(path) as connection:
-        assert connection.execute(
-            "SELECT status, count(*) FROM outbox GROUP BY status").fetchall() == [("sent", 30)]
+    assert stored.rows(path, "SELECT status, count(*) FROM outbox GROUP BY status") == [
+        ("sent", 30)]

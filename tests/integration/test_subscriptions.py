@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from bot.survey.model import Survey
 
+from tests import stored
 from tests.integration.harness import ORGANIZER, Harness, complete_quickly
 
 
 def subscribers(harness: Harness) -> dict[int, tuple[str, str, str | None]]:
-    with sqlite3.connect(harness.db) as connection:
-        return {row[0]: (row[1], row[2], row[3]) for row in connection.execute(
-            "SELECT chat_id, kind, language, name FROM subscriptions")}
+    return {row[0]: (row[1], row[2], row[3]) for row in stored.rows(
+        harness.db, "SELECT chat_id, kind, language, name FROM subscriptions")}
 
 
 async def test_the_end_of_the_consultation_offers_the_results(harness: Harness) -> None:
@@ -44,9 +42,7 @@ async def test_stop_turns_reminders_off(harness: Harness) -> None:
     replies = await carol.send("/stop")
     assert "no more reminders" in replies[-1].text.lower() or "any more reminders" in \
         replies[-1].text
-    with sqlite3.connect(harness.db) as connection:
-        assert connection.execute("SELECT reminders_off FROM participants WHERE id = 303"
-                                  ).fetchone() == (1,)
+    assert stored.value(harness.db, "SELECT reminders_off FROM participants WHERE id = 303") == 1
 
 
 async def test_an_organizer_registers_a_group_in_its_language(

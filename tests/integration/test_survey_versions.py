@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import sqlite3
 from pathlib import Path
 
 from bot.exports import ExportOptions, write_export
 from bot.sandbox.standin import StandIn
 from bot.survey.loader import load_survey
 
+from tests import stored
 from tests.integration.harness import Harness
 
 HEAD = """\
@@ -60,9 +60,8 @@ async def test_answers_keep_their_version_and_removed_questions_stay_in_exports(
     finally:
         await harness.stop()
 
-    with sqlite3.connect(harness.db) as connection:
-        versions = dict(connection.execute(
-            "SELECT question_id, survey_version FROM answers WHERE response_id = 1"))
+    versions = dict(stored.rows(
+        harness.db, "SELECT question_id, survey_version FROM answers WHERE response_id = 1"))
     assert versions == {"a": "1", "b": "1", "c": "2", "d": "2"}
 
     out = tmp_path / "out.csv"

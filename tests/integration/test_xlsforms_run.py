@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,10 +10,11 @@ from bot.sandbox.standin import StandIn
 from bot.survey.loader import load_survey
 from bot.survey.model import MEDIA_TYPES, Question, QuestionType, Survey
 
+from tests import stored
 from tests.integration.harness import Harness, Person, stored_answers
+from tests.shared import XLSFORMS
 
 FORMS = Path(__file__).resolve().parents[1] / "forms"
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "xlsforms"
 
 
 async def running(api: StandIn, tmp_path: Path, form: Path) -> Harness:
@@ -34,9 +34,8 @@ async def features(api: StandIn, tmp_path: Path) -> AsyncIterator[Harness]:
 
 
 def current(harness: Harness) -> str | None:
-    with sqlite3.connect(harness.db) as connection:
-        row = connection.execute("SELECT current, completed_at FROM responses").fetchone()
-    return None if row is None else row[0]
+    found = stored.rows(harness.db, "SELECT current FROM responses")
+    return found[0][0] if found else None
 
 
 async def test_the_features_form_runs_with_its_logic(features: Harness) -> None:
@@ -152,6 +151,7 @@ class Robot:
         return answered
 
 
+@pytest.mark.shared_xlsforms
 @pytest.mark.parametrize(
     ("name", "questions"),
     [
@@ -166,20 +166,14 @@ class Robot:
 async def test_real_forms_by_other_organizations_run_end_to_end(
     api: StandIn, tmp_path: Path, name: str, questions: int
 ) -> None:
-    form = SHARED / name
-    if not form.exists():
-        pytest.skip(f"{SHARED} (the shared sample forms) is not on this machine")
-    harness = await running(api, tmp_path, form)
+    harness = await running(api, tmp_path, XLSFORMS / name)
     try:
         person = harness.person(902)
         await person.start(person_language(harness))
         answered = await Robot(harness, person).complete(limit=questions * 2 + 5)
         assert current(harness) is None, "the response was not completed"
         assert answered <= questions
-        with sqlite3.connect(harness.db) as connection:
-            (completed,) = connection.execute(
-                "SELECT completed_at FROM responses").fetchone()
-        assert completed is not None
+        assert stored.value(harness.db, "SELECT completed_at FROM responses") is not None
     finally:
         await harness.stop()
 

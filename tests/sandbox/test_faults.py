@@ -58,12 +58,39 @@ async def test_fail_next_and_delay(api: StandIn, raw: Raw, amina: SimUser) -> No
     api.fail_next("getMe", status=500)
     assert await raw.error("getMe") == (500, "Internal Server Error")
 
-    api.delay("getMe", 0.2)
+    delay = 0.2
+    api.delay("getMe", delay)
     late = asyncio.create_task(raw.ok("getMe"))
     await api.wait_until(lambda: api.held == 1)
     await late
-    assert api.held == 0 and api.calls[-1].finished - api.calls[-1].started >= 0.2
+    assert api.held == 0 and api.calls[-1].finished - api.calls[-1].started >= delay
     api.delay("getMe", 0)
+
+
+async def test_hold_keeps_requests_out_until_release(
+    api: StandIn, raw: Raw, amina: SimUser
+) -> None:
+    api.hold("sendMessage")
+    first = asyncio.create_task(raw.ok("sendMessage", chat_id=42, text="one"))
+    second = asyncio.create_task(raw.ok("sendMessage", chat_id=42, text="two"))
+    await api.wait_until(lambda: api.held == 2)
+    assert (await raw.ok("getMe"))["is_bot"] is True  # other methods pass
+    assert not first.done() and not second.done()
+    assert api.messages(42) == [] and "sendMessage" not in [c.method for c in api.calls]
+    api.release("sendMessage")
+    assert {(await first)["text"], (await second)["text"]} == {"one", "two"}
+    assert api.held == 0 and sorted(m.text for m in api.messages(42)) == ["one", "two"]
+    await raw.ok("sendMessage", chat_id=42, text="three")  # released: no longer held
+
+    api.hold(None)  # every method but getUpdates
+    assert await raw.ok("getUpdates") != []
+    abandoned = asyncio.create_task(raw.ok("getMe"))
+    await api.wait_until(lambda: api.held == 1)
+    abandoned.cancel()  # the client gives up: the request leaves the count, unanswered
+    await api.wait_until(lambda: api.held == 0)
+    api.release(None)
+    assert [c.method for c in api.calls].count("getMe") == 1
+    assert (await raw.ok("getMe"))["is_bot"] is True
 
 
 async def test_sending_limits(clock: Clock, api: StandIn, raw: Raw, amina: SimUser) -> None:

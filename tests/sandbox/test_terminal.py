@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
-import sqlite3
 from pathlib import Path
 
 import pytest
 from bot.config import Config, ConfigError
 from bot.sandbox.terminal import run_sandbox
 from bot.survey.loader import load_survey
+
+from tests import stored
 
 SURVEY = """\
 id: ages
@@ -45,9 +46,8 @@ async def test_a_second_sandbox_on_the_same_database_is_heard(tmp_path: Path) ->
     await chat(config, survey, "1\n1\n41\n/quit\n")  # /start, language, consent, age
     second = await chat(config, survey, "hello\n2\n/quit\n")  # /start, not a number, mood
     assert "Welcome back" in second
-    with sqlite3.connect(config.db) as connection:
-        stored = dict(connection.execute("SELECT question_id, value FROM answers"))
-    assert stored == {"age": "41", "mood": "2"}
+    answers = dict(stored.rows(config.db, "SELECT question_id, value FROM answers"))
+    assert answers == {"age": "41", "mood": "2"}
 
 
 EVERYTHING = """\
@@ -86,11 +86,10 @@ async def test_every_kind_of_answer_can_be_tried_from_the_terminal(tmp_path: Pat
               f"/file {tmp_path / 'cv.pdf'}\n/file {tmp_path / 'missing.pdf'}\nfine\n/quit\n")
     out = await chat(config, survey, script)
     assert "your phone shared a place" in out and "cannot read" in out
-    with sqlite3.connect(config.db) as connection:
-        stored = dict(connection.execute("SELECT question_id, value FROM answers"))
-    assert stored["born"] == "1990" and stored["where"].startswith("14.6928 -17.4467")
-    assert stored["face"].endswith(".png") and stored["voice"].endswith(".ogg")
-    assert stored["paper"].endswith(".pdf") and stored["story"] == "fine"
+    answers = dict(stored.rows(config.db, "SELECT question_id, value FROM answers"))
+    assert answers["born"] == "1990" and answers["where"].startswith("14.6928 -17.4467")
+    assert answers["face"].endswith(".png") and answers["voice"].endswith(".ogg")
+    assert answers["paper"].endswith(".pdf") and answers["story"] == "fine"
 
 
 async def test_people_time_and_reminders(tmp_path: Path) -> None:
@@ -104,9 +103,8 @@ async def test_people_time_and_reminders(tmp_path: Path) -> None:
     assert "Nobody needs a reminder now" in out  # Amina has been quiet for minutes only
     assert "recently active or reminded: 1" in out and "The next person is due on" in out
     assert "You have answered 0 of 2 questions" in out  # 80 hours later, she is reminded
-    with sqlite3.connect(config.db) as connection:
-        assert connection.execute("SELECT source FROM participants WHERE id = 100002"
-                                  ).fetchone() == ("radio_fr",)
+    assert stored.rows(config.db, "SELECT source FROM participants WHERE id = 100002") == [
+        ("radio_fr",)]
 
 
 async def test_a_real_consultation_is_refused_and_its_people_never_reached(
@@ -117,17 +115,14 @@ async def test_a_real_consultation_is_refused_and_its_people_never_reached(
     real = tmp_path / "real.sqlite3"
     config = Config(db=real)
     await chat(config, survey, "/quit\n")  # made by the sandbox: accepted again
-    with sqlite3.connect(real) as connection:  # now pretend it is a real consultation
-        connection.execute("DELETE FROM settings WHERE key = 'sandbox'")
-        connection.execute("INSERT INTO subscriptions (chat_id, kind, language, created_at) "
-                           "VALUES (-1001234, 'group', 'en', '2026-11-01T00:00:00Z')")
+    stored.write(real, "DELETE FROM settings WHERE key = 'sandbox'")  # pretend it is real
+    stored.write(real, "INSERT INTO subscriptions (chat_id, kind, language, created_at) "
+                       "VALUES (-1001234, 'group', 'en', '2026-11-01T00:00:00Z')")
     with pytest.raises(ConfigError, match="holds a real consultation"):
         await chat(config, survey, "/quit\n")
     out = io.StringIO()
     loaded, _ = load_survey(survey)
     await run_sandbox(config, loaded, language="en", allow_real_data=True,
                       source=io.StringIO("/broadcast now\n/quit\n"), out=out)
-    with sqlite3.connect(real) as connection:
-        assert connection.execute("SELECT status, unreachable_at FROM outbox JOIN "
-                                  "subscriptions USING (chat_id)").fetchall() == [
-            ("pending", None)]  # not sent, and the group not marked unreachable
+    assert stored.rows(real, "SELECT status, unreachable_at FROM outbox JOIN subscriptions "
+                             "USING (chat_id)") == [("pending", None)]  # not sent, not marked

@@ -64,18 +64,19 @@ async def test_get_updates_offsets_and_limit(api: StandIn, raw: Raw) -> None:
 
 
 async def test_long_poll_wakes_up_on_an_update_and_times_out_empty(api: StandIn, raw: Raw) -> None:
-    poll = asyncio.create_task(raw.ok("getUpdates", timeout=20))
+    long, short = 20, 1  # seconds the two polls ask to wait at most
+    poll = asyncio.create_task(raw.ok("getUpdates", timeout=long))
     await api.wait_until(lambda: api.long_polling)
     api.user(5).send("wake up")
     assert not api.long_polling  # the update ended the poll at once
     updates = await poll
     assert updates[0]["message"]["text"] == "wake up"
     woken = api.calls[-1]
-    assert woken.finished - woken.started < 20  # before its timeout
+    assert woken.finished - woken.started < long  # before its timeout
 
-    assert await raw.ok("getUpdates", offset=updates[0]["update_id"] + 1, timeout=1) == []
+    assert await raw.ok("getUpdates", offset=updates[0]["update_id"] + 1, timeout=short) == []
     empty = api.calls[-1]
-    assert empty.finished - empty.started >= 0.9  # it waited out its 1 s
+    assert empty.finished - empty.started >= short * 0.9  # it waited out its timeout
 
 
 async def test_a_second_get_updates_ends_the_first_with_409(api: StandIn, raw: Raw) -> None:

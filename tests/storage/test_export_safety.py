@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from bot.survey.loader import load_survey
 from bot.survey.model import Survey
 from storage.db import connect
 
+from tests import stored
 from tests.data import START, add_response
 
 SECRET = "another-secret-for-tests"
@@ -71,11 +71,10 @@ async def database(tmp_path: Path) -> AsyncIterator[tuple[Path, Survey]]:
             await add_response(db, survey, user, ["placeholder"])
     finally:
         await db.close()
-    with sqlite3.connect(path) as connection:  # stored text the engine would have trimmed
-        for user, text in zip(USERS[4:], ("\t=1+1", "\r=1+1"), strict=True):
-            connection.execute(
-                "UPDATE answers SET value = ? WHERE question_id = 'story' AND response_id = "
-                "(SELECT id FROM responses WHERE participant_id = ?)", (text, user))
+    for user, text in zip(USERS[4:], ("\t=1+1", "\r=1+1"), strict=True):  # text the engine
+        stored.write(path, "UPDATE answers SET value = ? WHERE question_id = 'story' "  # trims
+                     "AND response_id = (SELECT id FROM responses WHERE participant_id = ?)",
+                     text, user)
     return path, survey
 
 
@@ -184,10 +183,9 @@ async def test_response_ids_are_keyed_codes_no_log_line_shares(
     database: tuple[Path, Survey], tmp_path: Path
 ) -> None:
     path, survey = database
-    with sqlite3.connect(path) as connection:
-        stored = dict(connection.execute("SELECT participant_id, id FROM responses"))
+    response_ids = dict(stored.rows(path, "SELECT participant_id, id FROM responses"))
     expected = [(pseudonyms.participant_id(SECRET, user),
-                 pseudonyms.response_id(SECRET, stored[user])) for user in USERS]
+                 pseudonyms.response_id(SECRET, response_ids[user])) for user in USERS]
     rows = read_csv(export(path, survey, tmp_path / "out.csv", format="csv"))
     assert [(r["participant"], r["response_id"]) for r in records(rows)] == expected
     responses = json.loads(export(path, survey, tmp_path / "out.json", format="json")
@@ -204,4 +202,4 @@ async def test_response_ids_are_keyed_codes_no_log_line_shares(
     codes = {code for pair in expected for code in pair}
     assert not any(code.startswith(log) or log.startswith(code)
                    for code in codes for log in logged)
-    assert not {str(number) for number in stored.values()} & codes
+    assert not {str(number) for number in response_ids.values()} & codes

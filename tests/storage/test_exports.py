@@ -6,7 +6,6 @@ import csv
 import dataclasses
 import datetime as dt
 import json
-import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -16,11 +15,11 @@ from bot.exports import ExportError, ExportOptions, write_export
 from bot.figures import as_json, as_text
 from bot.i18n import Catalogs
 from bot.pseudonyms import participant_id
-from bot.survey.loader import BUILTIN_SURVEY, load_survey
 from bot.survey.model import Survey
 from storage.db import Database, connect
 from storage.stats import get_figures
 
+from tests import stored
 from tests.data import NO_PARTNER, PARTNER, START, add_event, add_response
 
 SECRET = "s3cret-for-tests-only"
@@ -28,19 +27,16 @@ NOW = START + dt.timedelta(days=3)
 IDS = (987654321, 987654322, 987654323, 987654324)
 
 
-@pytest.fixture(scope="module")
-def survey() -> Survey:
-    return load_survey(BUILTIN_SURVEY)[0]
-
-
 @pytest.fixture
-async def database(tmp_path: Path, survey: Survey) -> AsyncIterator[tuple[Path, Database]]:
+async def database(
+    tmp_path: Path, consultation: Survey
+) -> AsyncIterator[tuple[Path, Database]]:
     path = tmp_path / "bot.sqlite3"
     db = await connect(path)
-    await add_response(db, survey, IDS[0], PARTNER, source="radio")
-    await add_response(db, survey, IDS[1], NO_PARTNER, language="ar", minutes_per_answer=3)
-    await add_response(db, survey, IDS[2], PARTNER[:4], language="fr")  # still going
-    await add_response(db, survey, IDS[3], PARTNER[:2], started=START - dt.timedelta(days=30))
+    await add_response(db, consultation, IDS[0], PARTNER, source="radio")
+    await add_response(db, consultation, IDS[1], NO_PARTNER, language="ar", minutes_per_answer=3)
+    await add_response(db, consultation, IDS[2], PARTNER[:4], language="fr")  # still going
+    await add_response(db, consultation, IDS[3], PARTNER[:2], started=START - dt.timedelta(days=30))
     await add_event(db, "declined")
     await add_event(db, "deleted", "fr")
     try:
@@ -49,9 +45,11 @@ async def database(tmp_path: Path, survey: Survey) -> AsyncIterator[tuple[Path, 
         await db.close()
 
 
-async def test_figures(database: tuple[Path, Database], survey: Survey) -> None:
+async def test_figures(
+    database: tuple[Path, Database], consultation: Survey, catalogs: Catalogs
+) -> None:
     _, db = database
-    figures = await get_figures(db, survey.id, ["role", "residence"], NOW)
+    figures = await get_figures(db, consultation.id, ["role", "residence"], NOW)
     assert (figures.started, figures.consented, figures.declined, figures.deleted) == (6, 4, 1, 1)
     assert (figures.completed, figures.in_progress, figures.stopped) == (2, 1, 1)
     assert figures.completion_rate == 0.5
@@ -64,23 +62,23 @@ async def test_figures(database: tuple[Path, Database], survey: Survey) -> None:
     assert figures.reached["partnership"] == 3  # answered twice, waiting once
     assert figures.reached["levels"] == 1 + 1
 
-    text = as_text(Catalogs.load().get("fr"), survey, figures, NOW)
+    text = as_text(catalogs.get("fr"), consultation, figures, NOW)
     assert "Personne migrante" in text and "Allemagne" in text
-    data = as_json(survey, figures, NOW)
+    data = as_json(consultation, figures, NOW)
     assert data["responses"]["completed"] == 2
     assert [f["question"] for f in data["funnel"]][:2] == ["role", "role_other"]
     json.dumps(data)
 
 
 async def test_figures_count_only_their_survey_when_another_shares_the_database(
-    database: tuple[Path, Database], survey: Survey
+    database: tuple[Path, Database], consultation: Survey
 ) -> None:
     _, db = database
-    alone = await get_figures(db, survey.id, ["role", "residence"], NOW)
-    other = dataclasses.replace(survey, id="another-consultation")
+    alone = await get_figures(db, consultation.id, ["role", "residence"], NOW)
+    other = dataclasses.replace(consultation, id="another-consultation")
     for n in range(3):  # the same question ids, answered in another survey
         await add_response(db, other, 555000 + n, PARTNER, language="es")
-    shared = await get_figures(db, survey.id, ["role", "residence"], NOW)
+    shared = await get_figures(db, consultation.id, ["role", "residence"], NOW)
     assert shared.breakdowns == alone.breakdowns
     assert shared.reached == alone.reached
     assert shared.by_language == alone.by_language
@@ -101,10 +99,10 @@ def export(path: Path, survey: Survey, out: Path, **options: object) -> list[lis
 
 
 async def test_csv_export_one_row_per_response(
-    database: tuple[Path, Database], survey: Survey, tmp_path: Path
+    database: tuple[Path, Database], consultation: Survey, tmp_path: Path
 ) -> None:
     path, _ = database
-    rows = export(path, survey, tmp_path / "out.csv", format="csv")
+    rows = export(path, consultation, tmp_path / "out.csv", format="csv")
     header, body = rows[0], rows[1:]
     assert header[:9] == ["participant", "response_id", "survey_id", "survey_version",
                           "language", "status", "started_at", "completed_at", "source"]
@@ -123,18 +121,18 @@ async def test_csv_export_one_row_per_response(
     assert statuses == ["completed", "completed", "in_progress", "stopped"]
     second = dict(zip(header, body[1], strict=True))
     assert second["levels/local"] == ""  # not asked: empty, not 0
-    only_done = export(path, survey, tmp_path / "done.csv", format="csv", completed_only=True)
+    only_done = export(path, consultation, tmp_path / "done.csv", format="csv", completed_only=True)
     assert len(only_done) == 3
 
 
 async def test_no_export_contains_a_telegram_user_id(
-    database: tuple[Path, Database], survey: Survey, tmp_path: Path
+    database: tuple[Path, Database], consultation: Survey, tmp_path: Path
 ) -> None:
     path, _ = database
     for fmt in ("csv", "json", "xlsx"):
         out = tmp_path / f"all.{fmt}"
-        export(path, survey, out, format=fmt)
-        export(path, survey, tmp_path / f"labels.{fmt}", format=fmt, labels="ar")
+        export(path, consultation, out, format=fmt)
+        export(path, consultation, tmp_path / f"labels.{fmt}", format=fmt, labels="ar")
         for file in (out, tmp_path / f"labels.{fmt}"):
             content = file.read_bytes()
             if fmt == "xlsx":
@@ -147,26 +145,26 @@ async def test_no_export_contains_a_telegram_user_id(
 
 
 async def test_labels_give_choice_labels_and_question_texts(
-    database: tuple[Path, Database], survey: Survey, tmp_path: Path
+    database: tuple[Path, Database], consultation: Survey, tmp_path: Path
 ) -> None:
     path, _ = database
-    rows = export(path, survey, tmp_path / "fr.csv", format="csv", labels="fr")
+    rows = export(path, consultation, tmp_path / "fr.csv", format="csv", labels="fr")
     header, texts, first = rows[0], rows[1], rows[2]
-    assert texts[header.index("role")] == survey.by_id["role"].text.get("fr")
+    assert texts[header.index("role")] == consultation.by_id["role"].text.get("fr")
     record = dict(zip(header, first, strict=True))
     assert record["role"] == "Personne migrante"
     assert record["residence"] == "Allemagne"
     assert record["levels"].count("; ") == 1
     with pytest.raises(ExportError, match="--labels de"):
-        export(path, survey, tmp_path / "de.csv", format="csv", labels="de")
+        export(path, consultation, tmp_path / "de.csv", format="csv", labels="de")
 
 
 async def test_xlsx_has_real_dates_and_a_codebook(
-    database: tuple[Path, Database], survey: Survey, tmp_path: Path
+    database: tuple[Path, Database], consultation: Survey, tmp_path: Path
 ) -> None:
     path, _ = database
     out = tmp_path / "out.xlsx"
-    export(path, survey, out, format="xlsx", labels="ar")
+    export(path, consultation, out, format="xlsx", labels="ar")
     book = openpyxl.load_workbook(out, read_only=True)
     assert book.sheetnames == ["responses", "codebook"]
     rows = list(book["responses"].iter_rows(values_only=True))
@@ -174,7 +172,7 @@ async def test_xlsx_has_real_dates_and_a_codebook(
     record = dict(zip(header, rows[2], strict=True))
     assert record["started_at"] == dt.datetime(2026, 11, 1, 9, 0)
     assert record["inclusiveness"] == 4 and record["started"] == 2015
-    assert record["role"] == survey.by_id["role"].choices[0].label.get("ar")
+    assert record["role"] == consultation.by_id["role"].choices[0].label.get("ar")
     codebook = list(book["codebook"].iter_rows(values_only=True))
     assert codebook[0][:4] == ("question", "type", "choice", "text:en")
     questions = [row[0] for row in codebook[1:] if row[2] in (None, "")]
@@ -183,13 +181,13 @@ async def test_xlsx_has_real_dates_and_a_codebook(
 
 
 async def test_json_export(
-    database: tuple[Path, Database], survey: Survey, tmp_path: Path
+    database: tuple[Path, Database], consultation: Survey, tmp_path: Path
 ) -> None:
     path, _ = database
     out = tmp_path / "out.json"
-    export(path, survey, out, format="json")
+    export(path, consultation, out, format="json")
     data = json.loads(out.read_text("utf-8"))
-    assert data["survey"]["id"] == survey.id
+    assert data["survey"]["id"] == consultation.id
     assert [entry["question"] for entry in data["codebook"]][:2] == ["role", "role_other"]
     first = data["responses"][0]
     assert first["participant"] == participant_id(SECRET, IDS[0])
@@ -198,17 +196,16 @@ async def test_json_export(
 
 
 async def test_irrelevant_and_removed_questions(
-    database: tuple[Path, Database], survey: Survey, tmp_path: Path
+    database: tuple[Path, Database], consultation: Survey, tmp_path: Path
 ) -> None:
     path, _ = database
-    with sqlite3.connect(path) as connection:
-        # a stale answer to a question that is not relevant for this response, and one to a
-        # question that is no longer in the survey file
-        connection.execute("INSERT INTO answers VALUES (2, 'levels', 'global', '1', "
-                           "'2026-11-01T09:30:00Z')")
-        connection.execute("INSERT INTO answers VALUES (1, 'old_question', 'kept', '0', "
-                           "'2026-10-01T09:30:00Z')")
-    rows = export(path, survey, tmp_path / "out.csv", format="csv", labels="en")
+    # a stale answer to a question that is not relevant for this response, and one to a
+    # question that is no longer in the survey file
+    stored.write(path, "INSERT INTO answers VALUES (2, 'levels', 'global', '1', "
+                 "'2026-11-01T09:30:00Z')")
+    stored.write(path, "INSERT INTO answers VALUES (1, 'old_question', 'kept', '0', "
+                 "'2026-10-01T09:30:00Z')")
+    rows = export(path, consultation, tmp_path / "out.csv", format="csv", labels="en")
     header, labels, body = rows[0], rows[1], rows[2:]
     records = [dict(zip(header, row, strict=True)) for row in body]
     assert records[1]["levels"] == ""  # the person said they had no partnership
@@ -217,13 +214,13 @@ async def test_irrelevant_and_removed_questions(
 
 
 async def test_since_and_unknown_surveys(
-    database: tuple[Path, Database], survey: Survey, tmp_path: Path
+    database: tuple[Path, Database], consultation: Survey, tmp_path: Path
 ) -> None:
     path, _ = database
-    recent = export(path, survey, tmp_path / "recent.csv", format="csv",
+    recent = export(path, consultation, tmp_path / "recent.csv", format="csv",
                     since=START - dt.timedelta(days=1))
     assert len(recent) == 4  # the one that stopped a month ago is left out
     with pytest.raises(ExportError, match="no responses to a survey with id 'nope'"):
-        export(path, survey, tmp_path / "x.csv", format="csv", survey_id="nope")
+        export(path, consultation, tmp_path / "x.csv", format="csv", survey_id="nope")
     with pytest.raises(ExportError, match="cannot write"):
-        export(path, survey, Path("/proc/consultbot/out.csv"), format="csv")
+        export(path, consultation, Path("/proc/consultbot/out.csv"), format="csv")

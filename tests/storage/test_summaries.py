@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
 
 import bot.summary
 import pytest
@@ -20,9 +19,8 @@ from bot.summary import (
     render_chart,
     render_text,
 )
-from bot.survey.loader import BUILTIN_SURVEY, load_survey
 from bot.survey.model import Survey
-from storage.db import Database, connect, transaction
+from storage.db import Database, transaction
 from storage.participants import delete_participant
 from storage.summaries import count_answers, count_participants
 
@@ -32,36 +30,17 @@ NOW = START + dt.timedelta(days=3)
 SECRET_STORY = "As the only minister from Fiji in this consultation"
 
 
-@pytest.fixture(scope="module")
-def survey() -> Survey:
-    return load_survey(BUILTIN_SURVEY)[0]
-
-
-@pytest.fixture(scope="module")
-def catalogs() -> Catalogs:
-    return Catalogs.load()
-
-
-@pytest.fixture
-async def db() -> AsyncIterator[Database]:
-    database = await connect(":memory:")
-    try:
-        yield database
-    finally:
-        await database.close()
-
-
 # --- the aggregates ----------------------------------------------------------------------
 
 
 async def test_aggregates_count_stored_values_of_consented_participants(
-    db: Database, survey: Survey
+    db: Database, consultation: Survey
 ) -> None:
-    await add_response(db, survey, 1, PARTNER)
-    await add_response(db, survey, 2, PARTNER[:6])  # still answering
-    await add_response(db, survey, 3, NO_PARTNER, language="ar")
-    await add_response(db, survey, 4, ["migrant", "DE", None, "yes", "global"])
-    await add_response(db, survey, 5, ["media"])
+    await add_response(db, consultation, 1, PARTNER)
+    await add_response(db, consultation, 2, PARTNER[:6])  # still answering
+    await add_response(db, consultation, 3, NO_PARTNER, language="ar")
+    await add_response(db, consultation, 4, ["migrant", "DE", None, "yes", "global"])
+    await add_response(db, consultation, 5, ["media"])
     async with transaction(db) as tx:  # erased: counts nowhere
         await delete_participant(tx, 5)
     async with transaction(db) as tx:  # someone's response to another survey
@@ -73,9 +52,9 @@ async def test_aggregates_count_stored_values_of_consented_participants(
 
     statements: list[str] = []
     await db.connection.set_trace_callback(statements.append)
-    assert await count_participants(db, survey.id) == 4
+    assert await count_participants(db, consultation.id) == 4
     counts = await count_answers(
-        db, survey.id, ["role", "residence", "origin", "levels", "would_help", "started"])
+        db, consultation.id, ["role", "residence", "origin", "levels", "would_help", "started"])
     await db.connection.set_trace_callback(None)
 
     assert counts == {
@@ -89,18 +68,18 @@ async def test_aggregates_count_stored_values_of_consented_participants(
     assert len(statements) == 2, statements  # one aggregate query each, no row by row
     assert all("count(*)" in s for s in statements)
     assert "GROUP BY" in statements[1]
-    assert await count_answers(db, survey.id, []) == {}
+    assert await count_answers(db, consultation.id, []) == {}
     assert await count_participants(db, "nope") == 0
 
 
 async def test_build_summary_reads_aggregates_only(
-    db: Database, survey: Survey
+    db: Database, consultation: Survey
 ) -> None:
     for user in range(6):
-        await add_response(db, survey, 100 + user, PARTNER if user % 2 else NO_PARTNER)
+        await add_response(db, consultation, 100 + user, PARTNER if user % 2 else NO_PARTNER)
     statements: list[str] = []
     await db.connection.set_trace_callback(statements.append)
-    summary = await build_summary(db, survey, NOW)
+    summary = await build_summary(db, consultation, NOW)
     await db.connection.set_trace_callback(None)
     assert len(statements) == 2 and all("count(*)" in s for s in statements)
     assert summary.participants == 6
@@ -143,9 +122,9 @@ PEOPLE: list[list[str | None]] = [
 
 
 @pytest.fixture
-async def crowd(db: Database, survey: Survey) -> Database:
+async def crowd(db: Database, consultation: Survey) -> Database:
     for number, inputs in enumerate(PEOPLE):
-        await add_response(db, survey, 1000 + number, inputs, minutes_per_answer=0.1)
+        await add_response(db, consultation, 1000 + number, inputs, minutes_per_answer=0.1)
     return db
 
 
@@ -181,10 +160,10 @@ def chart_strings(chart: Chart) -> str:
 
 
 async def test_no_figure_describes_fewer_than_k_people(
-    crowd: Database, survey: Survey, catalogs: Catalogs, monkeypatch: pytest.MonkeyPatch
+    crowd: Database, consultation: Survey, catalogs: Catalogs, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     t = catalogs.get("en")
-    summary = await build_summary(crowd, survey, NOW, k=5)
+    summary = await build_summary(crowd, consultation, NOW, k=5)
     assert summary.participants == 18
 
     # one answer per person: small categories merged until "Other" holds 5 or more
@@ -216,8 +195,8 @@ async def test_no_figure_describes_fewer_than_k_people(
         "Migration rules and management", "What would help you", "Information about",
         "Speaking up", SECRET_STORY,
     ]
-    text = render_text(summary, survey, t)
-    chart = chart_values(summary, survey, t, monkeypatch)
+    text = render_text(summary, consultation, t)
+    chart = chart_values(summary, consultation, t, monkeypatch)
     drawn = chart_strings(chart)
     for words in hidden:
         assert words not in text, words
@@ -228,7 +207,7 @@ async def test_no_figure_describes_fewer_than_k_people(
             assert bar.count >= 5 and bar.percent == percent(t, bar.share), (panel.title, bar)
 
     # the same data with k = 1: everything the protection hid would have been shown
-    naive = await build_summary(crowd, survey, NOW, k=1)
+    naive = await build_summary(crowd, consultation, NOW, k=1)
     assert categories(naive, "role") == {
         "migrant": 6, "diaspora_member": 6, "civil_society": 5, "national_gov": 1}
     assert categories(naive, "residence") == {"150": 12, "202": 5, "009": 1}
@@ -236,28 +215,28 @@ async def test_no_figure_describes_fewer_than_k_people(
         "local": 13, "national": 5, "regional": 3, "bilateral": 1, "global": 1}
     assert categories(naive, "effectiveness") == {"1-3": 4, "4-5": 10}
     assert naive.withheld == ()
-    naive_drawn = chart_strings(chart_values(naive, survey, t, monkeypatch))
+    naive_drawn = chart_strings(chart_values(naive, consultation, t, monkeypatch))
     for words in hidden:
         if words not in ("Fiji", SECRET_STORY):  # countries and free text: never
             assert words in naive_drawn, words
-    naive_text = render_text(naive, survey, t)
+    naive_text = render_text(naive, consultation, t)
     assert "What would help you" in naive_text and "Information about" in naive_text
     assert SECRET_STORY not in naive_drawn + naive_text
 
 
 async def test_nothing_is_published_below_k_participants(
-    db: Database, survey: Survey, catalogs: Catalogs, monkeypatch: pytest.MonkeyPatch
+    db: Database, consultation: Survey, catalogs: Catalogs, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for number, inputs in enumerate(PEOPLE[:4]):
-        await add_response(db, survey, 2000 + number, inputs, minutes_per_answer=0.1)
-    summary = await build_summary(db, survey, NOW, k=5)
+        await add_response(db, consultation, 2000 + number, inputs, minutes_per_answer=0.1)
+    summary = await build_summary(db, consultation, NOW, k=5)
     assert not summary.published and summary.participants is None
     assert summary.blocks == () and summary.withheld == ()
     for language in ("en", "ar"):
         t = catalogs.get(language)
-        text = render_text(summary, survey, t)
-        chart = chart_values(summary, survey, t, monkeypatch)
+        text = render_text(summary, consultation, t)
+        chart = chart_values(summary, consultation, t, monkeypatch)
         assert chart.panels == ()
         assert not any(ch.isdigit() for ch in text + chart_strings(chart))
-    assert "enough people" in render_text(summary, survey, catalogs.get("en"))
-    assert (await build_summary(db, survey, NOW, k=4)).participants == 4
+    assert "enough people" in render_text(summary, consultation, catalogs.get("en"))
+    assert (await build_summary(db, consultation, NOW, k=4)).participants == 4

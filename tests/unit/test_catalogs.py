@@ -10,7 +10,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from bot.i18n import FSI, LOCALES, PDI, Catalogs, is_rtl, shipped_languages
-from bot.survey.loader import BUILTIN_SURVEY, load_survey
+from bot.survey.model import Survey
 
 ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
@@ -101,14 +101,14 @@ def test_catalog_is_complete_and_placeholders_match(language: str) -> None:
                 f"{path}: placeholders differ in {ids[0]!r}: {text!r}")
 
 
-def test_the_builtin_survey_languages_all_have_catalogs() -> None:
-    survey, _ = load_survey(BUILTIN_SURVEY)
-    assert set(survey.languages) <= set(shipped_languages())
+def test_the_builtin_survey_languages_all_have_catalogs(consultation: Survey) -> None:
+    assert set(consultation.languages) <= set(shipped_languages())
 
 
 @pytest.mark.parametrize("language", RIGHT_TO_LEFT)
-def test_right_to_left_languages_are_laid_out_so_and_really_translated(language: str) -> None:
-    catalogs = Catalogs.load()
+def test_right_to_left_languages_are_laid_out_so_and_really_translated(
+    catalogs: Catalogs, language: str
+) -> None:
     translator = catalogs.get(language)
     assert translator.rtl
     text = translator.gettext("Please choose your language.")
@@ -122,16 +122,16 @@ def test_right_to_left_languages_are_laid_out_so_and_really_translated(language:
 
 
 @pytest.mark.parametrize("language", RIGHT_TO_LEFT)
-def test_embedded_values_are_isolated_in_right_to_left_text(language: str) -> None:
-    catalogs = Catalogs.load()
+def test_embedded_values_are_isolated_in_right_to_left_text(
+    catalogs: Catalogs, language: str
+) -> None:
     text = catalogs.get(language).gettext("Question {k} of {n}", k=3, n=12)
     assert f"{FSI}" in text and f"{PDI}" in text
     english = catalogs.get("en").gettext("Question {k} of {n}", k=3, n=12)
     assert english == "Question 3 of 12"
 
 
-def test_plural_forms_follow_the_language() -> None:
-    catalogs = Catalogs.load()
+def test_plural_forms_follow_the_language(catalogs: Catalogs) -> None:
     for language in SHIPPED:
         t = catalogs.get(language)
         one = t.ngettext("Your answer is too long: please keep it under {limit} character.",

@@ -171,6 +171,12 @@ def test_the_readme_quick_start_names_real_commands() -> None:
     assert "pytest" in (ROOT / ".ci" / "run").read_text()
 
 
+@pytest.fixture
+def database(tmp_path: Path) -> Path:
+    """A database file with two responses to the built-in consultation."""
+    return _database(tmp_path)
+
+
 def _database(tmp_path: Path) -> Path:
     import asyncio
 
@@ -179,13 +185,13 @@ def _database(tmp_path: Path) -> Path:
 
     from tests.data import NO_PARTNER, PARTNER, add_response
 
-    survey, _ = load_survey(BUILTIN_SURVEY)
+    consultation, _ = load_survey(BUILTIN_SURVEY)
     path = tmp_path / "bot.sqlite3"
 
     async def fill() -> None:
         db = await connect(path)
-        await add_response(db, survey, 555000111, PARTNER)
-        await add_response(db, survey, 555000222, NO_PARTNER, language="ar")
+        await add_response(db, consultation, 555000111, PARTNER)
+        await add_response(db, consultation, 555000222, NO_PARTNER, language="ar")
         await db.close()
 
     asyncio.run(fill())
@@ -193,11 +199,12 @@ def _database(tmp_path: Path) -> Path:
 
 
 def test_stats_and_export_from_the_command_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, database: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     import json
 
-    monkeypatch.setenv("CONSULTBOT_DB", str(_database(tmp_path)))
+    monkeypatch.setenv("CONSULTBOT_DB", str(database))
     assert main(["stats"]) == 0
     text = capsys.readouterr().out
     assert "Completed: 2" in text and "Migrant: 1" in text
@@ -230,10 +237,10 @@ def test_stats_and_export_from_the_command_line(
     ],
 )
 def test_export_mistakes_end_in_one_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-    arguments: list[str], message: str,
+    tmp_path: Path, database: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str], arguments: list[str], message: str,
 ) -> None:
-    monkeypatch.setenv("CONSULTBOT_DB", str(_database(tmp_path)))
+    monkeypatch.setenv("CONSULTBOT_DB", str(database))
     arguments = [str(tmp_path / "out.csv") if a == "OUT" else a for a in arguments]
     try:
         status = main(arguments)
@@ -313,9 +320,9 @@ def test_the_organizer_guide_covers_every_command_and_option() -> None:
 
 
 def test_subscribers_and_schedules_from_the_command_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    database: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("CONSULTBOT_DB", str(_database(tmp_path)))
+    monkeypatch.setenv("CONSULTBOT_DB", str(database))
     monkeypatch.setenv("CONSULTBOT_TIMEZONE", "Europe/Paris")
     assert main(["subscribers", "add", "-1001234", "--language", "fr", "--name", "Asso"]) == 0
     assert main(["subscribers", "list"]) == 0

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from bot.survey.expressions import Limits
 from bot.survey.loader import BUILTIN_SURVEY, Problem, check_survey, load_survey
-from bot.survey.model import QuestionType
+from bot.survey.model import QuestionType, Survey
 
 from tests.unit.surveys import BASIC, survey_from
 
@@ -48,9 +48,8 @@ def test_the_builtin_consultation_loads_without_any_problem() -> None:
                 assert choice.label.has(language), (question.id, choice.id, language)
 
 
-def test_builtin_consultation_asks_what_the_concept_note_names() -> None:
-    survey, _ = load_survey(BUILTIN_SURVEY)
-    by_id = survey.by_id
+def test_builtin_consultation_asks_what_the_concept_note_names(consultation: Survey) -> None:
+    by_id = consultation.by_id
     assert by_id["role"].type is QuestionType.SELECT_ONE
     assert len(by_id["residence"].choices) > 200  # the country list
     assert by_id["residence"].choices[0].label.has("ar")

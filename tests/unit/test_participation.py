@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,7 @@ from bot.participation.outcomes import (
     Say,
 )
 from bot.survey.model import Survey
-from storage.db import Database, connect
+from storage.db import Database
 from storage.sessions import get_session
 
 from tests.unit.surveys import BASIC, survey_from
@@ -69,13 +68,6 @@ class Phone:
 @pytest.fixture
 def survey(tmp_path: Path) -> Survey:
     return survey_from(BASIC, tmp_path)
-
-
-@pytest.fixture
-async def db() -> AsyncIterator[Database]:
-    database = await connect(":memory:")
-    yield database
-    await database.close()
 
 
 @pytest.fixture

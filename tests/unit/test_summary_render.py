@@ -35,7 +35,6 @@ from bot.summary import (
     summarize_question,
     summarized_questions,
 )
-from bot.survey.loader import BUILTIN_SURVEY, load_survey
 from bot.survey.model import Survey
 from matplotlib import font_manager
 from matplotlib.font_manager import FontProperties
@@ -68,16 +67,6 @@ ANSWERS = {
 }
 
 
-@pytest.fixture(scope="module")
-def survey() -> Survey:
-    return load_survey(BUILTIN_SURVEY)[0]
-
-
-@pytest.fixture(scope="module")
-def catalogs() -> Catalogs:
-    return Catalogs.load()
-
-
 def shown(block: Block | None) -> dict[str, int] | None:
     if block is None:
         return None
@@ -103,14 +92,14 @@ def shown(block: Block | None) -> dict[str, int] | None:
     ({}, None),
 ])
 def test_one_answer_per_person(
-    survey: Survey, counts: dict[str, int], expected: dict[str, int] | None
+    consultation: Survey, counts: dict[str, int], expected: dict[str, int] | None
 ) -> None:
-    assert shown(summarize_question(survey.question("role"), counts, 5)) == expected
+    assert shown(summarize_question(consultation.question("role"), counts, 5)) == expected
 
 
-def test_countries_become_regions(survey: Survey) -> None:
+def test_countries_become_regions(consultation: Survey) -> None:
     block = summarize_question(
-        survey.question("residence"), {"DE": 4, "FR": 3, "KE": 5, "FJ": 1, "XX": 1}, 5)
+        consultation.question("residence"), {"DE": 4, "FR": 3, "KE": 5, "FJ": 1, "XX": 1}, 5)
     # Europe 7, Sub-Saharan Africa 5, Oceania 1 and an unknown code 1: "Other" needs Africa
     assert shown(block) == {"150": 7, "OTHER": 7}
 
@@ -123,9 +112,9 @@ def test_countries_become_regions(survey: Survey) -> None:
     ({"local": 4}, None),
 ])
 def test_several_answers_per_person(
-    survey: Survey, counts: dict[str, int], expected: dict[str, int] | None
+    consultation: Survey, counts: dict[str, int], expected: dict[str, int] | None
 ) -> None:
-    block = summarize_question(survey.question("levels"), counts, 5)
+    block = summarize_question(consultation.question("levels"), counts, 5)
     assert shown(block) == expected
     if block is not None:
         assert block.kind is BlockKind.SELECTED and block.respondents == sum(counts.values())
@@ -139,9 +128,10 @@ def test_several_answers_per_person(
     ({"3": 4}, None, None),
 ])
 def test_scales(
-    survey: Survey, counts: dict[str, int], expected: dict[str, int] | None, mean: float | None
+    consultation: Survey, counts: dict[str, int], expected: dict[str, int] | None,
+    mean: float | None,
 ) -> None:
-    block = summarize_question(survey.question("inclusiveness"), counts, 5)
+    block = summarize_question(consultation.question("inclusiveness"), counts, 5)
     assert shown(block) == expected
     if block is not None:
         assert block.value == pytest.approx(mean)
@@ -159,21 +149,21 @@ def test_numbers_give_a_median(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("seed", range(40))
-def test_no_category_ever_stands_for_fewer_than_k(survey: Survey, seed: int) -> None:
+def test_no_category_ever_stands_for_fewer_than_k(consultation: Survey, seed: int) -> None:
     rng = random.Random(seed)
     k = rng.choice([2, 3, 5, 10])
 
     def spread(values: list[str]) -> dict[str, int]:
         return {v: rng.choice([0, 1, 1, 2, 3, 4, 5, 6, 9, 15]) for v in values}
 
-    levels = [c.id for c in survey.question("levels").choices]
+    levels = [c.id for c in consultation.question("levels").choices]
     answers = {
-        "role": spread([c.id for c in survey.question("role").choices] + ["gone"]),
-        "residence": spread(rng.sample(list(survey.question("residence").choice_index), 25)),
+        "role": spread([c.id for c in consultation.question("role").choices] + ["gone"]),
+        "residence": spread(rng.sample(list(consultation.question("residence").choice_index), 25)),
         "levels": spread([" ".join(rng.sample(levels, rng.randint(1, 3))) for _ in range(8)]),
         "inclusiveness": spread(["1", "2", "3", "4", "5"]),
     }
-    summary = summarize(survey, 200, answers, NOW, k)
+    summary = summarize(consultation, 200, answers, NOW, k)
     for block in summary.blocks:
         counts = [c.count for c in block.categories]
         assert all(count >= k for count in counts), (block, k)
@@ -181,17 +171,17 @@ def test_no_category_ever_stands_for_fewer_than_k(survey: Survey, seed: int) -> 
             assert sum(counts) == block.respondents and len(counts) >= 2
         if block.kind is BlockKind.SELECTED:
             assert len(counts) >= 2
-    summarized = {q.id for part in summarized_questions(survey) for q in part}
+    summarized = {q.id for part in summarized_questions(consultation) for q in part}
     assert set(summary.withheld) <= summarized
 
 
 def test_nothing_below_k_participants(
-    survey: Survey, tmp_path: Path
+    consultation: Survey, tmp_path: Path
 ) -> None:
-    assert summarize(survey, 4, ANSWERS, NOW, 5) == Summary(survey.id, NOW, 5, None)
-    assert summarize(survey, 5, ANSWERS, NOW, 5).participants == 5
+    assert summarize(consultation, 4, ANSWERS, NOW, 5) == Summary(consultation.id, NOW, 5, None)
+    assert summarize(consultation, 5, ANSWERS, NOW, 5).participants == 5
     with pytest.raises(ValueError):
-        summarize(survey, 5, ANSWERS, NOW, 0)
+        summarize(consultation, 5, ANSWERS, NOW, 0)
     breakdowns, keys = summarized_questions(long_survey(tmp_path))
     assert [q.id for q in breakdowns] == ["who", "country"]
     assert [q.id for q in keys][:3] == ["hours", "many0", "rate0"]
@@ -256,12 +246,12 @@ def long_answers(survey: Survey) -> dict[str, dict[str, int]]:
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_caption_fits_in_every_language(
-    survey: Survey, catalogs: Catalogs, tmp_path: Path, language: str
+    consultation: Survey, catalogs: Catalogs, tmp_path: Path, language: str
 ) -> None:
     t = catalogs.get(language)
-    builtin = render_text(summarize(survey, 91, ANSWERS, NOW), survey, t)
+    builtin = render_text(summarize(consultation, 91, ANSWERS, NOW), consultation, t)
     assert telegram_length(builtin) == caption_length(builtin) <= 1024
-    assert survey.question("role").text.get(language) in builtin
+    assert consultation.question("role").text.get(language) in builtin
     assert "<b>" in builtin and "More results in the chart." not in builtin
 
     long = long_survey(tmp_path)
@@ -273,7 +263,7 @@ def test_caption_fits_in_every_language(
     assert "a private story" not in text
     assert t.gettext("More results in the chart.") in text
 
-    waiting = render_text(summarize(survey, 3, ANSWERS, NOW), survey, t)
+    waiting = render_text(summarize(consultation, 3, ANSWERS, NOW), consultation, t)
     assert telegram_length(waiting) < 200
     assert t.gettext("Results will be shared once enough people have answered.") in waiting
     if language != "en":  # the bot's own words are translated
@@ -334,16 +324,16 @@ def chart_strings(chart: Chart) -> list[str]:
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_chart_in_every_language(survey: Survey, catalogs: Catalogs, language: str) -> None:
+def test_chart_in_every_language(consultation: Survey, catalogs: Catalogs, language: str) -> None:
     t = catalogs.get(language)
-    summary = summarize(survey, 91, ANSWERS, NOW)
-    chart = chart_of(summary, survey, t)
+    summary = summarize(consultation, 91, ANSWERS, NOW)
+    chart = chart_of(summary, consultation, t)
     assert [p.title for p in chart.panels] == [
-        survey.question(b.question_id).text.get(language) for b in summary.blocks]
+        consultation.question(b.question_id).text.get(language) for b in summary.blocks]
     assert chart.rtl == (language == "ar")
     strings = chart_strings(chart)
-    assert survey.question("role").choices[0].label.get(language) in strings
-    png = render_chart(summary, survey, t)
+    assert consultation.question("role").choices[0].label.get(language) in strings
+    png = render_chart(summary, consultation, t)
     width, height = check_png(png)
     assert width == 1080 and height < 3000
     if language == "ar":
@@ -377,12 +367,12 @@ def test_chart_with_long_labels(catalogs: Catalogs, tmp_path: Path) -> None:
 
 
 async def test_charts_render_one_at_a_time_in_threads(
-    survey: Survey, catalogs: Catalogs
+    consultation: Survey, catalogs: Catalogs
 ) -> None:
-    waiting = summarize(survey, 2, ANSWERS, NOW)
+    waiting = summarize(consultation, 2, ANSWERS, NOW)
     t = catalogs.get("fr")
-    first, second = await asyncio.gather(asyncio.to_thread(render_chart, waiting, survey, t),
-                                         asyncio.to_thread(render_chart, waiting, survey, t))
+    first, second = await asyncio.gather(asyncio.to_thread(render_chart, waiting, consultation, t),
+                                         asyncio.to_thread(render_chart, waiting, consultation, t))
     assert first == second
     with Image.open(io.BytesIO(first)) as image:
         assert image.size[0] == 1080 and image.size[1] < 400

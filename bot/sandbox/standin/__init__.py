@@ -30,7 +30,10 @@ keyboards, callback data over 64 bytes, edits that change nothing, stale
 callback queries, blocked users, upgraded groups, concurrent ``getUpdates``.
 Faults Telegram produces at random are produced on demand:
 :meth:`StandIn.fail_next`, :meth:`StandIn.delay`, :meth:`StandIn.limit_rate`,
-:meth:`StandIn.block`, :meth:`StandIn.migrate_group`.
+:meth:`StandIn.block`, :meth:`StandIn.migrate_group`. A request can be kept out,
+unanswered, for as long as a test needs (:meth:`StandIn.hold` until
+:meth:`StandIn.release`; :attr:`StandIn.held` counts them), so that "a message is
+out when the bot stops" happens at a known point, not after some time.
 
 Waiting never polls: :meth:`StandIn.wait_until` and
 :meth:`StandIn.next_message` wake up whenever a call is recorded or the update
@@ -51,7 +54,7 @@ The pieces
 ``records``  :class:`Call`, :class:`SentMessage`, :class:`Button`: what a test reads
 ``files``    stored files and photo sizes
 ``updates``  the update queue and the long poll
-``faults``   failures on demand, delays, sending limits, blocking, migration
+``faults``   failures on demand, delays, holds, sending limits, blocking, migration
 ``methods``  one function per Bot API method
 The wire format (``bot.sandbox.wire``) and Telegram's text rules
 (``bot.sandbox.telegram_text``) sit beside the package.

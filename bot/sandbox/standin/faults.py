@@ -1,8 +1,9 @@
 """Faults on demand: what Telegram and people do to a bot now and then, made to happen now.
 
 :class:`Faults` acts on the HTTP answers: a call fails with a given status
-(:meth:`Faults.fail_next`), is answered late (:meth:`Faults.delay`), or is
-refused with 429 because it goes over Telegram's sending limits
+(:meth:`Faults.fail_next`), is answered late (:meth:`Faults.delay`), is kept
+unanswered until the test lets it go (:meth:`Faults.hold`, :meth:`Faults.release`),
+or is refused with 429 because it goes over Telegram's sending limits
 (:meth:`Faults.limit_rate`, sliding windows in :class:`RateWindow`). The
 functions below act on the world: a person blocks the bot or deletes their
 account, the bot is removed from a group, a group becomes a supergroup.
@@ -58,21 +59,26 @@ class RateWindow:
         self.events.setdefault(key, collections.deque()).append(now)
 
 
+def _key(method: str | None) -> str | None:
+    return method.lower() if method else None
+
+
 class Faults:
-    """Failures, delays and sending limits the server applies before a method runs.
+    """Failures, delays, holds and sending limits the server applies before a method runs.
 
     ``clock`` is the monotonic time (in seconds) the sending limits count
-    with; ``on_change`` is called when a request starts being held back.
+    with; ``on_change`` is called when a request starts or stops being held back.
     """
 
     def __init__(
         self, on_change: Callable[[], None], clock: Callable[[], float] = time.monotonic
     ) -> None:
-        self.held = 0  # requests being held back by delay() right now
+        self.held = 0  # requests kept back by hold() or delay() right now
         self._on_change = on_change
         self._clock = clock
         self._faults: list[Fault] = []
         self._delays: dict[str | None, float] = {}
+        self._gates: dict[str | None, asyncio.Event] = {}  # set by release()
         self._overall_limit: RateWindow | None = None
         self._chat_limit: RateWindow | None = None
         self._group_limit: RateWindow | None = None
@@ -99,11 +105,28 @@ class Faults:
 
     def delay(self, method: str | None, seconds: float) -> None:
         """Answer ``method`` (``None``: all but getUpdates) ``seconds`` late; 0 removes."""
-        key = method.lower() if method else None
+        key = _key(method)
         if seconds > 0:
             self._delays[key] = seconds
         else:
             self._delays.pop(key, None)
+
+    def hold(self, method: str | None) -> None:
+        """Keep every request of ``method`` (``None``: all but getUpdates) that arrives from
+        now on unanswered, counted in :attr:`held`, until :meth:`release`."""
+        self._gates.setdefault(_key(method), asyncio.Event())
+
+    def release(self, method: str | None) -> None:
+        """Stop holding ``method`` (as given to :meth:`hold`): the requests it held run and
+        are answered normally, and new ones pass."""
+        gate = self._gates.pop(_key(method), None)
+        if gate is not None:
+            gate.set()
+
+    def release_all(self) -> None:
+        for gate in self._gates.values():
+            gate.set()
+        self._gates.clear()
 
     def limit_rate(
         self,
@@ -140,19 +163,26 @@ class Faults:
                 return fault.error
         return None
 
-    async def hold(self, method: str) -> None:
-        """Wait as long as :meth:`delay` says for ``method``, counted in :attr:`held`."""
+    async def wait(self, method: str) -> None:
+        """Keep a request of ``method`` back while :meth:`hold` and :meth:`delay` say so,
+        counted in :attr:`held` (a request its client abandons leaves the count)."""
+        anything = method != "getUpdates"
+        gate = self._gates.get(method.lower()) or (self._gates.get(None) if anything else None)
         seconds = self._delays.get(method.lower(), 0.0)
-        if not seconds and method != "getUpdates":
+        if not seconds and anything:
             seconds = self._delays.get(None, 0.0)
-        if not seconds:
+        if gate is None and not seconds:
             return
         self.held += 1
         self._on_change()
         try:
-            await asyncio.sleep(seconds)
+            if gate is not None:
+                await gate.wait()
+            if seconds:
+                await asyncio.sleep(seconds)
         finally:
             self.held -= 1
+            self._on_change()
 
     def rate_limited(self, method: str, request: ApiRequest) -> int | None:
         """Seconds to wait if this call goes over a sending limit, else ``None``.

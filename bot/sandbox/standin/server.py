@@ -1,7 +1,7 @@
 """The HTTP server, and :class:`StandIn`, the one object a test holds.
 
 :class:`StandIn` owns the aiohttp server (start, stop, the URL), dispatches
-each request (token, faults, delay, sending limits, then the method) and
+each request (token, faults, hold and delay, sending limits, then the method) and
 records it as a :class:`~.records.Call`. Everything else it offers a test is
 handed to the part that holds it: the people and chats (:mod:`.people`), the
 world's records and waiting (:mod:`.world`), faults (:mod:`.faults`).
@@ -85,8 +85,9 @@ class StandIn:
         logger.info("Bot API stand-in listening on %s", self._url)
 
     async def stop(self) -> None:
-        """Answer a pending long poll and stop serving."""
+        """Answer a pending long poll and held requests, and stop serving."""
         self._world.updates.end_poll("closing")
+        self._faults.release_all()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -213,7 +214,8 @@ class StandIn:
 
     @property
     def held(self) -> int:
-        """Requests being held back by :meth:`delay` right now (received, not answered)."""
+        """Requests kept back by :meth:`hold` or :meth:`delay` right now (received, not
+        answered); :meth:`wait_until` sees it change."""
         return self._faults.held
 
     @property
@@ -270,6 +272,18 @@ class StandIn:
         """Answer ``method`` (``None``: all but getUpdates) ``seconds`` late; 0 removes."""
         self._faults.delay(method, seconds)
 
+    def hold(self, method: str | None) -> None:
+        """Keep every request of ``method`` (``None``: all but getUpdates) that arrives from
+        now on unanswered, counted in :attr:`held`, until :meth:`release`: the bot sees a
+        request that is out, neither confirmed nor refused, for as long as the test wants."""
+        self._faults.hold(method)
+
+    def release(self, method: str | None) -> None:
+        """Stop holding ``method`` (as given to :meth:`hold`): the requests it held run and
+        are answered normally, and new ones pass. A held request whose client gave up is
+        not run (its connection is gone) and is not recorded."""
+        self._faults.release(method)
+
     def limit_rate(
         self,
         *,
@@ -305,7 +319,7 @@ class StandIn:
             fault = self._faults.take(canonical)
             if fault is not None:
                 raise fault
-            await self._faults.hold(canonical)
+            await self._faults.wait(canonical)
             limited = self._faults.rate_limited(canonical, api_request)
             if limited is not None:
                 rejected = True
