@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from babel import Locale
 from bot.i18n import Catalogs, Translator, language_name
+from bot.survey.loader import BUILTIN_SURVEY, load_survey
 from bot.survey.model import Survey
 
 from tests import stored
@@ -13,9 +15,12 @@ from tests.integration.harness import Harness, Person
 
 ARABIC = re.compile(r"[\u0600-\u06FF]")
 
-# What a participant types to find their country, in each language.
-COUNTRY_SEARCH = {"en": ("Germ", "Germany"), "fr": ("allem", "Allemagne"),
-                  "es": ("alema", "Alemania"), "ar": ("ألما", "ألمانيا")}
+# What a participant types to find their country: a few letters where that is enough,
+# else the country's whole name in the language (CLDR's, as the list shows it).
+COUNTRY_SEARCH = {"en": "Germ", "fr": "allem", "es": "alema", "ar": "ألما"}
+# How a participant types the year, in the digits of the language.
+YEAR = {"ar": "٢٠١٥", "fa": "۲۰۱۵", "ur": "۲۰۱۵", "bn": "২০১৫"}
+LANGUAGES = load_survey(BUILTIN_SURVEY)[0].languages
 
 
 def label(survey: Survey, question: str, choice: str, language: str) -> str:
@@ -32,7 +37,8 @@ async def answer_partnership_path(alice: Person, survey: Survey, t: Translator) 
 
     replies = await alice.press(pick("role", "migrant"))
     assert replies[-1].buttons  # the country question, paged
-    query, expected = COUNTRY_SEARCH[language]
+    expected = Locale.parse(language).territories["DE"]
+    query = COUNTRY_SEARCH.get(language, expected)
     found = await alice.send(query)
     taken = any(f"→ {expected}" in m.text.replace("\u2068", "").replace("\u2069", "")
                 for m in alice.messages)  # the only country these letters begin: shown
@@ -53,7 +59,7 @@ async def answer_partnership_path(alice: Person, survey: Survey, t: Translator) 
     await alice.press(t.gettext("Skip »"))  # domains
     await alice.press(t.number(4))  # inclusiveness
     await alice.press(t.number(3))  # effectiveness
-    await alice.send("٢٠١٥" if language == "ar" else "2015")  # the year it started
+    await alice.send(YEAR.get(language, "2015"))  # the year it started
     await alice.press(pick("difficulties", "divided_debate"))
     await alice.press(t.gettext("Done") + " ✔")
     closing = await alice.send("Cities that invite diaspora groups to planning meetings.")
@@ -62,7 +68,7 @@ async def answer_partnership_path(alice: Person, survey: Survey, t: Translator) 
     assert closing[-1].buttons  # the offer to receive the results
 
 
-@pytest.mark.parametrize("language", ["en", "fr", "es", "ar"])
+@pytest.mark.parametrize("language", LANGUAGES)
 async def test_a_complete_consultation_in_each_language(
     harness: Harness, consultation: Survey, catalogs: Catalogs, language: str
 ) -> None:
@@ -89,10 +95,14 @@ async def test_a_complete_consultation_in_each_language(
     [(completed, current, response_language)] = stored.rows(
         harness.db, "SELECT completed_at, current, language FROM responses")
     assert completed is not None and current is None and response_language == language
-    if language == "ar":
+    if t.rtl:
         for message in alice.messages:
             assert ARABIC.search(message.text), message.text
-            assert "Question" not in message.text and "Choose" not in message.text
+            assert message.text.startswith("\u200f"), message.text  # aligned right
+    if language != "en":  # nothing of the bot's own words is left in English
+        for message in alice.messages:
+            assert not re.search(r"Question \d+ of|Choose all|Type a year|I agree",
+                                 message.text), message.text
 
 
 async def test_people_without_partnership_experience_are_asked_what_would_help(
