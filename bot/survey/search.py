@@ -282,7 +282,7 @@ class _Ranking:
     ambiguous: dict[int, int] = field(default_factory=dict)  # choice → position in its entry
     takes: set[int] = field(default_factory=set)  # choices named whole by a takeable name
     own_label: set[int] = field(default_factory=set)  # named whole in the participant's language
-    longer_word: set[int] = field(default_factory=set)  # shown names with a word the text begins
+    longer_word: set[int] = field(default_factory=set)  # own-language names with a word it begins
 
     def note(self, tier: int, name_at: int, typos: int = 0, text: str = "") -> None:
         name = self.index.names[name_at]
@@ -299,7 +299,7 @@ class _Ranking:
                 self.takes.add(name.choice)
                 if name.label and self.language in name.languages:
                     self.own_label.add(name.choice)
-        if (tier in (1, 2) and (name.shown or self.language in name.languages)
+        if (tier in (1, 2) and self.language in name.languages
                 and len(text) > len(self.query) and text[len(self.query)] != " "):
             self.longer_word.add(name.choice)
         known = self.best.get(name.choice)
