@@ -108,7 +108,7 @@ class Answering(Base):
         the survey, and on any question but a free-text one, unless it is a choice.
         """
         now = self.clock()
-        command = self.command_words.get(normalize(text.strip(" .!?¿¡؟")))
+        command = self.command_words.get(normalize(text.strip(_SENTENCE_MARKS)))
         try:
             return await self._typed(user_id, update_id, text, command, now)
         except _Redirect as redirect:  # rolled back: the command claims the update itself
@@ -309,6 +309,9 @@ class Answering(Base):
                                      or question.type is QuestionType.LOCATION):
             return Outcome(self._chosen(session), says=(Say("expected", {"type": question.type}),))
         return Outcome(self._chosen(session), says=(Say("unsupported"),))
+
+
+_SENTENCE_MARKS = " .!?¿¡؟।۔。！？"  # around a word typed for a command, in every script
 
 
 class _Redirect(Exception):

@@ -17,10 +17,12 @@ show more than it holds.
 from __future__ import annotations
 
 import datetime as dt
+import logging
+from gettext import NullTranslations
 
 from storage.db import Database
 
-from bot.i18n import Translator
+from bot.i18n import SOURCE_LANGUAGE, Translator
 from bot.summary.caption import (
     CAPTION_LIMIT,
     caption_length,
@@ -39,6 +41,7 @@ from bot.summary.chart import (
     chart_of,
     chart_text,
     draw_chart,
+    drawable,
 )
 from bot.summary.figures import (
     MOST_SHOWN,
@@ -56,6 +59,8 @@ from bot.summary.figures import (
 from bot.summary.labels import block_title, block_value_text, category_label, percent
 from bot.survey.model import Survey
 from storage import summaries
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "CAPTION_LIMIT",
@@ -81,6 +86,7 @@ __all__ = [
     "chart_of",
     "chart_text",
     "draw_chart",
+    "drawable",
     "is_country_list",
     "percent",
     "plain_text",
@@ -104,5 +110,16 @@ async def build_summary(db: Database, survey: Survey, now: dt.datetime, k: int =
 
 
 def render_chart(summary: Summary, survey: Survey, t: Translator) -> bytes:
-    """The summary as a PNG bar chart for a phone: one panel per block (synchronous)."""
-    return draw_chart(chart_of(summary, survey, t))
+    """The summary as a PNG bar chart for a phone: one panel per block (synchronous).
+
+    When no installed font draws the language (Chinese, Bengali or Urdu on a
+    machine without Noto fonts), the chart is drawn in English, and the caption
+    stays in the language: Telegram's apps draw text themselves.
+    """
+    chart = chart_of(summary, survey, t)
+    if not drawable(chart):
+        logger.warning("no installed font draws %s: its summary charts are in English "
+                       "(install Noto fonts, e.g. Debian's fonts-noto-core and "
+                       "fonts-noto-cjk)", t.language)
+        chart = chart_of(summary, survey, Translator(SOURCE_LANGUAGE, NullTranslations()))
+    return draw_chart(chart)

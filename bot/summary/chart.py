@@ -9,15 +9,17 @@ serializes every chart.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import threading
+import unicodedata
 from dataclasses import dataclass
 
 import arabic_reshaper  # type: ignore[import-untyped]
 from babel.dates import format_date
 from bidi import get_display  # type: ignore[import-untyped]
-from matplotlib import ft2font
+from matplotlib import font_manager, ft2font
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
@@ -36,7 +38,12 @@ NATIVE_TEXT_LAYOUT = hasattr(ft2font, "__libraqm_version__")
 _RTL_CHARACTER = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
 
 _LOCK = threading.Lock()
-_FONT = "DejaVu Sans"  # in matplotlib's own bundle, with Arabic glyphs (regular and bold)
+# DejaVu Sans comes with matplotlib (Latin, Cyrillic, Greek, Arabic); the others are
+# used when the system has them (Debian: fonts-noto-core, fonts-noto-cjk), glyph by
+# glyph where DejaVu lacks one: Persian and Urdu letters, Bengali, Chinese.
+_CANDIDATES = ("DejaVu Sans", "Noto Sans", "Noto Naskh Arabic", "Noto Sans Arabic",
+               "Noto Nastaliq Urdu", "Noto Sans Bengali", "Noto Sans CJK SC", "Noto Sans SC",
+               "WenQuanYi Zen Hei", "Droid Sans Fallback")
 
 WIDTH_PX = 1080
 DPI = 100
@@ -47,6 +54,35 @@ _TITLE_PT, _SUBTITLE_PT, _PANEL_PT, _NOTE_PT, _LABEL_PT, _FOOTER_PT = 22, 14, 16
 _LINE = 1.25  # line height, in font sizes
 _MARGIN, _LABEL_WIDTH, _GAP, _PERCENT_ROOM = 0.4, 4.0, 0.15, 0.85  # inches
 _ROW, _BAR_HEIGHT = 0.44, 0.26
+
+
+@functools.cache
+def _fonts() -> tuple[tuple[str, frozenset[int]], ...]:
+    """The candidate families installed here, each with the characters it draws."""
+    installed = {entry.name for entry in font_manager.fontManager.ttflist}
+    found = []
+    for family in _CANDIDATES:
+        if family in installed:  # the regular face's file, as matplotlib will pick it
+            path = font_manager.findfont(FontProperties(family=family),
+                                         fallback_to_default=False)
+            found.append((family, frozenset(ft2font.FT2Font(path).get_charmap())))
+    return tuple(found)
+
+
+def families() -> list[str]:
+    """The font families the chart asks for, in order (matplotlib falls back glyph by glyph)."""
+    return [family for family, _ in _fonts()]
+
+
+def drawable(chart: Chart) -> bool:
+    """Whether the installed fonts draw every character of the chart's texts."""
+    texts = [chart.title, chart.subtitle, *chart.footer,
+             *(text for panel in chart.panels
+               for text in (panel.title, panel.note, *(bar.label for bar in panel.bars),
+                            *(bar.percent for bar in panel.bars)))]
+    covered = frozenset().union(*(chars for _, chars in _fonts()))
+    return all(ord(ch) in covered for text in texts for ch in text
+               if not ch.isspace() and unicodedata.category(ch) not in ("Cf", "Mn"))
 
 
 def chart_text(text: str, native: bool = NATIVE_TEXT_LAYOUT) -> str:
@@ -167,7 +203,8 @@ class _Measure:
     def width(self, text: str, size: float, bold: bool = False) -> float:
         key = (text, size, bold)
         if key not in self._widths:
-            prop = FontProperties(family=_FONT, size=size, weight="bold" if bold else "normal")
+            prop = FontProperties(family=families(), size=size,
+                                  weight="bold" if bold else "normal")
             width, _, _ = self._paths.get_text_width_height_descent(
                 chart_text(text), prop, False)
             self._widths[key] = float(width)
@@ -270,7 +307,7 @@ def _draw(chart: Chart) -> bytes:
     for item in texts:
         at_right = chart.rtl
         axes.text(x_of(item.x), item.y, chart_text(item.text), fontsize=item.size,
-                  family=_FONT, fontweight="bold" if item.bold else "normal", color=item.color,
+                  family=families(), fontweight="bold" if item.bold else "normal", color=item.color,
                   ha="right" if at_right else "left", multialignment="right" if at_right
                   else "left", va=item.va, parse_math=False, linespacing=_LINE)
     buffer = io.BytesIO()

@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import arabic_reshaper
+import bot.summary
 import pytest
 import yaml
 from bidi import get_display
-from bot.i18n import Catalogs
+from bot.i18n import Catalogs, shipped_languages
 from bot.sandbox.telegram_text import finish_text, parse_html, utf16_len
 from bot.summary import (
     NATIVE_TEXT_LAYOUT,
@@ -29,6 +30,7 @@ from bot.summary import (
     chart_of,
     chart_text,
     draw_chart,
+    drawable,
     render_chart,
     render_text,
     summarize,
@@ -45,7 +47,7 @@ from PIL import Image
 from tests.unit.surveys import BASIC, survey_from
 
 NOW = dt.datetime(2026, 11, 28, 10, 0, tzinfo=dt.UTC)
-LANGUAGES = ("en", "fr", "es", "ar")
+LANGUAGES = shipped_languages()
 ARABIC = re.compile("[\u0600-\u06ff]")
 
 # A consultation well under way: every block shows something.
@@ -330,7 +332,7 @@ def test_chart_in_every_language(consultation: Survey, catalogs: Catalogs, langu
     chart = chart_of(summary, consultation, t)
     assert [p.title for p in chart.panels] == [
         consultation.question(b.question_id).text.get(language) for b in summary.blocks]
-    assert chart.rtl == (language == "ar")
+    assert chart.rtl == t.rtl
     strings = chart_strings(chart)
     assert consultation.question("role").choices[0].label.get(language) in strings
     png = render_chart(summary, consultation, t)
@@ -341,6 +343,23 @@ def test_chart_in_every_language(consultation: Survey, catalogs: Catalogs, langu
         assert len(arabic) > 30
         for text in arabic:
             assert_drawn_right_to_left_and_joined(text)
+
+
+def test_a_language_no_installed_font_draws_gets_an_english_chart(
+    consultation: Survey, catalogs: Catalogs, caplog: pytest.LogCaptureFixture,
+) -> None:
+    summary = summarize(consultation, 91, ANSWERS, NOW)
+    invented = Chart("\U0001e900 title", "", (), (), False)  # Adlam: in no font here
+    assert not drawable(invented)
+    chinese = chart_of(summary, consultation, catalogs.get("zh"))
+    if drawable(chinese):
+        pytest.skip("this machine has a font that draws Chinese")
+    drawn: list[Chart] = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bot.summary, "draw_chart", lambda chart: drawn.append(chart) or b"")
+        render_chart(summary, consultation, catalogs.get("zh"))
+    assert drawn[0].title == consultation.title.get("en") and drawable(drawn[0])
+    assert "no installed font draws zh" in caplog.text
 
 
 def test_arabic_reordered_beforehand_would_be_drawn_backwards() -> None:
