@@ -75,6 +75,12 @@ class ConsultBot(ExtBot[Any]):
 ConsultBot._LOGGER.addFilter(_NoPayloads())  # the logger python-telegram-bot logs it with
 
 
+async def close_requests(bot: ExtBot[Any]) -> None:
+    """Close the bot's HTTP sessions (PTB's ``shutdown`` skips a bot that never started)."""
+    for request in bot._request:  # noqa: SLF001 (PTB offers no public handle on both)
+        await request.shutdown()
+
+
 async def reach_api(bot: ExtBot[Any], api_url: str, stop: asyncio.Event | None = None) -> bool:
     """Check the token with the Bot API (``getMe``), retrying while the server cannot be
     reached; False if ``stop`` was set meanwhile."""
@@ -84,6 +90,7 @@ async def reach_api(bot: ExtBot[Any], api_url: str, stop: asyncio.Event | None =
             await bot.initialize()
             return True
         except InvalidToken:
+            await close_requests(bot)
             raise ConfigError(
                 f"{env_name('token')}: the Bot API at {api_url} refused the token (revoked, "
                 f"mistyped, or {env_name('api_url')} points to another server)") from None
@@ -93,5 +100,6 @@ async def reach_api(bot: ExtBot[Any], api_url: str, stop: asyncio.Event | None =
         if stop is None:
             await asyncio.sleep(delay)
         elif await wait_event(stop, delay):
+            await close_requests(bot)
             return False
         delay = min(delay * 2, LAST_RETRY_SECONDS)

@@ -31,7 +31,6 @@ from telegram import (
 )
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes
-from telegram.request import HTTPXRequest
 
 from bot import media
 from bot.api import ALLOWED_UPDATES, ConsultBot, reach_api
@@ -46,6 +45,7 @@ from bot.rounds import Reminder, report_round
 from bot.scheduling import start_schedules
 from bot.survey.model import Survey
 from bot.survey.search import normalize
+from bot.transport import AiohttpRequest
 
 logger = logging.getLogger(__name__)
 
@@ -89,8 +89,10 @@ def build_application(
         config.require_token(),
         base_url=f"{api}/bot",
         base_file_url=f"{api}/file/bot",
-        request=HTTPXRequest(connection_pool_size=64, connect_timeout=10, read_timeout=15),
-        get_updates_request=HTTPXRequest(connection_pool_size=2, read_timeout=15),
+        request=AiohttpRequest(connection_pool_size=64, connect_timeout=10, read_timeout=15,
+                               proxy=config.proxy),
+        get_updates_request=AiohttpRequest(connection_pool_size=2, read_timeout=15,
+                                           proxy=config.proxy),
         # Replies answer one participant's own action: no global throttle on them, but
         # Telegram's 20 messages a minute per group is kept, and a 429 pauses every
         # request for its retry_after before a retry.
@@ -192,7 +194,8 @@ async def _start_delivery(application: HookApplication) -> None:
     assert data.database is not None and data.survey is not None and data.catalogs is not None
     bot = Bot(config.require_token(), base_url=f"{config.api_url}/bot",
               base_file_url=f"{config.api_url}/file/bot",
-              request=HTTPXRequest(connection_pool_size=32, read_timeout=30, write_timeout=30))
+              request=AiohttpRequest(connection_pool_size=32, read_timeout=30, write_timeout=30,
+                                     proxy=config.proxy))
     await bot.initialize()
     catalogs, database, survey = data.catalogs, data.database, data.survey
 

@@ -55,6 +55,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("small_cell", "smallest group a published figure may describe (k)", "5"),
     Setting("schedule_grace", "minutes within which a schedule missed while the bot was down "
             "still runs (once) at start", "60"),
+    Setting("proxy", "an http:// or https:// proxy every call to the Bot API goes through", None),
     Setting("organizer", "who runs the consultation, as the consent notice names them", None),
     Setting("contact", "how participants reach the organizers (an e-mail address, a phone "
             "number, a Telegram @username), shown in the consent notice", None),
@@ -83,6 +84,7 @@ class Config:
     remind_unconsented: bool = False
     small_cell: int = 5
     schedule_grace: int = 60
+    proxy: str | None = None
     organizer: str | None = None
     contact: str | None = None
     ends: dt.date | None = None
@@ -281,6 +283,7 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "remind_unconsented": _flag,
     "small_cell": _count(1),
     "schedule_grace": _count(0),
+    "proxy": lambda value, where: _api_url(value, where) if value else None,
     "organizer": lambda value, where: _words(value, where, 120),
     "contact": lambda value, where: _words(value, where, 120),
     "ends": _day,

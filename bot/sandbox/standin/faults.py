@@ -79,6 +79,7 @@ class Faults:
         self._faults: list[Fault] = []
         self._delays: dict[str | None, float] = {}
         self._gates: dict[str | None, asyncio.Event] = {}  # set by release()
+        self._drops: dict[str | None, int] = {}  # connections to close unanswered
         self._overall_limit: RateWindow | None = None
         self._chat_limit: RateWindow | None = None
         self._group_limit: RateWindow | None = None
@@ -102,6 +103,19 @@ class Faults:
         if description is not None:
             error = ApiError(status, description, error.parameters)
         self._faults.append(Fault(method.lower() if method else None, error, count))
+
+    def drop_next(self, method: str | None, count: int = 1) -> None:
+        """Close the connection of the next ``count`` calls of ``method`` without an answer,
+        as a network does when it drops (the call is not run)."""
+        key = _key(method)
+        self._drops[key] = self._drops.get(key, 0) + count
+
+    def take_drop(self, method: str) -> bool:
+        for key in (method.lower(), None):
+            if self._drops.get(key, 0) > 0 and (key is not None or method != "getUpdates"):
+                self._drops[key] -= 1
+                return True
+        return False
 
     def delay(self, method: str | None, seconds: float) -> None:
         """Answer ``method`` (``None``: all but getUpdates) ``seconds`` late; 0 removes."""

@@ -272,6 +272,11 @@ class StandIn:
         """Answer ``method`` (``None``: all but getUpdates) ``seconds`` late; 0 removes."""
         self._faults.delay(method, seconds)
 
+    def drop_next(self, method: str | None, count: int = 1) -> None:
+        """Close the connection of the next ``count`` calls of ``method`` unanswered (a
+        network that drops); the calls are not run."""
+        self._faults.drop_next(method, count)
+
     def hold(self, method: str | None) -> None:
         """Keep every request of ``method`` (``None``: all but getUpdates) that arrives from
         now on unanswered, counted in :attr:`held`, until :meth:`release`: the bot sees a
@@ -309,6 +314,9 @@ class StandIn:
         canonical, method = methods.find(request.match_info["method"])
         params: dict[str, Any] = {}
         rejected = False
+        if self._faults.take_drop(canonical) and request.transport is not None:
+            request.transport.close()  # dropped: no answer, nothing recorded
+            return web.Response(status=500)
         try:
             api_request = await read_request(request)
             params = decoded_params(api_request)
