@@ -20,12 +20,9 @@ recognises the action (by update type, callback-data prefix or text prefix):
 * press a choice, a scale value, "Done" or "Skip": answerCallbackQuery,
   editMessageText (the question shows the answer, buttons removed),
   sendMessage (next question). Here: ``a:`` and ``s:``.
-* type a search in a long list: sendMessage (the matches, as buttons).
-  Here: a text starting with ``?``.
-* press one of the matches: answerCallbackQuery, editMessageText,
-  editMessageReplyMarkup (the paged question loses its buttons), sendMessage.
-  Here: ``p:``; the paged question is message ``id - 2`` (before the typed
-  search and the matches).
+* type a country's name (one country matches): editMessageText (the paged
+  question shows the country, buttons removed), sendMessage (next question).
+  Here: a text starting with ``?``; the question is message ``id - 1``.
 * press an answer that opens a section with a note: answerCallbackQuery,
   editMessageText, sendMessage (the note), sendMessage (next question).
   Here: ``n:``.
@@ -83,7 +80,7 @@ logger = logging.getLogger("floor_bot")
 # The buttons of every keyboard, in this order; bench/participants.py presses them by index.
 BUTTONS = (
     ("Migrant or refugee", "a"),          # 0 answer (choice, scale value, Done, …)
-    ("Germany", "p"),                     # 1 a search match
+    ("Germany", "a"),                     # 1 another answer
     ("Yes, I know one", "n"),             # 2 an answer followed by a note
     ("Local (city or area)", "t"),        # 3 tick
     ("English", "l"),                     # 4 language
@@ -151,8 +148,13 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     assert message is not None and message.text is not None
     chat_id = message.chat_id
-    if message.text.startswith("?"):  # a search in a long list
-        await send(context, chat_id, "Did you mean one of these?", KEYBOARD)
+    if message.text.startswith("?"):  # a country typed: echoed into its question
+        try:
+            await context.bot.edit_message_text(ANSWERED, chat_id, message.message_id - 1,
+                                                parse_mode=ParseMode.HTML, reply_markup=None)
+        except BadRequest as exc:
+            logger.debug("question message not edited: %s", exc.message)
+        await send(context, chat_id, QUESTION, KEYBOARD)
         return
     await strip(context, chat_id, message.message_id - 1)  # the question typed after
     if message.text.startswith("!"):  # the last answer
@@ -183,8 +185,6 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await query.edit_message_text(ANSWERED, parse_mode=ParseMode.HTML, reply_markup=None)
     except BadRequest as exc:
         logger.debug("question message not edited: %s", exc.message)
-    if kind == "p":  # a match of a search: the paged question before the typed search
-        await strip(context, chat_id, query.message.message_id - 2)
     if kind == "n":
         await send(context, chat_id, NOTE, None)
     await send(context, chat_id, QUESTION, KEYBOARD)

@@ -138,8 +138,7 @@ from bot.survey.model import Survey  # noqa: E402
 TOKEN = "4242:participant-load-benchmark"
 LANGUAGES = ("en", "fr", "es", "ar")
 # What a participant types to find their country, and the match they press.
-COUNTRY_SEARCH = {"en": ("Germ", "Germany"), "fr": ("allem", "Allemagne"),
-                  "es": ("alema", "Alemania"), "ar": ("ألما", "ألمانيا")}
+COUNTRY_SEARCH = {"en": "Germ", "fr": "allem", "es": "alema", "ar": "ألمانيا"}
 GOOD_PRACTICE = "Cities that invite diaspora groups to planning meetings."
 
 WARMUP_PARTICIPANTS = 20
@@ -167,16 +166,16 @@ RSS_FLAT_TOLERANCE = 0.10  # "flat": peak RSS with K stored within 10 % of the e
 class Step:
     """One action of a participant, and the reply that ends the wait for it."""
 
-    kind: str  # start language consent answer search pick skip note tick done typed last
+    kind: str  # start language consent answer country skip note tick done typed last
     how: str  # "send" or "press" (for consultbot)
     what: str  # the text sent, or the label of the button pressed (for consultbot)
     expect: str  # "kb": sendMessage with buttons; "text": sendMessage without; "tick": redraw
 
 
 # The floor bot's answer to each kind: its buttons are pressed by position (see floor_bot.py).
-FLOOR_BUTTON = {"answer": 0, "done": 0, "pick": 1, "note": 2, "tick": 3, "language": 4,
+FLOOR_BUTTON = {"answer": 0, "done": 0, "note": 2, "tick": 3, "language": 4,
                 "consent": 5, "skip": 6}
-FLOOR_TEXT_PREFIX = {"start": "", "search": "?", "typed": "", "last": "!"}
+FLOOR_TEXT_PREFIX = {"start": "", "country": "?", "typed": "", "last": "!"}
 
 
 def consultation_walk(survey: Survey, catalogs: Catalogs, language: str) -> list[Step]:
@@ -188,14 +187,12 @@ def consultation_walk(survey: Survey, catalogs: Catalogs, language: str) -> list
         return q.choices[q.choice_index[choice]].label.get(language)
 
     done, skip = t.gettext("Done") + " ✔", t.gettext("Skip »")
-    search, country = COUNTRY_SEARCH[language]
     return [
         Step("start", "send", "/start", "kb"),
         Step("language", "press", language_name(language), "kb"),
         Step("consent", "press", t.gettext("I agree"), "kb"),
         Step("answer", "press", pick("role", "migrant"), "kb"),
-        Step("search", "send", search, "kb"),
-        Step("pick", "press", country, "kb"),
+        Step("country", "send", COUNTRY_SEARCH[language], "kb"),
         Step("skip", "press", skip, "kb"),  # origin
         Step("note", "press", pick("partnership", "yes"), "kb"),
         Step("tick", "press", pick("levels", "local"), "tick"),
@@ -267,7 +264,10 @@ class BotProcess:
     async def start(self) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CONSULTBOT_")}
         env.update(CONSULTBOT_TOKEN=TOKEN, CONSULTBOT_API_URL=self.api_url,
-                   CONSULTBOT_DB=str(self.db), PTB_TIMEDELTA="true")
+                   CONSULTBOT_DB=str(self.db), PTB_TIMEDELTA="true",
+                   # who runs the consultation, as a real deployment says (else warnings)
+                   CONSULTBOT_ORGANIZER="Benchmark", CONSULTBOT_CONTACT="bench@example.org",
+                   CONSULTBOT_ENDS="2099-12-31")
         if self.source != ROOT:  # a snapshot of the code: its packages come first
             env["PYTHONPATH"] = os.pathsep.join(
                 p for p in (str(self.source), env.get("PYTHONPATH")) if p)

@@ -31,7 +31,7 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
     check_database(config.db)
     application = build_application(config, survey)
     # before anything reaches Telegram: a second process on this database stops here
-    application.bot_data.run_lock = RunLock(config.db).acquire()
+    lock = application.bot_data.run_lock = RunLock(config.db).acquire()
 
     async def serve() -> None:
         stop = asyncio.Event()
@@ -54,7 +54,7 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
     try:
         asyncio.run(serve())
     finally:
-        application.bot_data.run_lock.release()
+        lock.release()  # released at shut-down already when the bot ran: a no-op then
     return 0
 
 

@@ -378,6 +378,8 @@ async def test_kill_9_in_the_middle_of_a_round_loses_and_repeats_nothing(
         second.send_signal(signal.SIGTERM)  # the stand-in must keep answering meanwhile
         await asyncio.to_thread(second.wait, 30)
         log.close()
+    assert second.returncode == 0  # a clean stop, without a traceback
+    assert "Traceback" not in (tmp_path / "bot.log").read_text()
     assert sent_to(api, "sendPhoto") == Counter({chat: 1 for chat in chats})
     assert stored.rows(path, "SELECT status, count(*) FROM outbox GROUP BY status") == [
         ("sent", 30)]
