@@ -47,7 +47,11 @@ processor), ``PTB_TIMEDELTA=true``, long polling for all update types until
 SIGINT/SIGTERM. Unlike consultbot it opens no database, starts no delivery
 worker or scheduler and imports no chart or spreadsheet libraries.
 
-Run: ``CONSULTBOT_TOKEN=… CONSULTBOT_API_URL=… python bench/floor_bot.py``.
+Run: ``CONSULTBOT_TOKEN=… CONSULTBOT_API_URL=… python bench/floor_bot.py [--transport aiohttp]``.
+
+``--transport aiohttp`` puts consultbot's own transport under the same bot
+(:class:`bot.transport.AiohttpRequest`: aiohttp and orjson instead of httpx and
+the standard json module), so that the framework's floor can be read on both.
 """
 
 from __future__ import annotations
@@ -57,6 +61,7 @@ import logging
 import os
 import signal
 import sys
+from pathlib import Path
 
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
@@ -73,7 +78,7 @@ from telegram.ext import (  # noqa: E402
     MessageHandler,
     filters,
 )
-from telegram.request import HTTPXRequest  # noqa: E402
+from telegram.request import BaseRequest, HTTPXRequest  # noqa: E402
 
 logger = logging.getLogger("floor_bot")
 
@@ -190,7 +195,20 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send(context, chat_id, QUESTION, KEYBOARD)
 
 
-def build(token: str, api: str) -> Application:  # type: ignore[type-arg]
+def requests(transport: str) -> tuple[BaseRequest, BaseRequest]:
+    """The request objects for calls and for getUpdates, with bot/app.py's settings."""
+    if transport == "aiohttp":
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+        from bot.transport import AiohttpRequest
+
+        return (AiohttpRequest(connection_pool_size=64, connect_timeout=10, read_timeout=15),
+                AiohttpRequest(connection_pool_size=2, read_timeout=15))
+    return (HTTPXRequest(connection_pool_size=64, connect_timeout=10, read_timeout=15),
+            HTTPXRequest(connection_pool_size=2, read_timeout=15))
+
+
+def build(token: str, api: str, transport: str = "httpx") -> Application:  # type: ignore[type-arg]
+    calls, updates = requests(transport)
     application = (
         ApplicationBuilder()
         .token(token)
@@ -198,8 +216,8 @@ def build(token: str, api: str) -> Application:  # type: ignore[type-arg]
         .base_file_url(f"{api}/file/bot")
         .concurrent_updates(256)
         .rate_limiter(AIORateLimiter(overall_max_rate=0, max_retries=3))
-        .request(HTTPXRequest(connection_pool_size=64, connect_timeout=10, read_timeout=15))
-        .get_updates_request(HTTPXRequest(connection_pool_size=2, read_timeout=15))
+        .request(calls)
+        .get_updates_request(updates)
         .build()
     )
     application.add_handler(CommandHandler("start", on_start))
@@ -216,7 +234,8 @@ def main() -> int:
         print("floor_bot: error: CONSULTBOT_TOKEN is not set", file=sys.stderr)
         return 2
     api = os.environ.get("CONSULTBOT_API_URL", "https://api.telegram.org").rstrip("/")
-    application = build(token, api)
+    transport = "aiohttp" if sys.argv[1:] == ["--transport", "aiohttp"] else "httpx"
+    application = build(token, api, transport)
     gc.collect()
     gc.freeze()  # as consultbot run does: what is loaded stays out of full collections
     application.run_polling(allowed_updates=Update.ALL_TYPES,

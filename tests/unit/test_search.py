@@ -300,6 +300,16 @@ DISTRICTS = long_list("Kampala", "Kampala Central", "Wakiso", "Mukono", "Jinja",
                       "Mbarara", "Masaka", "Lira", "Arua", "Holland Park")
 
 
+def test_a_part_inside_a_name_is_found_in_every_name_and_never_across_two() -> None:
+    # sorted: "abcxyz", "mid abc town", "wxyz road", "zzzabc"; "zmi" is only found
+    # across the end of one name and the beginning of the next
+    names = long_list("Abcxyz", "Wxyz Road", "Zzzabc", "Mid abc town")
+    assert [c.id for c in search_choices(names, "en", "bcx")] == ["c0"]  # the first name
+    assert [c.id for c in search_choices(names, "en", "zab")] == ["c2"]  # the last one
+    assert [c.id for c in search_choices(names, "en", "xyz")] == ["c0", "c1"]
+    assert search_choices(names, "en", "zmi") == []
+
+
 @pytest.mark.parametrize(("typed", "taken", "offered"), [
     ("Kampala", "c0", None),
     ("kampala central", "c1", None),
