@@ -361,6 +361,7 @@ class _Importer:
             required_message=required_message, choice_filter=choice_filter,
             calculation=calculation, default=default, read_only=read_only, gate=gate,
             source=f"sheet {SURVEY}, row {row}",
+            path="/".join([*(g.name for g in item.groups), plain(element.get("name"))]),
             choice_index=choice_index(choices),
         )
         self.questions.append(question)
