@@ -34,8 +34,6 @@ from pathlib import Path
 
 from storage.exports import iter_responses, open_reader, question_ids, survey_ids
 
-from bot.exports.delimited import write_csv
-from bot.exports.document import write_json
 from bot.exports.files import Output
 from bot.exports.options import (
     DELIMITERS,
@@ -46,9 +44,7 @@ from bot.exports.options import (
     Format,
     single_file_name,
 )
-from bot.exports.statistical import write_statistical
 from bot.exports.tables import Export, Reading, neutralized
-from bot.exports.workbook import write_xlsx
 from bot.survey.model import Survey
 
 __all__ = [
@@ -78,6 +74,11 @@ def write_export(
         output = Output(out)
     except OSError as exc:
         raise ExportError(f"cannot write {out}: {exc.strerror}") from None
+    from bot.exports.delimited import write_csv
+    from bot.exports.document import write_json
+    from bot.exports.statistical import write_statistical
+    from bot.exports.workbook import write_xlsx
+
     connection = open_reader(database)
     try:
         export = _export(connection, survey, options, secret, now)
