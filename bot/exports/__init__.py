@@ -74,25 +74,28 @@ def write_export(
         output = Output(out)
     except OSError as exc:
         raise ExportError(f"cannot write {out}: {exc.strerror}") from None
-    from bot.exports.delimited import write_csv
-    from bot.exports.document import write_json
-    from bot.exports.statistical import write_statistical
-    from bot.exports.workbook import write_xlsx
-
     connection = open_reader(database)
     try:
         export = _export(connection, survey, options, secret, now)
         rows = iter_responses(connection, export.reading.survey_id, since=options.since,
                               completed_only=options.completed_only)
         if options.format == "csv":
+            from bot.exports.delimited import write_csv
+
             count = write_csv(export, rows, output)
         elif options.format == "xlsx":
+            from bot.exports.workbook import write_xlsx
+
             count = write_xlsx(export, rows, output.file("responses", ".xlsx"))
         elif options.format == "json":
+            from bot.exports.document import write_json
+
             with output.file("responses", ".json").open("w", encoding="utf-8",
                                                           newline="") as handle:
                 count = write_json(export, rows, handle)
         else:
+            from bot.exports.statistical import write_statistical
+
             count = write_statistical(export, rows, output, options.format)
         files = output.finish()
     except OSError as exc:

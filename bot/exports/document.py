@@ -38,6 +38,7 @@ def write_json(export: Export, rows: Iterator[ExportedResponse], handle: IO[str]
                    and column.question.type is QuestionType.SELECT_MULTIPLE)
                   for index, column in enumerate(table.columns) if column.role == "answer"]
     separator = LABEL_SEPARATOR if labelled else " "
+    dumps = json.dumps
     count = 0
     for position, response in enumerate(rows, start=1):
         meta: dict[str, Any] = dict(zip(META, reading.meta(response), strict=True))
@@ -55,7 +56,7 @@ def write_json(export: Export, rows: Iterator[ExportedResponse], handle: IO[str]
                 value = value.isoformat()
             answers[name] = value
         handle.write(",\n" if count else "\n")
-        json.dump({**meta, "answers": answers}, handle, ensure_ascii=False)
+        handle.write(dumps({**meta, "answers": answers}, ensure_ascii=False))  # C encoder
         count += 1
     handle.write("\n]}\n")
     return count

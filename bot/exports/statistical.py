@@ -45,6 +45,7 @@ _RESERVED = {
 }
 _INVALID = re.compile(r"[^A-Za-z0-9_]")
 _NAN = float("nan")
+_DISTINCT = 1_000
 
 
 def variable_names(columns: list[Column], fmt: Statistical) -> dict[str, str]:
@@ -91,13 +92,22 @@ class _Columns:
                         if c.kind == "number"}
         self.others: dict[int, list[Any]] = {i: [] for i, c in enumerate(table.columns)
                                              if c.kind != "number"}
+        self.texts = {i: dict[str, str]() for i, c in enumerate(table.columns)
+                      if c.kind == "text"}  # one object for a text met again (few distinct)
 
     def add(self, cells: list[Any]) -> None:
         for index, values in self.numbers.items():
             value = cells[index]
             values.append(_NAN if value is None else value)
+        texts = self.texts
         for index, found in self.others.items():
-            found.append(cells[index])
+            value = cells[index]
+            seen = texts.get(index)
+            if seen is not None and value is not None:
+                value = seen.setdefault(value, value)
+                if len(seen) > _DISTINCT:
+                    del texts[index]
+            found.append(value)
 
     def frame(self, names: dict[str, str]) -> Any:
         import numpy as np
