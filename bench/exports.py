@@ -5,7 +5,7 @@ answers each (about 1.2 million answers at the default 100,000), shaped like the
 bot's own rows (a partnership path through the survey, with realistic spread of
 choices, languages, sources and completion). Then, each in a fresh process:
 
-* ``consultbot export --format csv|xlsx|json`` (the real command line),
+* ``consultbot export --format csv|xlsx|json|sav|dta`` (the real command line),
 * the floor: the ``sqlite3`` command-line shell writing the same join
   (responses × answers) as CSV,
 * ``consultbot stats --json``, and the SQL of the figures timed in-process.
@@ -148,7 +148,7 @@ def main() -> None:
         floor.pop("output")
         floor["mb"] = round(floor_file.stat().st_size / 1e6, 1)
         results["floor_sqlite3_csv"] = floor
-        for fmt in ("csv", "xlsx", "json"):
+        for fmt in ("csv", "xlsx", "json", "sav", "dta"):
             out = folder / f"export.{fmt}"
             run = measure([*consultbot, "export", "--format", fmt, "--out", str(out)], env)
             run.pop("output")
@@ -177,7 +177,7 @@ def main() -> None:
     results["csv_vs_floor"] = round(ratio, 2)
     print(f"{'what':<28}{'seconds':>9}{'peak RSS MB':>13}{'file MB':>9}")
     for key in ("floor_sqlite3_csv", "export_csv", "export_xlsx", "export_json",
-                "stats_command"):
+                "export_sav", "export_dta", "stats_command"):
         row = results[key]
         print(f"{key:<28}{row['seconds']:>9}{row['peak_rss_mb']:>13}{row.get('mb', ''):>9}")
     print(f"figures SQL (in-process): {results['stats_sql_seconds']} s; "

@@ -10,7 +10,8 @@ registry the regular expression of each kind.
 ``X:<y|n>``             /delete's confirmation
 ``U:<y|n>``             the offer of summaries at the end
 ``R:<c|s>``             a reminder: Continue, Stop reminders
-``E:<format>[:<lang>]`` an organizer's export format (with labels in a language)
+``E:<format>[:<lang>][:<k|s>]`` an organizer's export format (with labels in a language;
+                        Kobo column names, or ``;`` between CSV fields)
 ``H:<a|p|r|x>:<id>``    an organizer's schedule: add preset, pause, resume, remove
 ``<action>:<fp>:<q>[:<n>]``  a question's button (:class:`bot.participation.Action`)
 ======================  ===============================================================
@@ -48,7 +49,7 @@ _PATTERNS = {
     Kind.DELETE: r"^X:([yn])$",
     Kind.OFFER: r"^U:([yn])$",
     Kind.REMINDER: r"^R:([cs])$",
-    Kind.EXPORT: r"^E:([a-z]{2,8})(?::([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*))?$",
+    Kind.EXPORT: r"^E:([a-z]{2,8})(?::([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*)?)?(?::([ks]))?$",
     Kind.SCHEDULE: r"^H:([aprx]):([0-9]{1,9}|[rs])$",
 }
 _COMPILED = {kind: re.compile(regex) for kind, regex in _PATTERNS.items()}

@@ -105,17 +105,25 @@ async def on_export(update: Update, context: Context) -> None:
     t = await organizer_translator(update, context)
     chat = update.effective_chat
     assert chat is not None
-    buttons = [[InlineKeyboardButton(name.upper(), callback_data=make(Kind.EXPORT, name))
-                for name in FORMATS]]
-    buttons.append([InlineKeyboardButton(t.gettext("XLSX with labels in my language"),
-                                         callback_data=make(Kind.EXPORT, "xlsx", t.language))])
+    mine = t.language if t.language in context.survey.languages else ""
+    buttons = [
+        [InlineKeyboardButton(name.upper(), callback_data=make(Kind.EXPORT, name))
+         for name in ("csv", "xlsx", "json")],
+        [InlineKeyboardButton(name, callback_data=make(Kind.EXPORT, fmt, mine))
+         for name, fmt in (("SPSS (.sav)", "sav"), ("Stata (.dta)", "dta"))],
+        [InlineKeyboardButton("CSV (;)", callback_data=make(Kind.EXPORT, "csv", "", "s")),
+         InlineKeyboardButton("XLSX (Kobo)", callback_data=make(Kind.EXPORT, "xlsx", "", "k"))],
+        [InlineKeyboardButton(t.gettext("XLSX with labels in my language"),
+                              callback_data=make(Kind.EXPORT, "xlsx", t.language))],
+    ]
     await send(context, chat.id, render.View(render.escape(t.gettext(
         "Which format? Participants appear only under a pseudonymous code.")),
         InlineKeyboardMarkup(buttons)))
 
 
 async def on_export_chosen(update: Update, context: Context) -> None:
-    """Write the export off the event loop and send it as a document."""
+    """Write the export off the event loop and send it as documents: the data, then its
+    codebook (CSV, SAV, DTA); zipped together when large."""
     query = update.callback_query
     chat = update.effective_chat
     assert query is not None and chat is not None
@@ -126,12 +134,14 @@ async def on_export_chosen(update: Update, context: Context) -> None:
     if chosen is None or (labels is not None and labels not in context.survey.languages):
         await acknowledge(query, render.stale_notice(t))
         return
+    assert fields is not None
     await acknowledge(query, t.gettext("Preparing the file…"))
-    options = ExportOptions(format=chosen, labels=labels)
+    options = ExportOptions(format=chosen, labels=labels, kobo_names=fields[2] == "k",
+                            delimiter=";" if fields[2] == "s" else ",")
     now = context.now()
-    name = f"{context.survey.id}-{now:%Y%m%d-%H%M}.{chosen}"
+    stem = f"{context.survey.id}-{now:%Y%m%d-%H%M}"
     with tempfile.TemporaryDirectory(prefix="consultbot-export-") as folder:
-        path = Path(folder) / name
+        path = Path(folder) / f"{stem}.{chosen}"
         secret = context.bot_data.secret
         assert secret is not None
         try:
@@ -142,28 +152,32 @@ async def on_export_chosen(update: Update, context: Context) -> None:
             await _send_text(context, chat.id, render.escape(t.gettext(
                 "The export failed. The command line tells why: consultbot export.")))
             return
-        if result.bytes > ZIP_ABOVE:
-            path = await asyncio.to_thread(_zip, path)
-        if path.stat().st_size > TELEGRAM_FILE_LIMIT:
+        files = list(result.files)
+        if sum(f.stat().st_size for f in files) > ZIP_ABOVE:
+            files = [await asyncio.to_thread(_zip, files)]
+        if any(f.stat().st_size > TELEGRAM_FILE_LIMIT for f in files):
             await _send_text(context, chat.id, render.escape(t.gettext(
                 "The file is too large for Telegram. Use the command line on the server: "
                 "consultbot export.")))
             return
         logger.info("export sent (%s, %d responses)", chosen, result.rows)
-        with path.open("rb") as handle:
-            try:
-                await context.bot.send_document(
-                    chat.id, handle, filename=path.name,
-                    caption=t.ngettext("{count} response", "{count} responses", result.rows,
-                                       count=result.rows))
-            except BadRequest as exc:
-                logger.warning("export not delivered: %s", exc.message)
+        caption = t.ngettext("{count} response", "{count} responses", result.rows,
+                             count=result.rows)
+        for number, file in enumerate(files):
+            with file.open("rb") as handle:
+                try:
+                    await context.bot.send_document(chat.id, handle, filename=file.name,
+                                                    caption=None if number else caption)
+                except BadRequest as exc:
+                    logger.warning("export not delivered: %s", exc.message)
+                    return
 
 
-def _zip(path: Path) -> Path:
-    archive = path.with_name(path.name + ".zip")
+def _zip(files: list[Path]) -> Path:
+    archive = files[0].with_name(files[0].name + ".zip")
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
-        bundle.write(path, arcname=path.name)
+        for file in files:
+            bundle.write(file, arcname=file.name)
     return archive
 
 

@@ -55,7 +55,8 @@ def _parse_since(text: str) -> dt.datetime:
 
 
 def cmd_export(args: argparse.Namespace, config: Config) -> int:
-    """Write every response to a file (CSV, XLSX or JSON); people appear only as codes."""
+    """Write every response to a file (CSV, XLSX, JSON, SAV or DTA); people appear only as
+    codes."""
     from bot.exports import ExportError, ExportOptions, write_export
 
     survey = load_configured_survey(config)
@@ -63,12 +64,15 @@ def cmd_export(args: argparse.Namespace, config: Config) -> int:
     since = _parse_since(args.since) if args.since else None
     secret = config.secret or asyncio.run(_stored_secret(database))
     options = ExportOptions(format=args.format, survey_id=args.survey, since=since,
-                            labels=args.labels, completed_only=args.completed_only)
+                            labels=args.labels, completed_only=args.completed_only,
+                            delimiter=args.delimiter, kobo_names=args.kobo_names)
     try:
         result = write_export(database, Path(args.out), survey, options, secret, now())
     except ExportError as exc:
         raise Refused(str(exc)) from None
     print(f"{result.rows} responses written to {result.path} ({result.bytes} bytes)")
+    for companion in result.files[1:]:
+        print(f"and {companion} ({companion.stat().st_size} bytes)")
     return 0
 
 

@@ -25,6 +25,7 @@ from bot.cli.data import (
 from bot.cli.managing import cmd_broadcast, cmd_remind, cmd_schedule, cmd_subscribers
 from bot.cli.serving import cmd_run, cmd_sandbox
 from bot.config import Config, ConfigError
+from bot.exports.options import DELIMITERS, FORMATS
 from bot.survey.loader import SurveyInvalid
 
 EXIT_USAGE = 2
@@ -151,21 +152,36 @@ def build_parser() -> argparse.ArgumentParser:
                             "the survey's default language)")
 
     export = _command(commands, "export", "write all responses to a file", cmd_export,
-                      epilog="example: consultbot export --format xlsx --out answers.xlsx "
-                             "--labels fr")
-    export.add_argument("--format", required=True, choices=["csv", "xlsx", "json"],
-                        help="csv (spreadsheets, statistics programs), xlsx (Excel, with a "
-                             "codebook sheet) or json (for programs)")
+                      epilog="examples: consultbot export --format xlsx --out answers.xlsx "
+                             "--labels fr; consultbot export --format sav --out answers.sav; "
+                             "consultbot export --format csv --delimiter ';' --out "
+                             "answers.zip")
+    export.add_argument("--format", required=True, choices=list(FORMATS),
+                        help="csv (spreadsheets, R, pandas), xlsx (Excel, with a codebook "
+                             "sheet), json (for programs), sav (SPSS) or dta (Stata), the last "
+                             "two with variable and value labels")
     export.add_argument("--out", required=True, metavar="PATH",
-                        help="file to write (its folder is created if needed)")
+                        help="file to write (its folder is created if needed); CSV, SAV and "
+                             "DTA write their codebook beside it (NAME.codebook.csv), or "
+                             "everything in one zip when PATH ends in .zip")
     export.add_argument("--survey", metavar="ID",
                         help="another survey id held in the database (default: the "
                              "configured survey)")
     export.add_argument("--since", metavar="DATE",
                         help="only responses with activity on or after this date (YYYY-MM-DD)")
     export.add_argument("--labels", metavar="LANG",
-                        help="choice labels instead of ids, and a row of question texts, in "
-                             "this language")
+                        help="labels in this language: a column of choice labels after each "
+                             "select (CSV, XLSX), labels for choice ids (JSON), the variable "
+                             "and value labels (SAV, DTA; default: the survey's default "
+                             "language)")
+    export.add_argument("--delimiter", default=",", choices=list(DELIMITERS),
+                        help="CSV only: ',' (default), ';' for Excel where the decimal "
+                             "separator is a comma (decimal answers then get a comma too), or "
+                             "a tab")
+    export.add_argument("--kobo-names", action="store_true",
+                        help="name the columns as KoboToolbox does (group/question, "
+                             "question/choice, _uuid, _submission_time, __version__, _index), "
+                             "so scripts written for Kobo exports run unchanged")
     export.add_argument("--completed-only", action="store_true",
                         help="leave out responses that are not completed")
 

@@ -61,6 +61,12 @@ Functions, with ODK's meaning; the number of arguments is checked when parsing:
   %e %a %H %h %M %S %3`` (English names; an unknown code is a parse error in a
   literal format and is copied as written otherwise)
 - ``uuid()`` (``Env.uuid``, else a random UUID4)
+- ``pulldata('file', 'column', 'key column', key)``: the ``column`` of the
+  first row of the CSV file whose ``key column`` is the text of ``key``, ``""``
+  when none is. The file is given to ``parse`` (``data``: a function from the
+  file's name to a :class:`DataTable`, raising ``LookupError`` when there is
+  none), so the file's name must be a literal, and so must the columns to be
+  checked against the file; without ``data`` (YAML surveys) it is a parse error.
 
 Types (``Value``): ``str`` (text; a select_one answer; a select_multiple answer
 as space-separated choice names; an unanswered question is ``""``), ``float``
@@ -133,6 +139,7 @@ __all__ = [
     "EvaluationError",
     "Expression",
     "ExpressionError",
+    "DataTable",
     "Limits",
     "Value",
     "limits",
@@ -617,13 +624,15 @@ class _Node:
 
 
 class _Parser:
-    def __init__(self, source: str, tokens: Iterator[_Token], allow_bare_names: bool) -> None:
+    def __init__(self, source: str, tokens: Iterator[_Token], allow_bare_names: bool,
+                 data: DataFiles | None = None) -> None:
         self.source = source
         self.stream = tokens
         self.tokens: list[_Token] = []
         self.index = 0
         self.depth = 0
         self.allow_bare_names = allow_bare_names
+        self.data = data
         self.references: set[str] = set()
 
     @property
@@ -1204,6 +1213,63 @@ def _choice_name(call: _Call) -> _Run:
     return run
 
 
+class DataTable:
+    """A CSV file attached to a form, as ``pulldata()`` reads it: rows looked up by the
+    text of one column (the first row that has it)."""
+
+    __slots__ = ("name", "columns", "rows", "_indexes")
+
+    def __init__(self, name: str, columns: tuple[str, ...],
+                 rows: tuple[tuple[str, ...], ...]) -> None:
+        self.name = name
+        self.columns = columns
+        self.rows = rows
+        self._indexes: dict[int, dict[str, int]] = {}
+
+    def lookup(self, wanted: str, key_column: str, key: str) -> str:
+        """``wanted`` of the first row whose ``key_column`` is ``key``; ``""`` if none is."""
+        if wanted not in self.columns or key_column not in self.columns:
+            return ""
+        at = self.columns.index(key_column)
+        index = self._indexes.get(at)
+        if index is None:
+            index = {}
+            for number, row in enumerate(self.rows):
+                index.setdefault(row[at], number)
+            self._indexes[at] = index
+        found = index.get(key)
+        return "" if found is None else self.rows[found][self.columns.index(wanted)]
+
+
+DataFiles = Callable[[str], DataTable]
+
+
+def _pulldata(call: _Call) -> _Run:
+    file_node, wanted_node, key_column_node, key_node = call.args
+    name = file_node.literal
+    if not isinstance(name, str) or not name.strip():
+        raise call.error("the first argument of pulldata must be the file's name in quotes, "
+                         "like 'fruits'", file_node.position)
+    if call.parser.data is None:
+        raise call.error("pulldata() reads a CSV file attached to an XLSForm; this survey "
+                         "has none", call.position)
+    try:
+        table = call.parser.data(name.strip())
+    except LookupError as exc:
+        raise call.error(str(exc.args[0] if exc.args else exc), file_node.position) from None
+    for node in (wanted_node, key_column_node):
+        if isinstance(node.literal, str) and node.literal not in table.columns:
+            raise call.error(f"pulldata(): '{table.name}' has no column '{node.literal}' (its "
+                             f"columns: {', '.join(table.columns)})", node.position)
+    wanted, key_column, key = wanted_node.run, key_column_node.run, key_node.run
+
+    def run(env: Env) -> Value:
+        return table.lookup(to_string(wanted(env)), to_string(key_column(env)),
+                            to_string(key(env)))
+
+    return run
+
+
 # name -> (fewest arguments, most arguments or None for any number, builder)
 _FUNCTIONS: Final[dict[str, tuple[int, int | None, _Builder]]] = {
     "if": (3, 3, _if),
@@ -1250,14 +1316,17 @@ _FUNCTIONS: Final[dict[str, tuple[int, int | None, _Builder]]] = {
     "format-date": (2, 2, _format_date(keep_time=False)),
     "format-date-time": (2, 2, _format_date(keep_time=True)),
     "uuid": (0, 0, _uuid),
+    "pulldata": (4, 4, _pulldata),
 }
 
 
 # --------------------------------------------------------------------------- entry point
 
 
-def parse(source: str, *, allow_bare_names: bool = False) -> Expression:
-    """Parse an expression; bare names (choice columns) only for choice_filter."""
+def parse(source: str, *, allow_bare_names: bool = False,
+          data: DataFiles | None = None) -> Expression:
+    """Parse an expression; bare names (choice columns) only for choice_filter; ``data``
+    gives ``pulldata()`` its files."""
     if len(source) > MAX_LENGTH:
         raise ExpressionError(
             f"expression is too long ({len(source)} characters; at most {MAX_LENGTH})",
@@ -1265,7 +1334,7 @@ def parse(source: str, *, allow_bare_names: bool = False) -> Expression:
             MAX_LENGTH,
         )
     lexer = _Lexer(source)
-    parser = _Parser(source, lexer.tokens(), allow_bare_names)
+    parser = _Parser(source, lexer.tokens(), allow_bare_names, data)
     node = parser.parse()
     return Expression(source, frozenset(parser.references), lexer.repaired_quotes, node.run)
 

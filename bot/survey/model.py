@@ -94,6 +94,7 @@ class Question:
     read_only: bool = False  # shown with its value, never asked
     gate: bool = False  # a required note: when it becomes relevant, the answer is refused
     source: str | None = None  # where it was defined, for messages ("sheet survey, row 12")
+    path: str = ""  # XLSForm: its groups and name as ODK and Kobo write them ("group/name")
     choice_index: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     @property

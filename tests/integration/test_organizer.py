@@ -6,6 +6,7 @@ import csv
 import io
 import logging
 import zipfile
+from pathlib import Path
 
 import pytest
 from bot.i18n import Catalogs
@@ -32,7 +33,8 @@ async def test_every_organizer_command_refuses_anyone_else(
 async def test_forged_organizer_buttons_are_dead_buttons(harness: Harness) -> None:
     stranger = harness.person(71)
     await stranger.send("/help")
-    for data in ("E:csv", "E:xlsx:en", "E:json", "H:a:r", "H:x:1", "H:p:1"):
+    for data in ("E:csv", "E:xlsx:en", "E:json", "E:sav:en", "E:csv::s", "E:xlsx::k", "H:a:r",
+                 "H:x:1", "H:p:1"):
         query = stranger.user.press_data(stranger.last.message_id, data)
         await harness.settle()
         assert harness.api.callback_answers[query].get("text") == (
@@ -68,13 +70,49 @@ async def test_export_arrives_as_a_document(harness: Harness) -> None:
     boss = harness.person(ORGANIZER)
     await boss.send("/export")
     await boss.press("CSV")
-    [document] = [m for m in boss.messages if m.kind == "document"]
+    document, codebook = [m for m in boss.messages if m.kind == "document"]
+    assert codebook.filename is not None and codebook.filename.endswith(".codebook.csv")
+    assert codebook.document is not None and b"question,type,choice" in codebook.document
     assert document.filename is not None and document.filename.endswith(".csv")
     assert document.document is not None and document.document.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(document.document.decode("utf-8-sig"))))
     assert rows[0][0] == "participant" and len(rows) == 2
     assert b"7404417213" not in document.document  # a pseudonym, never the Telegram id
     assert "1 response" in document.text
+
+
+async def test_spss_semicolon_and_kobo_exports_from_chat(
+    harness: Harness, tmp_path: Path
+) -> None:
+    import openpyxl
+    import pyreadstat
+
+    await complete_quickly(harness.person(7404417214))
+    boss = harness.person(ORGANIZER, language_code="fr")
+    await boss.send("/export")
+    await boss.press("SPSS (.sav)")
+    data, book = [m for m in boss.messages if m.kind == "document"]
+    assert data.filename is not None and data.filename.endswith(".sav")
+    assert book.filename == data.filename.removesuffix(".sav") + ".codebook.csv"
+    assert data.document is not None and book.document is not None
+    saved = tmp_path / "chat.sav"
+    saved.write_bytes(data.document)
+    frame, meta = pyreadstat.read_sav(str(saved))
+    assert len(frame) == 1 and meta.column_names_to_labels["role"].startswith("Laquelle")
+    assert b"7404417214" not in data.document
+    await boss.send("/export")
+    await boss.press("CSV (;)")
+    semicolons = [m for m in boss.messages if m.kind == "document"][-2]
+    assert semicolons.document is not None
+    assert semicolons.document.decode("utf-8-sig").startswith("participant;response_id;")
+    await boss.send("/export")
+    await boss.press("XLSX (Kobo)")
+    kobo = [m for m in boss.messages if m.kind == "document"][-1]
+    assert kobo.filename is not None and kobo.filename.endswith(".xlsx")
+    assert kobo.document is not None
+    workbook = openpyxl.load_workbook(io.BytesIO(kobo.document), read_only=True)
+    header = next(workbook["responses"].iter_rows(max_row=1, values_only=True))
+    assert "_uuid" in header and header[-1] == "_index"
 
 
 async def test_a_large_export_is_zipped(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:

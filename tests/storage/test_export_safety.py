@@ -129,14 +129,17 @@ async def test_csv_never_carries_a_formula(
     assert found[0]["picture"] == PICTURE
 
     labelled = export(path, survey, tmp_path / "labels.csv", format="csv", labels="en")
-    rows = read_csv(labelled)
-    texts = dict(zip(rows[0], rows[1], strict=True))
-    assert texts["many"] == "'=Pick several" and texts["many/a"] == "'+cmd|' /C calc'!A0"
-    first, second = records(rows, skip=2)[:2]
-    assert first["pick"] == "'=1+1" and second["pick"] == "'@SUM(A1)"
-    assert first["many"] == "'+cmd|' /C calc'!A0; Plain" and second["many"] == "Plain"
+    first, second = records(read_csv(labelled))[:2]
+    assert (first["pick"], first["pick:label"]) == ("a", "'=1+1")
+    assert second["pick:label"] == "'@SUM(A1)"
+    assert first["many:label"] == "'+cmd|' /C calc'!A0; Plain" and second["many:label"] == "Plain"
     assert (first["many/a"], first["many/b"]) == ("1", "1")
     assert first["story"] == "'" + FORMULAS[0]
+    codebook = records(read_csv(tmp_path / "labels.codebook.csv"))
+    many = next(r for r in codebook if r["question"] == "many" and not r["choice"])
+    assert many["text:en"] == "'=Pick several"
+    assert [r["text:en"] for r in codebook if r["question"] == "many" and r["choice"]] == [
+        "'+cmd|' /C calc'!A0", "Plain"]
 
 
 async def test_xlsx_writes_text_as_text_and_files_as_names(
@@ -147,24 +150,23 @@ async def test_xlsx_writes_text_as_text_and_files_as_names(
     book = openpyxl.load_workbook(out)
     sheet = book["responses"]
     header = [cell.value for cell in sheet[1]]
-    labels = {name: cell for name, cell in zip(header, sheet[2], strict=True)}
-    assert labels["many"].value == "=Pick several" and labels["many"].data_type == "s"
-    assert labels["many"].quotePrefix
-    row = {name: cell for name, cell in zip(header, sheet[3], strict=True)}
+    row = {name: cell for name, cell in zip(header, sheet[2], strict=True)}
     story = row["story"]
     assert (story.value, story.data_type, story.quotePrefix) == (FORMULAS[0], "s", True)
-    assert (row["pick"].value, row["pick"].data_type) == ("=1+1", "s")
+    assert (row["pick:label"].value, row["pick:label"].data_type) == ("=1+1", "s")
+    assert row["pick:label"].quotePrefix and row["pick"].value == "a"
     assert (row["source"].value, row["source"].data_type) == ("@evil", "s")
     assert (row["count"].value, row["amount"].value) == (-2, -3.5)
     picture = row["picture"]
     assert (picture.value, picture.data_type, picture.hyperlink) == (PICTURE, "s", None)
     assert not sheet._hyperlinks
-    stories = [sheet.cell(row=r, column=header.index("story") + 1) for r in range(3, 9)]
+    stories = [sheet.cell(row=r, column=header.index("story") + 1) for r in range(2, 8)]
     assert all(c.data_type == "s" for c in stories)
     assert [c.value for c in stories][:4] == FORMULAS
     codebook = book["codebook"]
-    labels_written = [c for line in codebook.iter_rows() for c in line if c.value == "=1+1"]
-    assert labels_written and all(c.data_type == "s" for c in labels_written)
+    for text in ("=1+1", "=Pick several"):
+        written = [c for line in codebook.iter_rows() for c in line if c.value == text]
+        assert written and all(c.data_type == "s" and c.quotePrefix for c in written)
     assert not any(c.data_type == "f" for ws in book for line in ws.iter_rows() for c in line)
 
 

@@ -144,17 +144,28 @@ async def test_no_export_contains_a_telegram_user_id(
                 assert str(user_id).encode() not in content, (file, user_id)
 
 
-async def test_labels_give_choice_labels_and_question_texts(
+async def test_labels_give_a_column_of_choice_labels_and_texts_in_the_codebook(
     database: tuple[Path, Database], consultation: Survey, tmp_path: Path
 ) -> None:
     path, _ = database
     rows = export(path, consultation, tmp_path / "fr.csv", format="csv", labels="fr")
-    header, texts, first = rows[0], rows[1], rows[2]
-    assert texts[header.index("role")] == consultation.by_id["role"].text.get("fr")
+    header, first = rows[0], rows[1]  # one header row: the second row is data
+    assert first[0] == participant_id(SECRET, IDS[0])
+    assert header.index("role:label") == header.index("role") + 1
+    assert header.index("levels:label") == header.index("levels") + 1 < header.index(
+        "levels/local")
     record = dict(zip(header, first, strict=True))
-    assert record["role"] == "Personne migrante"
-    assert record["residence"] == "Allemagne"
-    assert record["levels"].count("; ") == 1
+    assert (record["role"], record["role:label"]) == ("migrant", "Personne migrante")
+    assert (record["residence"], record["residence:label"]) == ("DE", "Allemagne")
+    assert record["levels"] == "local regional"
+    assert record["levels:label"].count("; ") == 1
+    with (tmp_path / "fr.codebook.csv").open(encoding="utf-8-sig", newline="") as handle:
+        codebook = list(csv.DictReader(handle))
+    role = next(r for r in codebook if r["question"] == "role" and not r["choice"])
+    assert role["text:fr"] == consultation.by_id["role"].text.get("fr")
+    assert role["column"] == "role"
+    assert {r["choice"]: r["column"] for r in codebook if r["question"] == "levels"
+            and r["choice"]}["local"] == "levels/local"
     with pytest.raises(ExportError, match="--labels de"):
         export(path, consultation, tmp_path / "de.csv", format="csv", labels="de")
 
@@ -169,10 +180,11 @@ async def test_xlsx_has_real_dates_and_a_codebook(
     assert book.sheetnames == ["responses", "codebook"]
     rows = list(book["responses"].iter_rows(values_only=True))
     header = list(rows[0])
-    record = dict(zip(header, rows[2], strict=True))
+    record = dict(zip(header, rows[1], strict=True))
     assert record["started_at"] == dt.datetime(2026, 11, 1, 9, 0)
     assert record["inclusiveness"] == 4 and record["started"] == 2015
-    assert record["role"] == consultation.by_id["role"].choices[0].label.get("ar")
+    assert record["role"] == "migrant"
+    assert record["role:label"] == consultation.by_id["role"].choices[0].label.get("ar")
     codebook = list(book["codebook"].iter_rows(values_only=True))
     assert codebook[0][:4] == ("question", "type", "choice", "text:en")
     questions = [row[0] for row in codebook[1:] if row[2] in (None, "")]
@@ -206,11 +218,15 @@ async def test_irrelevant_and_removed_questions(
     stored.write(path, "INSERT INTO answers VALUES (1, 'old_question', 'kept', '0', "
                  "'2026-10-01T09:30:00Z')")
     rows = export(path, consultation, tmp_path / "out.csv", format="csv", labels="en")
-    header, labels, body = rows[0], rows[1], rows[2:]
+    header, body = rows[0], rows[1:]
     records = [dict(zip(header, row, strict=True)) for row in body]
     assert records[1]["levels"] == ""  # the person said they had no partnership
-    assert header[-1] == "old_question" and labels[-1] == "(earlier version 0)"
+    assert header[-1] == "old_question"
     assert records[0]["old_question"] == "kept"
+    with (tmp_path / "out.codebook.csv").open(encoding="utf-8-sig", newline="") as handle:
+        last = list(csv.DictReader(handle))[-1]
+    assert (last["question"], last["in_current_version"], last["column"]) == (
+        "old_question", "no", "old_question")
 
 
 async def test_since_and_unknown_surveys(

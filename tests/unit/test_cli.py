@@ -222,6 +222,33 @@ def test_stats_and_export_from_the_command_line(
     assert again.read_text("utf-8-sig").splitlines()[1].split(",")[0] == first.split(",")[0]
 
 
+def test_export_for_spss_stata_and_european_excel(
+    tmp_path: Path, database: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import pyreadstat
+
+    monkeypatch.setenv("CONSULTBOT_DB", str(database))
+    out = tmp_path / "all.sav"
+    assert main(["export", "--format", "sav", "--out", str(out), "--labels", "fr",
+                 "--kobo-names"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed == [f"2 responses written to {out} ({out.stat().st_size} bytes)",
+                       f"and {tmp_path / 'all.codebook.csv'} "
+                       f"({(tmp_path / 'all.codebook.csv').stat().st_size} bytes)"]
+    frame, meta = pyreadstat.read_sav(str(out))
+    assert len(frame) == 2 and "uuid" in frame.columns
+    assert meta.column_names_to_labels["role"].startswith("Laquelle")
+    semicolons = tmp_path / "all.zip"
+    assert main(["export", "--format", "csv", "--delimiter", ";", "--out",
+                 str(semicolons)]) == 0
+    import zipfile
+
+    with zipfile.ZipFile(semicolons) as bundle:
+        assert sorted(bundle.namelist()) == ["codebook.csv", "responses.csv"]
+        assert bundle.read("responses.csv").decode("utf-8-sig").startswith("participant;")
+
+
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
@@ -234,6 +261,10 @@ def test_stats_and_export_from_the_command_line(
          "idm2018-partnerships)"),
         (["export", "--format", "json", "--out", "OUT", "--labels", "xx"],
          "--labels xx: the survey's languages are en, fr, es, ar"),
+        (["export", "--format", "xlsx", "--out", "OUT", "--delimiter", ";"],
+         "--delimiter is for CSV only, not XLSX"),
+        (["export", "--format", "csv", "--out", "OUT", "--delimiter", "|"],
+         "argument --delimiter: invalid choice"),
     ],
 )
 def test_export_mistakes_end_in_one_line(

@@ -158,3 +158,12 @@ def test_reach_household_survey_loads_with_what_it_skips_said() -> None:
     assert age.constraint is not None and age.constraint_message is not None
     assert age.expects == Limits(minimum=Decimal(18), maximum=Decimal(119), whole_numbers=True)
     assert age.constraint_message.get("ar").startswith("لا يمكن")
+
+
+def test_kobo_paths_follow_the_groups_of_real_forms() -> None:
+    survey, _ = load("ona_multi_lingual_en_sw_fr.xlsx")
+    assert [(q.id, q.path) for q in survey.questions][:2] == [
+        ("resp_name", "group1/resp_name"), ("age", "group1/age")]
+    survey, _ = load("reach_cleaningtools_form_en_ar.xlsx")
+    assert survey.by_id["age_respondent_r"].path == "hh_info/age_respondent_r"
+    assert survey.by_id["start"].path == "start"

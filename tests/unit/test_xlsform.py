@@ -481,14 +481,15 @@ def test_choices_from_a_file_need_the_file(tmp_path: Path) -> None:
         """
     survey, problems = check_text(tmp_path, text)
     assert survey is None
+    where = "looked for media/{0}, form-media/{0} and {0}, beside form.md"
     assert problems == [
         NO_DEFAULT,
         "form.md (sheet survey, row 2): error: question 'fruit', field 'type': the choices come "
-        "from 'fruits.csv', which is not next to the form",
+        f"from 'fruits.csv', which is not attached: {where.format('fruits.csv')}",
         "form.md (sheet survey, row 3): error: question 'shops', field 'type': the choices come "
-        "from 'shops.xml', which is not next to the form",
+        f"from 'shops.xml', which is not attached: {where.format('shops.xml')}",
         "form.md (sheet survey, row 4): error: question 'kind', field 'type': the choices come "
-        "from 'kinds.csv', which is not next to the form",
+        f"from 'kinds.csv', which is not attached: {where.format('kinds.csv')}",
     ]
     (tmp_path / "fruits.csv").write_text("name,label,label::fr\napple,Apple,Pomme\n"
                                          "pear,Pear,Poire\n", encoding="utf-8")
@@ -497,8 +498,7 @@ def test_choices_from_a_file_need_the_file(tmp_path: Path) -> None:
                                         encoding="utf-8")
     survey, problems = check_text(tmp_path, text)
     assert problems[1:] == [
-        "form.md (sheet survey, row 3): error: question 'shops', field 'type': choices from "
-        "'shops.xml': only CSV files are supported",
+        "form.md (sheet survey, row 3): error: question 'shops': no choices in 'shops.xml'",
     ]
     (tmp_path / "shops.xml").unlink()
     survey, problems = check_text(tmp_path, text.replace(
@@ -546,7 +546,8 @@ def test_search_appearances_are_refused(tmp_path: Path) -> None:
     assert survey is None
     assert problems[1:] == [
         "form.md (sheet survey, row 2): error: question 'fruit', field 'appearance': the "
-        "choices come from 'fruits.csv' (search() appearance), which is not next to the form",
+        "choices come from 'fruits.csv' (search() appearance), which is not attached: looked "
+        "for media/fruits.csv, form-media/fruits.csv and fruits.csv, beside form.md",
     ]
 
 

@@ -5,8 +5,9 @@ examples, ``.md``) and turns it into its JSON representation; this package
 maps that onto the model and says up front, with sheet, row and question, what
 cannot run on Telegram:
 
-- refused (errors): repeats and loops; selects whose choices live in a file
-  that is not next to the form; required questions of a type the bot cannot
+- refused (errors): repeats and loops; selects whose choices, and
+  ``pulldata()`` calls whose values, live in a file that is not attached (in
+  ``media/``, ``<form>-media/`` or next to the form); required questions of a type the bot cannot
   collect (barcode, geotrace, geoshape, rank, …); anything such an item is
   referred to by;
 - skipped (warnings): optional items the bot cannot collect that nothing
@@ -21,6 +22,8 @@ The modules, each importing only those listed before it:
 
 - :mod:`~bot.survey.xlsform.workbook`: pyxform's reading of the form, rows
   matched to its JSON, the problem report;
+- :mod:`~bot.survey.xlsform.attachments`: the files the form names (choice
+  lists, pulldata() tables), where they are looked for, read;
 - :mod:`~bot.survey.xlsform.kinds`: what each question type becomes;
 - :mod:`~bot.survey.xlsform.languages`: language columns, codes and names, the
   default language, merged columns, missing translations;

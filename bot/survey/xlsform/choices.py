@@ -2,24 +2,26 @@
 
 A select's choices come from its list in the choices sheet (pyxform gives only
 the list's name when the question has ``randomize``), from the
-external_choices sheet or ``itemsets.csv`` (``select_one_external``), or from
-a CSV file next to the form (``select_one_from_file``); ``search()``
-appearances are refused. Each choice keeps its other columns, which a
-``choice_filter`` reads (the filter is parsed with the question's other
-expressions). Each list is checked once however many questions use it: names
-a select_multiple cannot store, duplicates, missing labels, media. or_other's
-"Other" choice and its "Specify other." question are pyxform's, in English.
+external_choices sheet or an attached ``itemsets.csv`` (``select_one_external``),
+or from an attached CSV or XML file (``select_one_from_file``,
+``select_multiple_from_file``; see :mod:`~bot.survey.xlsform.attachments` for
+where they are looked for); ``search()`` appearances are refused. Each choice
+keeps its other columns, which a ``choice_filter`` reads (the filter is parsed
+with the question's other expressions). Each list is checked once however many
+questions use it: names a select_multiple cannot store, duplicates, missing
+labels, media. or_other's "Other" choice and its "Specify other." question are
+pyxform's, in English.
 """
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from bot.survey.model import Choice, Translated
+from bot.survey.xlsform.attachments import AttachmentError, Attachments
 from bot.survey.xlsform.languages import (
     FormLanguages,
     header_language,
@@ -49,8 +51,9 @@ class ChoiceLists:
     """The form's choice lists, read as the selects that use them are met."""
 
     def __init__(self, path: Path, read: Read, languages: FormLanguages,
-                 report: Report) -> None:
+                 report: Report, attachments: Attachments) -> None:
         self.path = path
+        self.attachments = attachments
         self.read = read
         self.languages = languages
         self.report = report
@@ -110,7 +113,7 @@ class ChoiceLists:
             files.extend(f for f in found if f not in files)
         if not files:
             return
-        missing = [f for f in files if not (self.path.parent / f).is_file()]
+        missing = [f for f in files if self.attachments.find(f) is None]
         shown = ", ".join(f"'{f}'" for f in files[:3]) + (", …" if len(files) > 3 else "")
         why = (f"{len(missing)} of them are not next to the form" if missing
                else "the bot does not show media on labels yet")
@@ -183,8 +186,10 @@ class ChoiceLists:
 
     def rows_choices(self, rows: Sequence[Mapping[str, Any]], name_column: str,
                      label_column: str | None, where: str, sheet: str | None, question: str,
-                     first_row: int, multiple: bool) -> tuple[Choice, ...]:
-        """Choices from plain rows (external_choices sheet, a CSV file)."""
+                     first_row: int, multiple: bool,
+                     question_row: int | None = None) -> tuple[Choice, ...]:
+        """Choices from plain rows (external_choices sheet, a CSV file); a problem in a file
+        (``sheet`` None) is reported at the question's row."""
         choices: list[Choice] = []
         double = any("::" in str(k) for r in rows[:1] for k in r)
         for offset, raw in enumerate(rows):
@@ -194,7 +199,8 @@ class ChoiceLists:
                 continue
             problem = _name_problem(choice_id, multiple)
             if problem:
-                self.report.error(f"choice '{choice_id}' in {where}: {problem}", row, sheet,
+                self.report.error(f"choice '{choice_id}' in {where}: {problem}",
+                                  row if sheet else question_row, sheet or SURVEY,
                                   question=question)
                 continue
             texts: dict[str, str] = {}
@@ -221,7 +227,7 @@ class ChoiceLists:
             choices.append(Choice(choice_id, label, columns))
         if not choices:
             self.report.error(f"no choices in {where}",
-                              None if sheet is None else first_row - 1, sheet,
+                              question_row if sheet is None else first_row - 1, sheet or SURVEY,
                               question=question)
         return tuple(choices)
 
@@ -238,39 +244,30 @@ class ChoiceLists:
             return self.rows_choices(mine, "name", None, f"the list '{list_name}' of the "
                                      "external_choices sheet", EXTERNAL_CHOICES, name,
                                      picked[0][0], multiple)
-        itemsets = self.path.parent / "itemsets.csv"
-        if itemsets.is_file():
-            loaded = self.csv_rows(itemsets, name, row)
+        if self.attachments.find("itemsets.csv") is not None:
+            loaded = self.file_rows("itemsets.csv", name, row, "type")
             if loaded is None:
                 return ()
             mine = [r for r in loaded if plain(r.get("list_name")) == list_name]
             return self.rows_choices(mine, "name", None, f"the list '{list_name}' of "
-                                     "itemsets.csv", None, name, 2, multiple)
-        self.report.error(f"the choices of the list '{list_name}' are external: neither an "
-                          "external_choices sheet nor itemsets.csv next to the form has them",
-                          row, question=name)
+                                     "itemsets.csv", None, name, 2, multiple, row)
+        self.report.error(f"the choices of the list '{list_name}' are external: the form has "
+                          "no external_choices sheet, and itemsets.csv is not attached: looked "
+                          f"for {self.attachments.where('itemsets.csv')}", row, question=name)
         return ()
 
     def file_choices(self, element: Element, name: str, row: int,
                      itemset: str, multiple: bool) -> tuple[Choice, ...]:
-        """A select_one_from_file's choices: a CSV file next to the form."""
-        source = self.path.parent / itemset
-        if not source.is_file():
-            self.report.error(f"the choices come from '{itemset}', which is not next to the "
-                              "form", row, question=name, field="type")
-            return ()
-        if source.suffix.lower() != ".csv":
-            self.report.error(f"choices from '{itemset}': only CSV files are supported", row,
-                              question=name, field="type")
-            return ()
-        rows = self.csv_rows(source, name, row)
+        """A select_one_from_file's (or select_multiple_from_file's) choices: an attached
+        CSV or XML file."""
+        rows = self.file_rows(itemset, name, row, "type")
         if rows is None:
             return ()
         parameters = element.get("parameters") or {}
         name_column = plain(parameters.get("value")) or "name"
         label_column = plain(parameters.get("label")) or None
         return self.rows_choices(rows, name_column, label_column, f"'{itemset}'", None, name, 2,
-                                 multiple)
+                                 multiple, row)
 
     def search_choices(self, element: Element, name: str, row: int,
                        arguments: str) -> tuple[Choice, ...]:
@@ -283,9 +280,10 @@ class ChoiceLists:
             return ()
         if not filename.lower().endswith(".csv"):
             filename += ".csv"
-        if not (self.path.parent / filename).is_file():
+        if self.attachments.find(filename) is None:
             self.report.error(f"the choices come from '{filename}' (search() appearance), "
-                              "which is not next to the form", row, question=name,
+                              f"which is not attached: looked for "
+                              f"{self.attachments.where(filename)}", row, question=name,
                               field="appearance")
         else:
             self.report.error(f"search() appearances are not supported yet: choices from "
@@ -293,12 +291,18 @@ class ChoiceLists:
                               question=name, field="appearance")
         return ()
 
-    def csv_rows(self, source: Path, name: str, row: int) -> list[dict[str, str]] | None:
+    def file_rows(self, file: str, name: str, row: int,
+                  field: str) -> list[dict[str, str]] | None:
+        """The rows of an attached file, or ``None`` once what is wrong is reported."""
+        if self.attachments.find(file) is None:
+            self.report.error(f"the choices come from '{file}', which is not attached: looked "
+                              f"for {self.attachments.where(file)}", row, question=name,
+                              field=field)
+            return None
         try:
-            with source.open(encoding="utf-8-sig", newline="") as handle:
-                return [dict(r) for r in csv.DictReader(handle)]
-        except (OSError, UnicodeDecodeError, csv.Error) as exc:
-            self.report.error(f"cannot read '{source.name}': {exc}", row, question=name)
+            return self.attachments.rows(file)
+        except AttachmentError as exc:
+            self.report.error(str(exc), row, question=name, field=field)
             return None
 
     def warn_or_other(self, name: str, row: int) -> None:

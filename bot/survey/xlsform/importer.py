@@ -34,6 +34,7 @@ from bot.survey.model import (
     Translated,
 )
 from bot.survey.problems import Problem, no_constraint_message
+from bot.survey.xlsform.attachments import Attachments
 from bot.survey.xlsform.choices import ChoiceLists, choice_index
 from bot.survey.xlsform.kinds import ENDS, Kind, canonical_default, kind_of
 from bot.survey.xlsform.languages import FormLanguages
@@ -89,7 +90,8 @@ class _Importer:
         self.report = report
         self.survey_rows = Rows(read.sheets[SURVEY], key=("name|value|tag",))
         self.languages = FormLanguages(read, report)
-        self.choice_lists = ChoiceLists(path, read, self.languages, report)
+        self.attachments = Attachments(path)
+        self.choice_lists = ChoiceLists(path, read, self.languages, report, self.attachments)
         self.known: dict[str, Known] = {}
         self.questions: list[Question] = []
         self.checks: list[Checks] = []
@@ -183,7 +185,7 @@ class _Importer:
         if not text:
             return None
         try:
-            expression = parse(text, allow_bare_names=bare)
+            expression = parse(text, allow_bare_names=bare, data=self.attachments.table)
         except ExpressionError as exc:
             self.report.error(str(exc), row, question=question, field=column)
             return None
@@ -361,6 +363,7 @@ class _Importer:
             required_message=required_message, choice_filter=choice_filter,
             calculation=calculation, default=default, read_only=read_only, gate=gate,
             source=f"sheet {SURVEY}, row {row}",
+            path="/".join([*(g.name for g in item.groups), plain(element.get("name"))]),
             choice_index=choice_index(choices),
         )
         self.questions.append(question)
@@ -415,7 +418,7 @@ class _Importer:
         files = media_files(element)
         if not files:
             return
-        missing = [f for f in files if not (self.path.parent / f).is_file()]
+        missing = [f for f in files if self.attachments.find(f) is None]
         listed = ", ".join(f"'{f}'" for f in files)
         if missing:
             self.report.warn(f"skipped: the media on its label ({listed}) are not next to the form",
@@ -456,7 +459,8 @@ class _Importer:
             id=survey_id, version=version, default_language=default,
             languages=self.languages.codes, title=self.title(settings),
             introduction=None, consent_notice=None, consent_details=None, closing=None,
-            questions=tuple(self.questions), fingerprint=hashlib.sha256(raw).hexdigest()[:8],
+            questions=tuple(self.questions),
+            fingerprint=hashlib.sha256(raw + self.attachments.fingerprint()).hexdigest()[:8],
             by_id={q.id: q for q in self.questions},
             language_names={code: name for code, name in self.languages.names.items()
                             if code in self.languages.codes},
