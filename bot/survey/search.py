@@ -418,11 +418,25 @@ def search_choices(question: Question, language: str, text: str, limit: int = 8)
     return [ranking.index.choices[c] for c in ranking.order()[:limit]]
 
 
+_orders: OrderedDict[tuple[int, str], tuple[tuple[Choice, ...], tuple[Choice, ...]]] = (
+    OrderedDict())
+
+
 def ordered_choices(question: Question, language: str) -> tuple[Choice, ...]:
-    """Choices in display order: as written, or by label in ``language`` for sorted lists."""
+    """Choices in display order: as written, or by label in ``language`` for sorted lists
+    (sorted once per list and language, then kept: the country list is shown often)."""
     if not question.sort_choices:
         return question.choices
-    return tuple(sorted(question.choices, key=lambda c: normalize(c.label.get(language))))
+    key = (id(question.choices), language)
+    kept = _orders.get(key)
+    if kept is not None and kept[0] is question.choices:
+        _orders.move_to_end(key)
+        return kept[1]
+    ordered = tuple(sorted(question.choices, key=lambda c: normalize(c.label.get(language))))
+    _orders[key] = (question.choices, ordered)
+    while len(_orders) > _INDEXES_KEPT * 16:
+        _orders.popitem(last=False)
+    return ordered
 
 
 def match_typed(question: Question, text: str) -> str | None:
