@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 from bot.access import NotAnOrganizer
+from bot.console.chat import console_off, link_message
 from bot.context import Context
 from bot.exports import FORMATS, ExportError, ExportOptions, write_export
 from bot.figures import as_text
@@ -175,16 +176,13 @@ async def on_console(update: Update, context: Context) -> None:
     chosen = await context.organizing.language_of(user.id)
     t = context.bot_data.console_words.for_person(chosen, user.language_code)
     if context.config.web is None and context.config.web_url is None:
-        await _send_text(context, chat.id, render.escape(t.gettext(
-            "The web console is turned off on this server (CONSULTBOT_WEB=off).")))
+        await _send_text(context, chat.id, render.escape(console_off(t)))
         return
     try:
         link, _ = await context.access.new_link(user.id)
     except NotAnOrganizer:
         return
-    await _send_text(context, chat.id, render.escape(t.gettext(
-        "Your link to the web console. It works once, within 10 minutes; do not share it: "
-        "it opens the console as you.")) + "\n\n" + render.escape(link))
+    await _send_text(context, chat.id, render.escape(link_message(t, link)))
 
 
 async def on_summary(update: Update, context: Context) -> None:
