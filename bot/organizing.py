@@ -14,6 +14,7 @@ export codes (:class:`bot.pseudonyms.ExportCodes`), never their Telegram id.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
 from collections.abc import Awaitable, Callable, Hashable
@@ -50,14 +51,12 @@ from bot.pseudonyms import ExportCodes
 from bot.rounds import (
     Reminder,
     RoundStarted,
-    current_summary,
     reminder_outlook,
-    render_for,
     start_reminder_round,
     start_summary_round,
 )
 from bot.scheduling import add_schedule, next_run, split_when
-from bot.summary import Summary
+from bot.summary import Summary, render_chart, render_text, summarize
 from bot.survey.model import Survey
 from storage import subscriptions
 
@@ -253,16 +252,29 @@ class Organizing:
         return Reminder(language, True, max(1, total // 3), total)
 
     async def summary(self) -> Summary:
-        """What a summary broadcast would publish now (small-cell protection applied)."""
-        return await self._kept_until_changed("summary", lambda: current_summary(
-            self.reader, self.survey, self.config, self.clock()))
+        """What a summary broadcast would publish now (small-cell protection applied).
 
-    async def summary_for(self, language: str) -> tuple[str, bytes]:
-        """The summary as recipients in ``language`` get it: caption (Telegram HTML) and
-        chart (PNG)."""
+        Counted from the overview's figures (one scan of the answers' index) rather than
+        by :func:`bot.rounds.current_summary`'s join of every answer to its participant:
+        the same figures, since a response exists only once its participant consented.
+        """
+        overview = await self.overview()
+        counts = overview.counts
+        answers = {question: {value: n for value, n in values.items() if value is not None}
+                   for question, values in counts.answers.items()}
+        return summarize(self.survey, counts.responses, answers, self.clock(),
+                         self.config.small_cell)
+
+    async def summary_caption(self, language: str) -> str:
+        """The caption of the summary as recipients in ``language`` get it (Telegram HTML)."""
+        return render_text(await self.summary(), self.survey, self.catalogs.get(language))
+
+    async def summary_chart(self, language: str) -> bytes:
+        """The chart of the summary as recipients in ``language`` get it (PNG), drawn in a
+        worker thread."""
         summary = await self.summary()
-        return await self._kept_until_changed(("summary", language), lambda: render_for(
-            summary, self.survey, self.catalogs.get(language)))
+        return await self._kept_until_changed(("chart", language), lambda: asyncio.to_thread(
+            render_chart, summary, self.survey, self.catalogs.get(language)))
 
     # --- groups and channels that receive summaries -----------------------------------
 

@@ -44,7 +44,7 @@ PUBLIC = ("signin/", "static/", "signed-out")
 ReminderText = Callable[[Translator, Survey, Reminder], tuple[str, list[str]]]
 
 RESOURCES: web.AppKey[Resources] = web.AppKey("resources")
-SESSION: web.RequestKey[Session | None] = web.RequestKey("session", Session | None)
+SESSION: web.RequestKey[Session | None] = web.RequestKey("session")
 WORDS: web.RequestKey[Translator] = web.RequestKey("words", Translator)
 
 

@@ -427,7 +427,7 @@ async def rounds(request: web.Request) -> web.Response:
     reminder_html, reminder_buttons = res.reminder_text(
         bot_words, running, organizing.example_reminder(preview))
     summary = await organizing.summary()
-    caption, _ = await organizing.summary_for(preview)
+    caption = await organizing.summary_caption(preview)
     return render(request, "rounds.html", planned=described, tallies=await organizing.rounds(),
                   preview=preview, reminder=_telegram_html(reminder_html),
                   reminder_buttons=reminder_buttons, caption=_telegram_html(caption),
@@ -450,7 +450,7 @@ async def summary_chart(request: web.Request) -> web.Response:
     language = request.match_info["language"]
     if language not in organizing.survey.languages:
         raise web.HTTPNotFound()
-    _, chart = await organizing.summary_for(language)
+    chart = await organizing.summary_chart(language)
     return web.Response(body=chart, content_type="image/png",
                         headers={"Cache-Control": "no-store"})
 

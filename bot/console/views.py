@@ -139,13 +139,24 @@ def distribution(t: Translator, question: Question, values: Mapping[str | None, 
                                    count=MOST_ROWS))
         rows = _rows(shown, {}, k, keys, answered)
         if numbers:
-            expanded = [float(v) for v, n in numbers.items() for _ in range(min(n, 100_000))]
+            mean, median = _mean_and_median(numbers)
             notes.append(t.gettext("Mean {mean}, median {median}.",
-                                   mean=t.number(round(statistics.fmean(expanded), 2)),
-                                   median=t.number(statistics.median(expanded),
-                                                   grouping=False)))
+                                   mean=t.number(round(mean, 2)),
+                                   median=t.number(median, grouping=False)))
     return Distribution(question, question_title(question, language), answered, skipped, rows,
                         tuple(notes), question.type is QuestionType.TEXT)
+
+
+def _mean_and_median(numbers: Mapping[Decimal, int]) -> tuple[float, float]:
+    """From counts per value, without expanding them."""
+    total = sum(numbers.values())
+    mean = float(sum(v * n for v, n in numbers.items())) / total
+    middle, seen = [], 0
+    wanted = sorted({(total - 1) // 2, total // 2})
+    for value, count in sorted(numbers.items()):
+        middle += [float(value) for position in wanted if seen <= position < seen + count]
+        seen += count
+    return mean, statistics.fmean(middle)
 
 
 def _numbers(values: Mapping[str, int]) -> dict[Decimal, int]:

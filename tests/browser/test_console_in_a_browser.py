@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as shown
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -36,7 +37,10 @@ BROKEN = """\
 
 
 def wait(browser: Any) -> WebDriverWait[Any]:
-    return WebDriverWait(browser, DEADLINE, poll_frequency=0.05)
+    """The live overview replaces its figures while a condition reads them: a stale element
+    is read again."""
+    return WebDriverWait(browser, DEADLINE, poll_frequency=0.05,
+                         ignored_exceptions=[StaleElementReferenceException])
 
 
 def snap(browser: Any, folder: Path, name: str) -> None:
