@@ -124,6 +124,7 @@ class Organizing:
         self.wake = wake
         self.schedules_changed = schedules_changed
         self._kept: dict[Hashable, tuple[int, Any]] = {}
+        self._overview: Overview | None = None  # the latest computed, whatever its version
         self._code_of: dict[str, int] = {}  # response code -> response id, as seen
         self._coded_up_to = 0
 
@@ -132,6 +133,7 @@ class Organizing:
         self.survey = survey
         self.catalogs = self.catalogs.with_fallbacks(survey.bot_language)
         self._kept.clear()
+        self._overview = None
 
     async def _kept_until_changed(self, key: Hashable, make: Callable[[], Awaitable[T]]) -> T:
         """``make()``, computed again only after another connection committed."""
@@ -165,13 +167,29 @@ class Organizing:
 
     # --- what the web console shows ---------------------------------------------------
 
-    async def overview(self) -> Overview:
-        """People, responses, the completion funnel and the breakdowns, unfiltered."""
+    async def overview(self, *, latest: bool = True) -> Overview:
+        """People, responses, the completion funnel and the breakdowns, unfiltered.
+
+        With ``latest=False``, the figures last computed are good enough (a page that a
+        background task keeps fresh, see :meth:`keep_overview_fresh`).
+        """
+        if not latest and self._overview is not None and self.reader is not self.db:
+            return self._overview
+
         async def make() -> Overview:
             return Overview(await count_people(self.reader),
                             await count_responses(self.reader, self.survey.id, Filters(),
                                                   self.clock()))
-        return await self._kept_until_changed("overview", make)
+        self._overview = await self._kept_until_changed("overview", make)
+        return self._overview
+
+    async def keep_overview_fresh(self, seconds: float, watched: Callable[[], bool]) -> None:
+        """Run forever: every ``seconds``, while ``watched()``, compute the overview again if
+        another connection committed since (pages then read it without waiting)."""
+        while True:
+            if watched() or self._overview is None:
+                await self.overview()
+            await asyncio.sleep(seconds)
 
     async def results(self, filters: Filters) -> Counts:
         """Every question's answers counted, for the responses ``filters`` keep."""
@@ -258,7 +276,7 @@ class Organizing:
         by :func:`bot.rounds.current_summary`'s join of every answer to its participant:
         the same figures, since a response exists only once its participant consented.
         """
-        overview = await self.overview()
+        overview = await self.overview(latest=False)
         counts = overview.counts
         answers = {question: {value: n for value, n in values.items() if value is not None}
                    for question, values in counts.answers.items()}

@@ -13,8 +13,11 @@ string of a file upload), else it is refused and logged.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +47,7 @@ PUBLIC = ("signin/", "static/", "signed-out")
 ReminderText = Callable[[Translator, Survey, Reminder], tuple[str, list[str]]]
 
 RESOURCES: web.AppKey[Resources] = web.AppKey("resources")
+FRESH: web.AppKey[asyncio.Task[None]] = web.AppKey("fresh")
 SESSION: web.RequestKey[Session | None] = web.RequestKey("session")
 WORDS: web.RequestKey[Translator] = web.RequestKey("words", Translator)
 
@@ -68,6 +72,11 @@ class Resources:
     find_chat: Callable[[str], Awaitable[FoundChat]] | None = None
     refresh_seconds: float = 5.0
     drafts: dict[str, tuple[int, str, bytes]] = field(default_factory=dict)
+    last_request: float = 0.0  # time.monotonic() of the latest signed-in request
+
+    def watched(self) -> bool:
+        """Someone used the console in the last two minutes."""
+        return time.monotonic() - self.last_request < 120
 
     @property
     def prefix(self) -> str:
@@ -122,6 +131,8 @@ async def guard(request: web.Request,
     token = request.cookies.get(SESSION_COOKIE)
     current = await res.access.session(token) if token else None
     request[SESSION] = current
+    if current is not None:
+        res.last_request = time.monotonic()
     request[WORDS] = res.words.get(_language(request, res.words,
                                            current.language if current else None))
     if inner is None:
@@ -244,8 +255,18 @@ def build_app(res: Resources) -> web.Application:
     pages.add_routes(app, res.prefix)
     app.router.add_static(res.prefix + "static/", HERE / "static", append_version=False)
 
+    async def start(app: web.Application) -> None:
+        task = asyncio.create_task(res.organizing.keep_overview_fresh(
+            res.refresh_seconds, res.watched), name="console overview")
+        app[FRESH] = task
+
     async def close(app: web.Application) -> None:
+        task = app[FRESH]
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
         await res.exports.close()
 
+    app.on_startup.append(start)
     app.on_cleanup.append(close)
     return app

@@ -143,7 +143,7 @@ async def _overview_context(request: web.Request) -> dict[str, Any]:
     res = resources(request)
     t = translator(request)
     organizing = res.organizing
-    seen = await organizing.overview()
+    seen = await organizing.overview(latest=False)  # kept fresh in the background
     k = res.config.small_cell
     counts = seen.counts
     choices = views.filter_choices(organizing.survey, t.language)
