@@ -30,16 +30,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
-
 from bench.exports import build  # noqa: E402
 from bot.access import Access  # noqa: E402
-from bot.app import _console_app, _address  # noqa: E402
+from bot.app import _address, _console_app  # noqa: E402
 from bot.config import Config  # noqa: E402
 from bot.console import build_app, serve  # noqa: E402
 from bot.i18n import Catalogs  # noqa: E402

@@ -176,8 +176,7 @@ async def results(request: web.Request) -> web.Response:
     shown = [views.distribution(t, q, counts.answers.get(q.id, {}), k)
              for q in organizing.survey.questions if q.asks]
     return render(request, "results.html", counts=counts, distributions=shown, k=k,
-                  choices=choices, asked=asked,
-                  funnel=views.funnel(t, organizing.survey, None, counts))
+                  choices=choices, asked=asked)
 
 
 async def text_answers(request: web.Request) -> web.Response:

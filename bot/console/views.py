@@ -36,7 +36,8 @@ class Stage:
     label: str
     count: int
     share: float  # of the first stage
-    lost: int  # fewer than the stage before
+    lost: int  # fewer than the step before that everyone reaches
+    conditional: bool = False  # asked only to some (a condition): nobody is lost at it
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,23 +55,22 @@ def question_title(question: Question, language: str) -> str:
     return question.text.get(language) or question.id
 
 
-def funnel(t: Translator, survey: Survey, people: People | None, counts: Counts) -> list[Stage]:
+def funnel(t: Translator, survey: Survey, people: People, counts: Counts) -> list[Stage]:
     """Opened → consented → each question → completed, with what each step lost."""
     language = t.language
-    steps: list[tuple[str, int]] = []
-    if people is not None:
-        steps += [(t.gettext("Opened the bot"), people.opened),
-                  (t.gettext("Consented"), people.consented)]
-    else:
-        steps.append((t.gettext("Started"), counts.responses))
-    steps += [(question_title(q, language), counts.reached(q.id))
+    steps: list[tuple[str, int, bool]] = [
+        (t.gettext("Opened the bot"), people.opened, False),
+        (t.gettext("Consented"), people.consented, False)]
+    steps += [(question_title(q, language), counts.reached(q.id), q.relevant is not None)
               for q in survey.questions if q.asks]
-    steps.append((t.gettext("Completed"), counts.completed))
+    steps.append((t.gettext("Completed"), counts.completed, False))
     first = steps[0][1] or 1
     stages, before = [], steps[0][1]
-    for label, count in steps:
-        stages.append(Stage(label, count, count / first, max(0, before - count)))
-        before = count
+    for label, count, conditional in steps:
+        lost = 0 if conditional else max(0, before - count)
+        stages.append(Stage(label, count, count / first, lost, conditional))
+        if not conditional:
+            before = count
     return stages
 
 

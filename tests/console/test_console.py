@@ -334,3 +334,56 @@ async def test_the_arabic_console_is_right_to_left(site: Site) -> None:
     await site.post("/language", {"language": "ar", "back": "/"})
     _, page = await site.get("/")
     assert '<html lang="ar" dir="rtl">' in page and "نظرة عامة" in page
+
+
+async def test_the_summary_preview_counts_as_the_broadcast_does(site: Site) -> None:
+    from bot.rounds import current_summary
+
+    config = dataclasses.replace(site.organizing.config, small_cell=2)
+    site.organizing.config = config
+    assert await site.organizing.summary() == dataclasses.replace(
+        await current_summary(site.db, site.organizing.survey, config, site.clock.now),
+        generated_at=site.clock.now)
+
+
+def test_console_link_from_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import main
+
+    monkeypatch.setenv("CONSULTBOT_DB", str(tmp_path / "bot.sqlite3"))
+    monkeypatch.setenv("CONSULTBOT_ADMINS", "77")
+    monkeypatch.setenv("CONSULTBOT_WEB_URL", "https://example.org/console")
+    assert main(["console-link", "77"]) == 0
+    out, err = capsys.readouterr()
+    assert re.search(r"^https://example\.org/console/signin/[A-Za-z0-9_-]{40,}$", out, re.M)
+    assert "valid once" in err
+    assert main(["console-link", "78"]) == 2
+    assert "78: not an organizer" in capsys.readouterr().err
+
+
+def test_the_command_line_uses_the_survey_published_from_the_console(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, consultation: Survey
+) -> None:
+    import asyncio
+
+    from bot.cli.common import load_configured_survey
+    from bot.publishing import publish
+    from storage.db import connect
+
+    source = Path(__file__).resolve().parents[2] / "bot" / "survey" / "consultation.yaml"
+    newer = source.read_bytes().replace(b"\nversion: ", b"\nversion: 7-", 1)
+    path = tmp_path / "bot.sqlite3"
+
+    async def published() -> None:
+        db = await connect(path)
+        try:
+            await publish(db, "c.yaml", newer, consultation, "someone",
+                          dt.datetime(2026, 11, 28, tzinfo=dt.UTC))
+        finally:
+            await db.close()
+
+    asyncio.run(published())
+    assert load_configured_survey(Config(db=path)).version.startswith("7-")
+    assert load_configured_survey(Config(db=tmp_path / "none.sqlite3")).version == \
+        consultation.version
