@@ -72,7 +72,7 @@ def read_latest_published(path: Path) -> Published | None:
         return None
     try:
         row = connection.execute(_LATEST).fetchone()
-    except sqlite3.OperationalError:  # a database from before the console
+    except sqlite3.DatabaseError:  # from before the console, or no database: said later
         return None
     finally:
         connection.close()

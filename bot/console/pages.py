@@ -132,7 +132,9 @@ async def choose_language(request: web.Request) -> web.StreamResponse:
     if language in resources(request).words.languages:
         await resources(request).access.set_language(session(request), language)
     back = form.get("back", "")
-    target = back if back.startswith(resources(request).prefix) else resources(request).prefix
+    prefix = resources(request).prefix
+    local = back.startswith(prefix) and not back.startswith("//") and "\\" not in back
+    target = back if local else prefix  # never another site
     return web.Response(status=303, headers={"Location": target})
 
 

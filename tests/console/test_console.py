@@ -331,7 +331,8 @@ def test_cron_words_follow_the_language() -> None:
 
 async def test_the_arabic_console_is_right_to_left(site: Site) -> None:
     await site.sign_in()
-    await site.post("/language", {"language": "ar", "back": "/"})
+    away = await site.post("/language", {"language": "ar", "back": "//evil.example/"})
+    assert away.headers["Location"] == "/"
     _, page = await site.get("/")
     assert '<html lang="ar" dir="rtl">' in page and "نظرة عامة" in page
 
@@ -387,3 +388,37 @@ def test_the_command_line_uses_the_survey_published_from_the_console(
     assert load_configured_survey(Config(db=path)).version.startswith("7-")
     assert load_configured_survey(Config(db=tmp_path / "none.sqlite3")).version == \
         consultation.version
+
+
+def test_consultbot_web_serves_the_console_alone_and_stops_cleanly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import urllib.error
+    import urllib.request
+
+    from bot.cli import main
+
+    database = tmp_path / "bot.sqlite3"
+    monkeypatch.setenv("CONSULTBOT_DB", str(database))
+    assert main(["schedule", "add", "reminder", "--cron", "0 18 * * 1"]) == 0  # creates it
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONSULTBOT_")}
+    env.update(CONSULTBOT_DB=str(database), CONSULTBOT_WEB="127.0.0.1:0",
+               CONSULTBOT_ADMINS="77")
+    with subprocess.Popen([sys.executable, "-m", "bot", "web"], env=env, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as process:
+        try:
+            assert process.stdout is not None
+            line = process.stdout.readline()  # the address, once it listens
+            found = re.search(r"web console at (http://127\.0\.0\.1:\d+/)", line)
+            assert found, line
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(found.group(1) + "rounds", timeout=10)
+            with refused.value as answer:
+                assert answer.code == 401 and "Send /console." in answer.read().decode()
+        finally:
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(30) == 0
