@@ -1,7 +1,10 @@
-"""Builds the PTB Application: lifecycle hooks, request settings, the handler registry.
+"""Builds the PTB Application (lifecycle hooks, request settings, the handler registry) and
+the web console beside it, or alone.
 
 Resources (the database) are opened in ``post_init`` and closed in
-``post_shutdown``; they belong to the application, not to module globals.
+``post_shutdown``; they belong to the application, not to module globals. The
+console gets its own read-only connection to the same database, and the words
+of a reminder from :mod:`handlers.render` (handed in: it imports no handler).
 """
 
 from __future__ import annotations
@@ -11,13 +14,13 @@ import contextlib
 import datetime as dt
 import logging
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import handlers
 from handlers import render
 from handlers.commands import Audience, described
-from storage.db import connect, transaction
+from storage.db import Database, connect, connect_reader, transaction
 from storage.lock import RunLock
 from storage.responses import stored_files
 from storage.rounds import Tally, release_claims
@@ -33,16 +36,20 @@ from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes
 
 from bot import media
+from bot.access import Access
 from bot.api import ALLOWED_UPDATES, ConsultBot, reach_api
 from bot.config import Config
+from bot.console import Resources, build_app, serve
+from bot.console.exports import Exports
 from bot.context import BotData, ConsultApplication, Context, HookApplication, utcnow
 from bot.delivery import DeliveryWorker
-from bot.i18n import Catalogs
+from bot.i18n import CONSOLE_DOMAIN, Catalogs, Translator
 from bot.ordering import PerChatUpdateProcessor
-from bot.organizing import Organizing
+from bot.organizing import FoundChat, Organizing, find_chat
 from bot.participation import Participation
+from bot.publishing import follow_published, newer_survey, use_survey
 from bot.rounds import Reminder, report_round
-from bot.scheduling import start_schedules
+from bot.scheduling import SYNC_SECONDS, start_schedules, sync_jobs
 from bot.survey.model import Survey
 from bot.survey.search import normalize
 from bot.transport import AiohttpRequest
@@ -113,6 +120,7 @@ def build_application(
     data.catalogs = (catalogs or Catalogs.load()).with_fallbacks(survey.bot_language)
     data.clock = clock
     data.deliverable = deliverable
+    data.console_words = Catalogs.load(domain=CONSOLE_DOMAIN)
     handlers.register(application)
     return application
 
@@ -134,7 +142,12 @@ async def _post_init(application: HookApplication) -> None:
     assert data.catalogs is not None
     data.participation = Participation(database, data.survey, data.clock, config.db,
                                        data.catalogs.command_words(normalize))
-    data.organizing = Organizing(database, data.survey, config, data.clock)
+    data.organizing = Organizing(database, data.survey, config, data.clock,
+                                 catalogs=data.catalogs, secret=data.secret,
+                                 wake=lambda: data.worker.wake() if data.worker else None,
+                                 schedules_changed=lambda: sync_jobs(application))
+    data.access = Access(database, config, data.clock, data.secret)
+    await follow_published(data)  # a survey published from the console wins
     await _tidy(application)
     queue = application.job_queue
     assert queue is not None
@@ -197,18 +210,21 @@ async def _start_delivery(application: HookApplication) -> None:
               request=AiohttpRequest(connection_pool_size=32, read_timeout=30, write_timeout=30,
                                      proxy=config.proxy))
     await bot.initialize()
-    catalogs, database, survey = data.catalogs, data.database, data.survey
+    database = data.database
 
     async def report(tally: Tally) -> None:
-        await report_round(bot, database, catalogs, config.admins, tally)
+        assert data.catalogs is not None
+        await report_round(bot, database, data.catalogs, config.admins, tally)
 
     def render_reminder(reminder: Reminder) -> tuple[str, InlineKeyboardMarkup]:
-        view = render.reminder_view(catalogs.get(reminder.language), survey, reminder)
+        assert data.catalogs is not None and data.survey is not None  # as they are now
+        view = render.reminder_view(data.catalogs.get(reminder.language), data.survey,
+                                    reminder)
         assert view.buttons is not None
         return view.text, view.buttons
 
-    data.worker = DeliveryWorker(bot, database, survey, config, data.clock, render_reminder,
-                                 report, deliverable=data.deliverable)
+    data.worker = DeliveryWorker(bot, database, data.survey, config, data.clock,
+                                 render_reminder, report, deliverable=data.deliverable)
     data.worker_task = asyncio.create_task(data.worker.run(), name="delivery")
 
 
@@ -259,3 +275,111 @@ async def running(
         await application.shutdown()
         if application.post_shutdown is not None:
             await application.post_shutdown(application)
+
+
+# --- the web console ----------------------------------------------------------------------
+
+
+def reminder_text(t: Translator, survey: Survey, reminder: Reminder) -> tuple[str, list[str]]:
+    """A reminder as the bot words it: its Telegram HTML and its buttons' labels."""
+    view = render.reminder_view(t, survey, reminder)
+    labels = [b.text for row in (view.buttons.inline_keyboard if view.buttons else ())
+              for b in row]
+    return view.text, labels
+
+
+def _console_app(organizing: Organizing, access: Access, config: Config, secret: str,
+                 clock: Callable[[], dt.datetime], refresh_seconds: float,
+                 published: Callable[[Survey], None] | None,
+                 look_up: Callable[[str], Awaitable[FoundChat]] | None) -> Resources:
+    return Resources(organizing, access, config, Catalogs.load(domain=CONSOLE_DOMAIN),
+                     reminder_text, Exports(config.db, secret, clock), published=published,
+                     find_chat=look_up, refresh_seconds=refresh_seconds)
+
+
+@asynccontextmanager
+async def console_serving(
+    application: ConsultApplication, *, fallback: bool = False, refresh_seconds: float = 5.0,
+) -> AsyncIterator[str | None]:
+    """Serve the console of a running bot (inside :func:`running`) on ``CONSULTBOT_WEB``;
+    yields its address (None when the setting is off). It reads on a connection of its
+    own and writes through the bot's; a survey published there is run at once."""
+    data = application.bot_data
+    config = data.config
+    if config.web is None:
+        yield None
+        return
+    assert data.organizing is not None and data.access is not None and data.secret
+    organizing = data.organizing
+    reader = await connect_reader(config.db)
+    organizing.reader = reader
+    bot = application.bot
+
+    async def look_up(name: str) -> FoundChat:
+        return await find_chat(bot, name)
+
+    resources = _console_app(organizing, data.access, config, data.secret, data.clock,
+                             refresh_seconds, lambda survey: use_survey(data, survey), look_up)
+    try:
+        async with serve(build_app(resources), *config.web, fallback=fallback) as bound:
+            address = _address(config, bound)
+            data.access.config = config.with_overrides(web_url=address)  # links: where it is
+            yield address
+    finally:
+        organizing.reader = organizing.db
+        await reader.close()
+
+
+def _address(config: Config, bound: tuple[str, int]) -> str:
+    """The console's address: CONSULTBOT_WEB_URL, else where it really listens."""
+    if config.web_url:
+        return config.web_url
+    host = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
+    return f"http://{host}:{bound[1]}/"
+
+
+@asynccontextmanager
+async def console_alone(
+    config: Config, survey: Survey, *, clock: Callable[[], dt.datetime] = utcnow,
+    refresh_seconds: float = 5.0,
+) -> AsyncIterator[str]:
+    """Serve the console without a bot in this process (``consultbot web``), against the
+    bot's database; it follows surveys published meanwhile, as the bot does."""
+    assert config.web is not None
+    db = await connect(config.db)
+    reader: Database | None = None
+    follower: asyncio.Task[None] | None = None
+    try:
+        reader = await connect_reader(config.db)
+        secret = config.secret or await get_or_create_setting(db, PSEUDONYM_SECRET,
+                                                              secrets.token_hex(32))
+        catalogs = Catalogs.load().with_fallbacks(survey.bot_language)
+        organizing = Organizing(db, survey, config, clock, reader=reader, catalogs=catalogs,
+                                secret=secret)
+        newer = await newer_survey(db, survey)
+        if newer is not None:
+            organizing.use_survey(newer)
+
+        async def follow() -> None:
+            while True:
+                await asyncio.sleep(SYNC_SECONDS)
+                found = await newer_survey(db, organizing.survey)
+                if found is not None:
+                    organizing.use_survey(found)
+
+        follower = asyncio.create_task(follow(), name="follow published surveys")
+        access = Access(db, config, clock, secret)
+        resources = _console_app(organizing, access, config, secret, clock, refresh_seconds,
+                                 None, None)
+        async with serve(build_app(resources), *config.web) as bound:
+            address = _address(config, bound)
+            access.config = config.with_overrides(web_url=address)
+            yield address
+    finally:
+        if follower is not None:
+            follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await follower
+        if reader is not None:
+            await reader.close()
+        await db.close()

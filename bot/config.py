@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 PREFIX = "CONSULTBOT_"
 OFFICIAL_API = "https://api.telegram.org"
 _TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+DEFAULT_WEB = "127.0.0.1:8080"
 
 
 class ConfigError(Exception):
@@ -61,6 +62,10 @@ SETTINGS: tuple[Setting, ...] = (
             "number, a Telegram @username), shown in the consent notice", None),
     Setting("ends", "the day the consultation ends and its answers are deleted "
             "(YYYY-MM-DD), shown in the consent notice", None),
+    Setting("web", "address the web console listens on (host:port), or off", DEFAULT_WEB),
+    Setting("web_url", "public address of the web console, used in sign-in links (a path "
+            "prefix behind a reverse proxy included)", None),
+    Setting("web_idle", "minutes without a request after which a console session ends", "60"),
 )
 _NAMES = {s.name for s in SETTINGS}
 
@@ -88,6 +93,18 @@ class Config:
     organizer: str | None = None
     contact: str | None = None
     ends: dt.date | None = None
+    web: tuple[str, int] | None = ("127.0.0.1", 8080)  # None: no console
+    web_url: str | None = None
+    web_idle: int = 60
+
+    @property
+    def console_url(self) -> str:
+        """The console's public address, ending with "/" (from ``web_url``, else ``web``)."""
+        if self.web_url:
+            return self.web_url
+        host, port = self.web or ("127.0.0.1", 8080)
+        shown = f"[{host}]" if ":" in host else host
+        return f"http://{shown}:{port}/"
 
     @classmethod
     def from_env(
@@ -269,6 +286,27 @@ def _flag(value: str, where: str) -> bool:
     raise ConfigError(f"{where}: expected true or false, got {value!r}")
 
 
+def _web(value: str, where: str) -> tuple[str, int] | None:
+    if value.lower() in ("off", "no", "false", "0", "none"):
+        return None
+    host, colon, port = value.rpartition(":")
+    host = host.strip("[]")
+    if not colon or not host or not port.isdigit() or not 0 <= int(port) < 65536:
+        raise ConfigError(f"{where}: expected host:port (such as 127.0.0.1:8080) or off, "
+                          f"got {value!r}")
+    return host, int(port)
+
+
+def _web_url(value: str, where: str) -> str | None:
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+        raise ConfigError(f"{where}: expected the console's public address, such as "
+                          f"https://example.org/console/, got {value!r}")
+    return value if value.endswith("/") else value + "/"
+
+
 _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "token": _token,
     "api_url": _api_url,
@@ -287,4 +325,7 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "organizer": lambda value, where: _words(value, where, 120),
     "contact": lambda value, where: _words(value, where, 120),
     "ends": _day,
+    "web": _web,
+    "web_url": _web_url,
+    "web_idle": _count(1),
 }

@@ -18,6 +18,7 @@ from bot.i18n import Catalogs
 from bot.survey.model import Survey
 
 if TYPE_CHECKING:
+    from bot.access import Access
     from bot.delivery import DeliveryWorker
     from bot.organizing import Organizing
     from bot.participation import Participation
@@ -41,6 +42,8 @@ class BotData:
     run_lock: RunLock | None = None
     participation: Participation | None = None
     organizing: Organizing | None = None
+    access: Access | None = None  # sign-in to the web console
+    console_words: Catalogs | None = None  # the web console's own words (its /console reply)
     clock: Callable[[], dt.datetime] = utcnow
     deliverable: Callable[[int], bool] | None = None  # chats rounds may reach (None: all)
     secret: str | None = None
@@ -72,6 +75,13 @@ class Context(CallbackContext[ConsultBot, dict[Any, Any], dict[Any, Any], BotDat
         if organizing is None:
             raise RuntimeError("the use cases are set up in post_init; not yet")
         return organizing
+
+    @property
+    def access(self) -> Access:
+        access = self.bot_data.access
+        if access is None:
+            raise RuntimeError("the use cases are set up in post_init; not yet")
+        return access
 
     @property
     def survey(self) -> Survey:

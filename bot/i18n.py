@@ -22,7 +22,8 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
 LOCALES = Path(__file__).resolve().parent.parent / "locales"
-DOMAIN = "bot"
+DOMAIN = "bot"  # the bot's words, in every shipped language
+CONSOLE_DOMAIN = "console"  # the web console's own words, for organizers (en, fr, es, ar)
 SOURCE_LANGUAGE = "en"
 
 FSI = "\u2068"  # first strong isolate
@@ -59,9 +60,9 @@ COMMAND_WORDS = {
 }
 
 
-def shipped_languages(folder: Path = LOCALES) -> tuple[str, ...]:
-    """The languages that have a catalog, English first."""
-    found = sorted(p.parent.parent.name for p in folder.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
+def shipped_languages(folder: Path = LOCALES, domain: str = DOMAIN) -> tuple[str, ...]:
+    """The languages that have a catalog in ``domain``, English first."""
+    found = sorted(p.parent.parent.name for p in folder.glob(f"*/LC_MESSAGES/{domain}.po"))
     return tuple(sorted(found, key=lambda code: (code != SOURCE_LANGUAGE, code)))
 
 
@@ -157,10 +158,12 @@ class Catalogs:
         return fallback if fallback in self.translators else SOURCE_LANGUAGE
 
     @classmethod
-    def load(cls, folder: Path = LOCALES) -> Catalogs:
+    def load(cls, folder: Path = LOCALES, domain: str = DOMAIN) -> Catalogs:
+        """Every shipped catalog of ``domain`` (the bot's words by default; the web
+        console's with :data:`CONSOLE_DOMAIN`)."""
         translators: dict[str, Translator] = {}
-        for language in shipped_languages(folder):
-            po_file = folder / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+        for language in shipped_languages(folder, domain):
+            po_file = folder / language / "LC_MESSAGES" / f"{domain}.po"
             translators[language] = Translator(language, _compile(po_file), is_rtl(language))
         if SOURCE_LANGUAGE not in translators:
             translators[SOURCE_LANGUAGE] = Translator(SOURCE_LANGUAGE, gettext.NullTranslations())
@@ -213,13 +216,13 @@ class Completeness:
         return self.translated == self.total and not self.fuzzy
 
 
-def completeness(folder: Path = LOCALES) -> list[Completeness]:
+def completeness(folder: Path = LOCALES, domain: str = DOMAIN) -> list[Completeness]:
     """How much of the template each catalog translates (no fuzzy entry counts)."""
-    with (folder / f"{DOMAIN}.pot").open("rb") as handle:
+    with (folder / f"{domain}.pot").open("rb") as handle:
         template = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(handle) if m.id}
     found = []
-    for language in shipped_languages(folder):
-        with (folder / language / "LC_MESSAGES" / f"{DOMAIN}.po").open("rb") as handle:
+    for language in shipped_languages(folder, domain):
+        with (folder / language / "LC_MESSAGES" / f"{domain}.po").open("rb") as handle:
             catalog = read_po(handle, locale=language)
         done = fuzzy = 0
         for message in catalog:

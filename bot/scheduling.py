@@ -196,6 +196,9 @@ async def sync_jobs(application: HookApplication) -> None:
 
 
 async def _sync_job(context: Context) -> None:
+    from bot.publishing import follow_published
+
+    await follow_published(context.bot_data)  # a survey published from a console elsewhere
     await sync_jobs(context.application)
     if context.bot_data.worker is not None:
         context.bot_data.worker.wake()

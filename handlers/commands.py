@@ -77,6 +77,8 @@ COMMANDS: tuple[Command, ...] = (
             N_("Send the summary to subscribers now: /broadcast now")),
     Command("schedule", organizer.on_schedule, Audience.ORGANIZER,
             N_("Scheduled rounds: list, add, pause, remove")),
+    Command("console", organizer.on_console, Audience.ORGANIZER,
+            N_("A sign-in link to the web console")),
 )
 
 

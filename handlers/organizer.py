@@ -19,6 +19,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
+from bot.access import NotAnOrganizer
+from bot.console.chat import console_off, link_message
 from bot.context import Context
 from bot.exports import FORMATS, ExportError, ExportOptions, write_export
 from bot.figures import as_text
@@ -179,6 +181,22 @@ def _zip(files: list[Path]) -> Path:
         for file in files:
             bundle.write(file, arcname=file.name)
     return archive
+
+
+async def on_console(update: Update, context: Context) -> None:
+    """Send a one-time sign-in link to the web console (in the console's own words)."""
+    user, chat = update.effective_user, update.effective_chat
+    assert user is not None and chat is not None and context.bot_data.console_words is not None
+    chosen = await context.organizing.language_of(user.id)
+    t = context.bot_data.console_words.for_person(chosen, user.language_code)
+    if context.config.web is None and context.config.web_url is None:
+        await _send_text(context, chat.id, render.escape(console_off(t)))
+        return
+    try:
+        link, _ = await context.access.new_link(user.id)
+    except NotAnOrganizer:
+        return
+    await _send_text(context, chat.id, render.escape(link_message(t, link)))
 
 
 async def on_summary(update: Update, context: Context) -> None:

@@ -99,6 +99,15 @@ async def connect(path: str | Path) -> Database:
     return db
 
 
+async def connect_reader(path: str | Path) -> Database:
+    """A second, read-only connection to a database :func:`connect` has opened: long reads
+    (the web console's figures) run on its own thread and, in WAL mode, never hold up
+    the writer."""
+    db = await connect(path)
+    await db.connection.execute("PRAGMA query_only = ON")
+    return db
+
+
 def create_private(path: Path) -> None:
     """Create the database file, readable and writable by its owner only, if it is new."""
     try:

@@ -357,3 +357,21 @@ async def get_tally(db: Database, round_id: int) -> Tally | None:
         unreachable=row["unreachable"], failed=row["failed"], skipped=row["skipped"],
         waiting=row["waiting"],
     )
+
+
+async def list_tallies(db: Database, limit: int = 50) -> list[Tally]:
+    """The latest rounds, newest first, each with its delivery report."""
+    rows = await fetch_all(
+        db,
+        "SELECT r.id, r.kind, r.origin, r.created_at, r.finished_at, "
+        "  count(CASE WHEN o.status = 'sent' THEN 1 END), "
+        "  count(CASE WHEN o.status = 'unreachable' THEN 1 END), "
+        "  count(CASE WHEN o.status = 'failed' THEN 1 END), "
+        "  count(CASE WHEN o.status = 'skipped' THEN 1 END), "
+        "  count(CASE WHEN o.status = 'pending' THEN 1 END) "
+        "FROM rounds r LEFT JOIN outbox o ON o.round_id = r.id "
+        "GROUP BY r.id ORDER BY r.id DESC LIMIT ?", (limit,))
+    return [Tally(round_id=row[0], kind=row[1], origin=row[2],
+                  created_at=parse_timestamp(row[3]) or dt.datetime.min,
+                  finished_at=parse_timestamp(row[4]), sent=row[5], unreachable=row[6],
+                  failed=row[7], skipped=row[8], waiting=row[9]) for row in rows]

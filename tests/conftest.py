@@ -22,6 +22,11 @@ os.environ["PTB_TIMEDELTA"] = "true"
 SHARED_REQUIRED = os.environ.pop(REQUIRE_SHARED, "") == "1"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--screenshots", metavar="DIR", default=None,
+                     help="where the browser tests save a screenshot of every console page")
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("shared_xlsforms") is None or XLSFORMS.is_dir():
         return

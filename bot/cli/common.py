@@ -75,7 +75,24 @@ def local_time(moment: dt.datetime, timezone: str) -> str:
 
 
 def load_configured_survey(config: Config) -> Survey:
-    """The configured survey, or the built-in consultation; warnings go to the log."""
+    """The survey last published from the web console, else the configured survey, else
+    the built-in consultation; warnings go to the log."""
+    from storage.published import read_latest_published
+
+    published = read_latest_published(config.db)
+    if published is not None:
+        from bot.publishing import PublishRefused, load_published
+
+        try:
+            survey = load_published(published)
+        except PublishRefused as exc:
+            raise ConfigError(str(exc)) from None
+        if config.survey is not None:
+            logger.warning("using the survey published from the web console (%s, version %s, "
+                           "%s) rather than %s=%s", published.filename, published.version,
+                           f"{published.published_at:%Y-%m-%d %H:%M} UTC", env_name("survey"),
+                           config.survey)
+        return survey
     path = config.survey or BUILTIN_SURVEY
     survey, problems = load_survey(path)
     gaps = [p for p in problems if p.severity == "warning"]

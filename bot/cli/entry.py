@@ -23,7 +23,7 @@ from bot.cli.data import (
     cmd_translations,
 )
 from bot.cli.managing import cmd_broadcast, cmd_remind, cmd_schedule, cmd_subscribers
-from bot.cli.serving import cmd_run, cmd_sandbox
+from bot.cli.serving import cmd_console_link, cmd_run, cmd_sandbox, cmd_web
 from bot.config import Config, ConfigError
 from bot.exports.options import DELIMITERS, FORMATS
 from bot.survey.loader import SurveyInvalid
@@ -45,7 +45,7 @@ _EPILOG = """\
 first steps:
   consultbot sandbox               try the bot in this terminal (no token needed)
   consultbot survey check FILE     check a survey file before using it
-  consultbot run                   serve the bot on Telegram
+  consultbot run                   serve the bot on Telegram, and the web console
   consultbot stats                 the figures so far
 
 Each command explains itself: consultbot COMMAND --help. The organizer guide,
@@ -126,7 +126,15 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                      title="commands", parser_class=_Parser)
 
-    _command(commands, "run", "serve the bot on Telegram (needs CONSULTBOT_TOKEN)", cmd_run)
+    _command(commands, "run", "serve the bot on Telegram and the web console (needs "
+             "CONSULTBOT_TOKEN)", cmd_run)
+    _command(commands, "web", "serve the web console alone, against the bot's database",
+             cmd_web)
+    link = _command(commands, "console-link", "print a one-time sign-in link to the web "
+                    "console", cmd_console_link,
+                    epilog="example: consultbot console-link 123456789")
+    link.add_argument("user", type=int, metavar="USER_ID",
+                      help="the organizer's Telegram user id (one of CONSULTBOT_ADMINS)")
 
     sandbox = _command(commands, "sandbox",
                        "try the bot in this terminal, without Telegram or a token", cmd_sandbox)

@@ -1,29 +1,37 @@
-"""Commands that serve the bot: ``run`` on Telegram, ``sandbox`` in this terminal."""
+"""Commands that serve: ``run`` (the bot and its console), ``web`` (the console alone),
+``sandbox`` (the bot in this terminal), and ``console-link`` (a sign-in link)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import gc
 import signal
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.cli.common import check_database, configure_logging, load_configured_survey, logger
 from bot.config import Config, env_name
 from bot.survey.model import Survey
 
+if TYPE_CHECKING:
+    from storage.db import Database
+
 
 def cmd_run(args: argparse.Namespace, config: Config) -> int:
-    """Serve the bot on Telegram until SIGINT (Ctrl-C) or SIGTERM.
+    """Serve the bot on Telegram, and the web console, until SIGINT (Ctrl-C) or SIGTERM.
 
     Needs CONSULTBOT_TOKEN. Receives participants' messages (long polling), sends
     the rounds that `remind`, `broadcast` and the schedules queue, and runs the
     schedules. Every answer is saved as it comes: a restart loses nothing. One
-    `consultbot run` per database."""
+    `consultbot run` per database. The web console listens on CONSULTBOT_WEB
+    (default 127.0.0.1:8080; off to turn it off)."""
     from storage.lock import RunLock
 
     from bot.api import reach_api
-    from bot.app import build_application, running
+    from bot.app import build_application, console_serving, running
 
     config.require_token()
     configure_logging(args.verbose + 1, [config.token])
@@ -40,8 +48,10 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
             loop.add_signal_handler(signal_number, stop.set)
         if not await reach_api(application.bot, config.api_url, stop):
             return
-        async with running(application):
+        async with running(application), console_serving(application) as console:
             logger.info("serving on %s", config.api_url)
+            if console is not None:
+                logger.info("web console at %s (organizers: send /console to the bot)", console)
             _warn_about_missing_facts(config, survey)
             # What is loaded by now (modules, survey, catalogs) lives as long as the
             # process: out of the collector's full passes, which otherwise take ~60 ms
@@ -91,3 +101,63 @@ def cmd_sandbox(args: argparse.Namespace, config: Config) -> int:
     check_database(config.db)
     return asyncio.run(run_sandbox(config, survey, language=args.language, user_id=args.user,
                                    allow_real_data=args.allow_real_data))
+
+
+def cmd_web(args: argparse.Namespace, config: Config) -> int:
+    """Serve the web console alone, against the bot's database, until SIGINT or SIGTERM.
+
+    For a server where `consultbot run` runs in another process (or on a machine that
+    shares the database file). Listens on CONSULTBOT_WEB; sign-in links use
+    CONSULTBOT_WEB_URL. Rounds started here are sent by the running bot."""
+    from bot.app import console_alone
+    from bot.cli.common import existing_database
+    from bot.config import ConfigError
+
+    configure_logging(args.verbose + 1)
+    if config.web is None:
+        raise ConfigError(f"{env_name('web')}: off; give the address to listen on, such as "
+                          "127.0.0.1:8080")
+    survey = load_configured_survey(config)
+    existing_database(config)
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signal_number in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signal_number, stop.set)
+        async with console_alone(config, survey) as address:
+            print(f"web console at {address} (organizers: send /console to the bot, or "
+                  "run consultbot console-link USER_ID)", flush=True)
+            await stop.wait()
+
+    asyncio.run(serve())
+    return 0
+
+
+def cmd_console_link(args: argparse.Namespace, config: Config) -> int:
+    """Print a one-time sign-in link to the web console for an organizer (a user id in
+    CONSULTBOT_ADMINS), valid 10 minutes. The address comes from CONSULTBOT_WEB_URL (or
+    CONSULTBOT_WEB)."""
+    import secrets
+
+    from storage.settings import PSEUDONYM_SECRET, get_or_create_setting
+
+    from bot.access import Access, NotAnOrganizer
+    from bot.cli.common import Refused, local_time, with_database
+    from bot.context import utcnow
+
+    if args.user not in config.admins:
+        raise Refused(f"{args.user}: not an organizer (add it to {env_name('admins')})")
+
+    async def make(db: Database) -> tuple[str, dt.datetime]:
+        secret = config.secret or await get_or_create_setting(db, PSEUDONYM_SECRET,
+                                                              secrets.token_hex(32))
+        return await Access(db, config, utcnow, secret).new_link(args.user)
+
+    try:
+        link, expires = with_database(config, make, create=True)
+    except NotAnOrganizer:
+        raise Refused(f"{args.user}: not an organizer") from None
+    print(link)
+    print(f"valid once, until {local_time(expires, config.timezone)}", file=sys.stderr)
+    return 0

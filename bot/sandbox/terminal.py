@@ -34,7 +34,7 @@ from typing import TextIO
 
 from storage.settings import get_or_create_setting
 
-from bot.app import build_application, running
+from bot.app import build_application, console_serving, running
 from bot.config import Config, ConfigError
 from bot.context import ConsultApplication, utcnow
 from bot.sandbox.standin import Button, Call, SentMessage, SimUser, StandIn
@@ -321,13 +321,16 @@ async def run_sandbox(
                           language_code=language or _language_from_environment())
         transcript = Transcript(api, user_id, out)
         api.add_listener(transcript.on_call)
-        async with running(application):
+        async with running(application), console_serving(application,
+                                                          fallback=True) as console:
             database = application.bot_data.database
             assert database is not None
             await get_or_create_setting(database, MARKER, "1")
             sandbox = Sandbox(api, application, clock, person, transcript, out)
+            web = (f"web console: {console} (send /console here for a sign-in link)\n"
+                   if console else "")
             out.write(f"consultbot sandbox — a local stand-in of Telegram on {api.url}\n"
-                      f"database: {config.db}\n{HELP}\n\n")
+                      f"database: {config.db}\n{web}{HELP}\n\n")
             out.flush()
             person.send("/start")
             await transcript.wait_until_quiet()

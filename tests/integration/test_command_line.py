@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -35,6 +36,7 @@ def test_the_sandbox_can_be_scripted_through_the_real_command_line(tmp_path: Pat
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "[1] English" in out
+    assert re.search(r"web console: http://127\.0\.0\.1:\d+/", out)
     assert "Question 1 of 17" in out
     assert "→ Germany" in out
     assert "What is stored about you" in out

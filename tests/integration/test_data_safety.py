@@ -119,7 +119,8 @@ def test_a_second_process_on_the_same_database_is_refused(tmp_path: Path) -> Non
 
 def _env(api: StandIn, db: Path, token: str = TOKEN) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONSULTBOT_")}
-    env.update(CONSULTBOT_TOKEN=token, CONSULTBOT_API_URL=api.url, CONSULTBOT_DB=str(db))
+    env.update(CONSULTBOT_TOKEN=token, CONSULTBOT_API_URL=api.url, CONSULTBOT_DB=str(db),
+               CONSULTBOT_WEB="127.0.0.1:0")  # the console on any free port
     return env
 
 

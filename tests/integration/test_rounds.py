@@ -357,7 +357,7 @@ async def test_kill_9_in_the_middle_of_a_round_loses_and_repeats_nothing(
     api.add_listener(hold_after_eight)
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONSULTBOT_")}
     env.update(CONSULTBOT_TOKEN=TOKEN, CONSULTBOT_API_URL=api.url, CONSULTBOT_DB=str(path),
-               CONSULTBOT_RATE="10")
+               CONSULTBOT_RATE="10", CONSULTBOT_WEB="127.0.0.1:0")
     log = (tmp_path / "bot.log").open("w")
     command = [sys.executable, "-m", "bot", "run"]
     first = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
