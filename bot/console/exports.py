@@ -24,7 +24,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from bot.exports import FORMATS, ExportError, ExportOptions, ExportResult, write_export
+from bot.exports import (
+    DELIMITERS,
+    FORMATS,
+    ExportError,
+    ExportOptions,
+    ExportResult,
+    single_file_name,
+    write_export,
+)
 from bot.i18n import N_
 from bot.survey.model import Survey
 
@@ -61,6 +69,15 @@ def _date(value: str, survey: Survey) -> dt.datetime | None:
         raise FieldError(N_("Write the date as YYYY-MM-DD.")) from None
 
 
+def _delimiter(value: str, survey: Survey) -> str:
+    if not value:
+        return ","
+    value = "\t" if value == "tab" else value  # a tab would not survive the form's trimming
+    if value not in DELIMITERS:
+        raise FieldError(N_("Choose one of the separators offered."))
+    return value
+
+
 def _flag(value: str, survey: Survey) -> bool:
     return value in ("on", "1", "true")
 
@@ -78,16 +95,30 @@ class Field:
     default: str = ""
 
 
+FORMAT_NAMES = {"csv": "CSV", "xlsx": "XLSX (Excel)", "json": "JSON", "sav": "SPSS (.sav)",
+                "dta": "Stata (.dta)"}
+assert set(FORMAT_NAMES) == set(FORMATS), "name every export format for the form"
+SEPARATOR_NAMES = {",": N_("Comma ( , )"), ";": N_("Semicolon ( ; ), with decimal commas"),
+                   "tab": N_("Tab")}
+assert {_delimiter(v, None) for v in SEPARATOR_NAMES} == set(DELIMITERS), (  # type: ignore[arg-type]
+    "name every CSV separator for the form")
+
 FIELDS: tuple[Field, ...] = (
     Field("format", N_("Format"), "choice", _format,
-          N_("CSV for spreadsheets and statistics programs, XLSX for Excel (with a codebook "
-             "sheet), JSON for programs."),
-          choices=lambda survey: [(f, f.upper()) for f in FORMATS], default="csv"),
+          N_("CSV for spreadsheets, XLSX for Excel (with a codebook sheet), SPSS and Stata "
+             "with variable and value labels, JSON for programs. CSV, SPSS and Stata come "
+             "in a zip with their codebook."),
+          choices=lambda survey: list(FORMAT_NAMES.items()), default="csv"),
+    Field("delimiter", N_("CSV separator"), "choice", _delimiter,
+          N_("Semicolons suit Excel in countries that write decimals with a comma."),
+          choices=lambda survey: list(SEPARATOR_NAMES.items()), default=","),
     Field("labels", N_("Labels"), "language", _language,
           N_("Choice labels and question texts in this language instead of ids.")),
     Field("since", N_("Active since"), "date", _date,
           N_("Only responses with activity on or after this day.")),
     Field("completed_only", N_("Completed responses only"), "flag", _flag),
+    Field("kobo_names", N_("Column names as KoboToolbox writes them"), "flag", _flag,
+          N_("For analysis scripts written for KoboToolbox exports.")),
 )
 
 NOT_OFFERED: Mapping[str, str] = {
@@ -154,7 +185,8 @@ class Exports:
         self._forget_old()
         job_id = secrets.token_urlsafe(12)
         now = self.clock()
-        name = f"{survey.id}-{now:%Y%m%d-%H%M}.{options.format}"
+        # one download: a CSV, SPSS or Stata file comes zipped with its codebook
+        name = single_file_name(f"{survey.id}-{now:%Y%m%d-%H%M}", options.format)
         folder = self.folder / job_id
         folder.mkdir()
         job = Job(job_id, owner, folder / name, options)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import re
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -168,10 +170,14 @@ def test_an_export_is_downloaded_and_opens(stage: Stage, browser: Any, downloads
     link = wait(browser).until(shown.visibility_of_element_located(
         (By.CSS_SELECTOR, "#download a")))
     link.click()
-    files: list[Path] = wait(browser).until(lambda b: sorted(downloads.glob("*.csv")),
-                                            "no CSV arrived")  # renamed once complete
-    with files[0].open(encoding="utf-8-sig", newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    files: list[Path] = wait(browser).until(lambda b: sorted(downloads.glob("*.zip")),
+                                            "no zip arrived")  # renamed once complete
+    with zipfile.ZipFile(files[0]) as bundle:  # the CSV and its codebook
+        names = bundle.namelist()
+        assert len(names) == 2 and any("codebook" in name for name in names)
+        data = next(name for name in names if "codebook" not in name)
+        text = bundle.read(data).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
     assert len(rows) == 4 and {r["status"] for r in rows} == {"in_progress"}
     assert all(len(r["participant"]) == 20 for r in rows)
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import io
 import logging
 import re
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -209,8 +211,32 @@ async def test_an_export_is_written_and_downloaded(site: Site) -> None:
     status = await (await site.client.get(job + "/status")).json()
     assert status["done"] and status["rows"] == 7
     download = await site.client.get(job + "/file")
-    assert download.status == 200 and "attachment" in download.headers["Content-Disposition"]
-    assert (await download.read()).decode("utf-8-sig").count("\n") == 9  # labels row too
+    disposition = download.headers["Content-Disposition"]
+    assert download.status == 200 and "attachment" in disposition and "-csv.zip" in disposition
+    with zipfile.ZipFile(io.BytesIO(await download.read())) as bundle:
+        data, codebook = sorted(bundle.namelist(), key=lambda name: "codebook" in name)
+        assert "codebook" in codebook
+        text = bundle.read(data).decode("utf-8-sig")
+    assert text.count("\n") == 8  # a header, then one line per response
+    assert "role:label" in text.splitlines()[0]  # the labels in their own columns
+
+
+async def test_a_semicolon_export_with_kobo_names(site: Site) -> None:
+    await site.sign_in()
+    page = await (await site.client.get("/exports")).text()
+    assert "SPSS (.sav)" in page and 'value="tab"' in page
+    answer = await site.post("/exports", {"format": "csv", "delimiter": "tab",
+                                          "kobo_names": "on"})
+    job = answer.headers["Location"]
+    running = next(iter(site_jobs(site)))
+    assert running.task is not None
+    await running.task
+    assert running.options.delimiter == "\t" and running.options.kobo_names
+    download = await site.client.get(job + "/file")
+    with zipfile.ZipFile(io.BytesIO(await download.read())) as bundle:
+        data = next(name for name in bundle.namelist() if "codebook" not in name)
+        header = bundle.read(data).decode("utf-8-sig").splitlines()[0]
+    assert "\t_uuid\t" in header or header.startswith("_uuid\t") or "\t_uuid" in header
 
 
 def site_jobs(site: Site) -> list[Any]:
