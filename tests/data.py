@@ -49,7 +49,7 @@ async def add_response(
         async with transaction(db) as tx:
             await responses.save_step(
                 tx, response, survey_version=survey.version,
-                answered=step.changes(survey.by_id[question]),
+                answered=step.changes(),
                 dropped=step.dropped, current=step.progress.current, now=now)
 
 
