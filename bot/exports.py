@@ -7,6 +7,12 @@ their Telegram user id or row id. Answers to questions that are not relevant
 file keep their data, in columns after the current ones, marked in the codebook
 (and in the label row) as from an earlier version.
 
+Questions asked once per round of a repeat (a household roster) are not in
+the table: one row per response cannot hold them without misleading. The
+codebook lists them with ``in_main_table: false``, their repeat, and how their
+answers are stored (``member[n]/age``; see :mod:`storage.responses`); a
+sheet per repeat is still to come.
+
 Everything here is synchronous and streams: rows are read in batches and written
 as they come (XlsxWriter in ``constant_memory`` mode), so memory stays flat
 whatever the size. The bot runs it in a worker thread.
@@ -45,6 +51,7 @@ from storage.stats import STOPPED_AFTER
 from bot.pseudonyms import ExportCodes
 from bot.survey import engine
 from bot.survey.model import Choice, Question, QuestionType, Survey
+from bot.survey.walk import slot_of
 
 Format = Literal["csv", "xlsx", "json"]
 FORMATS: tuple[Format, ...] = ("csv", "xlsx", "json")
@@ -272,7 +279,7 @@ def _moment(stored: str | None) -> dt.datetime | None:
 def _columns(survey: Survey, earlier: dict[str, str], language: str | None) -> list[Column]:
     columns = [Column(name) for name in META]
     for question in survey.questions:
-        if not question.asks:
+        if not question.asks or question.repeat is not None:
             continue
         text = question.text.get(language) if language else ""
         columns.append(Column(question.id, text, question))
@@ -294,7 +301,9 @@ def _plan(
     survey_id = options.survey_id or survey.id
     if survey_id == survey.id:
         current = {q.id for q in survey.questions}
-        earlier = dict(question_ids(connection, survey_id, besides=current))
+        earlier = {key: version
+                   for key, version in question_ids(connection, survey_id, besides=current)
+                   if not _in_a_round(survey, key)}
         columns = _columns(survey, earlier, options.labels)
         return _Plan(survey, columns, options, secret, now, earlier)
     # a survey whose file is not loaded: its answers as stored, one column per question
@@ -307,6 +316,11 @@ def _plan(
                           f"({held})")
     earlier = dict(found)
     return _Plan(survey, _columns(_empty(survey), earlier, None), options, secret, now, earlier)
+
+
+def _in_a_round(survey: Survey, key: str) -> bool:
+    """True for the stored key of an answer in a round of one of the survey's repeats."""
+    return "[" in key and slot_of(survey, key) is not None
 
 
 def _empty(survey: Survey) -> Survey:
@@ -403,7 +417,7 @@ def _write_xlsx(plan: _Plan, rows: Iterator[ExportedResponse], path: Path) -> in
         book = workbook.add_worksheet("codebook")
         languages = list(plan.survey.languages)
         header = ["question", "type", "choice", *(f"text:{lang}" for lang in languages),
-                  "required", "relevant", "constraint", "in_current_version"]
+                  "required", "relevant", "constraint", "in_current_version", "note"]
         _write_texts(book, 0, header, bold, bold_quoted)
         row = 1
         for entry in codebook(plan):
@@ -411,7 +425,8 @@ def _write_xlsx(plan: _Plan, rows: Iterator[ExportedResponse], path: Path) -> in
                                      *(entry["text"].get(lang, "") for lang in languages),
                                      "yes" if entry["required"] else "no",
                                      entry["relevant"] or "", entry["constraint"] or "",
-                                     "yes" if entry["in_current_version"] else "no"],
+                                     "yes" if entry["in_current_version"] else "no",
+                                     entry.get("note", "")],
                          None, quoted)
             row += 1
             for choice in entry["choices"]:
@@ -435,17 +450,27 @@ def _write_texts(sheet: Any, row: int, texts: list[str], style: Any, quoted: Any
 def codebook(plan: _Plan) -> list[dict[str, Any]]:
     """Every question: id, type, text in every language, choices with their labels."""
     entries: list[dict[str, Any]] = []
-    for question in plan.survey.questions:
+    survey = plan.survey
+    for question in survey.questions:
         if not question.asks:
             continue
-        entries.append({
+        entry: dict[str, Any] = {
             "question": question.id, "type": question.type.value,
             "text": dict(question.text.texts), "required": question.required,
             "relevant": question.relevant.source if question.relevant else None,
             "constraint": question.constraint.source if question.constraint else None,
             "in_current_version": True,
             "choices": [{"id": c.id, "label": dict(c.label.texts)} for c in question.choices],
-        })
+        }
+        if question.repeat is not None:
+            chain = survey.chain(question.repeat)
+            stored = "/".join([*(f"{r.id}[n]" for r in chain), question.id])
+            entry.update({
+                "in_main_table": False, "repeat": question.repeat, "stored_as": stored,
+                "note": f"asked once per round of the repeat '{question.repeat}' (stored as "
+                        f"{stored}): not in this table, which has one row per response",
+            })
+        entries.append(entry)
     for question_id, version in plan.earlier.items():
         entries.append({
             "question": question_id, "type": "unknown", "text": {}, "required": False,

@@ -17,12 +17,13 @@ from storage.db import Database, transaction
 from storage.participants import get_participant
 from storage.rounds import ReminderOutlook
 from storage.schedules import Schedule, list_schedules, remove_schedule, set_paused
-from storage.stats import Figures, get_figures
+from storage.stats import Figures
 from storage.subscriptions import Subscription, get_subscription
 from telegram import Bot, Chat, ChatMember, ChatMemberRestricted
 from telegram.error import BadRequest, Forbidden
 
 from bot.config import Config
+from bot.figures import figures_of
 from bot.rounds import reminder_outlook
 from bot.scheduling import add_schedule, next_run, split_when
 from bot.survey.model import Survey
@@ -55,9 +56,7 @@ class Organizing:
         return await reminder_outlook(self.db, self.survey, self.config, self.clock())
 
     async def figures(self) -> Figures:
-        survey = self.survey
-        return await get_figures(self.db, survey.id, [q.id for q in survey.breakdown_questions],
-                                 self.clock())
+        return await figures_of(self.db, self.survey, self.clock())
 
     # --- groups and channels that receive summaries -----------------------------------
 
