@@ -85,8 +85,10 @@ class Privacy(Base):
                 slot = slot_of(self.survey, key)
                 if slot is None or slot.question is None:
                     continue
-                found.append(StoredAnswer(slot.question, slot.question.text.get(language), value,
-                                          self._rounds(progress, slot.rounds, language, now)))
+                found.append(StoredAnswer(
+                    slot.question, self._text(slot.question, language, progress.answers,
+                                              slot.rounds),
+                    value, self._rounds(progress, slot.rounds, language, now)))
             stored = tuple(found)
         return Outcome(participant.language, screen=MyData(
             created_at=participant.created_at, language=participant.language,

@@ -94,10 +94,17 @@ def _one_round(t: Translator, round_: Round) -> str:
     number = t.number(round_.number)
     if round_.total is not None:
         total = t.number(round_.total)
-        return (t.gettext("{label} {number} of {total}", label=label, number=number, total=total)
-                if label else t.gettext("Round {number} of {total}", number=number, total=total))
-    return (t.gettext("{label} {number}", label=label, number=number) if label
-            else t.gettext("Round {number}", number=number))
+        if label:
+            # Translators: which round of a repeat a question is about, e.g. "Person 2 of 4";
+            # {label} is the survey's own name for one round ("Person", "Household member")
+            return t.gettext("{label} {number} of {total}", label=label, number=number,
+                             total=total)
+        # Translators: the same when the survey gives the round no name
+        return t.gettext("Round {number} of {total}", number=number, total=total)
+    if label:
+        # Translators: a round of a repeat with no set number of rounds, e.g. "Organization 3"
+        return t.gettext("{label} {number}", label=label, number=number)
+    return t.gettext("Round {number}", number=number)
 
 
 def _round_line(t: Translator, rounds: tuple[Round, ...]) -> str:
@@ -349,6 +356,7 @@ def review_view(t: Translator, survey: Survey, reviewing: Reviewing) -> View:
     """The rounds of a repeat, each a button to correct it; "Add another" for an open
     repeat below its limit; Back and Continue."""
     repeat = reviewing.repeat
+    # Translators: the heading of the list of rounds of a repeat whose survey gives it no name
     title = repeat.text.get(t.language) or t.gettext("Rounds answered")
     if reviewing.inside:
         title = f"{round_label(t, reviewing.inside)} › {title}"
@@ -356,9 +364,14 @@ def review_view(t: Translator, survey: Survey, reviewing: Reviewing) -> View:
     lines.extend(f"{t.number(r.number)}. {escape(r.name or _one_round(t, r))}"
                  for r in reviewing.rounds)
     lines.append("")
-    lines.append(escape(t.gettext("Add another, press one to correct it, or continue.")
-                        if reviewing.can_add
-                        else t.gettext("Press one to correct it, or continue.")))
+    if reviewing.can_add:
+        # Translators: under the list of rounds (e.g. of organizations) with its buttons:
+        # "Add another", one button per round to correct it, and "Continue"
+        instructions = t.gettext("Add another, press one to correct it, or continue.")
+    else:
+        # Translators: under the list of rounds, with a button per round and "Continue"
+        instructions = t.gettext("Press one to correct it, or continue.")
+    lines.append(escape(instructions))
     question = survey.questions[repeat.start]
     rounds = reviewing.round_numbers
 
@@ -368,6 +381,7 @@ def review_view(t: Translator, survey: Survey, reviewing: Reviewing) -> View:
 
     keyboard: list[list[InlineKeyboardButton]] = []
     if reviewing.can_add:
+        # Translators: a button: one more round (another organization, another visit…)
         keyboard.append([button("➕ " + t.gettext("Add another"), Action.ADD)])
     corrections = [button(_round_button_label(t, r), Action.CORRECT, r.number)
                    for r in reviewing.rounds]
@@ -384,10 +398,13 @@ def review_view(t: Translator, survey: Survey, reviewing: Reviewing) -> View:
 def discard_view(t: Translator, survey: Survey, discard: DiscardQuestion) -> View:
     """Before an answer erases whole rounds: which ones, and Yes / No."""
     names = ", ".join(round_label(t, rounds) for rounds in discard.rounds)
+    # Translators: asked when an answer lowers a number of people (or of anything asked once
+    # each): {rounds} names those left out, e.g. "Ali" or "Person 3, Person 4"
     text = t.gettext("With this answer, what you said about {rounds} will be deleted.",
                      rounds=names)
     question, rounds = discard.question, discard.round_numbers
     keyboard = [
+        # Translators: a button under "With this answer, what you said about … will be deleted."
         [_button(t.gettext("Yes, delete those answers"), Action.DISCARD, survey, question,
                  discard.pending, rounds=rounds)],
         [_button(t.gettext("No, keep my answers"), Action.KEEP_ROUNDS, survey, question,
