@@ -306,7 +306,8 @@ def effective_answers(
 
 
 def _advance(survey: Survey, answers: Answers, now: dt.datetime, *, after: str | None = None,
-             enter: Rounds | None = None, gates: bool = False) -> Step:
+             enter: Rounds | None = None, gates: bool = False,
+             known: Walk | None = None) -> Step:
     """The next place to stop: after the slot ``after``, or at the start of the round
     ``enter`` (or at the very start).
 
@@ -314,7 +315,8 @@ def _advance(survey: Survey, answers: Answers, now: dt.datetime, *, after: str |
     calculations are evaluated and recorded, and with ``gates`` a required note
     that became relevant refuses the move (:class:`GateClosed`). Answered
     questions in other rounds that have answers are passed over (see the
-    module's docstring).
+    module's docstring). ``known``: a complete walk of the same answers, whose
+    relevance serves up to the starting place.
     """
     start = slot_of(survey, after) if after is not None else None
     here: Rounds = start.rounds if start is not None else (enter or ())
@@ -324,13 +326,15 @@ def _advance(survey: Survey, answers: Answers, now: dt.datetime, *, after: str |
     notes: list[Question] = []
     note_keys: list[str] = []
     computed: list[str] = []
+    relevance = {visit.slot.key: visit.relevant for visit in known.visits} if known else {}
     for slot in walk.slots():
         question = slot.question
         if not passed:
             if enter is not None and slot.rounds[: len(enter)] == enter:
                 passed = True
             else:
-                if question is not None and walk.holds(slot) and slot.key in answers:
+                if question is not None and slot.key in answers and (
+                        relevance[slot.key] if slot.key in relevance else walk.holds(slot)):
                     walk.take(slot, answers[slot.key])
                 passed = slot.key == after
                 continue
@@ -415,7 +419,11 @@ def _record(survey: Survey, progress: Progress, slot: Slot, value: str | None,
         raise RoundsDiscarded(tuple(walk.discarded), progress.answers)
     kept = walk.kept
     dropped = tuple(key for key in merged if key not in kept)
-    step = _advance(survey, kept, now, after=slot.key, gates=True)
+    step = _advance(survey, kept, now, after=slot.key, gates=True, known=walk)
+    following = step.progress
+    if len(following.answers) == len(kept) and all(
+            following.answers[key] == kept.get(key) for key in step.computed):
+        following.walks[now] = walk  # the same answers that count: the same walk
     return replace(step, dropped=dropped, answered=slot.key)
 
 

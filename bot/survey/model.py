@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from bot.survey.expressions import Expression, Limits
 
@@ -226,6 +227,8 @@ class Survey:
     # (the repeat a question is in, or None; the index it starts at) → the repeat starting there
     repeat_at: Mapping[tuple[str | None, int], Repeat] = field(
         default_factory=dict, compare=False, repr=False, init=False)
+    # what the engine works out once per survey (the places of the walk, parsed keys)
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False, init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "repeat_by_id", {r.id: r for r in self.repeats})

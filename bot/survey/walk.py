@@ -39,6 +39,7 @@ Answers = Mapping[str, str | None]
 Rounds = tuple[tuple[str, int], ...]  # (repeat id, round number), outermost first
 
 REVIEW = "[+]"
+_MEMO_LIMIT = 50_000  # places and keys remembered per survey
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,9 +98,15 @@ def key_in(survey: Survey, name: str, rounds: Rounds) -> str:
     question = survey.by_id.get(name)
     if question is None or question.repeat is None:
         return name
-    by_repeat = dict(rounds)
-    path = tuple((r.id, by_repeat.get(r.id, 1)) for r in survey.chain(question.repeat))
-    return answer_key(name, path)
+    memo: dict[tuple[str, Rounds], str] = survey.memo.setdefault("key_in", {})
+    key = memo.get((name, rounds))
+    if key is None:
+        by_repeat = dict(rounds)
+        path = tuple((r.id, by_repeat.get(r.id, 1)) for r in survey.chain(question.repeat))
+        key = answer_key(name, path)
+        if len(memo) < _MEMO_LIMIT:
+            memo[(name, rounds)] = key
+    return key
 
 
 def within(rounds: Rounds, here: Rounds) -> bool:
@@ -163,13 +170,18 @@ class Walk:
             self._index(answers, opened)
 
     def _index(self, answers: Answers, opened: Rounds) -> None:
+        parsed_keys: dict[str, Rounds | None] = self.survey.memo.setdefault("keys", {})
         for key in answers:
             if "[" not in key:
                 continue
-            parsed = parse_key(key)
-            if parsed is None:
+            rounds = parsed_keys.get(key, ())
+            if rounds == ():
+                parsed = parse_key(key)
+                rounds = parsed[0] if parsed is not None else None
+                if len(parsed_keys) < _MEMO_LIMIT:
+                    parsed_keys[key] = rounds
+            if not rounds:
                 continue
-            rounds = parsed[0]
             for depth in range(len(rounds)):
                 repeat, number = rounds[depth]
                 where = (rounds[:depth], repeat)
@@ -188,34 +200,66 @@ class Walk:
 
     def _level(self, level: str | None, rounds: Rounds, start: int, end: int
                ) -> Iterator[Slot]:
-        questions = self.survey.questions
         repeat_at = self.survey.repeat_at
         i = start
-        while i < end:
-            child = repeat_at.get((level, i)) if repeat_at else None
-            if child is not None:
+        for slot in self._runs(level, rounds, start, end):
+            if slot is None:  # a repeat starts here
+                child = repeat_at[(level, i)]
                 yield from self._repeat(child, rounds)
                 i = child.end
                 continue
-            question = questions[i]
-            key = answer_key(question.id, rounds) if rounds else question.id
-            yield Slot(key, question, rounds)
+            yield slot
             i += 1
 
+    def _runs(self, level: str | None, rounds: Rounds, start: int, end: int
+              ) -> list[Slot | None]:
+        """The slots of one round's level in order, None where a repeat starts (made once per
+        survey and rounds)."""
+        memo: dict[tuple[Rounds, int], list[Slot | None]] = self.survey.memo.setdefault(
+            "levels", {})
+        found = memo.get((rounds, start))
+        if found is not None:
+            return found
+        questions = self.survey.questions
+        repeat_at = self.survey.repeat_at
+        found = []
+        i = start
+        while i < end:
+            child = repeat_at.get((level, i))
+            if child is not None:
+                found.append(None)
+                i = child.end
+                continue
+            question = questions[i]
+            found.append(Slot(answer_key(question.id, rounds), question, rounds))
+            i += 1
+        if len(memo) < _MEMO_LIMIT:
+            memo[(rounds, start)] = found
+        return found
+
     def _repeat(self, repeat: Repeat, rounds: Rounds) -> Iterator[Slot]:
+        count = self._rounds(repeat, rounds)
+        for number in range(1, count + 1):
+            inner = self._enter(rounds, repeat.id, number)
+            yield from self._level(repeat.id, inner, repeat.start, repeat.end)
+        if count and asks_inside(self.survey, repeat):
+            yield Slot(review_key(repeat.id, rounds), None, rounds, repeat)
+
+    def _rounds(self, repeat: Repeat, rounds: Rounds) -> int:
+        """Decide the rounds of ``repeat`` inside ``rounds``; note the stored ones beyond."""
         where = (rounds, repeat.id)
         count = self.count(repeat, rounds)
         self.rounds_of[where] = count
         for number in range(count + 1, self.stored.get(where, 0) + 1):
             if (*rounds, (repeat.id, number)) in self.visited:
                 self.discarded.append((*rounds, (repeat.id, number)))
-        for number in range(1, count + 1):
-            inner = (*rounds, (repeat.id, number))
-            self.values[inner] = {}
-            self.context[inner] = dict(self.context[rounds])
-            yield from self._level(repeat.id, inner, repeat.start, repeat.end)
-        if count and asks_inside(self.survey, repeat):
-            yield Slot(review_key(repeat.id, rounds), None, rounds, repeat)
+        return count
+
+    def _enter(self, rounds: Rounds, repeat: str, number: int) -> Rounds:
+        inner = (*rounds, (repeat, number))
+        self.values[inner] = {}
+        self.context[inner] = dict(self.context[rounds])
+        return inner
 
     def count(self, repeat: Repeat, rounds: Rounds) -> int:
         """How many rounds ``repeat`` has inside ``rounds``, decided now."""
@@ -247,7 +291,11 @@ class Walk:
         question = slot.question
         if question is None or question.relevant is None:
             return True
-        return _true(question.relevant, self.env(slot.rounds))
+        env = self.envs.get(slot.rounds) or self.env(slot.rounds)
+        try:
+            return question.relevant.is_true(env)
+        except EvaluationError:
+            return False
 
     def take(self, slot: Slot, value: str | None) -> None:
         """``value`` counts from here on, as the answer at ``slot``."""
@@ -272,18 +320,50 @@ class Walk:
     def complete(self) -> Walk:
         """Walk everything with the stored answers: :attr:`visits`, :attr:`kept` (the
         answers that count, in order), :attr:`discarded`."""
-        answers = self.answers
-        for slot in self.slots():
-            if slot.question is None:
-                self.visits.append(Visit(slot, True))
+        self._complete(None, (), 0, len(self.survey.questions))
+        return self
+
+    def _complete(self, level: str | None, rounds: Rounds, start: int, end: int) -> None:
+        """:meth:`complete` for one level of one round (the same order as :meth:`slots`,
+        without the generators: this runs several times for every message)."""
+        answers, visits, kept = self.answers, self.visits, self.kept
+        env = self.env(rounds)
+        values = self.values[rounds]
+        context = self.context[rounds] if rounds else None
+        repeat_at = self.survey.repeat_at
+        i = start
+        for slot in self._runs(level, rounds, start, end):
+            if slot is None:
+                child = repeat_at[(level, i)]
+                self._complete_repeat(child, rounds)
+                i = child.end
                 continue
-            relevant = self.holds(slot)
-            self.visits.append(Visit(slot, relevant))
+            i += 1
+            question = slot.question
+            assert question is not None
+            relevant = True
+            if question.relevant is not None:
+                try:
+                    relevant = question.relevant.is_true(env)
+                except EvaluationError:
+                    relevant = False
+            visits.append(Visit(slot, relevant))
             if relevant and slot.key in answers:
                 value = answers[slot.key]
-                self.kept[slot.key] = value
-                self.take(slot, value)
-        return self
+                kept[slot.key] = value
+                typed = typed_value(question, value)
+                values[question.id] = typed
+                if context is not None:
+                    context[question.id] = typed
+
+    def _complete_repeat(self, repeat: Repeat, rounds: Rounds) -> None:
+        count = self._rounds(repeat, rounds)
+        for number in range(1, count + 1):
+            inner = self._enter(rounds, repeat.id, number)
+            self._complete(repeat.id, inner, repeat.start, repeat.end)
+        if count and asks_inside(self.survey, repeat):
+            self.visits.append(Visit(Slot(review_key(repeat.id, rounds), None, rounds, repeat),
+                                     True))
 
     # --- after a complete walk ----------------------------------------------------------
 
