@@ -55,6 +55,7 @@ class Answering(Base):
             if question is None:
                 return await self._review_press(tx, user_id, session, progress, press,
                                                 language, now)
+            question = self._offered(question, progress, now)
             if press.action is Action.PAGE:
                 asking = self._asking(progress, language, now, draft=self._draft(session, slot.key),
                                       page=press.number or 0)
@@ -206,6 +207,7 @@ class Answering(Base):
                 if command:
                     raise _Redirect(Outcome(language, command=command))
                 return Outcome(language, says=(Say("use_buttons_above"),))
+            question = self._offered(question, progress, now)
             if question.type is QuestionType.TEXT:
                 command = None
             long_list = len(question.choices) > SEARCHABLE_ABOVE

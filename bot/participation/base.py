@@ -175,7 +175,7 @@ class Base:
         survey = self.survey
         slot = self._slot(progress)
         assert slot is not None and slot.question is not None
-        question = slot.question
+        question = self._offered(slot.question, progress, now)
         answers = progress.answers
         offered = {c.id for c in engine.available_choices(survey, progress, now)}
         choices = tuple(c for c in ordered_choices(question, language) if c.id in offered)
@@ -192,6 +192,12 @@ class Base:
             can_skip=not engine.is_required(survey, progress, now),
             bounds=engine.bounds(question, now.year), key=slot.key,
             rounds=self._rounds(progress, slot.rounds, language, now))
+
+    def _offered(self, question: Question, progress: Progress, now: dt.datetime) -> Question:
+        """The question with the choices it offers now, when they are a repeat's answers."""
+        if question.choices_from is None:
+            return question
+        return engine.with_choices(self.survey, progress, now)
 
     def _rounds(self, progress: Progress, rounds: Rounds, language: str, now: dt.datetime
                 ) -> tuple[engine.Round, ...]:

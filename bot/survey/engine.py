@@ -52,8 +52,17 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 
-from bot.survey.expressions import Env, EvaluationError, Expression
-from bot.survey.model import MEDIA_TYPES, Choice, Question, QuestionType, Repeat, Survey, answer_key
+from bot.survey.expressions import Env, EvaluationError, Expression, to_string
+from bot.survey.model import (
+    MEDIA_TYPES,
+    Choice,
+    Question,
+    QuestionType,
+    Repeat,
+    Survey,
+    Translated,
+    answer_key,
+)
 from bot.survey.walk import (
     Answers,
     Rounds,
@@ -75,7 +84,7 @@ __all__ = [
     "clean_text", "correct_round", "current_slot", "describe_rounds", "effective_answers",
     "go_on", "interpolate", "irrelevant_questions", "is_required", "keep", "normalize_digits",
     "parse_answer", "parse_date", "parse_datetime", "parse_time", "position", "resume",
-    "review", "shown_value", "skip", "start", "typed_value",
+    "review", "shown_value", "skip", "start", "typed_value", "with_choices",
 ]
 
 
@@ -351,6 +360,9 @@ def _advance(survey: Survey, answers: Answers, now: dt.datetime, *, after: str |
             if passing and slot.key in answers:
                 walk.take(slot, answers[slot.key])
                 continue
+            if question.choices_from is not None and not _offered(
+                    survey, walk, slot, question, now):
+                continue  # nothing answered in the rounds to choose from: not asked
             return Step(Progress(current, slot.key), tuple(notes), computed=tuple(computed),
                         note_keys=tuple(note_keys))
         if question.type is QuestionType.CALCULATE:
@@ -437,18 +449,61 @@ def answer(survey: Survey, progress: Progress, raw: str, now: dt.datetime, *,
     """
     slot, question = _asked(survey, progress)
     allowed = None
-    if question.choice_filter is not None:
+    if question.choices_from is not None:
+        question = with_choices(survey, progress, now)
+    elif question.choice_filter is not None:
         allowed = {c.id for c in available_choices(survey, progress, now)}
     value = parse_answer(question, raw, allowed, now.year)
     _check_constraint(survey, progress, slot, question, value, now)
     return _record(survey, progress, slot, value, now, discard)
 
 
+def with_choices(survey: Survey, progress: Progress, now: dt.datetime) -> Question:
+    """The current question, with its choices when they are the answers given in a repeat's
+    rounds (``choices_from``): one choice per distinct answer, in round order, named by it
+    and shown as it was given, those its choice_filter keeps (read in the round the answer
+    was given in, and in the question's own); a multi-select leaves out answers with a
+    space, which its stored answer could not tell apart."""
+    slot, question = _asked(survey, progress)
+    if question.choices_from is None:
+        return question
+    choices = _offered(survey, _walked(survey, progress, now), slot, question, now)
+    return replace(question, choices=choices,
+                   choice_index={c.id: i for i, c in enumerate(choices)})
+
+
+def _offered(survey: Survey, walk: Walk, slot: Slot, question: Question, now: dt.datetime
+             ) -> tuple[Choice, ...]:
+    """The answers a ``choices_from`` question offers, as the walk has them so far."""
+    assert question.choices_from is not None
+    context = walk.merged(slot.rounds)
+    choices: list[Choice] = []
+    seen: set[str] = set()
+    for rounds, value in walk.answers_of(question.choices_from, slot.rounds):
+        name = to_string(value)
+        if name in seen or (question.type is QuestionType.SELECT_MULTIPLE and " " in name):
+            continue
+        if question.choice_filter is not None:
+            values = dict(context)
+            values.update(walk.merged(rounds))
+            try:
+                if not question.choice_filter.is_true(Env(values=values, now=now)):
+                    continue
+            except EvaluationError:
+                continue
+        seen.add(name)
+        choices.append(Choice(name, Translated({survey.default_language: name},
+                                               survey.default_language)))
+    return tuple(choices)
+
+
 def available_choices(survey: Survey, progress: Progress, now: dt.datetime
                       ) -> tuple[Choice, ...]:
     """The choices of the current question offered now: all, or those its choice_filter
-    keeps."""
+    keeps (see :func:`with_choices` for choices from a repeat's answers)."""
     slot, question = _asked(survey, progress)
+    if question.choices_from is not None:
+        return with_choices(survey, progress, now).choices
     if question.choice_filter is None:
         return question.choices
     env = _seen(survey, question, question.choice_filter,
@@ -483,6 +538,8 @@ def interpolate(survey: Survey, text: str, answers: Answers, language: str,
                 rounds: Rounds = ()) -> str:
     """A label with ``${name}`` replaced by that answer, as the participant would read it;
     inside ``rounds``, a question of the round reads that round's answer."""
+    if "%(" in text and rounds:
+        text = _loop_fields(survey, text, language, rounds)
     if "${" not in text:
         return text
 
@@ -495,6 +552,20 @@ def interpolate(survey: Survey, text: str, answers: Answers, language: str,
         return "" if value is None else shown_value(question, value, language)
 
     return _REFERENCE.sub(shown, text)
+
+
+_LOOP_FIELD = re.compile(r"%\((label|name)\)s")
+
+
+def _loop_fields(survey: Survey, text: str, language: str, rounds: Rounds) -> str:
+    """``%(label)s`` and ``%(name)s`` in a loop's label: the label and the name of the choice
+    its round is about (the innermost loop's)."""
+    loops = [(survey.repeat_by_id[r].over, n) for r, n in rounds if survey.repeat_by_id[r].over]
+    if not loops or loops[-1][1] > len(loops[-1][0]):
+        return text
+    over, number = loops[-1]
+    fields = {"name": over[number - 1].id, "label": over[number - 1].label.get(language)}
+    return _LOOP_FIELD.sub(lambda match: fields[match.group(1)], text)
 
 
 def keep(survey: Survey, progress: Progress, now: dt.datetime, *,
@@ -634,6 +705,9 @@ def describe_rounds(survey: Survey, progress: Progress, rounds: Rounds, now: dt.
 
 def _round_name(survey: Survey, answers: Answers, repeat: Repeat, rounds: Rounds,
                 language: str) -> str | None:
+    number = rounds[-1][1]
+    if repeat.over and number <= len(repeat.over):
+        return repeat.over[number - 1].label.get(language) or repeat.over[number - 1].id
     if repeat.title is None:
         return None
     value = answers.get(answer_key(repeat.title, rounds))

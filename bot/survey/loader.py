@@ -86,7 +86,7 @@ _TOP_FIELDS = {
 _QUESTION_FIELDS = {
     "id", "type", "text", "hint", "required", "relevant", "constraint",
     "constraint_message", "choices", "min", "max", "min_label", "max_label",
-    "max_length", "key", "breakdown", "calculation",
+    "max_length", "key", "breakdown", "calculation", "choices_from", "choice_filter",
 }
 _CONSENT_FIELDS = {"notice", "details"}
 _YAML_SUFFIXES = frozenset({".yaml", ".yml", ".json"})
@@ -448,7 +448,16 @@ def _question(
 
     choices: tuple[Choice, ...] = ()
     sort_choices = False
-    if kind in CHOICE_TYPES:
+    choices_from = data.get("choices_from")
+    if choices_from is not None and (kind not in CHOICE_TYPES or "choices" in data
+                                     or not isinstance(choices_from, str)):
+        checker.error("a select question takes either 'choices' or 'choices_from' (the id of "
+                      "a question in a repeat)", _line(data, "choices_from"), question=qid,
+                      field="choices_from")
+        choices_from = None
+    if kind in CHOICE_TYPES and choices_from is not None:
+        pass
+    elif kind in CHOICE_TYPES:
         if "choices" not in data:
             checker.error("select questions need choices", line, question=qid, field="choices")
         else:
@@ -505,6 +514,14 @@ def _question(
 
     relevant = checker.expression(data, "relevant", qid)
     constraint = checker.expression(data, "constraint", qid)
+    choice_filter = None
+    if "choice_filter" in data:
+        if choices_from is None:
+            checker.error("applies to questions with 'choices_from' (filter the rounds' answers "
+                          "offered)", _line(data, "choice_filter"), question=qid,
+                          field="choice_filter")
+        else:
+            choice_filter = checker.expression(data, "choice_filter", qid)
     calculation = checker.expression(data, "calculation", qid)
     if kind is QuestionType.CALCULATE and calculation is None:
         checker.error("a calculate question needs a calculation", line, question=qid,
@@ -548,7 +565,7 @@ def _question(
         maximum=maximum, min_label=min_label, max_label=max_label, max_length=max_length,
         year=year,
         key=bool(key), breakdown=bool(breakdown), sort_choices=sort_choices,
-        calculation=calculation,
+        calculation=calculation, choices_from=choices_from, choice_filter=choice_filter,
         choice_index={c.id: i for i, c in enumerate(choices)},
     )
 
@@ -675,6 +692,14 @@ def _build(path: Path, raw: bytes) -> tuple[Survey | None, list[Problem]]:
                           earlier, all_ids)
         _check_references(checker, question.calculation, "calculation", question, raw_question,
                           earlier, all_ids)
+        _check_references(checker, question.choice_filter, "choice_filter", question,
+                          raw_question, {**earlier, **by_id}, all_ids)
+        if question.choices_from is not None:
+            source = by_id.get(question.choices_from)
+            if source is None or source.repeat is None or source.index >= question.index:
+                checker.error(f"'{question.choices_from}' is not a question asked in a repeat "
+                              "before this one", _line(raw_question, "choices_from"),
+                              question=question.id, field="choices_from")
         constraint_scope: dict[str, Question | None] = {**earlier, question.id: question}
         _check_references(checker, question.constraint, "constraint", question, raw_question,
                           constraint_scope, all_ids)

@@ -108,6 +108,9 @@ class Question:
     gate: bool = False  # a required note: when it becomes relevant, the answer is refused
     source: str | None = None  # where it was defined, for messages ("sheet survey, row 12")
     repeat: str | None = None  # the innermost repeat it is in: asked once per round
+    # a select whose choices are the answers given to this question in a repeat's rounds
+    # (XLSForm ``select_one ${name}``: "Who is the head of the household?")
+    choices_from: str | None = None
     choice_index: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -144,6 +147,8 @@ class Repeat:
     title: str | None = None  # the question whose answer names a round (``${member_name}``)
     counting: Counting = Counting.PEOPLE
     source: str | None = None
+    # an XLSForm loop ("begin loop over list"): one round per choice, named by it
+    over: tuple[Choice, ...] = ()
 
     @property
     def open(self) -> bool:

@@ -374,6 +374,33 @@ class Walk:
             values.update(self.values.get(rounds[:depth], {}))
         return values
 
+    def answers_of(self, name: str, rounds: Rounds) -> list[tuple[Rounds, Value]]:
+        """Every round (seen from ``rounds``) in which ``name`` has an answer that counts, with
+        that answer, in order."""
+        view = _View(self, rounds)
+        found = view._chain(name)
+        if found is None:
+            return []
+        chain = found[0]
+        fixed = 0
+        while (fixed < len(chain) and fixed < len(rounds)
+               and rounds[fixed][0] == chain[fixed].id):
+            fixed += 1
+        out: list[tuple[Rounds, Value]] = []
+
+        def each(prefix: Rounds, depth: int) -> None:
+            if depth == len(chain):
+                value = self.values.get(prefix, {}).get(name, "")
+                if value != "":
+                    out.append((prefix, value))
+                return
+            repeat = chain[depth]
+            for number in range(1, self.rounds_of.get((prefix, repeat.id), 0) + 1):
+                each((*prefix, (repeat.id, number)), depth + 1)
+
+        each(rounds[:fixed], fixed)
+        return out
+
     def full_env(self, slot: Slot, extra: Mapping[str, Value] | None = None,
                  current: Value = "") -> Env:
         """The environment of ``slot``'s expressions once the walk is complete (every answer

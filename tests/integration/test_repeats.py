@@ -46,10 +46,10 @@ async def test_a_roster_in_english(harness: Harness) -> None:
     replies = await amina.start()
     assert "How many people live in your household" in replies[-1].text
     replies = await amina.send("3")
-    assert "Person 1 of 3 · Question 2 of 16" in replies[-1].text
+    assert "Person 1 of 3 · Question 2 of 17" in replies[-1].text
     assert "First name of this person?" in replies[-1].text
     replies = await amina.send("Amina")
-    assert "Amina · Question 3 of 16" in replies[-1].text  # the round is named by its answer
+    assert "Amina · Question 3 of 17" in replies[-1].text  # the round is named by its answer
     assert "How old is Amina?" in replies[-1].text
     await amina.send("34")
     await amina.press("Woman")
@@ -90,6 +90,9 @@ async def test_a_roster_in_english(harness: Harness) -> None:
     assert answers["member[2]/works"] == "yes" and answers["member[3]/age"] == "70"
 
     replies = await amina.press("Continue ›")
+    assert "Who is the head of the household?" in replies[-1].text
+    assert amina.labels(replies[-1])[:2] == ["Amina", "Lina"]  # adults only: Omar Ba is 16
+    replies = await amina.press("Amina")
     assert "Which organization helps your household?" in replies[-1].text
     assert "Organization 1 ·" in replies[-1].text
     await amina.send("Caritas")
@@ -122,7 +125,7 @@ async def test_a_roster_in_french_with_a_count_lowered(harness: Harness) -> None
     awa = harness.person(302, language_code="fr")
     await awa.start("Français")
     replies = await awa.send("2")
-    assert "Personne 1 sur 2 · Question 2 sur 12" in replies[-1].text
+    assert "Personne 1 sur 2 · Question 2 sur 13" in replies[-1].text
     await person_round(awa, "Awa", "40", "Femme", "Oui")
     await awa.send("Ali")
     replies = await awa.send("9")
@@ -146,6 +149,8 @@ async def test_a_roster_in_french_with_a_count_lowered(harness: Harness) -> None
     assert answers["household_size"] == "1"
     assert not [key for key in answers if key.startswith("member[2]")]
     replies = await awa.press("Continuer ›")
+    assert "Qui est le chef du ménage ?" in replies[-1].text
+    replies = await awa.press("Awa")
     assert "Quelle organisation aide votre ménage ?" in replies[-1].text
     assert current(harness) == "helper[1]/helper_name"
 

@@ -41,6 +41,9 @@ def household(*people: tuple[str, str, str], helpers: tuple[str, ...] = ("Carita
         if int(age) >= 15:
             inputs.append("no")
     inputs.append(">")  # the review of the people
+    adults = [name for name, age, _ in people if int(age) >= 18]
+    if adults:
+        inputs.append(adults[0])  # the head of the household (asked when there are adults)
     for number, helper in enumerate(helpers):
         if number:
             inputs.append("+")
@@ -71,7 +74,7 @@ async def test_a_household_is_stored_round_by_round(db: Database, roster: Survey
         "household_size": "2", "member[1]/member_name": "A", "member[1]/age": "30",
         "member[1]/sex": "f", "member[1]/works": "no", "member[2]/member_name": "B",
         "member[2]/age": "8", "member[2]/sex": "f", "total_age": "38", "people_counted": "2",
-        "helper[1]/helper_name": "Caritas", "helper[1]/helper_kind": "ngo",
+        "head": "A", "helper[1]/helper_name": "Caritas", "helper[1]/helper_kind": "ngo",
         "helper[2]/helper_name": "Mairie", "helper[2]/helper_kind": "ngo", "comment": None}
     async with transaction(db) as tx:
         await delete_participant(tx, 100)
@@ -152,7 +155,7 @@ async def test_exports_leave_rounds_out_and_say_why(tmp_path: Path, roster: Surv
     assert "household_size" in header and "total_age" not in header
     assert "age" not in header.split(",") and "member[" not in header
     data = json.loads((tmp_path / "export.json").read_text(encoding="utf-8"))
-    assert set(data["responses"][0]["answers"]) == {"household_size", "comment"}
+    assert set(data["responses"][0]["answers"]) == {"household_size", "head", "comment"}
     notes = {e["question"]: e for e in data["codebook"] if e.get("in_main_table") is False}
     assert set(notes) == {"member_name", "age", "sex", "works", "helper_name", "helper_kind"}
     assert notes["age"]["stored_as"] == "member[n]/age"

@@ -93,11 +93,11 @@ def test_a_question_names_its_round(roster: Survey) -> None:
 
 def test_the_position_counts_every_round(roster: Survey) -> None:
     progress = engine.start(roster, NOW).progress
-    assert engine.position(roster, progress, NOW) == (1, 4)  # size, then the open repeat
+    assert engine.position(roster, progress, NOW) == (1, 5)  # size, head, the open repeat…
     progress = go(roster, "3").progress
-    assert engine.position(roster, progress, NOW) == (2, 16)  # 1 + 3 people x 4 + 2 + 1
+    assert engine.position(roster, progress, NOW) == (2, 17)  # 1 + 3 people x 4 + 1 + 2 + 1
     progress = go(roster, "3", "Amina", "34", "f", "yes", "Omar", "12").progress
-    assert engine.position(roster, progress, NOW) == (8, 15)  # Omar does not work
+    assert engine.position(roster, progress, NOW) == (8, 16)  # Omar does not work
 
 
 def test_back_goes_across_rounds_and_forward_passes_answered_rounds(roster: Survey) -> None:
@@ -188,6 +188,8 @@ questions:
 def test_an_open_repeat_adds_rounds_up_to_its_limit(roster: Survey) -> None:
     step = go(roster, "1", "Amina", "34", "f", "no")
     step = engine.go_on(roster, step.progress, NOW)
+    assert step.progress.current == "head"
+    step = go(roster, "Amina", step=step)
     assert step.progress.current == "helper[1]/helper_name"
     step = go(roster, "Caritas", "ngo", step=step)
     assert step.progress.current == "helper[+]"
@@ -205,10 +207,10 @@ def test_an_open_repeat_adds_rounds_up_to_its_limit(roster: Survey) -> None:
 
 def test_back_from_a_round_just_added_returns_to_the_review(roster: Survey) -> None:
     step = go(roster, "1", "Amina", "34", "f", "no")
-    step = go(roster, "Caritas", "ngo", step=engine.go_on(roster, step.progress, NOW))
+    step = go(roster, "Amina", "Caritas", "ngo", step=engine.go_on(roster, step.progress, NOW))
     added = engine.add_round(roster, step.progress, NOW).progress
     assert added.current == "helper[2]/helper_name"
-    assert engine.position(roster, added, NOW)[1] == 10  # the new round counts while asked
+    assert engine.position(roster, added, NOW)[1] == 11  # the new round counts while asked
     back = engine.back(roster, added, NOW).progress
     assert back.current == "helper[+]"
     assert [r.number for r in engine.review(roster, back, NOW, "en").rounds] == [1]
@@ -294,7 +296,7 @@ def test_resume_keeps_a_round_being_asked_and_a_review(roster: Survey) -> None:
     assert engine.resume(roster, progress.answers, "member[+]", NOW).progress.current == (
         "member[+]")
     step = engine.resume(roster, progress.answers, "member[9]/age", NOW)  # no such round
-    assert step.progress.current is None or step.progress.current.startswith("helper")
+    assert step.progress.current == "head"  # the first question without an answer
     walked = engine.resume(roster, {"household_size": "2"}, "member[2]/age", NOW)
     assert walked.progress.current == "member[2]/age"
 
@@ -526,7 +528,7 @@ def test_a_repeat_in_yaml_reads_its_fields(roster: Survey) -> None:
     assert (member.title, member.limit, member.open) == ("member_name", 20, False)
     assert (helper.title, helper.limit, helper.open) == ("helper_name", 3, True)
     assert [q.repeat for q in roster.questions] == [
-        None, "member", "member", "member", "member", None, None, "helper", "helper", None]
+        None, "member", "member", "member", "member", None, None, None, "helper", "helper", None]
 
 
 def test_a_question_after_a_repeat_may_count_it(tmp_path: Path) -> None:
@@ -612,3 +614,88 @@ def test_a_bad_repeat_limit_names_the_row(tmp_path: Path) -> None:
         "'repeat_figures': repeat_figures is 'people' (each participant once) or 'rounds' "
         "(every round), not 'households'",
     ]
+
+
+def test_a_loop_asks_its_questions_once_per_choice(tmp_path: Path) -> None:
+    survey, errors = form(tmp_path, """\
+| survey |
+|        | type                 | name  | label::English (en)   | label::French (fr) |
+|        | begin loop over crop | grown | Crops                 | Cultures           |
+|        | integer              | bags  | Bags of %(label)s?    | Sacs de %(label)s ? |
+|        | end loop             |       |                       |                    |
+| choices |
+|         | list_name | name  | label::English (en) | label::French (fr) |
+|         | crop      | maize | maize               | maïs               |
+|         | crop      | beans | beans               | haricots           |
+""")
+    assert not errors and survey is not None
+    progress = engine.start(survey, NOW).progress
+    assert progress.current == "grown[1]/bags"
+    (first,) = engine.describe_rounds(survey, progress, (("grown", 1),), NOW, "fr")
+    assert (first.name, first.total) == ("maïs", 2)
+    text = survey.question("bags").text.get("fr")
+    assert engine.interpolate(survey, text, {}, "fr", (("grown", 2),)) == "Sacs de haricots ?"
+    assert go(survey, "3", "1").progress.current == "grown[+]"
+
+
+ROUNDS_AS_CHOICES = HEAD + """
+  - id: p
+    type: repeat
+    count: ${n}
+    questions:
+      - {id: who, type: text, text: Who?}
+      - {id: age, type: integer, text: Age?}
+  - id: head
+    type: select_one
+    choices_from: who
+    choice_filter: ${age} >= 18
+    text: Head?
+  - {id: end, type: text, text: End?}
+"""
+
+
+def test_a_select_offers_the_answers_of_a_repeat(tmp_path: Path) -> None:
+    survey = survey_from(ROUNDS_AS_CHOICES, tmp_path)
+    step = go(survey, "3", "Ana", "40", "Bo", "9", "Cy", "18")
+    step = engine.go_on(survey, step.progress, NOW)
+    assert step.progress.current == "head"
+    assert [c.id for c in engine.available_choices(survey, step.progress, NOW)] == ["Ana", "Cy"]
+    with pytest.raises(engine.InvalidAnswer):
+        engine.answer(survey, step.progress, "Bo", NOW)  # 9: not offered
+    assert go(survey, "Cy", step=step).progress.answers["head"] == "Cy"
+    children = engine.go_on(survey, go(survey, "1", "Dee", "7").progress, NOW)
+    assert children.progress.current == "end"  # nobody to choose: not asked
+
+
+@pytest.mark.parametrize(("question", "problem"), [
+    ("{id: h, type: select_one, choices_from: n, text: H}",
+     "error: question 'h', field 'choices_from': 'n' is not a question asked in a repeat"),
+    ("{id: h, type: select_one, choices_from: who, choices: [{id: a, label: A}], text: H}",
+     "error: question 'h', field 'choices_from': a select question takes either"),
+    ("{id: h, type: text, choice_filter: '1', text: H}",
+     "error: question 'h', field 'choice_filter': applies to questions with 'choices_from'"),
+])
+def test_choices_from_a_repeat_in_yaml_are_checked(tmp_path: Path, question: str,
+                                                   problem: str) -> None:
+    text = HEAD + """
+  - id: p
+    type: repeat
+    questions: [{id: who, type: text, text: Who?}]
+  - """ + question + "\n"
+    found = problems_of(tmp_path, text)
+    assert any(p.startswith(problem) for p in found), found
+
+
+def test_a_select_from_a_repeat_in_an_xlsform(tmp_path: Path) -> None:
+    survey, errors = form(tmp_path, """\
+| survey |
+|        | type               | name   | label  | choice_filter |
+|        | begin repeat       | member | Member |               |
+|        | text               | mname  | Name?  |               |
+|        | end repeat         |        |        |               |
+|        | select_one ${mname} | head  | Head?  |               |
+|        | select_one ${head} | wrong  | Wrong? |               |
+""")
+    assert errors == [f"{tmp_path / 'form.md'} (sheet survey, row 6): error: question 'wrong', "
+                      "field 'type': its choices are the answers to 'head', which is not asked "
+                      "in a repeat (select_one ${name} offers what was answered in each round)"]

@@ -390,7 +390,7 @@ def test_missing_translations_are_counted_per_language(tmp_path: Path) -> None:
 # --- refused and skipped -----------------------------------------------------------------
 
 
-def test_a_repeat_runs_and_a_loop_is_refused(tmp_path: Path) -> None:
+def test_a_repeat_and_a_loop_run(tmp_path: Path) -> None:
     survey, problems = check_text(tmp_path, """\
         | survey |
         |        | type          | name     | label           | relevant        | repeat_count |
@@ -400,18 +400,19 @@ def test_a_repeat_runs_and_a_loop_is_refused(tmp_path: Path) -> None:
         |        | end repeat    | child    |                 |                 |              |
         |        | note          | thanks   | Thanks ${cname} | ${children} > 0 |              |
         |        | begin loop over c | each | Each          |                 |              |
-        |        | text          | what     | What?           |                 |              |
+        |        | text          | what     | What about %(label)s? |           |              |
         |        | end loop      |          |                 |                 |              |
         | choices |
         |         | list_name | name | label |
-        |         | c         | a    | A     |
+        |         | c         | a    | Apples |
+        |         | c         | b    | Beans  |
         """)
-    assert survey is None
-    assert problems == [
-        NO_DEFAULT,
-        "form.md (sheet survey, row 7): error: question 'each': loops ('begin loop over …') are "
-        "not supported: write the questions once per choice, or use a repeat",
-    ]
+    assert problems == [NO_DEFAULT, NO_TITLE]
+    assert survey is not None
+    child, each = survey.repeats
+    assert (child.id, child.open, child.title) == ("child", False, None)  # named from outside
+    assert (each.id, [c.id for c in each.over], each.count and each.count.source) == (
+        "each", ["a", "b"], "2")  # a loop: one round per choice
 
 
 def test_what_telegram_cannot_collect_is_skipped_or_refused(tmp_path: Path) -> None:

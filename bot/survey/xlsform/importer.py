@@ -71,6 +71,7 @@ MAX_SCALE_POINTS = 11
 _NAME = re.compile(r"^[^\W\d][\w.\-]*$")
 _GENERATED_NOTE = re.compile(r"^generated_note_name_(\d+)$")
 _TYPOGRAPHIC_QUOTES = frozenset("‘’“”")
+_FROM_ROUNDS = re.compile(r"\$\{([^}]+)\}")
 _RAW_COLUMNS = {
     "relevant": ("relevant", "relevance"),
     "calculation": ("calculation", "calculate"),
@@ -101,6 +102,7 @@ class _RepeatItem:
     parent: str | None
     groups: tuple[Group, ...]  # the groups around it
     raw: Mapping[str, Any]
+    over: Sequence[Mapping[str, Any]] | None = None  # a loop: the choices it goes over
 
 
 class _Importer:
@@ -160,18 +162,18 @@ class _Importer:
                 self.groups.append(group)
                 last_row = self.walk(element.get("children", ()), (*groups, group), items, row,
                                      repeat)
-            elif kind == "repeat":
+            elif kind in ("repeat", "loop"):
                 if name in self.known:
                     self.report.error(f"the name '{name}' is also used in row "
                                       f"{self.known[name].row} (a repeat's name must be unique)",
                                       row, question=name, field="name")
-                    self.refuse_repeat(element, name, row, reported=True)
+                    self.refuse_repeat(element, name, row)
                     continue
                 self.known[name] = Known(row, reason=f"is the repeat '{name}'", repeat=True)
-                self.repeat_items.append(_RepeatItem(name, row, element, repeat, groups, raw))
+                over = element.get("columns") if kind == "loop" else None
+                self.repeat_items.append(_RepeatItem(name, row, element, repeat, groups, raw,
+                                                     over if isinstance(over, list) else None))
                 last_row = self.walk(element.get("children", ()), (), items, row, name)
-            elif kind == "loop":
-                self.refuse_repeat(element, name, row)
             elif kind == "entity":  # from the entities sheet: ODK Central's datasets
                 if not self.entities_noted:
                     self.report.warn("ignored: entities update ODK Central datasets, which the bot "
@@ -187,14 +189,9 @@ class _Importer:
                                    None if generated else raw, or_other, repeat))
         return last_row
 
-    def refuse_repeat(self, element: Element, name: str, row: int, *,
-                      reported: bool = False) -> None:
-        """A loop (``begin loop over list``), or a repeat that cannot be built: refused with
-        everything in it."""
-        if not reported:
-            self.report.error("loops ('begin loop over …') are not supported: write the "
-                              "questions once per choice, or use a repeat", row, question=name)
-        self.known.setdefault(name, Known(row, reason=f"is the loop '{name}'", refused=True))
+    def refuse_repeat(self, element: Element, name: str, row: int) -> None:
+        """A repeat whose name is taken: refused with everything in it."""
+        self.known.setdefault(name, Known(row, reason=f"is the repeat '{name}'", refused=True))
 
         def inner(children: Iterable[Element]) -> None:
             for child in children:
@@ -203,7 +200,7 @@ class _Importer:
                 child_name = plain(child.get("name"))
                 child_row = self.survey_rows.take(child_name) or row
                 self.known.setdefault(child_name, Known(
-                    child_row, reason=f"is inside the loop '{name}'", refused=True,
+                    child_row, reason=f"is inside the repeat '{name}'", refused=True,
                     inside_repeat=True))
                 inner(child.get("children", ()))
 
@@ -377,7 +374,12 @@ class _Importer:
                                  "asked", row, question=name, field="read_only")
 
         choices: tuple[Choice, ...] = ()
-        if qtype in CHOICE_TYPES:
+        choices_from = None
+        from_rounds = _FROM_ROUNDS.fullmatch(plain(element.get("itemset")))
+        if qtype in CHOICE_TYPES and from_rounds:  # select_one ${name}: a repeat's answers
+            choices_from = from_rounds.group(1).strip()
+            expressions.append(("choices", parse(from_rounds.group(0))))
+        elif qtype in CHOICE_TYPES:
             choices = self.choice_lists.choices(
                 element, name, row, multiple=qtype is QuestionType.SELECT_MULTIPLE,
                 external=kind.what == "external")
@@ -404,7 +406,7 @@ class _Importer:
             required_message=required_message, choice_filter=choice_filter,
             calculation=calculation, default=default, read_only=read_only, gate=gate,
             source=f"sheet {SURVEY}, row {row}",
-            choice_index=choice_index(choices), repeat=item.repeat,
+            choice_index=choice_index(choices), repeat=item.repeat, choices_from=choices_from,
         )
         self.questions.append(question)
         self.known[name] = Known(row, question=question)
@@ -493,8 +495,11 @@ class _Importer:
             group = Group(item.name, row, own, start, end)
             self.groups.append(group)  # its relevant is checked as a group's
             count = None
+            over = self.loop_choices(item)
             counted = plain((element.get("control") or {}).get("jr:count"))
-            if counted:
+            if over:
+                count = parse(str(len(over)))
+            elif counted:
                 count = self.expression(element, "repeat_count", item.name, row, raw=item.raw,
                                         source=counted)
                 if count is not None:
@@ -503,10 +508,26 @@ class _Importer:
                 id=item.name, text=self.languages.translated(texts) or Translated(
                     {}, self.languages.default),
                 start=start, end=end, parent=item.parent, count=count,
-                limit=self.limit(item), relevant=relevant,
+                limit=max(self.limit(item), len(over)), relevant=relevant,
                 title=naming_question(self.questions, item.name, start, end),
-                counting=self.counting(item), source=f"sheet {SURVEY}, row {row}"))
+                counting=self.counting(item), source=f"sheet {SURVEY}, row {row}",
+                over=over))
         return built
+
+    def loop_choices(self, item: _RepeatItem) -> tuple[Choice, ...]:
+        """A loop's rounds: one per choice of its list, named by the choice."""
+        if item.over is None:
+            return ()
+        choices = []
+        for column in item.over:
+            name = plain(column.get("name"))
+            texts = self.languages.field_texts(column, "label")
+            choices.append(Choice(name, self.languages.translated(texts) or Translated(
+                {self.languages.default: name}, self.languages.default)))
+        if len(choices) > MAX_ROUND_LIMIT:
+            self.report.error(f"a loop goes over at most {MAX_ROUND_LIMIT} choices; this list "
+                              f"has {len(choices)}", item.row, question=item.name)
+        return tuple(choices[:MAX_ROUND_LIMIT])
 
     def chain(self, repeat: str) -> list[str]:
         """The repeats from ``repeat`` out to the outermost."""
@@ -551,6 +572,14 @@ class _Importer:
         repeats = self.repeats()
         check_references(self.known, self.groups, self.checks, len(self.questions),
                          self.report, self.repeat_checks)
+        for each in self.checks:
+            source = each.question.choices_from
+            known = self.known.get(source) if source else None
+            if known is not None and known.question is not None and known.question.repeat is None:
+                self.report.error(f"its choices are the answers to '{source}', which is not "
+                                  "asked in a repeat (select_one ${name} offers what was "
+                                  "answered in each round)", each.row,
+                                  question=each.question.id, field="type")
         self.languages.report_gaps()
         if not self.questions:
             self.report.error("the form has no question the bot can ask", None, None)
