@@ -62,6 +62,20 @@ class Visit:
     relevant: bool
 
 
+_Steps = tuple[tuple[tuple[Rounds, str], int, Rounds], ...]
+
+
+def _steps(key: str) -> _Steps:
+    """For each round a stored key is in: (its repeat inside the rounds around it, its
+    number, the round itself)."""
+    parsed = parse_key(key)
+    if parsed is None:
+        return ()
+    rounds = parsed[0]
+    return tuple(((rounds[:depth], repeat), number, rounds[: depth + 1])
+                 for depth, (repeat, number) in enumerate(rounds))
+
+
 def review_key(repeat: str, rounds: Rounds) -> str:
     return answer_key(repeat + REVIEW, rounds)
 
@@ -170,24 +184,21 @@ class Walk:
             self._index(answers, opened)
 
     def _index(self, answers: Answers, opened: Rounds) -> None:
-        parsed_keys: dict[str, Rounds | None] = self.survey.memo.setdefault("keys", {})
+        """Which rounds have answers stored, and the last of each repeat's."""
+        steps: dict[str, _Steps] = self.survey.memo.setdefault("keys", {})
+        stored, visited = self.stored, self.visited
         for key in answers:
             if "[" not in key:
                 continue
-            rounds = parsed_keys.get(key, ())
-            if rounds == ():
-                parsed = parse_key(key)
-                rounds = parsed[0] if parsed is not None else None
-                if len(parsed_keys) < _MEMO_LIMIT:
-                    parsed_keys[key] = rounds
-            if not rounds:
-                continue
-            for depth in range(len(rounds)):
-                repeat, number = rounds[depth]
-                where = (rounds[:depth], repeat)
-                if number > self.stored.get(where, 0):
-                    self.stored[where] = number
-                self.visited.add(rounds[: depth + 1])
+            found = steps.get(key)
+            if found is None:
+                found = _steps(key)
+                if len(steps) < _MEMO_LIMIT:
+                    steps[key] = found
+            for where, number, inside in found:
+                if number > stored.get(where, 0):
+                    stored[where] = number
+                visited.add(inside)
         for depth in range(len(opened)):
             repeat, number = opened[depth]
             self.opened[(opened[:depth], repeat)] = number

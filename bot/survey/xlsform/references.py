@@ -86,7 +86,7 @@ def check_references(known: Mapping[str, Known], groups: Sequence[Group],
         for column, expression in each.expressions:
             _check_expression(known, report, question.id, each.row, column, expression,
                               question.index,
-                              own=question.id if column == "constraint" else None)
+                              own=question.id if column in ("constraint", "default") else None)
             if column == "relevant":
                 _check_never_shown(known, report, question.id, each.row, expression,
                                    question.index, "question")
