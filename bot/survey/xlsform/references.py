@@ -8,7 +8,9 @@ reads it as empty (the engine does so, :mod:`bot.survey.engine`). A group's
 condition may read a question inside the group: the group's questions up to
 it are decided with it empty, those after it with its answer, and a condition
 that is false with all of them empty hides the group for good (said too). A
-question's own expressions, but its constraint, may not read itself. A text
+question's own expressions, but its constraint and its default (which may
+read the question's other rounds), may not read itself. The name of a repeat
+is a reference too (``count(${member})``). A text
 may refer to any question. A reference to an item left out says why it was
 left out, and an optional item that was only skipped is refused once
 something refers to it.
