@@ -361,8 +361,8 @@ def review_view(t: Translator, survey: Survey, reviewing: Reviewing) -> View:
     if reviewing.inside:
         title = f"{round_label(t, reviewing.inside)} › {title}"
     lines = [f"<b>{escape(title)}</b>"]
-    lines.extend(f"{t.number(r.number)}. {escape(r.name or _one_round(t, r))}"
-                 for r in reviewing.rounds)
+    lines.extend(f"{t.number(r.number)}. {escape(r.name)}" if r.name
+                 else escape(_one_round(t, r)) for r in reviewing.rounds)
     lines.append("")
     if reviewing.can_add:
         # Translators: under the list of rounds (e.g. of organizations) with its buttons:

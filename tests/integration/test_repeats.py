@@ -174,3 +174,41 @@ async def test_a_button_of_an_earlier_round_is_stale(harness: Harness) -> None:
     assert harness.api.callback_answers[query].get("text") == "This button is no longer active."
     assert "member[2]/sex" not in stored_answers(harness)
     assert current(harness) == "member[2]/sex"
+
+
+async def test_an_xlsform_roster_with_a_repeat_in_each_round(api: StandIn, tmp_path: Path
+                                                             ) -> None:
+    survey, _ = load_survey(ROSTER.with_name("roster.md"))
+    bot = Harness(api, tmp_path / "form.sqlite3", survey)
+    await bot.start()
+    try:
+        awa = bot.person(304)
+        await awa.start()
+        await awa.send("2")
+        replies = await awa.send("Awa")
+        assert "Awa · Question 3 of" in replies[-1].text and "Age of Awa?" in replies[-1].text
+        await awa.send("40")
+        replies = await awa.press("Yes")  # ill: her visits, an open repeat inside her round
+        assert "Awa › Visit 1 ·" in replies[-1].text
+        await awa.send("Bamako")
+        replies = await awa.press("➕ Add another")
+        assert "Awa › Visit 2 ·" in replies[-1].text
+        await awa.send("Kati")  # the limit is 2 visits: no "Add another"
+        assert awa.labels()[0] == "✏️ Visit 1"
+        await awa.press("Continue ›")
+        await awa.send("Ali")
+        await awa.send("7")
+        replies = await awa.press("No")
+        assert "1. Awa\n2. Ali" in replies[-1].text
+        replies = await awa.press("Continue ›")
+        assert "Is Awa well now?" in replies[-1].text  # indexed-repeat(${pname}, ${person}, …)
+        replies = await awa.press("Yes")
+        assert "Is Ali well now?" in replies[-1].text
+        replies = await awa.press("No")
+        assert replies[-1].text.startswith("Check\n1. Awa\n2. Ali")  # rounds named by cname
+        answers = stored_answers(bot)
+        assert answers["person[1]/visit[2]/where"] == "Kati"
+        assert answers["second_name"] == "Ali" and answers["total_age"] == "47"
+        assert answers["check[2]/ok"] == "no"
+    finally:
+        await bot.stop()
