@@ -12,7 +12,8 @@ import openpyxl
 import pytest
 from bot.exports import ExportOptions, write_export
 from bot.figures import figures_of
-from bot.summary import BlockKind, CategoryKind, build_summary
+from bot.i18n import Catalogs
+from bot.summary import BlockKind, CategoryKind, build_summary, render_text
 from bot.survey.loader import load_survey
 from bot.survey.model import Survey
 from storage.db import Database, connect, transaction
@@ -104,9 +105,11 @@ def counting_rounds(tmp_path: Path) -> Survey:
     return survey_from(text, tmp_path)
 
 
-async def test_a_summary_counts_people(db: Database, roster: Survey) -> None:
+async def test_a_summary_counts_people(db: Database, roster: Survey, catalogs: Catalogs) -> None:
     await fill(db, roster)
     summary = await build_summary(db, roster, NOW, k=2)
+    caption = render_text(summary, roster, catalogs.get("en"))
+    assert "How old is …?" in caption and "${" not in caption
     (sex,) = summary.breakdowns
     assert sex.kind is BlockKind.SELECTED and sex.respondents == 8
     assert {(c.id, c.count) for c in sex.categories} == {("f", 6), ("m", 5)}
