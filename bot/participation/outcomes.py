@@ -34,7 +34,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from bot.survey.engine import Answers, Round
+from bot.survey.engine import Answers
+from bot.survey.engine import Round as Round  # what a renderer reads of a round
 from bot.survey.model import Choice, Question, Repeat
 
 

@@ -202,11 +202,6 @@ def naming_question(questions: Sequence[Question], repeat: str, start: int, end:
     return None
 
 
-def question_of_key(key: str) -> str:
-    """The question a stored key is an answer to (the key itself outside repeats)."""
-    return key.rpartition("/")[2]
-
-
 @dataclass(frozen=True, slots=True)
 class Survey:
     id: str
@@ -250,10 +245,6 @@ class Survey:
             chain.append(found)
             repeat = found.parent
         return tuple(reversed(chain))
-
-    def repeated(self, question: Question) -> bool:
-        """True for a question asked once per round."""
-        return question.repeat is not None
 
     @property
     def key_questions(self) -> tuple[Question, ...]:

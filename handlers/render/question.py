@@ -27,9 +27,9 @@ from bot.participation.outcomes import (
     Echo,
     Note,
     Reviewing,
+    Round,
     SearchResults,
 )
-from bot.survey.engine import Round
 from bot.survey.model import MEDIA_TYPES, Choice, Question, QuestionType, Survey
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 
