@@ -557,6 +557,11 @@ def _question(
     if breakdown and kind is not QuestionType.SELECT_ONE:
         checker.error("only select_one questions can break the figures down",
                       _line(data, "breakdown"), question=qid, field="breakdown")
+    if choices_from is not None and (key or breakdown):
+        flag = "key" if key else "breakdown"
+        checker.error("its choices are what participants typed (names, often): they are never "
+                      "published in figures or summaries", _line(data, flag), question=qid,
+                      field=flag)
 
     return Question(
         id=qid, type=kind, text=text or Translated({}, checker.default), index=index, hint=hint,

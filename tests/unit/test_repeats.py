@@ -699,3 +699,14 @@ def test_a_select_from_a_repeat_in_an_xlsform(tmp_path: Path) -> None:
     assert errors == [f"{tmp_path / 'form.md'} (sheet survey, row 6): error: question 'wrong', "
                       "field 'type': its choices are the answers to 'head', which is not asked "
                       "in a repeat (select_one ${name} offers what was answered in each round)"]
+
+
+def test_typed_answers_offered_as_choices_are_never_published(tmp_path: Path) -> None:
+    text = HEAD + """
+  - id: p
+    type: repeat
+    questions: [{id: who, type: text, text: Who?}]
+  - {id: h, type: select_one, choices_from: who, key: true, text: H}
+"""
+    assert any(p.startswith("error: question 'h', field 'key': its choices are what "
+                            "participants typed") for p in problems_of(tmp_path, text))
