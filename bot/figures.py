@@ -1,4 +1,11 @@
-"""The consultation's figures as text for a person (in their language) or as JSON."""
+"""The consultation's figures: read (:func:`figures_of`), and as text for a person (in
+their language) or as JSON.
+
+A breakdown question asked once per round of a repeat counts people (each
+response once, whatever its rounds hold), or rounds when its repeat says so
+(``figures: rounds``); the funnel counts the responses that reached each
+question, in any round.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +14,21 @@ from typing import Any
 
 from babel.dates import format_datetime, format_timedelta
 from babel.numbers import format_percent
-from storage.stats import STOPPED_AFTER, Figures
+from storage.db import Database
+from storage.stats import STOPPED_AFTER, Figures, get_figures
 
 from bot.i18n import Translator, language_name, titled
-from bot.survey.model import Question, Survey
+from bot.survey.model import Counting, Question, Survey
 
 TOP = 12  # longest breakdown shown in a message; JSON has them all
+
+
+async def figures_of(db: Database, survey: Survey, now: dt.datetime) -> Figures:
+    """The figures of ``survey`` now."""
+    repeated = {q.id: survey.repeat_by_id[q.repeat].counting is Counting.ROUNDS
+                for q in survey.questions if q.repeat is not None}
+    return await get_figures(db, survey.id, [q.id for q in survey.breakdown_questions], now,
+                             repeated)
 
 
 def as_json(survey: Survey, figures: Figures, now: dt.datetime) -> dict[str, Any]:

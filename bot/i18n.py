@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import gettext
 import io
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
+from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -116,6 +117,10 @@ class Translator:
         """A number in the language's digits and decimal sign (``grouping``: thousands
         separators, never for years and other identifiers)."""
         return format_decimal(value, locale=self.locale, group_separator=grouping)
+
+    def listing(self, items: Sequence[str]) -> str:
+        """Items as the language lists them ("A, B and C", "A、B和C", "A، B و C")."""
+        return format_list(list(items), style="standard", locale=self.locale) if items else ""
 
     def isolate(self, text: str) -> str:
         """Keep embedded text in its own direction inside a right-to-left sentence."""

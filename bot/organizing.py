@@ -40,12 +40,13 @@ from storage.results import (
 )
 from storage.rounds import ReminderOutlook, Tally, list_tallies
 from storage.schedules import Schedule, get_schedule, list_schedules, remove_schedule, set_paused
-from storage.stats import Figures, get_figures
+from storage.stats import Figures
 from storage.subscriptions import Subscription, get_subscription, list_subscriptions
 from telegram import Bot, Chat, ChatMember, ChatMemberRestricted
 from telegram.error import BadRequest, Forbidden
 
 from bot.config import Config
+from bot.figures import figures_of
 from bot.i18n import Catalogs
 from bot.pseudonyms import ExportCodes
 from bot.rounds import (
@@ -161,9 +162,7 @@ class Organizing:
         return await reminder_outlook(self.db, self.survey, self.config, self.clock())
 
     async def figures(self) -> Figures:
-        survey = self.survey
-        return await get_figures(self.db, survey.id, [q.id for q in survey.breakdown_questions],
-                                 self.clock())
+        return await figures_of(self.db, self.survey, self.clock())
 
     # --- what the web console shows ---------------------------------------------------
 

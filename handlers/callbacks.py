@@ -13,12 +13,17 @@ registry the regular expression of each kind.
 ``E:<format>[:<lang>][:<k|s>]`` an organizer's export format (with labels in a language;
                         Kobo column names, or ``;`` between CSV fields)
 ``H:<a|p|r|x>:<id>``    an organizer's schedule: add preset, pause, resume, remove
-``<action>:<fp>:<q>[:<n>]``  a question's button (:class:`bot.participation.Action`)
+``<action>:<fp>:<q>[.<r>…][:<n>]``  a question's button (:class:`bot.participation.Action`)
 ======================  ===============================================================
 
 A question's button carries the survey's fingerprint (a button from another
 version of the survey file is stale) and the question's index (it must be the
-current question, otherwise the press is stale too).
+current question, otherwise the press is stale too). Inside a repeat, the
+index is followed by the number of each round the question is in (``12.2``:
+question 12 for the second member; ``12.2.1`` one level deeper), so that a
+button left on an earlier round's message is stale too. The buttons of a
+review of rounds (add one, correct round ``n``, go on) carry the index of the
+repeat's first question and the rounds the repeat is in.
 """
 
 from __future__ import annotations
@@ -53,7 +58,8 @@ _PATTERNS = {
     Kind.SCHEDULE: r"^H:([aprx]):([0-9]{1,9}|[rs])$",
 }
 _COMPILED = {kind: re.compile(regex) for kind, regex in _PATTERNS.items()}
-_SURVEY = re.compile(rf"^([{_ACTIONS}]):([0-9a-f]{{1,16}}):(\d{{1,5}})(?::(-?\d{{1,6}}))?$")
+_SURVEY = re.compile(
+    rf"^([{_ACTIONS}]):([0-9a-f]{{1,16}}):(\d{{1,5}})((?:\.\d{{1,3}}){{0,6}})(?::(-?\d{{1,6}}))?$")
 
 
 def pattern(kind: Kind | None) -> str:
@@ -83,11 +89,12 @@ class SurveyButton:
     fingerprint: str
     question: int
     number: int | None = None
+    rounds: tuple[int, ...] = ()
 
 
 def survey_button(action: Action, fingerprint: str, question: int,
-                  number: int | None = None) -> str:
-    data = f"{action.value}:{fingerprint}:{question}"
+                  number: int | None = None, rounds: tuple[int, ...] = ()) -> str:
+    data = f"{action.value}:{fingerprint}:{question}" + "".join(f".{r}" for r in rounds)
     if number is not None:
         data += f":{number}"
     assert len(data.encode()) <= MAX_BYTES
@@ -98,6 +105,7 @@ def parse_survey_button(data: str | None) -> SurveyButton | None:
     match = _SURVEY.match(data or "")
     if not match:
         return None
-    action, fingerprint, question, number = match.groups()
+    action, fingerprint, question, rounds, number = match.groups()
     return SurveyButton(Action(action), fingerprint, int(question),
-                        int(number) if number is not None else None)
+                        int(number) if number is not None else None,
+                        tuple(int(r) for r in rounds.split(".")[1:]))

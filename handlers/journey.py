@@ -91,7 +91,7 @@ async def on_survey_button(update: Update, context: Context) -> None:
         return
     message = query.message
     press = Press(button.action, button.fingerprint, button.question, button.number,
-                  message.message_id if message is not None else None)
+                  message.message_id if message is not None else None, button.rounds)
     await reply(update, context, await context.participation.press(
         user_id, update.update_id, press))
 

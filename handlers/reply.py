@@ -18,6 +18,7 @@ from bot.participation.outcomes import (
     Completion,
     ConsentScreen,
     DeleteQuestion,
+    DiscardQuestion,
     Echo,
     LanguagePicker,
     LanguageSet,
@@ -26,6 +27,7 @@ from bot.participation.outcomes import (
     Outcome,
     Redraw,
     Replaced,
+    Reviewing,
     Screen,
     SearchResults,
 )
@@ -93,6 +95,8 @@ async def show(context: Context, chat_id: int, t: Translator, screen: Screen) ->
                 await send(context, chat_id, render.View(render.note_text(t, note)))
             if isinstance(screen.then, Asking):
                 await ask(context, chat_id, t, screen.then)
+            elif isinstance(screen.then, Reviewing):
+                await review(context, chat_id, t, screen.then)
             else:
                 await _complete(context, chat_id, t, screen.then)
         case LanguagePicker(languages=languages):
@@ -105,6 +109,8 @@ async def show(context: Context, chat_id: int, t: Translator, screen: Screen) ->
             await send(context, chat_id, render.delete_view(t))
         case MyData():
             await send(context, chat_id, render.View(render.my_data_text(t, survey, screen)))
+        case DiscardQuestion():
+            await send(context, chat_id, render.discard_view(t, survey, screen))
 
 
 async def ask(context: Context, chat_id: int, t: Translator, asking: Asking) -> None:
@@ -113,7 +119,14 @@ async def ask(context: Context, chat_id: int, t: Translator, asking: Asking) -> 
     if asking.question.type is QuestionType.LOCATION:
         await send(context, chat_id, render.location_keyboard(t))
     if message is not None:
-        await context.participation.shown(chat_id, message.message_id, asking.question.id)
+        await context.participation.shown(chat_id, message.message_id, asking.key)
+
+
+async def review(context: Context, chat_id: int, t: Translator, reviewing: Reviewing) -> None:
+    """Send the rounds of a repeat to review, and record which message shows them."""
+    message = await send(context, chat_id, render.review_view(t, context.survey, reviewing))
+    if message is not None:
+        await context.participation.shown(chat_id, message.message_id, reviewing.key)
 
 
 async def _complete(context: Context, chat_id: int, t: Translator, completion: Completion

@@ -1,4 +1,54 @@
-"""Responses (one participant's pass through one survey) and their answers."""
+"""Responses (one participant's pass through one survey) and their answers.
+
+Answers: one row of ``answers`` per (response, key), ``value`` NULL for a
+skipped question, each with the survey version it was given under. The key
+is the question's id, except for a question inside a repeat (a household
+roster), which is asked once per *round*: its answer in a round is stored
+under a key that names the round, built by
+:func:`bot.survey.model.answer_key` and read back by
+:func:`bot.survey.model.parse_key`::
+
+    household_size                 a question outside repeats: its id
+    member[2]/age                  'age' for the 2nd round of the repeat 'member'
+    member[2]/visit[1]/visit_date  one level deeper: 1st visit of the 2nd member
+    member[2]/member_pos           a calculation inside the round (stored too)
+
+- Round numbers start at 1 and are the order the participant answered them
+  in; for each repeat they run 1..n with no gap in a completed response (a
+  round whose questions were all not relevant has no row: it is still a
+  round, so count rounds from the highest number, not from the rows).
+  ``[`` never appears in a question id, so ``question_id GLOB '*]/age'``
+  finds every round's answer to ``age`` (:func:`storage.stats.round_keys`).
+- Nothing else is stored for a round: the rounds of a repeat are the numbers
+  that appear in its keys. A round is named by the answer the survey takes
+  as its title (``Repeat.title``, e.g. ``member[2]/member_name``).
+- ``responses.current`` holds a key too: the question being asked in its
+  round, or ``member[+]`` (``member[2]/visit[+]``) while the participant is
+  at the review of a repeat's rounds.
+- Rows outside what the survey now walks (a round beyond a count lowered
+  before the participant confirmed, answers of an earlier survey version)
+  may remain until the response moves on; what counts is what
+  :func:`bot.survey.engine.effective_answers` keeps (it walks the rounds).
+
+To list a response's rounds, as an export with a sheet per repeat needs them::
+
+    SELECT question_id, value FROM answers WHERE response_id = ?
+
+then for each key, ``parse_key(key)`` gives ``((("member", 2), ("visit", 1)),
+"visit_date")``: the row belongs to the sheet of the last pair's repeat
+(``visit``), the column is the question id, and the pairs name the round
+exactly: (this response, member 2, visit 1) is one row of the ``visit``
+sheet, whose parent is the row (this response, member 2) of the ``member``
+sheet, whose parent is the response's row in the main table. Kobo numbers
+the rows of each sheet as it writes them (``_index``) and gives each the
+number of its parent's row (``_parent_index``); write the rows in response
+order, then round order, and those numbers follow. Keep only the keys
+:func:`bot.survey.engine.effective_answers` keeps, and read questions and
+repeats (labels, order, which repeat a question is in: ``Question.repeat``,
+``Survey.repeats``) from the survey.
+/delete erases the response and, through ``ON DELETE CASCADE``, every answer
+of every round.
+"""
 
 from __future__ import annotations
 

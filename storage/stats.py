@@ -1,10 +1,16 @@
-"""The consultation's figures, computed by SQLite (aggregates only, no rows loaded)."""
+"""The consultation's figures, computed by SQLite (aggregates only, no rows loaded).
+
+A question asked once per round of a repeat has its answers under keys such
+as ``member[2]/sex`` (:mod:`storage.responses`): its figures gather every
+round's, and count people (each response once, whatever its rounds hold)
+unless the survey says to count rounds.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from storage.clock import timestamp
@@ -26,7 +32,7 @@ class Figures:
     median_seconds: float | None
     by_language: dict[str, int]
     by_source: dict[str, int]
-    breakdowns: dict[str, dict[str, int]]  # question id -> value -> responses
+    breakdowns: dict[str, dict[str, int]]  # question id -> value -> responses (or rounds)
     reached: dict[str, int]  # question id -> responses that were asked it
 
     @property
@@ -38,8 +44,20 @@ class Figures:
         return self.completed / self.responses if self.responses else None
 
 
+def round_keys(question_id: str) -> str:
+    """The GLOB pattern of the keys of a question's answers in rounds (``*]/age``);
+    question ids hold no GLOB character."""
+    return f"*]/{question_id}"
+
+
+# the question a stored key answers: what follows its last '/' (the key itself outside rounds)
+_QUESTION_OF_KEY = ("substr(question_id, "
+                    "length(rtrim(question_id, replace(question_id, '/', ''))) + 1)")
+
+
 async def get_figures(
-    db: Database, survey_id: str, breakdown_questions: Sequence[str], now: dt.datetime
+    db: Database, survey_id: str, breakdown_questions: Sequence[str], now: dt.datetime,
+    repeated: Mapping[str, bool] | None = None,
 ) -> Figures:
     """The figures in a few scans (about 0.3 s for 100,000 responses and 1.2 million
     answers; see docs/performance.md).
@@ -48,7 +66,11 @@ async def get_figures(
     visiting it row by row through an index (the ``+`` before a column keeps the
     index out). When the database holds no other survey, answers are counted
     from their index alone, without looking up each one's response.
+
+    ``repeated``: the questions asked once per round, each with True when its
+    breakdown counts rounds rather than responses.
     """
+    repeated = repeated or {}
     stale = timestamp(now - STOPPED_AFTER)
     events = await _counts(db, "SELECT kind, count(*) FROM events GROUP BY kind")
     row = await fetch_one(
@@ -81,7 +103,14 @@ async def get_figures(
     alone = await _only_survey(db, survey_id)
     breakdowns = {}
     for question in breakdown_questions:
-        if alone:
+        if question in repeated:
+            counted = "count(*)" if repeated[question] else "count(DISTINCT a.response_id)"
+            breakdowns[question] = await _counts(
+                db, f"SELECT a.value, {counted} FROM answers a "
+                    "JOIN responses r ON r.id = a.response_id WHERE a.question_id GLOB ? "
+                    "AND r.survey_id = ? AND a.value IS NOT NULL GROUP BY a.value",
+                round_keys(question), survey_id)
+        elif alone:
             sql = ("SELECT value, count(*) FROM answers WHERE question_id = ? "
                    "AND value IS NOT NULL GROUP BY value")
             breakdowns[question] = await _counts(db, sql, question)
@@ -98,7 +127,17 @@ async def get_figures(
             db, "SELECT a.question_id, count(*) FROM answers a "
                 "JOIN responses r ON r.id = a.response_id WHERE r.survey_id = ? "
                 "GROUP BY a.question_id", survey_id)
+    if repeated:
+        reached.update(await _counts(
+            db, f"SELECT {_QUESTION_OF_KEY}, count(DISTINCT a.response_id) FROM answers a "
+                "JOIN responses r ON r.id = a.response_id WHERE a.question_id GLOB '*]/*' "
+                "AND r.survey_id = ? GROUP BY 1", survey_id))
     for question, count in waiting.items():
+        if "[" in question:  # in a round: reached already, unless it is the very first round
+            if question.endswith("]") or any(
+                    not part.endswith("[1]") for part in question.split("/")[:-1]):
+                continue
+            question = question.rpartition("/")[2]
         reached[question] = reached.get(question, 0) + count
     declined, deleted = events.get("declined", 0), events.get("deleted", 0)
     return Figures(

@@ -6,6 +6,11 @@ space-separated combination of choice ids, counted as a whole here (the caller
 splits combinations into choices). Skipped answers (``NULL``) count nowhere.
 Small-cell protection is the caller's job (``bot.summary``): these are the raw
 figures and must not be published as they are.
+
+A question asked once per round of a repeat (its answers stored as
+``member[2]/sex``) is read per participant instead: one row per response,
+holding the values of all its rounds (:func:`values_per_participant`), so that
+the caller can count people, or rounds, and protect both.
 """
 
 from __future__ import annotations
@@ -13,6 +18,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from storage.db import Database, fetch_all, fetch_one
+from storage.stats import round_keys
+
+_SEPARATOR = "\x1e"  # between the values of one response's rounds (never in a stored value)
 
 
 async def count_participants(db: Database, survey_id: str) -> int:
@@ -51,3 +59,23 @@ async def count_answers(
     for question, value, count in rows:
         counts[str(question)][str(value)] = int(count)
     return counts
+
+
+async def values_per_participant(
+    db: Database, survey_id: str, question_ids: Sequence[str]
+) -> dict[str, list[list[str]]]:
+    """Question id (asked once per round) → for each response that answered it in some
+    round, the values of its rounds (skipped rounds left out)."""
+    found: dict[str, list[list[str]]] = {}
+    for question in question_ids:
+        rows = await fetch_all(
+            db,
+            f"SELECT group_concat(a.value, '{_SEPARATOR}') FROM answers a "
+            "JOIN responses r ON r.id = a.response_id "
+            "JOIN participants p ON p.id = r.participant_id "
+            "WHERE r.survey_id = ? AND p.status = 'consented' AND a.question_id GLOB ? "
+            "AND a.value IS NOT NULL GROUP BY a.response_id",
+            (survey_id, round_keys(question)),
+        )
+        found[question] = [str(row[0]).split(_SEPARATOR) for row in rows]
+    return found

@@ -26,7 +26,8 @@ async def add_response(
     started: dt.datetime = START,
     minutes_per_answer: float = 1.0,
 ) -> None:
-    """A participant who consented and gave ``inputs`` in order (``None``: skip)."""
+    """A participant who consented and gave ``inputs`` in order (``None``: skip; at the
+    review of a repeat's rounds, ``"+"`` adds a round and anything else goes on)."""
     now = started
     step = engine.start(survey, now)
     async with transaction(db) as tx:
@@ -42,14 +43,17 @@ async def add_response(
         now += dt.timedelta(minutes=minutes_per_answer)
         question = step.progress.current
         assert question is not None, "more inputs than questions"
-        if raw is None:
+        if question.endswith("[+]"):  # the review of a repeat's rounds: "+" adds one
+            move = engine.add_round if raw == "+" else engine.go_on
+            step = move(survey, step.progress, now)
+        elif raw is None:
             step = engine.skip(survey, step.progress, now)
         else:
             step = engine.answer(survey, step.progress, raw, now)
         async with transaction(db) as tx:
             await responses.save_step(
                 tx, response, survey_version=survey.version,
-                answered=step.changes(survey.by_id[question]),
+                answered=step.changes(),
                 dropped=step.dropped, current=step.progress.current, now=now)
 
 

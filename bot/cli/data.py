@@ -29,16 +29,13 @@ if TYPE_CHECKING:
 
 def cmd_stats(args: argparse.Namespace, config: Config) -> int:
     """Print the consultation's figures: as text in a language, or as JSON for programs."""
-    from storage.stats import get_figures
-
-    from bot.figures import as_json, as_text
+    from bot.figures import as_json, as_text, figures_of
     from bot.i18n import Catalogs
 
     survey = load_configured_survey(config)
     language = survey_language(survey, args.language, "--language")
     moment = now()
-    figures = with_database(config, lambda db: get_figures(
-        db, survey.id, [q.id for q in survey.breakdown_questions], moment))
+    figures = with_database(config, lambda db: figures_of(db, survey, moment))
     if args.json:
         print(json.dumps(as_json(survey, figures, moment), ensure_ascii=False, indent=2))
     else:

@@ -46,6 +46,7 @@ from bot.exports.options import (
 )
 from bot.exports.tables import Export, Reading, neutralized
 from bot.survey.model import Survey
+from bot.survey.walk import slot_of
 
 __all__ = [
     "DELIMITERS",
@@ -116,7 +117,9 @@ def _export(connection: sqlite3.Connection, survey: Survey, options: ExportOptio
     survey_id = options.survey_id or survey.id
     if survey_id == survey.id:
         current = {q.id for q in survey.questions}
-        earlier = dict(question_ids(connection, survey_id, besides=current))
+        earlier = {key: version
+                   for key, version in question_ids(connection, survey_id, besides=current)
+                   if not ("[" in key and slot_of(survey, key) is not None)}  # not a round's
         return Export(Reading(survey, survey_id, secret, now), earlier, options)
     found = question_ids(connection, survey_id)
     known = survey_ids(connection) if not found else []

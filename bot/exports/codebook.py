@@ -25,14 +25,23 @@ def codebook_entries(survey: Survey, earlier: Mapping[str, str]) -> list[dict[st
     for question in survey.questions:
         if not question.asks:
             continue
-        entries.append({
+        entry: dict[str, Any] = {
             "question": question.id, "type": question.type.value,
             "text": dict(question.text.texts), "required": question.required,
             "relevant": question.relevant.source if question.relevant else None,
             "constraint": question.constraint.source if question.constraint else None,
             "in_current_version": True,
             "choices": [{"id": c.id, "label": dict(c.label.texts)} for c in question.choices],
-        })
+        }
+        if question.repeat is not None:
+            stored = "/".join([*(f"{r.id}[n]" for r in survey.chain(question.repeat)),
+                               question.id])
+            entry.update({
+                "in_main_table": False, "repeat": question.repeat, "stored_as": stored,
+                "note": f"asked once per round of the repeat '{question.repeat}' (stored as "
+                        f"{stored}): not in the responses table, which has one row per "
+                        "response"})
+        entries.append(entry)
     for question_id, version in earlier.items():
         entries.append({
             "question": question_id, "type": "unknown", "text": {}, "required": False,
@@ -61,19 +70,20 @@ def codebook_rows(survey: Survey, earlier: Mapping[str, str], tables: Sequence[T
         elif column.role == "choice" and column.choice is not None:
             choice_column[column.question.id, column.choice.id] = shown
     rows = [["question", "type", "choice", *(f"text:{lang}" for lang in languages),
-             "required", "relevant", "constraint", "in_current_version", "column", "value"]]
+             "required", "relevant", "constraint", "in_current_version", "column", "value",
+             "note"]]
     for entry in codebook_entries(survey, earlier):
         question = entry["question"]
         rows.append([question, entry["type"], "",
                      *(entry["text"].get(lang, "") for lang in languages),
                      "yes" if entry["required"] else "no", entry["relevant"] or "",
                      entry["constraint"] or "", "yes" if entry["in_current_version"] else "no",
-                     answer.get(question, ""), ""])
+                     answer.get(question, ""), "", entry.get("note", "")])
         coded = codes.get(question, {})
         for choice in entry["choices"]:
             code = coded.get(choice["id"])
             rows.append([question, "", choice["id"],
                          *(choice["label"].get(lang, "") for lang in languages),
                          "", "", "", "", choice_column.get((question, choice["id"]), ""),
-                         "" if code is None else str(code)])
+                         "" if code is None else str(code), ""])
     return rows

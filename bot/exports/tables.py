@@ -181,7 +181,7 @@ class ResponsesTable(Table):
         self.columns = [self._meta_column(name) for name in META]
         self._plan: list[tuple[str, _Maker | None]] = []
         for question in reading.survey.questions:
-            if question.asks:
+            if question.asks and question.repeat is None:  # a round's answers: not one row
                 self._plan.append((question.id, self._question(question)))
         for question_id, version in earlier.items():
             placeholder = Question(question_id, QuestionType.TEXT, reading.survey.title, -1)

@@ -18,15 +18,17 @@ from bot.participation.outcomes import (
     Closed,
     Echo,
     LanguagePicker,
+    Next,
     Outcome,
     Redraw,
     Say,
     SearchResults,
 )
 from bot.survey import engine
-from bot.survey.engine import Progress, Step, SurveyFlowError
+from bot.survey.engine import Progress, RoundsDiscarded, Slot, Step, SurveyFlowError
 from bot.survey.model import MEDIA_TYPES, Question, QuestionType
 from bot.survey.search import Offered, find_choice, match_typed, normalize
+from bot.survey.walk import slot_of
 from storage import responses
 
 logger = logging.getLogger(__name__)
@@ -36,7 +38,8 @@ class Answering(Base):
     """A press on a question's button, a typed answer, /back and /skip, a file or a place."""
 
     async def press(self, user_id: int, update_id: int, press: Press) -> Outcome:
-        """A press on a question's button: answer, tick, page, skip, keep or go back."""
+        """A press on a question's button (answer, tick, page, skip, keep or go back), or on
+        a review's (add a round, correct one, go on)."""
         now = self.clock()
         async with transaction(self.db) as tx:
             session, fresh = await self._claim(tx, user_id, update_id, now)
@@ -44,18 +47,33 @@ class Answering(Base):
             if not fresh:
                 return self._replay(session, now)
             progress = self._progress(session, now)
-            question = self._current(progress)
-            if (question is None or progress is None or press.fingerprint != self.survey.fingerprint
-                    or press.question != question.index):
+            slot = self._slot(progress)
+            if (slot is None or progress is None or press.fingerprint != self.survey.fingerprint
+                    or not _on(slot, press)):
                 return Outcome(language, stale=True)
+            question = slot.question
+            if question is None:
+                return await self._review_press(tx, user_id, session, progress, press,
+                                                language, now)
+            question = self._offered(question, progress, now)
             if press.action is Action.PAGE:
-                asking = self._asking(progress, language, now, draft=self._draft(session, question),
+                asking = self._asking(progress, language, now, draft=self._draft(session, slot.key),
                                       page=press.number or 0)
                 return Outcome(language, pressed=Redraw(asking))
             if press.action is Action.TOGGLE:
-                return await self._toggle(tx, session, progress, question, press, language, now)
+                return await self._toggle(tx, session, progress, slot, question, press, language,
+                                          now)
+            if press.action is Action.KEEP_ROUNDS:
+                assert session.response is not None
+                await responses.set_draft(tx, session.response.id, None)
+                return Outcome(language, pressed=Closed(),
+                               screen=Next((), self._asking(progress, language, now)))
             try:
-                step = self._step(press, session, progress, question, now)
+                step = self._step(press, session, progress, slot, question, now)
+            except RoundsDiscarded as error:
+                raw = self._raw(press, session, slot.key, question)
+                return await self._confirm_discard(tx, session, progress, error, press, raw,
+                                                   language, now)
             except SurveyFlowError as error:
                 return Outcome(language, says=(self._refusal(question, error, language),))
             outcome = await self._advance(tx, user_id, session, question, step,
@@ -64,8 +82,57 @@ class Answering(Base):
         await self._forget_replaced(progress, step)
         return outcome
 
+    async def _review_press(self, tx: aiosqlite.Connection, user_id: int, session: Session,
+                            progress: Progress, press: Press, language: str,
+                            now: dt.datetime) -> Outcome:
+        """A review's button: add a round, correct one, go on, or go back."""
+        survey = self.survey
+        try:
+            match press.action:
+                case Action.ADD:
+                    step = engine.add_round(survey, progress, now)
+                case Action.CORRECT:
+                    step = engine.correct_round(survey, progress, press.number or 0, now)
+                case Action.CONTINUE:
+                    step = engine.go_on(survey, progress, now)
+                case _:
+                    step = engine.back(survey, progress, now)
+        except SurveyFlowError:
+            return Outcome(language, stale=True)
+        return await self._advance(tx, user_id, session, None, step, language, now,
+                                   answered=False, pressed_message=press.message_id)
+
+    async def _confirm_discard(self, tx: aiosqlite.Connection, session: Session,
+                               progress: Progress, error: RoundsDiscarded, press: Press | None,
+                               raw: str | None, language: str, now: dt.datetime) -> Outcome:
+        """Ask before an answer erases whole rounds; the answer waits in the draft."""
+        assert session.response is not None
+        pending = 0 if raw is not None else 1 if press is None or press.action is Action.SKIP \
+            else 2
+        await responses.set_draft(tx, session.response.id, raw)
+        screen = self._discard(session, progress, error, pending, language, now)
+        if press is not None and press.message_id is not None:
+            return Outcome(language, pressed=Closed(), screen=screen)
+        return Outcome(language, retire=self._recorded(session), screen=screen)
+
+    def _raw(self, press: Press, session: Session, key: str, question: Question) -> str | None:
+        """The answer a press gave, to be kept while the participant confirms (None: a skip
+        or a keep)."""
+        match press.action:
+            case Action.SKIP | Action.KEEP:
+                return None
+            case Action.DONE:
+                return " ".join(sorted(self._draft(session, key)))
+            case Action.DISCARD:
+                response = session.response
+                return response.draft if response is not None and press.number == 0 else None
+            case _ if question.type is QuestionType.SCALE:
+                return str(press.number)
+        number = press.number if press.number is not None else -1
+        return question.choices[number].id if 0 <= number < len(question.choices) else None
+
     async def _toggle(self, tx: aiosqlite.Connection, session: Session, progress: Progress,
-                      question: Question, press: Press, language: str,
+                      slot: Slot, question: Question, press: Press, language: str,
                       now: dt.datetime) -> Outcome:
         number = press.number
         if question.type is not QuestionType.SELECT_MULTIPLE or number is None or not (
@@ -73,15 +140,15 @@ class Answering(Base):
             return Outcome(language, stale=True)
         assert session.response is not None
         choice = question.choices[number].id
-        ticked = self._draft(session, question) ^ {choice}
+        ticked = self._draft(session, slot.key) ^ {choice}
         draft = " ".join(c.id for c in question.choices if c.id in ticked)
         await responses.set_draft(tx, session.response.id, draft)
         asking = self._asking(progress, language, now, draft=ticked,
                               page=self._page_of(question, language, choice))
         return Outcome(language, pressed=Redraw(asking))
 
-    def _step(self, press: Press, session: Session, progress: Progress, question: Question,
-              now: dt.datetime) -> Step:
+    def _step(self, press: Press, session: Session, progress: Progress, slot: Slot,
+              question: Question, now: dt.datetime) -> Step:
         """The engine's transition for a button (raises what the engine refuses)."""
         survey = self.survey
         match press.action:
@@ -91,8 +158,16 @@ class Answering(Base):
                 return engine.skip(survey, progress, now)
             case Action.KEEP:
                 return engine.keep(survey, progress, now)
+            case Action.DISCARD if press.number == 1:
+                return engine.skip(survey, progress, now, discard=True)
+            case Action.DISCARD if press.number == 2:
+                return engine.keep(survey, progress, now, discard=True)
+            case Action.DISCARD:
+                response = session.response
+                raw = response.draft if response is not None and response.draft else ""
+                return engine.answer(survey, progress, raw, now, discard=True)
             case Action.DONE:
-                raw = " ".join(sorted(self._draft(session, question)))
+                raw = " ".join(sorted(self._draft(session, slot.key)))
             case _ if question.type is QuestionType.SCALE:
                 raw = str(press.number)
             case _:
@@ -122,23 +197,29 @@ class Answering(Base):
             if not fresh:
                 return self._replay(session, now)
             progress = self._progress(session, now)
-            question = self._current(progress)
-            if question is None or progress is None:
+            slot = self._slot(progress)
+            if slot is None or progress is None:
                 if command:
                     raise _Redirect(Outcome(language, command=command))
                 return Outcome(language, says=(self._not_in_survey(session, long=True),))
+            question = slot.question
+            if question is None:  # a review: its buttons say what to do
+                if command:
+                    raise _Redirect(Outcome(language, command=command))
+                return Outcome(language, says=(Say("use_buttons_above"),))
+            question = self._offered(question, progress, now)
             if question.type is QuestionType.TEXT:
                 command = None
             long_list = len(question.choices) > SEARCHABLE_ABOVE
             raw: str | None = text
             if question.type is QuestionType.SELECT_ONE and long_list:
-                offered = {c.id for c in engine.available_choices(
-                    self.survey, question, progress.answers, now)}
+                offered = {c.id for c in engine.available_choices(self.survey, progress, now)}
                 found = find_choice(question, language, text, available=offered)
                 if isinstance(found, Offered):
                     if command and not found.choices:
                         raise _Redirect(Outcome(language, command=command))
-                    return Outcome(language, screen=SearchResults(question, found.choices))
+                    return Outcome(language, screen=SearchResults(
+                        question, found.choices, tuple(n for _, n in slot.rounds)))
                 raw = found.choice.id  # named beyond doubt: taken without a tap
             elif question.type is QuestionType.SELECT_ONE:
                 raw = match_typed(question, text)  # typed a label instead of pressing it
@@ -150,6 +231,9 @@ class Answering(Base):
                 return self._expected(session, progress, question, language, now)
             try:
                 step = engine.answer(self.survey, progress, raw, now)
+            except RoundsDiscarded as error:
+                return await self._confirm_discard(tx, session, progress, error, None, raw,
+                                                   language, now)
             except SurveyFlowError as error:
                 if command:
                     raise _Redirect(Outcome(language, command=command)) from None
@@ -168,17 +252,25 @@ class Answering(Base):
             if not fresh:
                 return self._replay(session, now)
             progress = self._progress(session, now)
-            question = self._current(progress)
+            slot = self._slot(progress)
             participant = session.participant
             if (action is Action.BACK and participant is not None and not participant.consented
                     and participant.language):  # on the consent notice: back to the languages
                 return Outcome(language, screen=LanguagePicker(self._languages()))
-            if question is None or progress is None:
+            if slot is None or progress is None:
                 return Outcome(language, says=(self._not_in_survey(session),))
+            question = slot.question
+            if question is None and action is not Action.BACK:
+                return Outcome(language, says=(Say("use_buttons_above"),))
             try:
                 step = (engine.back(self.survey, progress, now) if action is Action.BACK
                         else engine.skip(self.survey, progress, now))
+            except RoundsDiscarded as error:
+                skipped = Press(Action.SKIP, "", 0, None, None)
+                return await self._confirm_discard(tx, session, progress, error, skipped, None,
+                                                   language, now)
             except SurveyFlowError as error:
+                assert question is not None
                 return Outcome(language, says=(self._refusal(question, error, language),))
             outcome = await self._advance(tx, user_id, session, question, step, language, now,
                                           answered=action is not Action.BACK)
@@ -241,7 +333,8 @@ class Answering(Base):
                 session, fresh = await self._claim(tx, user_id, update_id, now)
                 language = self._language(session)
                 progress = self._progress(session, now)
-                if not fresh or progress is None or progress.current != question.id:
+                slot = self._slot(progress)
+                if not fresh or progress is None or slot is None or slot.question is not question:
                     return self._replay(session, now)
                 try:
                     step = engine.answer(self.survey, progress, raw, now)
@@ -259,38 +352,47 @@ class Answering(Base):
         return outcome
 
     async def _advance(self, tx: aiosqlite.Connection, user_id: int, session: Session,
-                       question: Question, step: Step, language: str, now: dt.datetime, *,
-                       answered: bool = True, pressed_message: int | None = None,
+                       question: Question | None, step: Step, language: str, now: dt.datetime,
+                       *, answered: bool = True, pressed_message: int | None = None,
                        echo_typed: bool = False) -> Outcome:
         """Store a step; the reply echoes the answer (or closes the pressed message) and
         shows what comes next. ``echo_typed``: the answer is not what was typed (a country
         found from a misspelt name): the question message shows it."""
         response = session.response
         assert response is not None
-        changes = step.changes(question) if answered else {}
+        changes = step.changes(question) if answered else step.changes()
         await responses.save_step(tx, response, survey_version=self.survey.version,
                                   answered=changes, dropped=step.dropped,
                                   current=step.progress.current, now=now)
         if step.progress.current is None and response.completed_at is None:
             logger.info("response completed (survey %s)", self.survey.id)
         screen = await self._next(tx, user_id, step, language, now)
+        echo = None
+        if answered and question is not None:
+            echo = self._echo(question, step, changes, language, now)
         pressed = None
         if pressed_message is not None:
-            pressed = (Echo(question, self._text(question, language, step.progress.answers),
-                            changes[question.id], step.progress.answers)
-                       if answered else Closed())
+            pressed = echo if echo is not None else Closed()
         recorded = response.question_message_id
-        if echo_typed and recorded is not None:
-            echo = Echo(question, self._text(question, language, step.progress.answers),
-                        changes[question.id], step.progress.answers)
+        if echo_typed and recorded is not None and echo is not None:
             return Outcome(language, pressed=echo, echo_in=recorded, screen=screen)
         retire = recorded if recorded != pressed_message else None
         return Outcome(language, pressed=pressed, retire=retire, screen=screen)
 
-    async def shown(self, user_id: int, message_id: int, question_id: str) -> None:
-        """The reply showed ``question_id`` in message ``message_id`` (one statement)."""
-        await responses.set_question_message(self.db, user_id, self.survey.id, message_id,
-                                             question_id)
+    def _echo(self, question: Question, step: Step, changes: dict[str, str | None],
+              language: str, now: dt.datetime) -> Echo:
+        """The answered question's message: the question (in its round) and the answer."""
+        key = step.answered or question.id
+        slot = slot_of(self.survey, key)
+        rounds = slot.rounds if slot is not None else ()
+        answers = step.progress.answers
+        return Echo(question, self._text(question, language, answers, rounds), changes.get(key),
+                    answers, self._rounds(step.progress, rounds, language, now))
+
+    async def shown(self, user_id: int, message_id: int, key: str) -> None:
+        """The reply showed the place ``key`` (a question in its round, or a review) in
+        message ``message_id`` (one statement)."""
+        await responses.set_question_message(self.db, user_id, self.survey.id, message_id, key)
 
 
     # --- what else a participant may send ------------------------------------------------
@@ -309,6 +411,21 @@ class Answering(Base):
                                      or question.type is QuestionType.LOCATION):
             return Outcome(self._chosen(session), says=(Say("expected", {"type": question.type}),))
         return Outcome(self._chosen(session), says=(Say("unsupported"),))
+
+
+_REVIEW_ACTIONS = frozenset({Action.ADD, Action.CORRECT, Action.CONTINUE, Action.BACK})
+
+
+def _on(slot: Slot, press: Press) -> bool:
+    """True when the pressed button belongs to the place the participant is at (the same
+    question in the same rounds, or the same review)."""
+    if press.rounds != tuple(number for _, number in slot.rounds):
+        return False
+    if slot.repeat is not None:
+        return press.question == slot.repeat.start and press.action in _REVIEW_ACTIONS
+    assert slot.question is not None
+    return (press.question == slot.question.index
+            and (press.action is Action.BACK or press.action not in _REVIEW_ACTIONS))
 
 
 _SENTENCE_MARKS = " .!?¿¡؟।۔。！？"  # around a word typed for a command, in every script

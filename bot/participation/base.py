@@ -18,15 +18,27 @@ from bot import media
 from bot.participation.outcomes import (
     Asking,
     Completion,
+    DiscardQuestion,
     Next,
     Note,
     Outcome,
+    Reviewing,
     Say,
 )
 from bot.survey import engine
-from bot.survey.engine import GateClosed, InvalidAnswer, Progress, Step, SurveyFlowError
+from bot.survey.engine import (
+    GateClosed,
+    InvalidAnswer,
+    Progress,
+    Rounds,
+    RoundsDiscarded,
+    Slot,
+    Step,
+    SurveyFlowError,
+)
 from bot.survey.model import MEDIA_TYPES, Question, QuestionType, Survey
 from bot.survey.search import ordered_choices
+from bot.survey.walk import slot_of
 from storage import participants
 
 logger = logging.getLogger(__name__)
@@ -81,10 +93,16 @@ class Base:
         return engine.resume(self.survey, session.answers, session.response.current,
                              now).progress
 
-    def _current(self, progress: Progress | None) -> Question | None:
+    def _slot(self, progress: Progress | None) -> Slot | None:
+        """Where the participant is: a question in its rounds, a review, or nowhere."""
         if progress is None or progress.current is None:
             return None
-        return self.survey.question(progress.current)
+        return slot_of(self.survey, progress.current)
+
+    def _current(self, progress: Progress | None) -> Question | None:
+        """The question being asked (None at a review, or outside the survey)."""
+        slot = self._slot(progress)
+        return slot.question if slot is not None else None
 
     def _chosen(self, session: Session) -> str | None:
         return session.participant.language if session.participant else None
@@ -105,12 +123,12 @@ class Base:
         return session.response.question_message_id if session.response else None
 
     @staticmethod
-    def _draft(session: Session, question: Question) -> frozenset[str]:
+    def _draft(session: Session, key: str) -> frozenset[str]:
         """The choices ticked so far: the draft, else the answer given before."""
         response = session.response
         if response is not None and response.draft is not None:
             return frozenset(response.draft.split())
-        answer = session.answers.get(question.id) if response is not None else None
+        answer = session.answers.get(key) if response is not None else None
         return frozenset((answer or "").split())
 
 
@@ -118,55 +136,101 @@ class Base:
 
     def _resume(self, session: Session, progress: Progress, now: dt.datetime,
                 language: str | None = None) -> Next:
-        """The current question again (with the ticks of a multi-select question so far)."""
+        """The current question again (with the ticks of a multi-select question so far),
+        or the current review."""
         language = language or self._language(session)
-        question = self._current(progress)
-        assert question is not None
         draft = None
         if session.response is not None and session.response.draft is not None:
             draft = frozenset(session.response.draft.split())
-        return Next((), self._asking(progress, language, now, draft=draft))
+        return Next((), self._screen(progress, language, now, draft=draft))
 
     async def _next(self, source: aiosqlite.Connection, user_id: int, step: Step,
                     language: str, now: dt.datetime) -> Next:
-        answers = step.progress.answers
-        notes = tuple(self._note(note, language, answers) for note in step.notes)
+        keys = step.note_keys or tuple(note.id for note in step.notes)
+        notes = tuple(self._note(note, key, language, step.progress, now)
+                      for note, key in zip(step.notes, keys, strict=True))
         if step.progress.current is not None:
-            return Next(notes, self._asking(step.progress, language, now))
+            return Next(notes, self._screen(step.progress, language, now))
         closing = self.survey.closing.get(language) if self.survey.closing else None
         subscribed = await get_subscription(source, user_id) is not None
         return Next(notes, Completion(closing, offer_subscription=not subscribed))
 
+    def _screen(self, progress: Progress, language: str, now: dt.datetime, *,
+                draft: frozenset[str] | None = None) -> Asking | Reviewing:
+        """What the current place shows: its question, or the review of a repeat's rounds."""
+        slot = self._slot(progress)
+        assert slot is not None
+        if slot.question is None:
+            return self._reviewing(progress, language, now)
+        return self._asking(progress, language, now, draft=draft)
+
+    def _reviewing(self, progress: Progress, language: str, now: dt.datetime) -> Reviewing:
+        review = engine.review(self.survey, progress, now, language)
+        assert progress.current is not None
+        return Reviewing(progress.current, review.repeat, review.rounds, review.inside,
+                         review.can_add, engine.can_go_back(self.survey, progress, now))
+
     def _asking(self, progress: Progress, language: str, now: dt.datetime, *,
                 draft: frozenset[str] | None = None, page: int | None = None) -> Asking:
         survey = self.survey
-        question = self._current(progress)
-        assert question is not None
+        slot = self._slot(progress)
+        assert slot is not None and slot.question is not None
+        question = self._offered(slot.question, progress, now)
         answers = progress.answers
-        offered = {c.id for c in engine.available_choices(survey, question, answers, now)}
+        offered = {c.id for c in engine.available_choices(survey, progress, now)}
         choices = tuple(c for c in ordered_choices(question, language) if c.id in offered)
-        has_previous = question.id in answers or question.default is not None
-        previous = answers[question.id] if question.id in answers else question.default
-        hint = (engine.interpolate(survey, question.hint.get(language), answers, language)
-                if question.hint else None)
+        has_previous = slot.key in answers or question.default is not None
+        previous = answers[slot.key] if slot.key in answers else question.default
+        hint = (engine.interpolate(survey, question.hint.get(language), answers, language,
+                                   slot.rounds) if question.hint else None)
         return Asking(
-            question=question, text=self._text(question, language, answers), hint=hint,
-            choices=choices, position=engine.position(survey, progress, now),
+            question=question, text=self._text(question, language, answers, slot.rounds),
+            hint=hint, choices=choices, position=engine.position(survey, progress, now),
             previous=previous, has_previous=has_previous,
             draft=draft if question.type is QuestionType.SELECT_MULTIPLE else None,
             page=page, can_go_back=engine.can_go_back(survey, progress, now),
-            can_skip=not engine.is_required(survey, question, answers, now),
-            bounds=engine.bounds(question, now.year))
+            can_skip=not engine.is_required(survey, progress, now),
+            bounds=engine.bounds(question, now.year), key=slot.key,
+            rounds=self._rounds(progress, slot.rounds, language, now))
 
-    def _note(self, note: Question, language: str, answers: engine.Answers) -> Note:
-        hint = (engine.interpolate(self.survey, note.hint.get(language), answers, language)
-                if note.hint else None)
-        value = answers.get(note.id) if note.id in answers else note.default
-        return Note(note, self._text(note, language, answers), hint,
-                    value if note.read_only else None)
+    def _offered(self, question: Question, progress: Progress, now: dt.datetime) -> Question:
+        """The question with the choices it offers now, when they are a repeat's answers."""
+        if question.choices_from is None:
+            return question
+        return engine.with_choices(self.survey, progress, now)
 
-    def _text(self, question: Question, language: str, answers: engine.Answers) -> str:
-        return engine.interpolate(self.survey, question.text.get(language), answers, language)
+    def _rounds(self, progress: Progress, rounds: Rounds, language: str, now: dt.datetime
+                ) -> tuple[engine.Round, ...]:
+        if not rounds:
+            return ()
+        return engine.describe_rounds(self.survey, progress, rounds, now, language)
+
+    def _note(self, note: Question, key: str, language: str, progress: Progress,
+              now: dt.datetime) -> Note:
+        answers = progress.answers
+        slot = slot_of(self.survey, key)
+        rounds = slot.rounds if slot is not None else ()
+        hint = (engine.interpolate(self.survey, note.hint.get(language), answers, language,
+                                   rounds) if note.hint else None)
+        value = answers.get(key) if key in answers else note.default
+        return Note(note, self._text(note, language, answers, rounds), hint,
+                    value if note.read_only else None,
+                    self._rounds(progress, rounds, language, now))
+
+    def _text(self, question: Question, language: str, answers: engine.Answers,
+              rounds: Rounds = ()) -> str:
+        return engine.interpolate(self.survey, question.text.get(language), answers, language,
+                                  rounds)
+
+    def _discard(self, session: Session, progress: Progress, error: RoundsDiscarded,
+                 pending: int, language: str, now: dt.datetime) -> DiscardQuestion:
+        """The question before an answer erases whole rounds."""
+        slot = self._slot(progress)
+        assert slot is not None and slot.question is not None
+        rounds = tuple(engine.describe_rounds(self.survey, progress, each, now, language)
+                       for each in error.rounds)
+        return DiscardQuestion(slot.question, slot.key, rounds, pending,
+                               self._rounds(progress, slot.rounds, language, now))
 
     @staticmethod
     def _page_of(question: Question, language: str, choice_id: str) -> int:
@@ -200,8 +264,10 @@ class Base:
     def _refusal(self, question: Question, error: SurveyFlowError, language: str) -> Say:
         """What the engine refused, as a hint (the survey's own words where it has them)."""
         if isinstance(error, GateClosed):
+            slot = slot_of(self.survey, error.key)
             return Say("custom", {"text": engine.interpolate(
-                self.survey, error.note.text.get(language), error.answers, language)})
+                self.survey, error.note.text.get(language), error.answers, language,
+                slot.rounds if slot is not None else ())})
         if isinstance(error, InvalidAnswer):
             if error.code == "constraint" and question.constraint_message is not None:
                 return Say("custom", {"text": question.constraint_message.get(language)})

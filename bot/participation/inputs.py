@@ -19,6 +19,11 @@ class Action(StrEnum):
     SKIP = "S"
     BACK = "B"
     KEEP = "K"  # keep the answer given before
+    ADD = "M"  # a review: add another round (an open repeat)
+    CORRECT = "O"  # a review: correct round n
+    CONTINUE = "N"  # a review: go on after the repeat
+    DISCARD = "Z"  # yes, erase the rounds the answer leaves out (n: see DiscardQuestion)
+    KEEP_ROUNDS = "W"  # no, keep them: the question again
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,9 +32,10 @@ class Press:
 
     action: Action
     fingerprint: str
-    question: int  # the question's index in the survey
+    question: int  # the question's index in the survey (a review: its repeat's first)
     number: int | None
     message_id: int | None  # the message the button is on
+    rounds: tuple[int, ...] = ()  # the numbers of the rounds it is in, outermost first
 
 
 class AttachmentKind(StrEnum):

@@ -17,6 +17,14 @@ The parts of an outcome, in the order a reply shows them:
 4. ``says``: short messages (hints, notices), in order;
 5. ``screen``: what the participant sees next (:class:`Next` step of the
    survey, the language picker, the consent notice, search results…).
+
+Inside a repeat, a question says which round it is about: ``Asking.rounds``
+(and ``Echo.rounds``, ``Note.rounds``) hold each round it is inside, outermost
+first, as :class:`bot.survey.engine.Round` values (the repeat, the round's
+number, the number of rounds of a counted repeat, the round's own name when
+an answer gives it one). After the rounds of a repeat, :class:`Reviewing`
+lists them to add one, correct one or go on; :class:`DiscardQuestion` asks
+before an answer erases whole rounds.
 """
 
 from __future__ import annotations
@@ -27,7 +35,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from bot.survey.engine import Answers
-from bot.survey.model import Choice, Question
+from bot.survey.engine import Round as Round  # what a renderer reads of a round
+from bot.survey.model import Choice, Question, Repeat
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +63,13 @@ class Asking:
     can_go_back: bool = False
     can_skip: bool = False
     bounds: tuple[Decimal | None, Decimal | None] = (None, None)  # the answers accepted
+    key: str = ""  # where its answer is stored (the question's id outside repeats)
+    rounds: tuple[Round, ...] = ()  # the rounds it is asked in, outermost first
+
+    @property
+    def round_numbers(self) -> tuple[int, ...]:
+        """What its buttons carry to say which round they answer."""
+        return tuple(r.number for r in self.rounds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +80,44 @@ class Note:
     text: str
     hint: str | None
     value: str | None
+    rounds: tuple[Round, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Reviewing:
+    """The rounds of a repeat once they are done: add one (an open repeat below its limit),
+    correct one (each round is a button), or go on."""
+
+    key: str
+    repeat: Repeat
+    rounds: tuple[Round, ...]  # every round, in order
+    inside: tuple[Round, ...]  # the rounds the repeat is inside
+    can_add: bool
+    can_go_back: bool
+
+    @property
+    def round_numbers(self) -> tuple[int, ...]:
+        """What its buttons carry to say which review they are on."""
+        return tuple(r.number for r in self.inside)
+
+
+@dataclass(frozen=True, slots=True)
+class DiscardQuestion:
+    """An answer would erase whole rounds (a count lowered): confirm first.
+
+    ``pending`` says what is confirmed: the answer kept in the response's draft
+    (0), skipping the question (1), keeping its earlier answer (2).
+    """
+
+    question: Question
+    key: str
+    rounds: tuple[tuple[Round, ...], ...]  # each round that would go (with those it is in)
+    pending: int
+    asked_in: tuple[Round, ...] = ()  # the rounds of the question answered
+
+    @property
+    def round_numbers(self) -> tuple[int, ...]:
+        return tuple(r.number for r in self.asked_in)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +131,7 @@ class Next:
     """A step of the survey: notes passed on the way, then a question or the end."""
 
     notes: tuple[Note, ...]
-    then: Asking | Completion
+    then: Asking | Reviewing | Completion
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +148,7 @@ class ConsentScreen:
 class SearchResults:
     question: Question
     found: tuple[Choice, ...]
+    round_numbers: tuple[int, ...] = ()  # the rounds the question is asked in
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +161,7 @@ class StoredAnswer:
     question: Question
     text: str  # the question in the participant's language
     value: str | None
+    rounds: tuple[Round, ...] = ()  # the round it answers, inside a repeat
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +179,8 @@ class MyData:
     reminders_off: bool = False
 
 
-Screen = Next | LanguagePicker | ConsentScreen | SearchResults | DeleteQuestion | MyData
+Screen = (Next | LanguagePicker | ConsentScreen | SearchResults | DeleteQuestion | MyData
+          | DiscardQuestion)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +191,7 @@ class Echo:
     text: str
     value: str | None
     answers: Answers
+    rounds: tuple[Round, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from bot.participation.outcomes import (
     Say,
     StoredAnswer,
 )
+from bot.survey.walk import slot_of
 from storage import participants, subscriptions
 
 logger = logging.getLogger(__name__)
@@ -79,9 +80,16 @@ class Privacy(Base):
         stored: tuple[StoredAnswer, ...] = ()
         progress = self._progress(session, now)
         if progress is not None:
-            kept = progress.answers
-            stored = tuple(StoredAnswer(q, q.text.get(language), kept[q.id])
-                           for q in self.survey.questions if q.id in kept)
+            found = []
+            for key, value in progress.answers.items():  # in the order they were asked
+                slot = slot_of(self.survey, key)
+                if slot is None or slot.question is None:
+                    continue
+                found.append(StoredAnswer(
+                    slot.question, self._text(slot.question, language, progress.answers,
+                                              slot.rounds),
+                    value, self._rounds(progress, slot.rounds, language, now)))
+            stored = tuple(found)
         return Outcome(participant.language, screen=MyData(
             created_at=participant.created_at, language=participant.language,
             source=participant.source, consented_at=participant.consented_at,

@@ -54,6 +54,7 @@ from bot.summary.figures import (
     is_country_list,
     summarize,
     summarize_question,
+    summarize_rounds,
     summarized_questions,
 )
 from bot.summary.labels import block_title, block_value_text, category_label, percent
@@ -95,6 +96,7 @@ __all__ = [
     "shorten",
     "summarize",
     "summarize_question",
+    "summarize_rounds",
     "summarized_questions",
 ]
 
@@ -105,8 +107,12 @@ async def build_summary(db: Database, survey: Survey, now: dt.datetime, k: int =
     participants = await summaries.count_participants(db, survey.id)
     if participants < k:
         return summarize(survey, participants, {}, now, k)
-    answers = await summaries.count_answers(db, survey.id, [q.id for q in breakdowns + keys])
-    return summarize(survey, participants, answers, now, k)
+    asked = breakdowns + keys
+    answers = await summaries.count_answers(
+        db, survey.id, [q.id for q in asked if q.repeat is None])
+    rounds = await summaries.values_per_participant(
+        db, survey.id, [q.id for q in asked if q.repeat is not None])
+    return summarize(survey, participants, answers, now, k, rounds)
 
 
 def render_chart(summary: Summary, survey: Survey, t: Translator) -> bytes:

@@ -31,18 +31,31 @@ more than it holds. Nothing here reads the database or translates.
 Percentages are of the people who answered the question, rounded to whole
 percent. Free text is never read, ``text`` questions are never summarized and
 nothing identifies a participant.
+
+A question asked once per round of a repeat (:func:`summarize_rounds`) counts
+people unless its repeat says ``rounds``:
+
+- people: each participant once. A choice is the share of people who gave it
+  in at least one round (several answers per person, as above, whatever the
+  question's type; a country list, each person's first round); a scale or a
+  number, each person's mean over their rounds. The rules above apply as
+  they are.
+- rounds: every round counts (the share of household members, not of
+  households), computed by the rules above over rounds; and each category
+  shown, "Other" included, must also stand for ``k`` people or more, and the
+  whole for ``k`` people: otherwise the block is withheld.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
 from bot.regions import REGION_CODES, region_of
-from bot.survey.model import Question, QuestionType, Survey
+from bot.survey.model import Counting, Question, QuestionType, Survey
 
 OTHER_CHOICE = "other"
 MOST_SHOWN = 7  # categories of a block shown on their own; the rest is "Other"
@@ -126,8 +139,11 @@ def summarize(
     answers: Mapping[str, Mapping[str, int]],
     now: dt.datetime,
     k: int = 5,
+    rounds: Mapping[str, Sequence[Sequence[str]]] | None = None,
 ) -> Summary:
-    """The :class:`Summary` of these aggregates (question id → stored value → responses)."""
+    """The :class:`Summary` of these aggregates (question id → stored value → responses);
+    ``rounds``: for questions asked once per round, the values of each participant's
+    rounds."""
     if k < 1:
         raise ValueError(f"k must be at least 1, not {k}")
     if participants < k:
@@ -138,7 +154,12 @@ def summarize(
     for part, questions in (("breakdowns", breakdowns), ("results", keys)):
         built = []
         for question in questions:
-            block = summarize_question(question, answers.get(question.id, {}), k)
+            if question.repeat is not None:
+                counting = survey.repeat_by_id[question.repeat].counting
+                block = summarize_rounds(question, (rounds or {}).get(question.id, ()),
+                                         counting, k)
+            else:
+                block = summarize_question(question, answers.get(question.id, {}), k)
             if block is None:
                 withheld.append(question.id)
             else:
@@ -159,6 +180,75 @@ def summarize_question(question: Question, counts: Mapping[str, int], k: int) ->
     if question.type in (QuestionType.INTEGER, QuestionType.DECIMAL):
         return _median(question, counts, k)
     return None
+
+
+def summarize_rounds(question: Question, people: Sequence[Sequence[str]], counting: Counting,
+                     k: int) -> Block | None:
+    """A question asked once per round: its block from each participant's rounds' values
+    (see the module's docstring), or ``None`` when it must be withheld."""
+    if len(people) < k:
+        return None
+    if counting is Counting.PEOPLE:
+        return summarize_question(_per_person(question), _people_counts(question, people), k)
+    tally: dict[str, int] = {}
+    for values in people:
+        for value in values:
+            tally[value] = tally.get(value, 0) + 1
+    block = summarize_question(question, tally, k)
+    if block is None:
+        return None
+    for category in block.categories:
+        holders = sum(1 for values in people if any(_in(question, block, category, v)
+                                                   for v in values))
+        if holders < k:
+            return None
+    return block
+
+
+def _per_person(question: Question) -> Question:
+    """How a choice question reads per person: several answers each (every round's)."""
+    if question.type is QuestionType.SELECT_ONE and not is_country_list(question):
+        return replace(question, type=QuestionType.SELECT_MULTIPLE)
+    return question
+
+
+def _people_counts(question: Question, people: Sequence[Sequence[str]]) -> dict[str, int]:
+    """Per person: the choices of all their rounds, or the mean of their numbers."""
+    counts: dict[str, int] = {}
+    for values in people:
+        if question.type in (QuestionType.SELECT_ONE, QuestionType.SELECT_MULTIPLE):
+            if question.type is QuestionType.SELECT_ONE and is_country_list(question):
+                counts[values[0]] = counts.get(values[0], 0) + 1  # their first round's
+                continue
+            chosen = sorted({c for value in values for c in value.split()})
+            key = " ".join(chosen)
+        else:
+            numbers = _numbers({value: 1 for value in values})
+            if not numbers:
+                continue
+            key = str(sum(v * n for v, n in numbers.items()) / sum(numbers.values()))
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def _in(question: Question, block: Block, category: Category, value: str) -> bool:
+    """True when a round's ``value`` is counted in ``category`` of ``block``."""
+    if category.kind is CategoryKind.RANGE:
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            return False
+        assert category.low is not None and category.high is not None
+        return category.low <= number <= category.high
+    chosen = value.split() if question.type is QuestionType.SELECT_MULTIPLE else [value]
+    shown = {c.id for c in block.categories if c.kind is not CategoryKind.OTHER}
+    if category.kind is CategoryKind.OTHER:
+        if block.categories and any(c.kind is CategoryKind.REGION for c in block.categories):
+            return region_of(value) not in shown
+        return any(c not in shown for c in chosen)
+    if category.kind is CategoryKind.REGION:
+        return region_of(value) == category.id
+    return category.id in chosen
 
 
 def is_country_list(question: Question) -> bool:

@@ -12,9 +12,13 @@ from bot.regions import region_name
 from bot.summary.figures import Block, BlockKind, Category, CategoryKind
 from bot.survey.model import Survey
 
+_ANSWER = re.compile(r"\$\{[^}]*\}")
+
 
 def block_title(block: Block, survey: Survey, t: Translator) -> str:
-    return survey.question(block.question_id).text.get(t.language)
+    """The question's text; an answer it shows (``${member_name}``: each person's, in a
+    repeat) is no one's in a summary: "…" stands for it."""
+    return _ANSWER.sub("…", survey.question(block.question_id).text.get(t.language))
 
 
 def category_label(category: Category, block: Block, survey: Survey, t: Translator) -> str:

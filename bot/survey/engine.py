@@ -7,24 +7,41 @@ it into a translated hint).
 
 Answers are kept as canonical text, as XLSForm exports them: choice ids
 (space-separated for select_multiple), numbers in plain decimal notation, dates
-as ``YYYY-MM-DD``. ``None`` records a skipped question.
+as ``YYYY-MM-DD``. ``None`` records a skipped question. Each is stored under
+its key (:func:`bot.survey.model.answer_key`): the question's id, or inside a
+repeat the round it belongs to (``member[2]/age``).
 
-Order is survey order. ``current`` never points at a note: notes that become
-relevant on the way are returned in :attr:`Step.notes` for the handler to show.
-Going back and changing an answer re-evaluates relevance; answers to questions
-that are no longer relevant are dropped (:func:`effective_answers`).
+Order is the walk's (:mod:`bot.survey.walk`): survey order, a repeat's
+questions once per round. ``current`` is the key of the question being asked,
+or of the review of a repeat's rounds (``member[+]``), where the participant
+adds a round (:func:`add_round`), corrects one (:func:`correct_round`) or goes
+on (:func:`go_on`); it never points at a note: notes that become relevant on
+the way are returned in :attr:`Step.notes` for the handler to show. Going back
+and changing an answer re-evaluates relevance; answers to questions that are
+no longer relevant are dropped (:func:`effective_answers`), but an answer that
+would leave whole rounds out (a count lowered) is refused with
+:class:`RoundsDiscarded` until it is given again with ``discard=True``.
+
+Across rounds: ``/back`` goes to the previous answer, into the previous round
+too, and from a round just added to an open repeat (nothing answered in it
+yet) to the review that added it. Moving forward into a round that already has answers
+(after going back out of it, or past a corrected round) passes over its
+answered questions, its notes and its own reviews, and stops at the first
+question without an answer, else at the repeat's review.
 
 An XLSForm may refer to a question that comes later (or, through its group's
 condition, to the question itself). ODK reads such a question's value as it
 stands, empty until it is answered; here every expression of a question reads
-the questions from it on as not answered yet (:func:`_seen`), which is what
-ODK gives on the way forward and keeps what an answer decides independent of
-answers given after it. A constraint still reads the answer it checks.
+the questions from it on as not answered yet (the walk sees only what was
+passed; :func:`_seen` hides the rest when a question is looked at on its own),
+which is what ODK gives on the way forward and keeps what an answer decides
+independent of answers given after it. A constraint still reads the answer it
+checks.
 
-One module on purpose (about 570 lines): the transitions, and at its end the
-reading of a typed answer that :func:`answer` relies on (:func:`parse_answer`
-and its number, date and time readers), which raises the engine's own
-:class:`InvalidAnswer`. That reading is the seam to split on if it grows.
+The transitions are here; the order they follow is :mod:`bot.survey.walk`; at
+the end of this module, the reading of a typed answer that :func:`answer`
+relies on (:func:`parse_answer` and its number, date and time readers), which
+raises the engine's own :class:`InvalidAnswer`.
 """
 
 from __future__ import annotations
@@ -32,20 +49,50 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 
-from bot.survey.expressions import Env, EvaluationError, Expression, Value, to_string
-from bot.survey.model import MEDIA_TYPES, Choice, Question, QuestionType, Survey
+from bot.survey.expressions import Env, EvaluationError, Expression, to_string
+from bot.survey.model import (
+    MEDIA_TYPES,
+    Choice,
+    Question,
+    QuestionType,
+    Repeat,
+    Survey,
+    Translated,
+    answer_key,
+)
+from bot.survey.walk import (
+    Answers,
+    Rounds,
+    Slot,
+    Visit,
+    Walk,
+    key_in,
+    review_key,
+    slot_of,
+    typed_value,
+    within,
+)
 
-Answers = Mapping[str, str | None]
+__all__ = [
+    "AnswerRequired", "Answers", "GateClosed", "InvalidAnswer", "NotCurrentQuestion",
+    "NothingBefore", "Progress", "RelevanceMemo", "Review", "Round", "Rounds",
+    "RoundsDiscarded", "Slot", "Step", "SurveyCompleted", "SurveyFlowError", "add_round",
+    "answer", "answered_count", "available_choices", "back", "bounds", "can_go_back",
+    "clean_text", "correct_round", "current_slot", "describe_rounds", "effective_answers",
+    "go_on", "interpolate", "irrelevant_questions", "is_required", "keep", "normalize_digits",
+    "parse_answer", "parse_date", "parse_datetime", "parse_time", "position", "resume",
+    "review", "shown_value", "skip", "start", "typed_value", "with_choices",
+]
 
 
 @dataclass(frozen=True, slots=True)
 class Progress:
     answers: Answers
-    current: str | None
+    current: str | None  # the key being asked (a question's, or a review's), None: completed
+    walks: dict[dt.datetime, Walk] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def completed(self) -> bool:
@@ -60,11 +107,14 @@ class Step:
     notes: tuple[Question, ...] = ()
     dropped: tuple[str, ...] = ()
     computed: tuple[str, ...] = ()  # calculations recorded on the way (to be stored too)
+    answered: str | None = None  # the key of the answer this step records
+    note_keys: tuple[str, ...] = ()  # where each of ``notes`` is (its rounds)
 
-    def changes(self, question: Question | None) -> dict[str, str | None]:
-        """What this step stores: the answer to ``question`` and every calculation."""
-        names = ((question.id,) if question is not None else ()) + self.computed
-        return {name: self.progress.answers.get(name) for name in names}
+    def changes(self, question: Question | None = None) -> dict[str, str | None]:
+        """What this step stores: the answer it records and every calculation."""
+        first = ((self.answered,) if self.answered is not None
+                 else (question.id,) if question is not None else ())
+        return {name: self.progress.answers.get(name) for name in first + self.computed}
 
 
 class SurveyFlowError(Exception):
@@ -101,48 +151,80 @@ class NotCurrentQuestion(SurveyFlowError):
 class GateClosed(InvalidAnswer):
     """A required note became relevant: the answer that led to it is refused."""
 
-    def __init__(self, note: Question, answers: Answers) -> None:
+    def __init__(self, note: Question, answers: Answers, key: str | None = None) -> None:
         super().__init__("gate")
         self.note = note
         self.answers = answers  # with the refused answer: the note may quote it
+        self.key = key or note.id  # where the note is (its rounds, for its ${…})
 
 
-# --- typed values for expressions -------------------------------------------------
+class RoundsDiscarded(SurveyFlowError):
+    """The answer would leave out rounds that have answers (a count lowered, a repeat no
+    longer relevant): give it again with ``discard=True`` to erase them."""
+
+    code = "discard"
+
+    def __init__(self, rounds: tuple[Rounds, ...], answers: Answers) -> None:
+        super().__init__("discard")
+        self.rounds = rounds  # each round that would go, with the rounds it is inside
+        self.answers = answers  # as they are now (to name the rounds)
 
 
-def typed_value(question: Question, value: str | None) -> Value:
-    """An answer as the expression language sees it (unanswered → "")."""
-    if value is None or value == "":
-        return ""
-    try:
-        if question.type in (QuestionType.INTEGER, QuestionType.SCALE):
-            return int(value)
-        if question.type is QuestionType.DECIMAL:
-            return float(value)
-        if question.type is QuestionType.DATE:
-            return dt.date.fromisoformat(value)
-        if question.type is QuestionType.DATETIME:
-            return dt.datetime.fromisoformat(value)
-    except ValueError:
-        pass  # stored under an earlier version where the question had another type
-    return value
+@dataclass(frozen=True, slots=True)
+class Round:
+    """One round, as the participant is told which one it is."""
+
+    repeat: Repeat
+    number: int
+    total: int | None  # the rounds of a counted repeat; None for an open repeat
+    name: str | None  # its own name: the answer that names it (``${member_name}``), shown
 
 
-def environment(
-    survey: Survey, answers: Answers, now: dt.datetime, current: Value = ""
-) -> Env:
-    values = {
-        qid: typed_value(survey.by_id[qid], value)
-        for qid, value in answers.items()
-        if qid in survey.by_id
-    }
-    return Env(values=values, current=current, now=now)
+@dataclass(frozen=True, slots=True)
+class Review:
+    """The rounds of a repeat, to add one, correct one or go on."""
+
+    repeat: Repeat
+    rounds: tuple[Round, ...]  # every round of the repeat, in order
+    inside: tuple[Round, ...]  # the rounds the repeat is inside (outermost first)
+    can_add: bool  # an open repeat below its limit
 
 
-def is_relevant(survey: Survey, question: Question, answers: Answers, now: dt.datetime) -> bool:
-    if question.relevant is None:
-        return True
-    return _holds(survey, question, environment(survey, answers, now))
+# --- the walk of a progress ------------------------------------------------------------
+
+
+def _walked(survey: Survey, progress: Progress, now: dt.datetime) -> Walk:
+    """The complete walk of ``progress`` (kept with it: the use cases ask several things)."""
+    walk = progress.walks.get(now)
+    if walk is None or walk.survey is not survey:
+        walk = Walk(survey, progress.answers, now, _opened(survey, progress.current)).complete()
+        progress.walks.clear()
+        progress.walks[now] = walk
+    return walk
+
+
+def _opened(survey: Survey, key: str | None) -> Rounds:
+    if key is None or "[" not in key:
+        return ()
+    slot = slot_of(survey, key)
+    return slot.rounds if slot is not None else ()
+
+
+def current_slot(survey: Survey, progress: Progress) -> Slot:
+    """Where the participant is (a question in its rounds, or a review)."""
+    if progress.current is None:
+        raise SurveyCompleted()
+    slot = slot_of(survey, progress.current)
+    if slot is None:
+        raise NotCurrentQuestion()
+    return slot
+
+
+def _asked(survey: Survey, progress: Progress) -> tuple[Slot, Question]:
+    slot = current_slot(survey, progress)
+    if slot.question is None:
+        raise NotCurrentQuestion()
+    return slot, slot.question
 
 
 def _seen(survey: Survey, question: Question, expression: Expression, env: Env,
@@ -159,14 +241,11 @@ def _seen(survey: Survey, question: Question, expression: Expression, env: Env,
     return replace(env, values={k: v for k, v in env.values.items() if k not in later})
 
 
-def _holds(survey: Survey, question: Question, env: Env) -> bool:
-    """The question's relevance in ``env`` (a condition that cannot be evaluated is false)."""
-    if question.relevant is None:
-        return True
-    try:
-        return question.relevant.is_true(_seen(survey, question, question.relevant, env))
-    except EvaluationError:
-        return False
+def _slot_env(survey: Survey, progress: Progress, now: dt.datetime, slot: Slot) -> Env:
+    return _walked(survey, progress, now).full_env(slot)
+
+
+# --- what counts -----------------------------------------------------------------------
 
 
 class RelevanceMemo:
@@ -175,7 +254,8 @@ class RelevanceMemo:
     Relevance only depends on the answers the conditions refer to (and on
     ``now``, fixed here), so the set of questions that are not relevant is kept
     per combination of those answers: for most surveys a handful of
-    combinations serve every response.
+    combinations serve every response. A survey with repeats is walked for
+    every response (its conditions may read every round).
     """
 
     LIMIT = 100_000
@@ -190,6 +270,8 @@ class RelevanceMemo:
         self.results: dict[tuple[str | None, ...], frozenset[str]] = {}
 
     def irrelevant(self, answers: Answers) -> frozenset[str]:
+        if self.survey.repeats:
+            return irrelevant_questions(self.survey, answers, self.now)
         key = tuple([answers.get(name) for name in self.inputs])
         result = self.results.get(key)
         if result is None:
@@ -200,151 +282,237 @@ class RelevanceMemo:
 
 
 def irrelevant_questions(survey: Survey, answers: Answers, now: dt.datetime) -> frozenset[str]:
-    """The questions whose condition is false given these answers (answered or not).
+    """The keys whose question's condition is false given these answers (answered or not),
+    and the stored keys of rounds the walk leaves out.
 
     Relevance only depends on earlier questions, so one pass in order is enough;
     an answer counts in later conditions only if its own question is relevant.
     """
-    out: set[str] = set()
-    typed: dict[str, Value] = {}  # the answers that count so far
-    env = Env(values=typed, now=now)
-    for question in survey.questions:
-        if question.relevant is not None and not _holds(survey, question, env):
-            out.add(question.id)
-        elif question.id in answers:
-            typed[question.id] = typed_value(question, answers[question.id])
+    walk = Walk(survey, answers, now).complete()
+    out = {visit.slot.key for visit in walk.visits if not visit.relevant}
+    if survey.repeats:
+        out.update(key for key in answers
+                   if "[" in key and key not in walk.kept and slot_of(survey, key) is not None)
     return frozenset(out)
 
 
 def effective_answers(
     survey: Survey, answers: Answers, now: dt.datetime, memo: RelevanceMemo | None = None
 ) -> dict[str, str | None]:
-    """The answers that still count: those to questions that are relevant, in survey order.
+    """The answers that still count: those to questions that are relevant, in walk order.
 
-    Answers to questions no longer in the survey are left out.
+    Answers to questions no longer in the survey, and to rounds it no longer
+    has, are left out.
     """
-    skip = memo.irrelevant(answers) if memo else irrelevant_questions(survey, answers, now)
-    return {q.id: answers[q.id] for q in survey.questions
-            if q.id in answers and q.id not in skip}
+    if memo is not None and not survey.repeats:
+        skip = memo.irrelevant(answers)
+        return {q.id: answers[q.id] for q in survey.questions
+                if q.id in answers and q.id not in skip}
+    return Walk(survey, answers, now).complete().kept
 
 
 # --- navigation -----------------------------------------------------------------
 
 
-def _advance(
-    survey: Survey, answers: Answers, after: int, now: dt.datetime, *, gates: bool = False
-) -> Step:
-    """The first relevant question after index ``after``.
+def _advance(survey: Survey, answers: Answers, now: dt.datetime, *, after: str | None = None,
+             enter: Rounds | None = None, gates: bool = False,
+             known: Walk | None = None) -> Step:
+    """The next place to stop: after the slot ``after``, or at the start of the round
+    ``enter`` (or at the very start).
 
     On the way: notes (and read-only questions) are collected to be shown,
     calculations are evaluated and recorded, and with ``gates`` a required note
-    that became relevant refuses the move (:class:`GateClosed`).
+    that became relevant refuses the move (:class:`GateClosed`). Answered
+    questions in other rounds that have answers are passed over (see the
+    module's docstring). ``known``: a complete walk of the same answers, whose
+    relevance serves up to the starting place.
     """
-    notes: list[Question] = []
-    computed: list[str] = []
+    start = slot_of(survey, after) if after is not None else None
+    here: Rounds = start.rounds if start is not None else (enter or ())
+    walk = Walk(survey, answers, now, here)
+    passed = after is None and enter is None
     current = dict(answers)
-    env = environment(survey, current, now)
-    typed = env.values
-    for question in survey.questions[after + 1 :]:
-        if not _holds(survey, question, env):
+    notes: list[Question] = []
+    note_keys: list[str] = []
+    computed: list[str] = []
+    relevance = {visit.slot.key: visit.relevant for visit in known.visits} if known else {}
+    for slot in walk.slots():
+        question = slot.question
+        if not passed:
+            if enter is not None and slot.rounds[: len(enter)] == enter:
+                passed = True
+            else:
+                if question is not None and slot.key in answers and (
+                        relevance[slot.key] if slot.key in relevance else walk.holds(slot)):
+                    walk.take(slot, answers[slot.key])
+                passed = slot.key == after
+                continue
+        elsewhere = not within(slot.rounds, here)
+        if question is None:
+            if elsewhere and slot.rounds in walk.visited:
+                continue  # the review of a repeat inside a round that has answers
+            return Step(Progress(current, slot.key), tuple(notes), computed=tuple(computed),
+                        note_keys=tuple(note_keys))
+        if not walk.holds(slot):
             continue
+        passing = elsewhere and slot.rounds in walk.visited
         if question.asks:
-            return Step(Progress(current, question.id), tuple(notes), computed=tuple(computed))
+            if passing and slot.key in answers:
+                walk.take(slot, answers[slot.key])
+                continue
+            if question.choices_from is not None and not _offered(
+                    survey, walk, slot, question, now):
+                continue  # nothing answered in the rounds to choose from: not asked
+            return Step(Progress(current, slot.key), tuple(notes), computed=tuple(computed),
+                        note_keys=tuple(note_keys))
         if question.type is QuestionType.CALCULATE:
-            value = calculate(survey, question, env)
-            current[question.id] = value
-            if isinstance(typed, dict):
-                typed[question.id] = typed_value(question, value)
-            computed.append(question.id)
+            value = walk.calculate(slot)
+            current[slot.key] = value
+            walk.take(slot, value)
+            computed.append(slot.key)
             continue
         if question.gate and gates:
-            raise GateClosed(question, current)
-        notes.append(question)
-    return Step(Progress(current, None), tuple(notes), computed=tuple(computed))
+            raise GateClosed(question, current, slot.key)
+        if not passing:
+            notes.append(question)
+            note_keys.append(slot.key)
+    if not passed:  # the place it started from is no longer walked: the first open question
+        walked = Walk(survey, current, now).complete()
+        return Step(Progress(current, _first_unanswered(walked)), computed=tuple(computed))
+    return Step(Progress(current, None), tuple(notes), computed=tuple(computed),
+                note_keys=tuple(note_keys))
 
 
-def calculate(survey: Survey, question: Question, env: Env) -> str:
-    """A calculation's value as stored text ("" when it cannot be evaluated)."""
-    if question.calculation is None:
-        return ""
-    try:
-        return to_string(question.calculation.evaluate(
-            _seen(survey, question, question.calculation, env)))
-    except EvaluationError:
-        return ""
+def _first_unanswered(walk: Walk) -> str | None:
+    for visit in walk.visits:
+        question = visit.slot.question
+        if (question is not None and question.asks and visit.relevant
+                and visit.slot.key not in walk.kept):
+            return visit.slot.key
+    return None
 
 
 def start(survey: Survey, now: dt.datetime) -> Step:
     """The first step of a new response."""
-    return _advance(survey, {}, -1, now)
+    return _advance(survey, {}, now)
 
 
 def resume(survey: Survey, answers: Answers, current: str | None, now: dt.datetime) -> Step:
     """Progress for a stored response, possibly saved under another survey version.
 
-    The stored current question is kept when it still exists and is relevant;
+    The stored current place is kept when it still exists and is relevant;
     otherwise the participant continues from the first relevant question that
     has no answer yet.
     """
-    kept = effective_answers(survey, answers, now)
+    walk = Walk(survey, answers, now, _opened(survey, current)).complete()
+    kept = walk.kept
     if current is None and answers:
         return Step(Progress(kept, None))
-    env = environment(survey, kept, now)
-    if current is not None and current in survey.by_id:
-        question = survey.by_id[current]
-        if question.asks and _holds(survey, question, env):
-            return Step(Progress(kept, current))
-    for question in survey.questions:
-        if question.asks and question.id not in kept and _holds(survey, question, env):
-            return Step(Progress(kept, question.id))
-    return Step(Progress(kept, None))
+    found = current
+    if current is not None:
+        visit = next((v for v in walk.visits if v.slot.key == current), None)
+        if visit is None or not visit.relevant or not (
+                visit.slot.question is None or visit.slot.question.asks):
+            found = _first_unanswered(walk)
+    else:
+        found = _first_unanswered(walk)
+    progress = Progress(kept, found)
+    if len(kept) == len(answers) and found == current:
+        progress.walks[now] = walk
+    return Step(progress)
 
 
-def _current(survey: Survey, progress: Progress) -> Question:
-    if progress.current is None:
-        raise SurveyCompleted()
-    return survey.by_id[progress.current]
-
-
-def _record(
-    survey: Survey, progress: Progress, question: Question, value: str | None, now: dt.datetime
-) -> Step:
+def _record(survey: Survey, progress: Progress, slot: Slot, value: str | None,
+            now: dt.datetime, discard: bool) -> Step:
     merged = dict(progress.answers)
-    merged[question.id] = value
-    kept = effective_answers(survey, merged, now)
-    dropped = tuple(qid for qid in merged if qid not in kept)
-    step = _advance(survey, kept, question.index, now, gates=True)
-    return Step(step.progress, step.notes, dropped, step.computed)
+    merged[slot.key] = value
+    walk = Walk(survey, merged, now, slot.rounds).complete()
+    if walk.discarded and not discard:
+        raise RoundsDiscarded(tuple(walk.discarded), progress.answers)
+    kept = walk.kept
+    dropped = tuple(key for key in merged if key not in kept)
+    step = _advance(survey, kept, now, after=slot.key, gates=True, known=walk)
+    following = step.progress
+    if len(following.answers) == len(kept) and all(
+            following.answers[key] == kept.get(key) for key in step.computed):
+        following.walks[now] = walk  # the same answers that count: the same walk
+    return replace(step, dropped=dropped, answered=slot.key)
 
 
-def answer(survey: Survey, progress: Progress, raw: str, now: dt.datetime) -> Step:
+def answer(survey: Survey, progress: Progress, raw: str, now: dt.datetime, *,
+           discard: bool = False) -> Step:
     """Validate ``raw`` as the answer to the current question, record it, move on.
 
     ``raw`` is what the participant typed, or the choice id(s) of a button
-    (space-separated for select_multiple).
+    (space-separated for select_multiple). ``discard``: the participant agreed
+    to erase the rounds this answer leaves out (:class:`RoundsDiscarded`).
     """
-    question = _current(survey, progress)
+    slot, question = _asked(survey, progress)
     allowed = None
-    if question.choice_filter is not None:
-        allowed = {c.id for c in available_choices(survey, question, progress.answers, now)}
+    if question.choices_from is not None:
+        question = with_choices(survey, progress, now)
+    elif question.choice_filter is not None:
+        allowed = {c.id for c in available_choices(survey, progress, now)}
     value = parse_answer(question, raw, allowed, now.year)
-    check_constraint(survey, progress.answers, question, value, now)
-    return _record(survey, progress, question, value, now)
+    _check_constraint(survey, progress, slot, question, value, now)
+    return _record(survey, progress, slot, value, now, discard)
 
 
-def available_choices(
-    survey: Survey, question: Question, answers: Answers, now: dt.datetime
-) -> tuple[Choice, ...]:
-    """The choices offered now: all of them, or those the choice_filter keeps."""
+def with_choices(survey: Survey, progress: Progress, now: dt.datetime) -> Question:
+    """The current question, with its choices when they are the answers given in a repeat's
+    rounds (``choices_from``): one choice per distinct answer, in round order, named by it
+    and shown as it was given, those its choice_filter keeps (read in the round the answer
+    was given in, and in the question's own); a multi-select leaves out answers with a
+    space, which its stored answer could not tell apart."""
+    slot, question = _asked(survey, progress)
+    if question.choices_from is None:
+        return question
+    choices = _offered(survey, _walked(survey, progress, now), slot, question, now)
+    return replace(question, choices=choices,
+                   choice_index={c.id: i for i, c in enumerate(choices)})
+
+
+def _offered(survey: Survey, walk: Walk, slot: Slot, question: Question, now: dt.datetime
+             ) -> tuple[Choice, ...]:
+    """The answers a ``choices_from`` question offers, as the walk has them so far."""
+    assert question.choices_from is not None
+    context = walk.merged(slot.rounds)
+    choices: list[Choice] = []
+    seen: set[str] = set()
+    for rounds, value in walk.answers_of(question.choices_from, slot.rounds):
+        name = to_string(value)
+        if name in seen or (question.type is QuestionType.SELECT_MULTIPLE and " " in name):
+            continue
+        if question.choice_filter is not None:
+            values = dict(context)
+            values.update(walk.merged(rounds))
+            try:
+                if not question.choice_filter.is_true(Env(values=values, now=now)):
+                    continue
+            except EvaluationError:
+                continue
+        seen.add(name)
+        choices.append(Choice(name, Translated({survey.default_language: name},
+                                               survey.default_language)))
+    return tuple(choices)
+
+
+def available_choices(survey: Survey, progress: Progress, now: dt.datetime
+                      ) -> tuple[Choice, ...]:
+    """The choices of the current question offered now: all, or those its choice_filter
+    keeps (see :func:`with_choices` for choices from a repeat's answers)."""
+    slot, question = _asked(survey, progress)
+    if question.choices_from is not None:
+        return with_choices(survey, progress, now).choices
     if question.choice_filter is None:
         return question.choices
-    values = _seen(survey, question, question.choice_filter,
-                   environment(survey, answers, now)).values
+    env = _seen(survey, question, question.choice_filter,
+                _slot_env(survey, progress, now, slot))
     kept = []
     for choice in question.choices:
-        env = Env(values=values, names=choice.columns, now=now)
+        each = replace(env, names=choice.columns)
         try:
-            if question.choice_filter.is_true(env):
+            if question.choice_filter.is_true(each):
                 kept.append(choice)
         except EvaluationError:
             continue
@@ -354,111 +522,247 @@ def available_choices(
 _REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_.\-]*)\}")
 
 
-def interpolate(survey: Survey, text: str, answers: Answers, language: str) -> str:
-    """A label with ``${name}`` replaced by that answer, as the participant would read it."""
+def shown_value(question: Question, value: str, language: str) -> str:
+    """An answer as text for a label: choice labels for a select, else as stored."""
+    if question.type in (QuestionType.SELECT_ONE, QuestionType.SELECT_MULTIPLE):
+        labels = []
+        for choice_id in value.split():
+            index = question.choice_index.get(choice_id)
+            labels.append(question.choices[index].label.get(language)
+                          if index is not None else choice_id)
+        return ", ".join(labels)
+    return value
+
+
+def interpolate(survey: Survey, text: str, answers: Answers, language: str,
+                rounds: Rounds = ()) -> str:
+    """A label with ``${name}`` replaced by that answer, as the participant would read it;
+    inside ``rounds``, a question of the round reads that round's answer."""
+    if "%(" in text and rounds:
+        text = _loop_fields(survey, text, language, rounds)
     if "${" not in text:
         return text
 
     def shown(match: re.Match[str]) -> str:
         question = survey.by_id.get(match.group(1))
-        value = answers.get(match.group(1))
-        if question is None or value is None:
+        if question is None:
             return ""
-        if question.type in (QuestionType.SELECT_ONE, QuestionType.SELECT_MULTIPLE):
-            labels = []
-            for choice_id in value.split():
-                index = question.choice_index.get(choice_id)
-                labels.append(question.choices[index].label.get(language)
-                              if index is not None else choice_id)
-            return ", ".join(labels)
-        return value
+        value = answers.get(key_in(survey, question.id, rounds) if rounds or question.repeat
+                            else question.id)
+        return "" if value is None else shown_value(question, value, language)
 
     return _REFERENCE.sub(shown, text)
 
 
-def keep(survey: Survey, progress: Progress, now: dt.datetime) -> Step:
+_LOOP_FIELD = re.compile(r"%\((label|name)\)s")
+
+
+def _loop_fields(survey: Survey, text: str, language: str, rounds: Rounds) -> str:
+    """``%(label)s`` and ``%(name)s`` in a loop's label: the label and the name of the choice
+    its round is about (the innermost loop's)."""
+    loops = [(survey.repeat_by_id[r].over, n) for r, n in rounds if survey.repeat_by_id[r].over]
+    if not loops or loops[-1][1] > len(loops[-1][0]):
+        return text
+    over, number = loops[-1]
+    fields = {"name": over[number - 1].id, "label": over[number - 1].label.get(language)}
+    return _LOOP_FIELD.sub(lambda match: fields[match.group(1)], text)
+
+
+def keep(survey: Survey, progress: Progress, now: dt.datetime, *,
+         discard: bool = False) -> Step:
     """Confirm the answer already given to the current question (after going back)."""
-    question = _current(survey, progress)
-    if question.id not in progress.answers:
+    slot, question = _asked(survey, progress)
+    if slot.key not in progress.answers:
         if question.default is None:
             raise InvalidAnswer("no_answer_to_keep")
-        return answer(survey, progress, question.default, now)
-    value = progress.answers[question.id]
+        return answer(survey, progress, question.default, now, discard=discard)
+    value = progress.answers[slot.key]
     if value is None:
-        return skip(survey, progress, now)
-    return _record(survey, progress, question, value, now)
+        return skip(survey, progress, now, discard=discard)
+    return _record(survey, progress, slot, value, now, discard)
 
 
-def skip(survey: Survey, progress: Progress, now: dt.datetime) -> Step:
+def skip(survey: Survey, progress: Progress, now: dt.datetime, *,
+         discard: bool = False) -> Step:
     """Leave the current question unanswered, when it is not required."""
-    question = _current(survey, progress)
-    if is_required(survey, question, progress.answers, now):
+    slot, question = _asked(survey, progress)
+    if is_required(survey, progress, now):
         raise AnswerRequired()
-    return _record(survey, progress, question, None, now)
+    return _record(survey, progress, slot, None, now, discard)
 
 
-def is_required(survey: Survey, question: Question, answers: Answers, now: dt.datetime) -> bool:
-    """Required outright, or by an expression on the answers so far (XLSForm)."""
+def is_required(survey: Survey, progress: Progress, now: dt.datetime) -> bool:
+    """The current question is required outright, or by an expression on the answers so
+    far (XLSForm)."""
+    slot, question = _asked(survey, progress)
     if question.required:
         return True
     if question.required_if is None:
         return False
     try:
         return question.required_if.is_true(
-            _seen(survey, question, question.required_if, environment(survey, answers, now)))
+            _seen(survey, question, question.required_if,
+                  _slot_env(survey, progress, now, slot)))
     except EvaluationError:
         return True
 
 
 def back(survey: Survey, progress: Progress, now: dt.datetime) -> Step:
-    """Return to the closest earlier question that was answered (or skipped)."""
+    """Return to the closest earlier question that was answered (or skipped), or review."""
     earlier = _previous(survey, progress, now)
     if earlier is None:
         raise NothingBefore()
-    return Step(Progress(progress.answers, earlier.id))
+    return Step(Progress(progress.answers, earlier))
 
 
 def can_go_back(survey: Survey, progress: Progress, now: dt.datetime) -> bool:
-    """True when :func:`back` would find an earlier question."""
+    """True when :func:`back` would find an earlier place."""
     return progress.current is not None and _previous(survey, progress, now) is not None
 
 
-def _previous(survey: Survey, progress: Progress, now: dt.datetime) -> Question | None:
-    question = _current(survey, progress)
-    for earlier in reversed(survey.questions[: question.index]):
-        if earlier.asks and earlier.id in progress.answers:
-            if is_relevant(survey, earlier, progress.answers, now):
-                return earlier
-    return None
+def _previous(survey: Survey, progress: Progress, now: dt.datetime) -> str | None:
+    slot = current_slot(survey, progress)
+    walk = _walked(survey, progress, now)
+    visits = walk.visits
+    index = next((i for i, v in enumerate(visits) if v.slot.key == slot.key), None)
+    if index is None:
+        return None
+    earlier: Slot | None = None
+    for visit in reversed(visits[:index]):
+        question = visit.slot.question
+        if question is None or (question.asks and visit.relevant
+                                and visit.slot.key in progress.answers):
+            earlier = visit.slot
+            break
+    if slot.question is not None:
+        for depth, (repeat_id, number) in enumerate(slot.rounds):
+            if earlier is not None and earlier.rounds[: depth + 1] == slot.rounds[: depth + 1]:
+                continue
+            repeat = survey.repeat_by_id[repeat_id]
+            if repeat.open and number > 1 and slot.rounds[: depth + 1] not in walk.visited:
+                return review_key(repeat.id, slot.rounds[:depth])  # a round just added, empty
+            break
+    return earlier.key if earlier is not None else None
 
 
 def position(survey: Survey, progress: Progress, now: dt.datetime) -> tuple[int, int]:
     """(k, n): the current question is the k-th of the n questions that may still be asked.
 
-    A question whose relevance depends on an earlier question not answered yet is
-    counted (it may still be asked), so ``n`` only shrinks as the participant answers.
+    A question whose relevance depends on an earlier question not answered yet
+    is counted (it may still be asked); the rounds of a repeat count once their
+    number is known, so ``n`` shrinks as the participant answers, and grows when
+    a count is answered or a round added.
     """
+    walk = _walked(survey, progress, now)
+    answers = progress.answers
     k = n = 0
-    env = environment(survey, progress.answers, now)
-    for question in survey.questions:
-        if not question.asks:
+    for visit in walk.visits:
+        question = visit.slot.question
+        if question is None or not question.asks:
             continue
-        undecided = question.relevant is not None and any(
-            name not in progress.answers and name in survey.by_id
-            and survey.by_id[name].index < question.index
-            for name in question.relevant.references)
-        if not undecided and not _holds(survey, question, env):
+        if not visit.relevant and not _undecided(survey, answers, visit):
             continue
         n += 1
-        if question.id == progress.current:
+        if visit.slot.key == progress.current:
             k = n
     return (k if progress.current is not None else n), n
 
 
+def _undecided(survey: Survey, answers: Answers, visit: Visit) -> bool:
+    question = visit.slot.question
+    assert question is not None
+    relevant = question.relevant
+    return relevant is not None and any(
+        (other := survey.by_id.get(name)) is not None and other.index < question.index
+        and key_in(survey, name, visit.slot.rounds) not in answers
+        for name in relevant.references)
+
+
 def answered_count(survey: Survey, progress: Progress, now: dt.datetime) -> int:
     """How many relevant questions have an answer (or were skipped)."""
-    kept = effective_answers(survey, progress.answers, now)
-    return sum(1 for qid in kept if survey.by_id[qid].asks)
+    walk = _walked(survey, progress, now)
+    return sum(1 for visit in walk.visits
+               if visit.slot.question is not None and visit.slot.question.asks
+               and visit.slot.key in walk.kept)
+
+
+# --- rounds ----------------------------------------------------------------------------
+
+
+def describe_rounds(survey: Survey, progress: Progress, rounds: Rounds, now: dt.datetime,
+                    language: str) -> tuple[Round, ...]:
+    """Each of ``rounds`` (outermost first) as the participant is told about it."""
+    walk = _walked(survey, progress, now)
+    described = []
+    for depth, (repeat_id, number) in enumerate(rounds):
+        repeat = survey.repeat_by_id[repeat_id]
+        total = None if repeat.open else walk.rounds_of.get((rounds[:depth], repeat_id))
+        described.append(Round(repeat, number, total,
+                               _round_name(survey, progress.answers, repeat,
+                                           rounds[: depth + 1], language)))
+    return tuple(described)
+
+
+def _round_name(survey: Survey, answers: Answers, repeat: Repeat, rounds: Rounds,
+                language: str) -> str | None:
+    number = rounds[-1][1]
+    if repeat.over and number <= len(repeat.over):
+        return repeat.over[number - 1].label.get(language) or repeat.over[number - 1].id
+    if repeat.title is None:
+        return None
+    value = answers.get(answer_key(repeat.title, rounds))
+    if not value:
+        return None
+    return shown_value(survey.by_id[repeat.title], value, language)
+
+
+def review(survey: Survey, progress: Progress, now: dt.datetime, language: str) -> Review:
+    """The rounds of the repeat under review (the current place must be a review)."""
+    slot = current_slot(survey, progress)
+    repeat = slot.repeat
+    if repeat is None:
+        raise NotCurrentQuestion()
+    walk = _walked(survey, progress, now)
+    count = walk.rounds_of.get((slot.rounds, repeat.id), 0)
+    total = None if repeat.open else count
+    rounds = tuple(
+        Round(repeat, number, total, _round_name(
+            survey, progress.answers, repeat, (*slot.rounds, (repeat.id, number)), language))
+        for number in range(1, count + 1))
+    inside = describe_rounds(survey, progress, slot.rounds, now, language)
+    return Review(repeat, rounds, inside, repeat.open and count < repeat.limit)
+
+
+def _reviewed(survey: Survey, progress: Progress, now: dt.datetime) -> tuple[Slot, Repeat, int]:
+    slot = current_slot(survey, progress)
+    if slot.repeat is None:
+        raise NotCurrentQuestion()
+    count = _walked(survey, progress, now).rounds_of.get((slot.rounds, slot.repeat.id), 0)
+    return slot, slot.repeat, count
+
+
+def add_round(survey: Survey, progress: Progress, now: dt.datetime) -> Step:
+    """"Add another": the first question of a new round of the open repeat under review."""
+    slot, repeat, count = _reviewed(survey, progress, now)
+    if not repeat.open or count >= repeat.limit:
+        raise NotCurrentQuestion()
+    return _advance(survey, progress.answers, now,
+                    enter=(*slot.rounds, (repeat.id, count + 1)))
+
+
+def correct_round(survey: Survey, progress: Progress, number: int, now: dt.datetime) -> Step:
+    """The first question of round ``number`` of the repeat under review, to correct it;
+    its end leads back to the review."""
+    slot, repeat, count = _reviewed(survey, progress, now)
+    if not 1 <= number <= count:
+        raise NotCurrentQuestion()
+    return _advance(survey, progress.answers, now, enter=(*slot.rounds, (repeat.id, number)))
+
+
+def go_on(survey: Survey, progress: Progress, now: dt.datetime) -> Step:
+    """Leave the review: what comes after the repeat."""
+    slot, _, _ = _reviewed(survey, progress, now)
+    return _advance(survey, progress.answers, now, after=slot.key)
 
 
 # --- parsing and validating one answer -----------------------------------------------
@@ -620,13 +924,14 @@ def parse_datetime(text: str) -> dt.datetime:
         raise InvalidAnswer("not_datetime") from None
 
 
-def check_constraint(
-    survey: Survey, answers: Answers, question: Question, value: str, now: dt.datetime
-) -> None:
+
+
+def _check_constraint(survey: Survey, progress: Progress, slot: Slot, question: Question,
+                      value: str, now: dt.datetime) -> None:
     if question.constraint is None:
         return
     current = typed_value(question, value)
-    env = environment(survey, {**answers, question.id: value}, now, current=current)
+    env = _walked(survey, progress, now).full_env(slot, {question.id: current}, current)
     try:
         accepted = question.constraint.is_true(
             _seen(survey, question, question.constraint, env, own=True))

@@ -19,10 +19,13 @@ Grammar (lowest precedence first; every binary level is left-associative)::
     add_expr := mul_expr (('+' | '-') mul_expr)*
     mul_expr := unary (('*' | 'div' | 'mod') unary)*
     unary    := '-'* primary
-    primary  := NUMBER | STRING | '${' NAME '}' | '.' | PATH
+    primary  := NUMBER | STRING | '${' NAME '}' | '.' | 'current()' | PATH
+              | 'position' '(' UP ')'
               | FUNCTION '(' [expr (',' expr)*] ')' | '(' expr ')'
               | NAME                      (only with allow_bare_names)
-    PATH     := ('../')+ NAME ('/' NAME)* | './' NAME ('/' NAME)* | ('/' NAME)+
+    PATH     := ['current()/'] (('../')+ NAME ('/' NAME)* | './' NAME ('/' NAME)*)
+              | ('/' NAME)+
+    UP       := ['current()/'] '..' ('/..')*
     NUMBER   := DIGITS ['.' [DIGITS]] | '.' DIGITS
     STRING   := "'" any "'" | '"' any '"'          (no escapes, as XPath 1.0)
     NAME     := (letter | '_') (letter | digit | '_' | '.' | '-')*
@@ -31,7 +34,10 @@ Grammar (lowest precedence first; every binary level is left-associative)::
 ``and or div mod`` are operators only where an operator may stand, so a
 choice column called ``mod`` still works as a bare name. A ``-`` inside a name
 belongs to the name (``count-selected``), as in XPath; write ``${a} - 1`` or
-``${a}-1``. A path stands for the question named by its last step. Typographic
+``${a}-1``. A path stands for the question named by its last step, and
+``current()`` for ``.``: inside a repeat, ``../age``, ``current()/../age`` and
+``${age}`` all read the answer of the round being asked (see *Repeats* below).
+``..`` alone only goes in ``position(..)``. Typographic
 quotes (‘ ’ “ ”), which spreadsheet programs put in by themselves, open and
 close strings like their ASCII forms, and ``Expression.repaired_quotes`` tells
 the caller to warn about it.
@@ -67,6 +73,27 @@ Functions, with ODK's meaning; the number of arguments is checked when parsing:
   file's name to a :class:`DataTable`, raising ``LookupError`` when there is
   none), so the file's name must be a literal, and so must the columns to be
   checked against the file; without ``data`` (YAML surveys) it is a parse error.
+- repeats: ``count(x)``, ``count-non-empty(x)``, ``sum(x)``, ``min(…)``,
+  ``max(…)`` over every answer ``x`` stands for; ``position(..)``;
+  ``indexed-repeat(x, repeat, i[, repeat2, i2[, repeat3, i3]])`` (below)
+
+Repeats. Where a form asks questions once per round (a household roster),
+a reference may stand for several answers: ``Env.repeats`` (a :class:`Repeats`
+the engine gives) says which. ``count``, ``count-non-empty``, ``sum``,
+``min`` and ``max`` take every answer a reference stands for, as ODK takes a
+nodeset: ``sum(${age})`` after a roster adds every member's age, and a
+reference to the repeat itself counts its rounds (``count(${member})``).
+Everywhere else a reference is one answer: inside a round, that round's own
+(and that of the rounds it is inside); from outside, the first round's.
+As in XPath, the value of each answer is taken with ``number()``: an empty
+answer makes ``sum``, ``min`` and ``max`` NaN; ``sum`` of no answer at all is
+0, ``min``/``max`` of none NaN. ``position(..)`` is the number of the round
+being asked (1 outside any repeat); ``indexed-repeat(${name}, ${member}, 2)``
+the answer to ``name`` in round 2 of ``member`` (``""`` when there is no such
+round), with a second and third pair for nested repeats. ``count()`` and
+``count-non-empty()`` need a reference (``count(1)`` is a parse error), and
+so do the first, second, fourth and sixth arguments of ``indexed-repeat``.
+Without ``Env.repeats`` every reference is one answer, as before.
 
 Types (``Value``): ``str`` (text; a select_one answer; a select_multiple answer
 as space-separated choice names; an unanswered question is ``""``), ``float``
@@ -123,11 +150,11 @@ import functools
 import math
 import re
 import uuid as uuid_module
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 from types import MappingProxyType
-from typing import Final
+from typing import Final, Protocol
 
 import regex
 
@@ -141,6 +168,7 @@ __all__ = [
     "ExpressionError",
     "DataTable",
     "Limits",
+    "Repeats",
     "Value",
     "limits",
     "parse",
@@ -150,6 +178,21 @@ __all__ = [
 ]
 
 Value = str | float | bool | datetime.date | datetime.datetime
+
+
+class Repeats(Protocol):
+    """What an expression sees of the rounds of repeats (the engine gives it)."""
+
+    def nodes(self, name: str) -> Sequence[Value] | None:
+        """Every answer ``name`` stands for from here, in order (a repeat's name: one per
+        round); ``None`` when it stands for one answer, read from ``Env.values``."""
+
+    def position(self) -> int:
+        """The number of the round being asked (of the innermost repeat; 1 outside)."""
+
+    def indexed(self, name: str, steps: Sequence[tuple[str, int]]) -> Value:
+        """The answer to ``name`` in the rounds ``steps`` names ((repeat, round), outermost
+        first), ``""`` when there is none."""
 
 MAX_LENGTH: Final = 10_000
 MAX_DEPTH: Final = 100
@@ -202,6 +245,7 @@ class Env:
     now: datetime.datetime | None = None
     choice_label: Callable[[str, str], str] | None = None
     uuid: Callable[[], str] | None = None
+    repeats: Repeats | None = None
 
 
 _Run = Callable[[Env], Value]
@@ -457,7 +501,7 @@ _WORD_OPERATORS: Final = frozenset({"and", "or", "div", "mod"})
 
 # --------------------------------------------------------------------------- tokens
 
-_NUM, _STR, _REF, _DOT, _NAME, _OP, _LPAREN, _RPAREN, _COMMA, _END = range(10)
+_NUM, _STR, _REF, _DOT, _NAME, _OP, _LPAREN, _RPAREN, _COMMA, _END, _UP = range(11)
 
 _DIGITS: Final = frozenset("0123456789")
 _SINGLE_QUOTES: Final = "'‘’"
@@ -523,9 +567,13 @@ class _Lexer:
                 i = self.path(i, out)
             elif c == ".":
                 if s.startswith("..", i):
-                    raise self.error("'..' (the parent group) is not supported here", i)
-                out.append(_Token(_DOT, ".", i))
-                i += 1
+                    out.append(_Token(_UP, "..", i))
+                    i += 2
+                else:
+                    out.append(_Token(_DOT, ".", i))
+                    i += 1
+            elif s.startswith("current()", i) and self.name_end(i) == i + 7:
+                i = self.current(i, out)
             elif _is_name_start(c):
                 end = self.name_end(i)
                 if end < len(s) and s[end] == ":" and self.name_end(end + 1) > end + 1:
@@ -590,6 +638,24 @@ class _Lexer:
         out.append(_Token(_STR, s[i : end + 1], i, s[i + 1 : end]))
         return end + 1
 
+    def current(self, i: int, out: list[_Token]) -> int:
+        """``current()`` is ``.``; ``current()/`` starts a relative path (``current()/../a``)."""
+        s = self.source
+        after = i + len("current()")
+        if not s.startswith("/", after):
+            out.append(_Token(_DOT, "current()", i))
+            return after
+        start = after + 1
+        if s.startswith("..", start) and not s.startswith("../", start):
+            out.append(_Token(_UP, s[i : start + 2], i))
+            return start + 2
+        if not s.startswith(("../", "./"), start):
+            raise self.error("after current()/ comes '..' (current()/../name)", start)
+        end = self.path(start, out)
+        token = out.pop()
+        out.append(_Token(token.kind, s[i:end], i, token.value))
+        return end
+
     def path(self, i: int, out: list[_Token]) -> int:
         s = self.source
         j = i
@@ -598,6 +664,9 @@ class _Lexer:
         else:
             while s.startswith("../", j):
                 j += 3
+            if j > i and s.startswith("..", j) and self.name_end(j + 2) == j + 2:
+                out.append(_Token(_UP, s[i : j + 2], i))
+                return j + 2
             if j == i and s.startswith("./", j):
                 j += 2
         while True:
@@ -621,6 +690,7 @@ class _Node:
     run: _Run
     position: int
     literal: Value | None = None  # set for string and number literals
+    name: str | None = None  # set for a reference: the question it names
 
 
 class _Parser:
@@ -710,7 +780,10 @@ class _Parser:
             self.index += 1
             assert isinstance(token.value, str)
             self.references.add(token.value)
-            return _Node(_reference(token.value), token.position)
+            return _Node(_reference(token.value), token.position, name=token.value)
+        if kind == _UP:
+            raise self.error("'..' (the parent group) only goes in position(..)",
+                             token.position)
         if kind == _DOT:
             self.index += 1
             return _Node(_current, token.position)
@@ -747,6 +820,8 @@ class _Parser:
         spec = _FUNCTIONS.get(name)
         if spec is None:
             raise self.error(f"unknown function {name!r}", name_token.position)
+        if name == "position":
+            return self.position_call()
         open_paren = self.peek(1)
         self.index += 2
         args: list[_Node] = []
@@ -769,6 +844,20 @@ class _Parser:
                 name_token.position,
             )
         return _Node(build(_Call(self, name, name_token.position, args)), name_token.position)
+
+
+    def position_call(self) -> _Node:
+        """``position(..)``: the number of the round being asked."""
+        start = self.token.position
+        if self.peek(2).kind != _UP or self.peek(3).kind != _RPAREN:
+            raise self.error("position() takes '..': position(..) is the number of the "
+                             "round being asked", start)
+        self.index += 4
+        return _Node(_position, start)
+
+
+def _position(env: Env) -> Value:
+    return float(env.repeats.position()) if env.repeats is not None else 1.0
 
 
 def _arity_text(low: int, high: int | None) -> str:
@@ -1015,11 +1104,83 @@ def _log(log: Callable[[float], float]) -> Callable[[Value], float]:
 def _extreme(largest: bool) -> Callable[..., float]:
     def extreme(*values: Value) -> float:
         numbers = [to_number(v) for v in values]
-        if any(n != n for n in numbers):
+        if not numbers or any(n != n for n in numbers):
             return _NAN
         return max(numbers) if largest else min(numbers)
 
     return extreme
+
+
+def _nodes(node: _Node) -> Callable[[Env], list[Value]]:
+    """Every answer an argument stands for: several for a reference into a repeat."""
+    run, name = node.run, node.name
+    if name is None:
+        return lambda env: [run(env)]
+
+    def nodes(env: Env) -> list[Value]:
+        if env.repeats is not None:
+            found = env.repeats.nodes(name)
+            if found is not None:
+                return [_norm(v) for v in found]
+        return [run(env)]
+
+    return nodes
+
+
+def _referenced(call: _Call, index: int, what: str) -> str:
+    """The name of the question an argument must be a reference to."""
+    argument = call.args[index]
+    if argument.name is None:
+        raise call.error(f"{call.name}() needs {what} here, like ${{name}}", argument.position)
+    return argument.name
+
+
+def _count(non_empty: bool) -> _Builder:
+    def build(call: _Call) -> _Run:
+        _referenced(call, 0, "a question or a repeat")
+        nodes = _nodes(call.args[0])
+        if non_empty:
+            return lambda env: float(sum(1 for v in nodes(env) if to_string(v) != ""))
+        return lambda env: float(len(nodes(env)))
+
+    return build
+
+
+def _sum(call: _Call) -> _Run:
+    nodes = _nodes(call.args[0])
+    return lambda env: sum((to_number(v) for v in nodes(env)), 0.0)
+
+
+def _extremes(largest: bool) -> _Builder:
+    extreme = _extreme(largest)
+
+    def build(call: _Call) -> _Run:
+        each = [_nodes(arg) for arg in call.args]
+        return lambda env: extreme(*(v for nodes in each for v in nodes(env)))
+
+    return build
+
+
+def _indexed_repeat(call: _Call) -> _Run:
+    if len(call.args) % 2 == 0:
+        raise call.error("indexed-repeat() takes a question, then pairs of a repeat and a "
+                         "round number", call.position)
+    name = _referenced(call, 0, "the question to read")
+    groups = [_referenced(call, i, "a repeat") for i in range(1, len(call.args), 2)]
+    indexes = [call.args[i].run for i in range(2, len(call.args), 2)]
+
+    def run(env: Env) -> Value:
+        if env.repeats is None:
+            return ""
+        steps = []
+        for group, index in zip(groups, indexes, strict=True):
+            number = to_number(index(env))
+            if number != number or math.isinf(number):
+                return ""
+            steps.append((group, int(number)))
+        return _norm(env.repeats.indexed(name, steps))
+
+    return run
 
 
 def _coalesce(call: _Call) -> _Run:
@@ -1270,6 +1431,10 @@ def _pulldata(call: _Call) -> _Run:
     return run
 
 
+def _position_builder(call: _Call) -> _Run:  # never called: the parser reads position(..)
+    return _position
+
+
 # name -> (fewest arguments, most arguments or None for any number, builder)
 _FUNCTIONS: Final[dict[str, tuple[int, int | None, _Builder]]] = {
     "if": (3, 3, _if),
@@ -1305,9 +1470,9 @@ _FUNCTIONS: Final[dict[str, tuple[int, int | None, _Builder]]] = {
     "sqrt": (1, 1, _eager(_sqrt)),
     "log": (1, 1, _eager(_log(math.log))),
     "log10": (1, 1, _eager(_log(math.log10))),
-    "min": (1, None, _eager(_extreme(largest=False))),
-    "max": (1, None, _eager(_extreme(largest=True))),
-    "sum": (1, 1, _eager(to_number)),
+    "min": (1, None, _extremes(largest=False)),
+    "max": (1, None, _extremes(largest=True)),
+    "sum": (1, 1, _sum),
     "today": (0, 0, _clock),
     "now": (0, 0, _clock),
     "date": (1, 1, _eager(_date)),
@@ -1317,6 +1482,11 @@ _FUNCTIONS: Final[dict[str, tuple[int, int | None, _Builder]]] = {
     "format-date-time": (2, 2, _format_date(keep_time=True)),
     "uuid": (0, 0, _uuid),
     "pulldata": (4, 4, _pulldata),
+    # repeats (see the module's docstring)
+    "count": (1, 1, _count(non_empty=False)),
+    "count-non-empty": (1, 1, _count(non_empty=True)),
+    "position": (1, 1, _position_builder),
+    "indexed-repeat": (3, 7, _indexed_repeat),
 }
 
 

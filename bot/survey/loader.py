@@ -26,6 +26,7 @@ import difflib
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -38,12 +39,17 @@ from bot.survey.countries import country_names
 from bot.survey.expressions import Env, Expression, ExpressionError, limits, parse
 from bot.survey.model import (
     CHOICE_TYPES,
+    DEFAULT_ROUND_LIMIT,
     DEFAULT_TEXT_LENGTH,
+    MAX_ROUND_LIMIT,
     Choice,
+    Counting,
     Question,
     QuestionType,
+    Repeat,
     Survey,
     Translated,
+    naming_question,
 )
 from bot.survey.problems import (
     Problem,
@@ -80,7 +86,7 @@ _TOP_FIELDS = {
 _QUESTION_FIELDS = {
     "id", "type", "text", "hint", "required", "relevant", "constraint",
     "constraint_message", "choices", "min", "max", "min_label", "max_label",
-    "max_length", "key", "breakdown", "calculation",
+    "max_length", "key", "breakdown", "calculation", "choices_from", "choice_filter",
 }
 _CONSENT_FIELDS = {"notice", "details"}
 _YAML_SUFFIXES = frozenset({".yaml", ".yml", ".json"})
@@ -293,23 +299,116 @@ class _Checker:
 
 
 def _check_references(
-    checker: _Checker, expression: Expression | None, field: str, question: Question,
-    data: Mapping[str, Any], earlier: Mapping[str, Question], all_ids: set[str],
+    checker: _Checker, expression: Expression | None, field: str, question: Question | str,
+    data: Mapping[str, Any], earlier: Mapping[str, Question | None], all_ids: set[str],
 ) -> None:
+    """Every name ``expression`` reads is known, earlier, and has an answer (``earlier``
+    maps a repeat's name to None: its rounds are what it stands for)."""
     if expression is None:
         return
+    own = question if isinstance(question, str) else question.id
     for name in sorted(expression.references):
-        if name == question.id and field == "constraint":
+        if name == own and field == "constraint":
             continue
         if name not in all_ids:
             checker.error(f"refers to unknown question '{name}'", _line(data, field),
-                          question=question.id, field=field)
+                          question=own, field=field)
         elif name not in earlier:
             checker.error(f"refers to '{name}', which comes later or is this question",
-                          _line(data, field), question=question.id, field=field)
-        elif not earlier[name].stores:
+                          _line(data, field), question=own, field=field)
+        elif (found := earlier[name]) is not None and not found.stores:
             checker.error(f"refers to '{name}', a note (notes have no answer)",
-                          _line(data, field), question=question.id, field=field)
+                          _line(data, field), question=own, field=field)
+
+
+_REPEAT_FIELDS = {"id", "type", "text", "count", "limit", "relevant", "figures", "questions"}
+
+
+class _Questions:
+    """The questions in survey order, repeats flattened into ranges of them."""
+
+    def __init__(self, checker: _Checker, lists: Mapping[str, Any]) -> None:
+        self.checker = checker
+        self.lists = lists
+        self.questions: list[Question] = []
+        self.by_id: dict[str, Question] = {}
+        self.repeats: list[Repeat] = []
+        self.repeat_rows: dict[str, Mapping[str, Any]] = {}
+        self.raw: list[Any] = []  # the maps of the questions, in order
+        self.named: set[str] = set()  # every id written, built or not
+
+    def add(self, items: list[Any], repeat: str | None) -> None:
+        for item in items:
+            if isinstance(item, Mapping) and isinstance(item.get("id"), str):
+                self.named.add(str(item["id"]))
+            if isinstance(item, Mapping) and item.get("type") == "repeat":
+                self.repeat(item, repeat)
+                continue
+            question = _question(self.checker, item, len(self.questions), self.lists)
+            if question is None:
+                continue
+            if question.id in self.by_id or question.id in self.repeat_rows:
+                self.checker.error("duplicate question id", _line(item), question=question.id,
+                                   field="id")
+                continue
+            if repeat is not None:
+                question = replace(question, repeat=repeat)
+            self.questions.append(question)
+            self.by_id[question.id] = question
+            self.raw.append(item)
+
+    def repeat(self, data: Mapping[str, Any], parent: str | None) -> None:
+        """``type: repeat``: its questions, asked once per round (see docs/surveys.md)."""
+        checker = self.checker
+        rid = data.get("id")
+        line = _line(data)
+        if not isinstance(rid, str) or not QUESTION_ID.match(rid):
+            checker.error("missing or invalid repeat id (letters, digits, '_', '.', '-'; "
+                          "starting with a letter)", _line(data, "id") or line, field="id")
+            return
+        if rid in self.by_id or rid in self.repeat_rows:
+            checker.error("duplicate question id", line, question=rid, field="id")
+            return
+        checker.unknown_fields(data, _REPEAT_FIELDS, rid)
+        text = checker.text(data, "text", question=rid, required=False)
+        relevant = checker.expression(data, "relevant", rid)
+        count = None
+        raw_count = data.get("count")
+        if isinstance(raw_count, int) and not isinstance(raw_count, bool) and raw_count >= 0:
+            count = parse(str(raw_count))
+        elif isinstance(raw_count, str):
+            count = checker.expression(data, "count", rid)
+        elif raw_count is not None:
+            checker.error("expected a number of rounds or an expression (leave it out for "
+                          "\"Add another?\" after each round)", _line(data, "count"),
+                          question=rid, field="count")
+        limit = data.get("limit", DEFAULT_ROUND_LIMIT)
+        if isinstance(limit, bool) or not isinstance(limit, int) or not (
+                1 <= limit <= MAX_ROUND_LIMIT):
+            checker.error(f"expected a whole number from 1 to {MAX_ROUND_LIMIT}",
+                          _line(data, "limit"), question=rid, field="limit")
+            limit = DEFAULT_ROUND_LIMIT
+        figures = data.get("figures", Counting.PEOPLE.value)
+        if figures not in {c.value for c in Counting}:
+            checker.error("expected 'people' (each participant once) or 'rounds' (every "
+                          "round)", _line(data, "figures"), question=rid, field="figures")
+            figures = Counting.PEOPLE.value
+        inner = data.get("questions")
+        self.repeat_rows[rid] = data
+        start = len(self.questions)
+        if not isinstance(inner, list) or not inner:
+            checker.error("a repeat needs its questions (a list under 'questions')",
+                          _line(data, "questions") or line, question=rid, field="questions")
+        else:
+            self.add(inner, rid)
+        end = len(self.questions)
+        if end == start:
+            return
+        self.repeats.append(Repeat(
+            id=rid, text=text or Translated({}, checker.default), start=start, end=end,
+            parent=parent, count=count, limit=limit, relevant=relevant,
+            title=naming_question(self.questions, rid, start, end),
+            counting=Counting(figures), source=f"line {line}" if line else None))
 
 
 def _question(
@@ -349,7 +448,16 @@ def _question(
 
     choices: tuple[Choice, ...] = ()
     sort_choices = False
-    if kind in CHOICE_TYPES:
+    choices_from = data.get("choices_from")
+    if choices_from is not None and (kind not in CHOICE_TYPES or "choices" in data
+                                     or not isinstance(choices_from, str)):
+        checker.error("a select question takes either 'choices' or 'choices_from' (the id of "
+                      "a question in a repeat)", _line(data, "choices_from"), question=qid,
+                      field="choices_from")
+        choices_from = None
+    if kind in CHOICE_TYPES and choices_from is not None:
+        pass
+    elif kind in CHOICE_TYPES:
         if "choices" not in data:
             checker.error("select questions need choices", line, question=qid, field="choices")
         else:
@@ -406,6 +514,14 @@ def _question(
 
     relevant = checker.expression(data, "relevant", qid)
     constraint = checker.expression(data, "constraint", qid)
+    choice_filter = None
+    if "choice_filter" in data:
+        if choices_from is None:
+            checker.error("applies to questions with 'choices_from' (filter the rounds' answers "
+                          "offered)", _line(data, "choice_filter"), question=qid,
+                          field="choice_filter")
+        else:
+            choice_filter = checker.expression(data, "choice_filter", qid)
     calculation = checker.expression(data, "calculation", qid)
     if kind is QuestionType.CALCULATE and calculation is None:
         checker.error("a calculate question needs a calculation", line, question=qid,
@@ -441,6 +557,11 @@ def _question(
     if breakdown and kind is not QuestionType.SELECT_ONE:
         checker.error("only select_one questions can break the figures down",
                       _line(data, "breakdown"), question=qid, field="breakdown")
+    if choices_from is not None and (key or breakdown):
+        flag = "key" if key else "breakdown"
+        checker.error("its choices are what participants typed (names, often): they are never "
+                      "published in figures or summaries", _line(data, flag), question=qid,
+                      field=flag)
 
     return Question(
         id=qid, type=kind, text=text or Translated({}, checker.default), index=index, hint=hint,
@@ -449,7 +570,7 @@ def _question(
         maximum=maximum, min_label=min_label, max_label=max_label, max_length=max_length,
         year=year,
         key=bool(key), breakdown=bool(breakdown), sort_choices=sort_choices,
-        calculation=calculation,
+        calculation=calculation, choices_from=choices_from, choice_filter=choice_filter,
         choice_index={c.id: i for i, c in enumerate(choices)},
     )
 
@@ -557,30 +678,34 @@ def _build(path: Path, raw: bytes) -> tuple[Survey | None, list[Problem]]:
                       field="questions")
         raw_questions = []
 
-    questions: list[Question] = []
-    by_id: dict[str, Question] = {}
-    for raw_question in raw_questions:
-        question = _question(checker, raw_question, len(questions), lists)
-        if question is None:
-            continue
-        if question.id in by_id:
-            checker.error("duplicate question id", _line(raw_question), question=question.id,
-                          field="id")
-            continue
-        questions.append(question)
-        by_id[question.id] = question
+    found = _Questions(checker, lists)
+    found.add(raw_questions, None)
+    questions, by_id, repeats = found.questions, found.by_id, found.repeats
+    raw_questions = found.raw
 
-    all_ids = set(by_id) | {
-        str(item["id"]) for item in raw_questions
-        if isinstance(item, Mapping) and isinstance(item.get("id"), str)
-    }
+    all_ids = set(by_id) | set(found.repeat_rows) | found.named
+    for repeat in repeats:
+        raw_repeat = found.repeat_rows[repeat.id]
+        before: dict[str, Question | None] = {q.id: q for q in questions[: repeat.start]}
+        before.update((r.id, None) for r in repeats if r.end <= repeat.start)
+        for field, expression in (("relevant", repeat.relevant), ("count", repeat.count)):
+            _check_references(checker, expression, field, repeat.id, raw_repeat, before, all_ids)
     for question, raw_question in zip(questions, _matching(raw_questions, by_id), strict=True):
-        earlier = {q.id: q for q in questions[: question.index]}
+        earlier: dict[str, Question | None] = {q.id: q for q in questions[: question.index]}
+        earlier.update((r.id, None) for r in repeats if r.start <= question.index)
         _check_references(checker, question.relevant, "relevant", question, raw_question,
                           earlier, all_ids)
         _check_references(checker, question.calculation, "calculation", question, raw_question,
                           earlier, all_ids)
-        constraint_scope = {**earlier, question.id: question}
+        _check_references(checker, question.choice_filter, "choice_filter", question,
+                          raw_question, {**earlier, **by_id}, all_ids)
+        if question.choices_from is not None:
+            source = by_id.get(question.choices_from)
+            if source is None or source.repeat is None or source.index >= question.index:
+                checker.error(f"'{question.choices_from}' is not a question asked in a repeat "
+                              "before this one", _line(raw_question, "choices_from"),
+                              question=question.id, field="choices_from")
+        constraint_scope: dict[str, Question | None] = {**earlier, question.id: question}
         _check_references(checker, question.constraint, "constraint", question, raw_question,
                           constraint_scope, all_ids)
     _check_reachability(checker, questions, raw_questions, by_id)
@@ -598,7 +723,7 @@ def _build(path: Path, raw: bytes) -> tuple[Survey | None, list[Problem]]:
         languages=checker.languages, title=title, introduction=introduction,
         consent_notice=notice, consent_details=details, closing=closing,
         questions=tuple(questions), fingerprint=hashlib.sha256(raw).hexdigest()[:8],
-        by_id=by_id, bot_language=fallbacks,
+        by_id=by_id, bot_language=fallbacks, repeats=tuple(repeats),
     )
     return survey, checker.problems
 

@@ -14,9 +14,12 @@ from handlers.render.html import View, escape, split
 from handlers.render.question import (
     answer_label,
     answered_text,
+    discard_view,
     location_keyboard,
     note_text,
     question_view,
+    review_view,
+    round_label,
     search_results_view,
 )
 from handlers.render.screens import (
@@ -34,7 +37,8 @@ from handlers.render.screens import (
 from handlers.render.words import expected_hint, notice, rtl, stale_notice, words
 
 __all__ = ["View", "answer_label", "answered_text", "completion_text", "consent_view",
-           "delete_view", "escape", "expected_hint", "help_text", "language_keyboard",
-           "language_set_text", "language_view", "location_keyboard", "my_data_text",
-           "note_text", "notice", "question_view", "reminder_view", "rtl",
-           "search_results_view", "split", "stale_notice", "subscription_offer", "words"]
+           "delete_view", "discard_view", "escape", "expected_hint", "help_text",
+           "language_keyboard", "language_set_text", "language_view", "location_keyboard",
+           "my_data_text", "note_text", "notice", "question_view", "reminder_view",
+           "review_view", "round_label", "rtl", "search_results_view", "split",
+           "stale_notice", "subscription_offer", "words"]

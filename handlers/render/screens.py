@@ -16,7 +16,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from handlers.callbacks import Kind, make
 from handlers.render.html import View, escape
-from handlers.render.question import answer_label
+from handlers.render.question import answer_label, round_label
 from handlers.render.words import notice, rtl
 
 
@@ -173,7 +173,8 @@ def my_data_text(t: Translator, survey: Survey, data: MyData) -> str:
         paragraphs.append(escape(status))
         heading = escape(t.gettext("Your answers"))
         paragraphs.append(f"<b>{heading}</b>")
-        shown = [f"{escape(stored.text)}\n→ "
+        shown = [(f"<i>{escape(round_label(t, stored.rounds))}</i>\n" if stored.rounds else "")
+                 + f"{escape(stored.text)}\n→ "
                  f"{escape(answer_label(t, stored.question, stored.value))}"
                  for stored in data.answers]
         paragraphs.extend(shown or [escape(t.gettext("No answers yet."))])

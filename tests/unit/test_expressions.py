@@ -728,7 +728,18 @@ def test_typographic_quotes_are_repaired(source: str, expected: Value, repaired:
         ("concat(,'a')", "unexpected ','", 7),
         ("selected(${a}, 'x') and foo(1)", "unknown function 'foo'", 24),
         ("jr:foo(1)", "unknown function 'jr:foo'", 0),
-        ("position(..)", "unknown function 'position'", 0),
+        ("position()", "position() takes '..': position(..) is the number of the round "
+         "being asked", 0),
+        ("position(${a})", "position() takes '..': position(..) is the number of the round "
+         "being asked", 0),
+        ("count(1)", "count() needs a question or a repeat here, like ${name}", 6),
+        ("indexed-repeat(${a}, ${r})", "function 'indexed-repeat' takes 3 to 7 arguments, got 2",
+         0),
+        ("indexed-repeat(${a}, ${r}, 1, ${s})", "indexed-repeat() takes a question, then pairs "
+         "of a repeat and a round number", 0),
+        ("indexed-repeat('a', ${r}, 1)", "indexed-repeat() needs the question to read here, "
+         "like ${name}", 15),
+        ("current()/x", "after current()/ comes '..' (current()/../name)", 10),
         ("selected(${a})", "function 'selected' takes 2 arguments, got 1", 0),
         ("1 + not(1, 2)", "function 'not' takes 1 argument, got 2", 4),
         ("true(1)", "function 'true' takes 0 arguments, got 1", 0),
@@ -753,7 +764,8 @@ def test_typographic_quotes_are_repaired(source: str, expected: Value, repaired:
         ("$a", "'$' must start a reference like ${name}", 0),
         ("a | b", "the union operator '|' is not supported", 2),
         ("/data/a[1]", "predicates ('[...]') are not supported", 7),
-        ("..", "'..' (the parent group) is not supported here", 0),
+        ("..", "'..' (the parent group) only goes in position(..)", 0),
+        ("1 + ../..", "'..' (the parent group) only goes in position(..)", 4),
         ("../", "incomplete path: a question name is missing", 3),
         ("/data/", "incomplete path: a question name is missing", 6),
         ("/", "incomplete path: a question name is missing", 1),

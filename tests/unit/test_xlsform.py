@@ -390,23 +390,29 @@ def test_missing_translations_are_counted_per_language(tmp_path: Path) -> None:
 # --- refused and skipped -----------------------------------------------------------------
 
 
-def test_a_repeat_is_refused_with_what_refers_to_it(tmp_path: Path) -> None:
+def test_a_repeat_and_a_loop_run(tmp_path: Path) -> None:
     survey, problems = check_text(tmp_path, """\
         | survey |
-        |        | type         | name     | label           | relevant           |
-        |        | integer      | children | How many?       |                    |
-        |        | begin repeat | child    | Child           |                    |
-        |        | text         | cname    | Name            |                    |
-        |        | end repeat   | child    |                 |                    |
-        |        | note         | thanks   | Thanks ${cname} | ${children} > 0    |
+        |        | type          | name     | label           | relevant        | repeat_count |
+        |        | integer       | children | How many?       |                 |              |
+        |        | begin repeat  | child    | Child           |                 | ${children}  |
+        |        | text          | cname    | Name            |                 |              |
+        |        | end repeat    | child    |                 |                 |              |
+        |        | note          | thanks   | Thanks ${cname} | ${children} > 0 |              |
+        |        | begin loop over c | each | Each          |                 |              |
+        |        | text          | what     | What about %(label)s? |           |              |
+        |        | end loop      |          |                 |                 |              |
+        | choices |
+        |         | list_name | name | label |
+        |         | c         | a    | Apples |
+        |         | c         | b    | Beans  |
         """)
-    assert survey is None
-    assert problems == [
-        NO_DEFAULT,
-        "form.md (sheet survey, row 3): error: question 'child': repeats are not supported yet",
-        "form.md (sheet survey, row 6): error: question 'thanks', field 'label', language 'en': "
-        "refers to 'cname', which is inside the repeat 'child'",
-    ]
+    assert problems == [NO_DEFAULT, NO_TITLE]
+    assert survey is not None
+    child, each = survey.repeats
+    assert (child.id, child.open, child.title) == ("child", False, None)  # named from outside
+    assert (each.id, [c.id for c in each.over], each.count and each.count.source) == (
+        "each", ["a", "b"], "2")  # a loop: one round per choice
 
 
 def test_what_telegram_cannot_collect_is_skipped_or_refused(tmp_path: Path) -> None:
@@ -966,8 +972,8 @@ def test_external_choices_headers_in_capitals(tmp_path: Path) -> None:
     assert [c.id for c in survey.by_id["q2"].choices] == ["n1-e", "n2-e"]
 
 
-def test_a_name_reused_inside_a_refused_repeat_is_not_a_second_error(tmp_path: Path) -> None:
-    _, problems = check_text(tmp_path, """\
+def test_a_name_used_again_inside_a_repeat_is_told_apart(tmp_path: Path) -> None:
+    survey, problems = check_text(tmp_path, """\
         | survey |
         |        | type         | name     | label |
         |        | text         | name     | Name? |
@@ -975,9 +981,10 @@ def test_a_name_reused_inside_a_refused_repeat_is_not_a_second_error(tmp_path: P
         |        | text         | name     | Name? |
         |        | end repeat   |          |       |
         """)
-    assert errors_of(problems) == [
-        "form.md (sheet survey, row 3): error: question 'children': repeats are not "
-        "supported yet"]
+    assert not errors_of(problems)
+    assert survey is not None
+    assert [(q.id, q.repeat) for q in survey.questions] == [
+        ("name", None), ("children.name", "children")]
 
 
 def test_each_line_of_a_pyxform_error_is_a_problem(tmp_path: Path) -> None:

@@ -5,9 +5,9 @@ examples, ``.md``) and turns it into its JSON representation; this package
 maps that onto the model and says up front, with sheet, row and question, what
 cannot run on Telegram:
 
-- refused (errors): repeats and loops; selects whose choices, and
-  ``pulldata()`` calls whose values, live in a file that is not attached (in
-  ``media/``, ``<form>-media/`` or next to the form); required questions of a type the bot cannot
+- refused (errors): selects whose choices, and ``pulldata()`` calls whose
+  values, live in a file that is not attached (in ``media/``, ``<form>-media/``
+  or next to the form); required questions of a type the bot cannot
   collect (barcode, geotrace, geoshape, rank, …); anything such an item is
   referred to by;
 - skipped (warnings): optional items the bot cannot collect that nothing
@@ -16,7 +16,10 @@ cannot run on Telegram:
   (empty until it is answered, as in ODK), a language nothing identifies
   (kept under a code made from its name), a constraint without a message;
 - turned into calculations the bot fills: ``start``, ``end`` (moved last, so
-  that it is the time the survey ends) and ``today``.
+  that it is the time the survey ends) and ``today``;
+- repeats (``begin_repeat``) and loops (``begin loop over``, a repeat with
+  one round per choice) become :class:`~bot.survey.model.Repeat` values over
+  their questions; ``select_one ${name}`` offers the answers of a repeat.
 
 The modules, each importing only those listed before it:
 

@@ -4,6 +4,12 @@ Each element of the form becomes a question, or is refused (an error) or
 skipped (a warning) with its sheet, row and name (see :mod:`bot.survey.xlsform`
 for what is which). Groups are flattened: their conditions join those of their
 questions, and a name used again in another group becomes ``group.name``.
+A repeat (``begin_repeat``) becomes a :class:`~bot.survey.model.Repeat` over
+the questions built from it: its ``repeat_count`` (``jr:count``; a fixed
+number is a calculation pyxform adds before it), its ``relevant`` with those
+of the groups around it, the ``repeat_limit`` (rounds of an open repeat,
+default 20) and ``repeat_figures`` (``rounds`` to count rounds in figures)
+columns of its row.
 Every expression is parsed as it is met; its references are checked once every
 name is known (:mod:`~bot.survey.xlsform.references`).
 
@@ -26,12 +32,17 @@ from bot.i18n import shipped_languages
 from bot.survey.expressions import Expression, ExpressionError, limits, parse
 from bot.survey.model import (
     CHOICE_TYPES,
+    DEFAULT_ROUND_LIMIT,
+    MAX_ROUND_LIMIT,
     SILENT_TYPES,
     Choice,
+    Counting,
     Question,
     QuestionType,
+    Repeat,
     Survey,
     Translated,
+    naming_question,
 )
 from bot.survey.problems import Problem, no_constraint_message
 from bot.survey.xlsform.attachments import Attachments
@@ -61,6 +72,7 @@ MAX_SCALE_POINTS = 11
 _NAME = re.compile(r"^[^\W\d][\w.\-]*$")
 _GENERATED_NOTE = re.compile(r"^generated_note_name_(\d+)$")
 _TYPOGRAPHIC_QUOTES = frozenset("‘’“”")
+_FROM_ROUNDS = re.compile(r"\$\{([^}]+)\}")
 _RAW_COLUMNS = {
     "relevant": ("relevant", "relevance"),
     "calculation": ("calculation", "calculate"),
@@ -78,6 +90,20 @@ class _Item:
     groups: tuple[Group, ...]
     raw: Mapping[str, Any] | None  # its row as read, None for what pyxform made (or_other)
     or_other: bool = False  # the "specify other" question or_other makes
+    repeat: str | None = None  # the innermost repeat it is in
+
+
+@dataclass(slots=True)
+class _RepeatItem:
+    """A repeat met on the walk: built once its questions are."""
+
+    name: str
+    row: int
+    element: Element
+    parent: str | None
+    groups: tuple[Group, ...]  # the groups around it
+    raw: Mapping[str, Any]
+    over: Sequence[Mapping[str, Any]] | None = None  # a loop: the choices it goes over
 
 
 class _Importer:
@@ -95,14 +121,16 @@ class _Importer:
         self.known: dict[str, Known] = {}
         self.questions: list[Question] = []
         self.checks: list[Checks] = []
+        self.repeat_checks: list[tuple[str, int, Expression, int, int]] = []
         self.groups: list[Group] = []
+        self.repeat_items: list[_RepeatItem] = []
         self.entities_noted = False
 
     # --- walking the form
 
     def items(self) -> list[_Item]:
         items: list[_Item] = []
-        self.walk(self.form.get("children", ()), (), items, 0)
+        self.walk(self.form.get("children", ()), (), items, 0, None)
 
         def is_end(item: _Item) -> bool:
             return plain(item.element.get("type")) in ENDS
@@ -110,7 +138,7 @@ class _Importer:
         return [i for i in items if not is_end(i)] + [i for i in items if is_end(i)]
 
     def walk(self, children: Iterable[Element], groups: tuple[Group, ...],
-             items: list[_Item], last_row: int) -> int:
+             items: list[_Item], last_row: int, repeat: str | None) -> int:
         for element in children:
             if not isinstance(element, Mapping):
                 continue
@@ -128,14 +156,26 @@ class _Importer:
             last_row = row
             if kind == "group":
                 if generated and name == "meta":
-                    last_row = self.walk(element.get("children", ()), groups, items, last_row)
+                    last_row = self.walk(element.get("children", ()), groups, items, last_row,
+                                         repeat)
                     continue
                 relevant = self.expression(element, "relevant", name, row, raw=raw)
                 group = Group(name, row, relevant)
                 self.groups.append(group)
-                last_row = self.walk(element.get("children", ()), (*groups, group), items, row)
+                last_row = self.walk(element.get("children", ()), (*groups, group), items, row,
+                                     repeat)
             elif kind in ("repeat", "loop"):
-                self.refuse_repeat(element, name, row)
+                if name in self.known:
+                    self.report.error(f"the name '{name}' is also used in row "
+                                      f"{self.known[name].row} (a repeat's name must be unique)",
+                                      row, question=name, field="name")
+                    self.refuse_repeat(element, name, row)
+                    continue
+                self.known[name] = Known(row, reason=f"is the repeat '{name}'", repeat=True)
+                over = element.get("columns") if kind == "loop" else None
+                self.repeat_items.append(_RepeatItem(name, row, element, repeat, groups, raw,
+                                                     over if isinstance(over, list) else None))
+                last_row = self.walk(element.get("children", ()), (), items, row, name)
             elif kind == "entity":  # from the entities sheet: ODK Central's datasets
                 if not self.entities_noted:
                     self.report.warn("ignored: entities update ODK Central datasets, which the bot "
@@ -148,12 +188,12 @@ class _Importer:
                     refused=True))
             else:
                 items.append(_Item(element, row, raw_type, groups,
-                                   None if generated else raw, or_other))
+                                   None if generated else raw, or_other, repeat))
         return last_row
 
     def refuse_repeat(self, element: Element, name: str, row: int) -> None:
-        self.report.error("repeats are not supported yet", row, question=name)
-        self.known[name] = Known(row, reason=f"is the repeat '{name}'", refused=True)
+        """A repeat whose name is taken: refused with everything in it."""
+        self.known.setdefault(name, Known(row, reason=f"is the repeat '{name}'", refused=True))
 
         def inner(children: Iterable[Element]) -> None:
             for child in children:
@@ -212,9 +252,9 @@ class _Importer:
             return  # pyxform's companion of a refused item (a repeat's count): refused with it
         if known is not None and not known.inside_repeat:
             # pyxform allows a name again in another group (and refuses ${name} then):
-            # flattened, this one is told apart by its group's name
-            paths = [f"{item.groups[-1].name}.{name}",
-                     ".".join([*(g.name for g in item.groups), name])] if item.groups else []
+            # flattened, this one is told apart by its group's (or repeat's) name
+            outer = [g.name for g in item.groups] or ([item.repeat] if item.repeat else [])
+            paths = [f"{outer[-1]}.{name}", ".".join([*outer, name])] if outer else []
             qualified = next((p for p in paths if p not in self.known), None)
             if qualified is None:
                 self.report.error(f"the name '{name}' is also used in row {known.row} (names "
@@ -336,7 +376,12 @@ class _Importer:
                                  "asked", row, question=name, field="read_only")
 
         choices: tuple[Choice, ...] = ()
-        if qtype in CHOICE_TYPES:
+        choices_from = None
+        from_rounds = _FROM_ROUNDS.fullmatch(plain(element.get("itemset")))
+        if qtype in CHOICE_TYPES and from_rounds:  # select_one ${name}: a repeat's answers
+            choices_from = from_rounds.group(1).strip()
+            expressions.append(("choices", parse(from_rounds.group(0))))
+        elif qtype in CHOICE_TYPES:
             choices = self.choice_lists.choices(
                 element, name, row, multiple=qtype is QuestionType.SELECT_MULTIPLE,
                 external=kind.what == "external")
@@ -364,7 +409,7 @@ class _Importer:
             calculation=calculation, default=default, read_only=read_only, gate=gate,
             source=f"sheet {SURVEY}, row {row}",
             path="/".join([*(g.name for g in item.groups), plain(element.get("name"))]),
-            choice_index=choice_index(choices),
+            choice_index=choice_index(choices), repeat=item.repeat, choices_from=choices_from,
         )
         self.questions.append(question)
         self.known[name] = Known(row, question=question)
@@ -429,12 +474,115 @@ class _Importer:
 
     # --- the survey
 
+    # --- repeats
+
+    def repeats(self) -> list[Repeat]:
+        """The repeats over the questions built (one with none of them is left out)."""
+        built: list[Repeat] = []
+        for item in self.repeat_items:
+            inside = [q.index for q in self.questions
+                      if q.repeat is not None and item.name in self.chain(q.repeat)]
+            if not inside:
+                self.report.warn("skipped: the repeat has no question the bot can ask", item.row,
+                                 question=item.name)
+                self.known[item.name] = Known(item.row, reason=f"is the repeat '{item.name}', "
+                                              "which has no question the bot can ask",
+                                              refused=True)
+                continue
+            start, end = min(inside), max(inside) + 1
+            element, row = item.element, item.row
+            texts = self.languages.field_texts(element, "label")
+            self.languages.count_gaps(texts, "label", SURVEY, row)
+            own = self.expression(element, "relevant", item.name, row, raw=item.raw)
+            relevant = _combine([*(g.relevant for g in item.groups), own])
+            group = Group(item.name, row, own, start, end)
+            self.groups.append(group)  # its relevant is checked as a group's
+            count = None
+            over = self.loop_choices(item)
+            counted = plain((element.get("control") or {}).get("jr:count"))
+            if over:
+                count = parse(str(len(over)))
+            elif counted:
+                count = self.expression(element, "repeat_count", item.name, row, raw=item.raw,
+                                        source=counted)
+                if count is not None:
+                    self.repeat_checks.append((item.name, row, count, start, end))
+            built.append(Repeat(
+                id=item.name, text=self.languages.translated(texts) or Translated(
+                    {}, self.languages.default),
+                start=start, end=end, parent=item.parent, count=count,
+                limit=max(self.limit(item), len(over)), relevant=relevant,
+                title=naming_question(self.questions, item.name, start, end),
+                counting=self.counting(item), source=f"sheet {SURVEY}, row {row}",
+                over=over))
+        return built
+
+    def loop_choices(self, item: _RepeatItem) -> tuple[Choice, ...]:
+        """A loop's rounds: one per choice of its list, named by the choice."""
+        if item.over is None:
+            return ()
+        choices = []
+        for column in item.over:
+            name = plain(column.get("name"))
+            texts = self.languages.field_texts(column, "label")
+            choices.append(Choice(name, self.languages.translated(texts) or Translated(
+                {self.languages.default: name}, self.languages.default)))
+        if len(choices) > MAX_ROUND_LIMIT:
+            self.report.error(f"a loop goes over at most {MAX_ROUND_LIMIT} choices; this list "
+                              f"has {len(choices)}", item.row, question=item.name)
+        return tuple(choices[:MAX_ROUND_LIMIT])
+
+    def chain(self, repeat: str) -> list[str]:
+        """The repeats from ``repeat`` out to the outermost."""
+        parents = {item.name: item.parent for item in self.repeat_items}
+        chain: list[str] = []
+        current: str | None = repeat
+        while current is not None:
+            chain.append(current)
+            current = parents.get(current)
+        return chain
+
+    def limit(self, item: _RepeatItem) -> int:
+        """The ``repeat_limit`` column: the most rounds (default 20)."""
+        written = cell(item.raw, "repeat_limit")
+        if not written:
+            return DEFAULT_ROUND_LIMIT
+        if written.isdigit() and 1 <= int(written) <= MAX_ROUND_LIMIT:
+            return int(written)
+        self.report.error(f"repeat_limit must be a whole number from 1 to {MAX_ROUND_LIMIT}, "
+                          f"not '{written}'", item.row, question=item.name, field="repeat_limit")
+        return DEFAULT_ROUND_LIMIT
+
+    def counting(self, item: _RepeatItem) -> Counting:
+        """The ``repeat_figures`` column: ``people`` (the default) or ``rounds``."""
+        written = cell(item.raw, "repeat_figures").lower()
+        if not written:
+            return Counting.PEOPLE
+        try:
+            return Counting(written)
+        except ValueError:
+            self.report.error(f"repeat_figures is 'people' (each participant once) or "
+                              f"'rounds' (every round), not '{written}'", item.row,
+                              question=item.name, field="repeat_figures")
+            return Counting.PEOPLE
+
+    # --- the survey
+
     def survey(self, raw: bytes) -> Survey | None:
         self.languages.resolve()
         for item in self.items():
             self.add(item)
+        repeats = self.repeats()
         check_references(self.known, self.groups, self.checks, len(self.questions),
-                         self.report)
+                         self.report, self.repeat_checks)
+        for each in self.checks:
+            source = each.question.choices_from
+            known = self.known.get(source) if source else None
+            if known is not None and known.question is not None and known.question.repeat is None:
+                self.report.error(f"its choices are the answers to '{source}', which is not "
+                                  "asked in a repeat (select_one ${name} offers what was "
+                                  "answered in each round)", each.row,
+                                  question=each.question.id, field="type")
         self.languages.report_gaps()
         if not self.questions:
             self.report.error("the form has no question the bot can ask", None, None)
@@ -461,7 +609,7 @@ class _Importer:
             introduction=None, consent_notice=None, consent_details=None, closing=None,
             questions=tuple(self.questions),
             fingerprint=hashlib.sha256(raw + self.attachments.fingerprint()).hexdigest()[:8],
-            by_id={q.id: q for q in self.questions},
+            by_id={q.id: q for q in self.questions}, repeats=tuple(repeats),
             language_names={code: name for code, name in self.languages.names.items()
                             if code in self.languages.codes},
             bot_language=self.bot_language(settings),

@@ -8,7 +8,9 @@ reads it as empty (the engine does so, :mod:`bot.survey.engine`). A group's
 condition may read a question inside the group: the group's questions up to
 it are decided with it empty, those after it with its answer, and a condition
 that is false with all of them empty hides the group for good (said too). A
-question's own expressions, but its constraint, may not read itself. A text
+question's own expressions, but its constraint and its default (which may
+read the question's other rounds), may not read itself. The name of a repeat
+is a reference too (``count(${member})``). A text
 may refer to any question. A reference to an item left out says why it was
 left out, and an optional item that was only skipped is refused once
 something refers to it.
@@ -47,6 +49,7 @@ class Known:
     reason: str = ""  # for items left out: what they are
     refused: bool = False
     inside_repeat: bool = False  # a question elsewhere may use the same name
+    repeat: bool = False  # a repeat: ``count(${name})`` counts its rounds
     referrers: list[tuple[str, int]] = field(default_factory=list)
     problem: Problem | None = None  # the warning that says it is skipped
 
@@ -62,8 +65,15 @@ class Checks:
 
 
 def check_references(known: Mapping[str, Known], groups: Sequence[Group],
-                     checks: Sequence[Checks], question_count: int, report: Report) -> None:
-    """Report every reference that cannot be followed, and refuse skipped items referred to."""
+                     checks: Sequence[Checks], question_count: int, report: Report,
+                     counts: Sequence[tuple[str, int, Expression, int, int]] = ()) -> None:
+    """Report every reference that cannot be followed, and refuse skipped items referred to.
+
+    ``counts``: each repeat's count (name, row, expression, first and last question + 1),
+    checked as a group's condition is."""
+    for name, row, count, start, end in counts:
+        _check_expression(known, report, name, row, "repeat_count", count, start, own=None,
+                          group_end=end)
     for group in groups:
         if group.relevant is None:
             continue
@@ -78,7 +88,7 @@ def check_references(known: Mapping[str, Known], groups: Sequence[Group],
         for column, expression in each.expressions:
             _check_expression(known, report, question.id, each.row, column, expression,
                               question.index,
-                              own=question.id if column == "constraint" else None)
+                              own=question.id if column in ("constraint", "default") else None)
             if column == "relevant":
                 _check_never_shown(known, report, question.id, each.row, expression,
                                    question.index, "question")
@@ -93,7 +103,7 @@ def check_references(known: Mapping[str, Known], groups: Sequence[Group],
                 elif item is None:
                     report.error(f"refers to unknown question '{referred}'", each.row,
                                  question=question.id, field=column, language=language)
-                elif item.question is None:
+                elif item.question is None and not item.repeat:
                     _left_out(item, report, referred, question.id, each.row, column, language)
     for name, item in known.items():
         if item.referrers and item.question is None and not item.refused:
@@ -116,6 +126,8 @@ def _check_expression(known: Mapping[str, Known], report: Report, name: str, row
         if item is None:
             report.error(f"refers to unknown question '{referred}'", row, question=name,
                          field=column)
+        elif item.repeat:
+            continue
         elif item.question is None:
             _left_out(item, report, referred, name, row, column)
         elif (item.question.type is QuestionType.NOTE
@@ -152,6 +164,7 @@ def _check_never_shown(known: Mapping[str, Known], report: Report, name: str, ro
     read = [known.get(referred) for referred in relevant.references]
     if not read or name in relevant.references or any(
             item is None or item.question is None or item.question.index < start
+            or item.question.repeat is not None
             for item in read):
         return
     try:
