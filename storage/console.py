@@ -10,10 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import aiosqlite
-
 from storage.clock import parse_timestamp, timestamp
-from storage.db import Source, fetch_one
+from storage.db import Connection, Source, fetch_one
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +22,7 @@ class ConsoleSession:
     last_seen_at: dt.datetime
 
 
-async def add_link(tx: aiosqlite.Connection, token_hash: str, user_id: int, now: dt.datetime,
+async def add_link(tx: Connection, token_hash: str, user_id: int, now: dt.datetime,
                    expires_at: dt.datetime) -> None:
     await tx.execute(
         "INSERT INTO console_links (token_hash, user_id, created_at, expires_at) "
@@ -49,7 +47,7 @@ async def get_link(source: Source, token_hash: str) -> ConsoleLink | None:
     return ConsoleLink(int(row[0]), expires, parse_timestamp(row[2]))
 
 
-async def use_link(tx: aiosqlite.Connection, token_hash: str, now: dt.datetime) -> bool:
+async def use_link(tx: Connection, token_hash: str, now: dt.datetime) -> bool:
     """Mark the link used; False if it was used already (by a request just before)."""
     cursor = await tx.execute(
         "UPDATE console_links SET used_at = ? WHERE token_hash = ? AND used_at IS NULL",
@@ -57,7 +55,7 @@ async def use_link(tx: aiosqlite.Connection, token_hash: str, now: dt.datetime) 
     return cursor.rowcount > 0
 
 
-async def add_session(tx: aiosqlite.Connection, token_hash: str, user_id: int,
+async def add_session(tx: Connection, token_hash: str, user_id: int,
                       language: str | None, now: dt.datetime) -> None:
     await tx.execute(
         "INSERT INTO console_sessions (token_hash, user_id, language, created_at, last_seen_at) "
@@ -75,21 +73,21 @@ async def get_session(source: Source, token_hash: str) -> ConsoleSession | None:
     return ConsoleSession(int(row[0]), row[1], created, seen)
 
 
-async def touch_session(tx: aiosqlite.Connection, token_hash: str, now: dt.datetime) -> None:
+async def touch_session(tx: Connection, token_hash: str, now: dt.datetime) -> None:
     await tx.execute("UPDATE console_sessions SET last_seen_at = ? WHERE token_hash = ?",
                      (timestamp(now), token_hash))
 
 
-async def set_session_language(tx: aiosqlite.Connection, token_hash: str, language: str) -> None:
+async def set_session_language(tx: Connection, token_hash: str, language: str) -> None:
     await tx.execute("UPDATE console_sessions SET language = ? WHERE token_hash = ?",
                      (language, token_hash))
 
 
-async def end_session(tx: aiosqlite.Connection, token_hash: str) -> None:
+async def end_session(tx: Connection, token_hash: str) -> None:
     await tx.execute("DELETE FROM console_sessions WHERE token_hash = ?", (token_hash,))
 
 
-async def forget_expired(tx: aiosqlite.Connection, idle_since: dt.datetime,
+async def forget_expired(tx: Connection, idle_since: dt.datetime,
                          now: dt.datetime) -> None:
     """Sessions idle since before ``idle_since`` and links past their time, gone."""
     await tx.execute("DELETE FROM console_sessions WHERE last_seen_at < ?",

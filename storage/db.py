@@ -1,37 +1,45 @@
-"""The one SQLite connection of the process, its migrations and its transactions.
+"""The storage's one door: a database, its transactions and its reads, whichever engine.
 
-One aiosqlite connection per process, WAL journal, foreign keys on, ``synchronous=FULL``
-(a committed answer survives a power cut, not only a ``kill -9``), ``secure_delete`` on
-(erased rows are overwritten, not left in free pages; SQLite's own default is off).
-A new database file is created readable by its owner only; SQLite gives its
-``-wal`` and ``-shm`` files the same permissions.
+Two engines keep a consultation: SQLite, the default (one file, nothing to
+install, one serving process: :mod:`storage.sqlite`), and PostgreSQL for a
+fleet of webhook workers (:mod:`storage.postgres`). ``CONSULTBOT_DB`` chooses:
+a ``postgresql://`` URL, or a file path. Every storage module is written once
+against what this module declares:
 
-All writes go through :func:`transaction`: the connection is shared by every
-participant's coroutine, so a lock keeps one transaction open at a time and a
-write can never slip into somebody else's transaction. Reads may happen outside.
+- :class:`Database`: the process's handle; :func:`transaction` opens one
+  transaction on it (``BEGIN IMMEDIATE`` on SQLite, where one writer at a time
+  holds the file; a pooled connection on PostgreSQL, serialized per ``key``
+  when one is given: a participant's updates never interleave, whichever
+  worker runs them);
+- :class:`Connection`: what a transaction offers (``execute``,
+  ``executemany``, ``execute_fetchall``, and ``later`` for a write whose
+  outcome nobody reads, which then travels with the next statement or the
+  commit), and what reads take as a :data:`Source` when they belong to a
+  transaction;
+- :class:`Row`: a row read, by position or by column name.
 
-Schema changes are the numbered files in ``storage/migrations/``; each is applied
-in one explicit transaction together with its ``PRAGMA user_version`` bump.
+SQL is written once, SQLite's way, with ``?`` placeholders; the PostgreSQL
+engine numbers them (``$1``…) and drops a ``+`` written right before a column
+name (SQLite's way of keeping an index out of a query; PostgreSQL's planner
+needs no such hint). Where the two engines differ (JSON aggregates, date
+arithmetic, upserts), a module asks ``source.dialect`` and writes each. New
+ids come back through ``RETURNING id``, which both engines have.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import os
 import re
-import sqlite3
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
+from typing import Any, Literal, Protocol
 
-import aiosqlite
-
-logger = logging.getLogger(__name__)
-
-MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATIONS = Path(__file__).parent / "migrations"  # SQLite's; PostgreSQL's in postgresql/
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+Dialect = Literal["sqlite", "postgresql"]
+Parameters = Sequence[object] | Mapping[str, object]  # ``?`` values, or ``:name`` values
 
 
 class StorageError(Exception):
@@ -43,18 +51,146 @@ class MigrationError(StorageError):
 
 
 class DatabaseUnavailable(StorageError):
-    """The database file cannot be opened or written; the message says what to check."""
+    """The database cannot be opened or written; the message says what to check."""
 
 
-@dataclass(eq=False)
-class Database:
-    """The process's connection and the lock that serializes its transactions."""
+class Row(Protocol):
+    """A row read: ``row[0]`` or ``row["name"]``, and unpacking."""
 
-    connection: aiosqlite.Connection
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    def __getitem__(self, key: int | str, /) -> Any: ...
 
-    async def close(self) -> None:
-        await self.connection.close()
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def __len__(self) -> int: ...
+
+
+class Written(Protocol):
+    """What a write says back: the number of rows it changed."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+
+class Connection(Protocol):
+    """A transaction in progress (see :func:`transaction`)."""
+
+    @property
+    def dialect(self) -> Dialect: ...
+
+    async def execute(self, sql: str, parameters: Parameters = (), /) -> Written: ...
+
+    async def executemany(self, sql: str, parameters: Iterable[Sequence[object]], /) -> None: ...
+
+    async def execute_fetchall(self, sql: str, parameters: Parameters = (), /
+                               ) -> Sequence[Row]: ...
+
+    def later(self, sql: str, parameters: Parameters = (), /) -> None:
+        """A write whose outcome nobody reads: it reaches the database with the
+        transaction's next statement or its commit, in order (fewer trips)."""
+
+    def later_many(self, sql: str, parameters: Iterable[Sequence[object]], /) -> None:
+        """:meth:`later` for ``executemany``."""
+
+
+class Database(ABC):
+    """The process's handle on the consultation's database (see the module's docstring)."""
+
+    dialect: Dialect
+    where: str  # the file, or the server and database, for messages (never a password)
+
+    @abstractmethod
+    def transaction(self, key: int | None = None) -> AbstractAsyncContextManager[Connection]:
+        """One transaction: committed when the block ends, rolled back on any exception.
+        ``key`` (a chat id) serializes the transactions that give the same one."""
+
+    @abstractmethod
+    async def fetch_all(self, sql: str, params: Parameters = ()) -> list[Row]:
+        """Every row of one query, outside any transaction."""
+
+    @abstractmethod
+    async def write_one(self, sql: str, params: Sequence[object] = ()) -> int:
+        """One statement committed on its own; returns the rows it changed."""
+
+    @abstractmethod
+    async def schema_version(self) -> int: ...
+
+    @abstractmethod
+    async def erased(self) -> bool:
+        """After an erasure: make the engine drop what it still keeps of erased rows (the
+        write-ahead log); False if a reader kept it from doing so now."""
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+
+Source = Database | Connection  # reads work on the database or inside a transaction
+
+
+def is_url(where: str | Path) -> bool:
+    """True for a PostgreSQL URL, False for a SQLite file path."""
+    return str(where).startswith(("postgresql://", "postgres://"))
+
+
+async def connect(where: str | Path) -> Database:
+    """Open the database (a file path or a ``postgresql://`` URL), configure it and bring
+    its schema up to date."""
+    if is_url(where):
+        raise _no_postgres()
+    from storage.sqlite import connect_sqlite
+
+    return await connect_sqlite(where)
+
+
+async def connect_reader(where: str | Path) -> Database:
+    """A second connection for long reads (the web console's figures), which never hold up
+    the bot's writes."""
+    if is_url(where):
+        raise _no_postgres()
+    from storage.sqlite import connect_sqlite_reader
+
+    return await connect_sqlite_reader(where)
+
+
+def _no_postgres() -> DatabaseUnavailable:
+    return DatabaseUnavailable("CONSULTBOT_DB is a PostgreSQL URL, and this version of "
+                               "consultbot keeps its data in SQLite only: give a file path")
+
+
+def transaction(db: Database, key: int | None = None) -> AbstractAsyncContextManager[Connection]:
+    """``async with transaction(db) as tx:`` (see :meth:`Database.transaction`)."""
+    return db.transaction(key)
+
+
+async def fetch_all(source: Source, sql: str, params: Parameters = ()) -> list[Row]:
+    """Every row of a query, read in one trip."""
+    if isinstance(source, Database):
+        return await source.fetch_all(sql, params)
+    return list(await source.execute_fetchall(sql, params))
+
+
+async def fetch_one(source: Source, sql: str, params: Parameters = ()) -> Row | None:
+    rows = await fetch_all(source, sql, params)
+    return rows[0] if rows else None
+
+
+async def write_one(db: Database, sql: str, params: Sequence[object] = ()) -> int:
+    """A single-statement write, committed on its own (one trip); returns the rows changed."""
+    return await db.write_one(sql, params)
+
+
+async def insert(tx: Connection, sql: str, params: Parameters = ()) -> int:
+    """An ``INSERT … RETURNING id`` in a transaction: the new row's id."""
+    rows = await tx.execute_fetchall(sql, params)
+    return int(rows[0][0])
+
+
+async def schema_version(db: Database) -> int:
+    return await db.schema_version()
+
+
+async def checkpoint(db: Database) -> bool:
+    """See :meth:`Database.erased`."""
+    return await db.erased()
 
 
 def migration_files(folder: Path = MIGRATIONS) -> list[tuple[int, Path]]:
@@ -71,140 +207,6 @@ def migration_files(folder: Path = MIGRATIONS) -> list[tuple[int, Path]]:
     return found
 
 
-async def connect(path: str | Path) -> Database:
-    """Open the database file, configure it and bring its schema up to date."""
-    in_memory = str(path) == ":memory:"
-    if not in_memory:
-        create_private(Path(path))
-    try:
-        connection = await aiosqlite.connect(str(path), isolation_level=None)
-    except sqlite3.Error as exc:
-        raise _unavailable(path, exc) from None
-    connection.row_factory = sqlite3.Row
-    try:
-        if not in_memory:
-            await connection.execute("PRAGMA journal_mode=WAL")
-        await connection.execute("PRAGMA synchronous=FULL")
-        await connection.execute("PRAGMA foreign_keys=ON")
-        await connection.execute("PRAGMA secure_delete=ON")
-        await connection.execute("PRAGMA busy_timeout=5000")
-        db = Database(connection)
-        await migrate(db)
-    except sqlite3.DatabaseError as exc:
-        await connection.close()
-        raise _unavailable(path, exc) from None
-    except BaseException:
-        await connection.close()
-        raise
-    return db
-
-
-async def connect_reader(path: str | Path) -> Database:
-    """A second, read-only connection to a database :func:`connect` has opened: long reads
-    (the web console's figures) run on its own thread and, in WAL mode, never hold up
-    the writer."""
-    db = await connect(path)
-    await db.connection.execute("PRAGMA query_only = ON")
-    return db
-
-
-def create_private(path: Path) -> None:
-    """Create the database file, readable and writable by its owner only, if it is new."""
-    try:
-        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-    except FileExistsError:
-        pass
-    except OSError as exc:
-        raise DatabaseUnavailable(f"cannot open database {path}: {exc.strerror} (does its "
-                                  "folder exist, and may this user write there?)") from None
-
-
-def _unavailable(path: str | Path, exc: sqlite3.Error) -> DatabaseUnavailable:
-    hint = ("check that this user may write the file and its folder (SQLite writes "
-            "-wal and -shm files beside it)" if "readonly" in str(exc) or "unable to open"
-            in str(exc) else "is it a consultbot database?")
-    return DatabaseUnavailable(f"{path}: cannot use the database: {exc}; {hint}")
-
-
-async def checkpoint(db: Database) -> bool:
-    """Copy the write-ahead log into the database file and empty it (after an erasure, so
-    erased rows do not linger in the ``-wal`` file); False if a reader kept it busy."""
-    async with db.lock:
-        rows = await db.connection.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
-    busy = next(iter(rows), (0,))[0]
-    return not busy
-
-
-async def schema_version(db: Database) -> int:
-    row = await fetch_one(db, "PRAGMA user_version")
-    return int(row[0]) if row else 0
-
-
-async def migrate(db: Database, folder: Path = MIGRATIONS) -> int:
-    """Apply every migration newer than the database; returns the resulting version."""
-    files = migration_files(folder)
-    current = await schema_version(db)
-    if current > len(files):
-        raise MigrationError(
-            f"database schema version {current} is newer than this program "
-            f"(knows {len(files)}): upgrade consultbot"
-        )
-    for number, path in files[current:]:
-        statements = path.read_text(encoding="utf-8")
-        async with transaction(db):
-            for statement in _split_statements(statements):
-                await db.connection.execute(statement)
-            await db.connection.execute(f"PRAGMA user_version = {number:d}")
-        logger.info("applied migration %s", path.name)
-    return len(files)
-
-
-def _split_statements(script: str) -> list[str]:
-    """Split a migration into statements (``executescript`` would commit on its own)."""
-    statements: list[str] = []
-    pending = ""
-    for line in script.splitlines(keepends=True):
-        pending += line
-        if sqlite3.complete_statement(pending):
-            if pending.strip():
-                statements.append(pending.strip())
-            pending = ""
-    if pending.strip() and not pending.strip().startswith("--"):
-        raise MigrationError(f"incomplete SQL statement at the end: {pending.strip()[:60]!r}")
-    return statements
-
-
-Source = Database | aiosqlite.Connection  # reads work on the database or inside a transaction
-Parameters = Sequence[object] | Mapping[str, object]  # ``?`` values, or ``:name`` values
-
-
-async def fetch_all(source: Source, sql: str, params: Parameters = ()) -> list[sqlite3.Row]:
-    """Every row of a query, read in one trip to the database thread."""
-    connection = source.connection if isinstance(source, Database) else source
-    return list(await connection.execute_fetchall(sql, params))
-
-
-async def fetch_one(source: Source, sql: str, params: Parameters = ()) -> sqlite3.Row | None:
-    rows = await fetch_all(source, sql, params)
-    return rows[0] if rows else None
-
-
-async def write_one(db: Database, sql: str, params: Sequence[object] = ()) -> int:
-    """A single-statement write, committed on its own (one trip); returns the rows changed."""
-    async with db.lock:
-        cursor = await db.connection.execute(sql, params)
-        return cursor.rowcount
-
-
-@asynccontextmanager
-async def transaction(db: Database) -> AsyncIterator[aiosqlite.Connection]:
-    """Run the block in one ``BEGIN IMMEDIATE … COMMIT``; roll back on any exception."""
-    async with db.lock:
-        await db.connection.execute("BEGIN IMMEDIATE")
-        try:
-            yield db.connection
-        except BaseException:
-            await db.connection.execute("ROLLBACK")
-            raise
-        else:
-            await db.connection.execute("COMMIT")
+def too_new(current: int, known: int) -> MigrationError:
+    return MigrationError(f"database schema version {current} is newer than this program "
+                          f"(knows {known}): upgrade consultbot")

@@ -5,10 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import aiosqlite
-
 from storage.clock import parse_timestamp, timestamp
-from storage.db import Source, fetch_all, fetch_one
+from storage.db import Connection, Row, Source, fetch_all, fetch_one
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +28,7 @@ class Participant:
         return self.status == "consented"
 
 
-def _row(row: aiosqlite.Row) -> Participant:
+def _row(row: Row) -> Participant:
     return Participant(
         id=row["id"],
         language=row["language"],
@@ -52,10 +50,10 @@ async def get_participant(db: Source, participant_id: int) -> Participant | None
 
 
 async def create_participant(
-    tx: aiosqlite.Connection, participant_id: int, source: str | None, now: dt.datetime
+    tx: Connection, participant_id: int, source: str | None, now: dt.datetime
 ) -> None:
     """A new person, before any consent: only the deep-link source is kept."""
-    await tx.execute(
+    tx.later(
         "INSERT INTO participants (id, source, created_at, last_seen_at) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (id) DO NOTHING",
         (participant_id, source, timestamp(now), timestamp(now)),
@@ -63,23 +61,23 @@ async def create_participant(
 
 
 async def set_language(
-    tx: aiosqlite.Connection, participant_id: int, language: str, now: dt.datetime
+    tx: Connection, participant_id: int, language: str, now: dt.datetime
 ) -> None:
-    await tx.execute(
+    tx.later(
         "UPDATE participants SET language = ?, last_seen_at = ? WHERE id = ?",
         (language, timestamp(now), participant_id),
     )
 
 
-async def save_consent(tx: aiosqlite.Connection, participant_id: int, now: dt.datetime) -> None:
-    await tx.execute(
+async def save_consent(tx: Connection, participant_id: int, now: dt.datetime) -> None:
+    tx.later(
         "UPDATE participants SET status = 'consented', consented_at = ?, last_seen_at = ? "
         "WHERE id = ?",
         (timestamp(now), timestamp(now), participant_id),
     )
 
 
-async def delete_participant(tx: aiosqlite.Connection, participant_id: int) -> list[str]:
+async def delete_participant(tx: Connection, participant_id: int) -> list[str]:
     """Erase every row keyed by the person: their participant row and so, by cascade,
     every response and answer; their subscription to summaries; every message to
     them in the outbox, sent or not. Returns the stored files their answers named
@@ -102,18 +100,18 @@ class NothingStored(Exception):
     """There was nothing about this person to erase."""
 
 
-async def mark_blocked(tx: aiosqlite.Connection, participant_id: int, now: dt.datetime) -> None:
+async def mark_blocked(tx: Connection, participant_id: int, now: dt.datetime) -> None:
     """The person blocked the bot (a 403): no more rounds until they write again."""
-    await tx.execute("UPDATE participants SET blocked_at = ? WHERE id = ?",
+    tx.later("UPDATE participants SET blocked_at = ? WHERE id = ?",
                      (timestamp(now), participant_id))
 
 
-async def set_reminders_off(tx: aiosqlite.Connection, participant_id: int, off: bool) -> None:
-    await tx.execute("UPDATE participants SET reminders_off = ? WHERE id = ?",
+async def set_reminders_off(tx: Connection, participant_id: int, off: bool) -> None:
+    tx.later("UPDATE participants SET reminders_off = ? WHERE id = ?",
                      (int(off), participant_id))
 
 
-async def note_reminder(tx: aiosqlite.Connection, participant_id: int, now: dt.datetime) -> None:
-    await tx.execute(
+async def note_reminder(tx: Connection, participant_id: int, now: dt.datetime) -> None:
+    tx.later(
         "UPDATE participants SET reminders_sent = reminders_sent + 1, last_reminded_at = ? "
         "WHERE id = ?", (timestamp(now), participant_id))

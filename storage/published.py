@@ -8,10 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
-
 from storage.clock import parse_timestamp, timestamp
-from storage.db import Source, fetch_one
+from storage.db import Connection, Source, fetch_one, insert
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,15 +25,13 @@ class Published:
 
 
 async def add_published(
-    tx: aiosqlite.Connection, *, survey_id: str, version: str, fingerprint: str, filename: str,
+    tx: Connection, *, survey_id: str, version: str, fingerprint: str, filename: str,
     content: bytes, now: dt.datetime, by: str,
 ) -> int:
-    cursor = await tx.execute(
-        "INSERT INTO published_surveys (survey_id, version, fingerprint, filename, content, "
-        "published_at, published_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    return await insert(
+        tx, "INSERT INTO published_surveys (survey_id, version, fingerprint, filename, "
+        "content, published_at, published_by) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (survey_id, version, fingerprint, filename, content, timestamp(now), by))
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid
 
 
 _LATEST = ("SELECT id, survey_id, version, fingerprint, filename, content, published_at, "

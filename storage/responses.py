@@ -56,10 +56,8 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import aiosqlite
-
 from storage.clock import parse_timestamp, timestamp
-from storage.db import Database, fetch_all, fetch_one, write_one
+from storage.db import Connection, Database, Row, fetch_all, fetch_one, insert, write_one
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +77,7 @@ class Response:
     shown_question: str | None = None  # the question that message shows
 
 
-def _row(row: aiosqlite.Row) -> Response:
+def _row(row: Row) -> Response:
     return Response(
         id=row["id"],
         participant_id=row["participant_id"],
@@ -117,7 +115,7 @@ async def get_answers(db: Database, response_id: int) -> dict[str, str | None]:
 
 
 async def start_response(
-    tx: aiosqlite.Connection,
+    tx: Connection,
     *,
     participant_id: int,
     survey_id: str,
@@ -127,18 +125,17 @@ async def start_response(
     current: str | None,
     now: dt.datetime,
 ) -> int:
-    cursor = await tx.execute(
-        "INSERT INTO responses (participant_id, survey_id, survey_version, language, source, "
-        "started_at, updated_at, completed_at, current) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    return await insert(
+        tx, "INSERT INTO responses (participant_id, survey_id, survey_version, language, "
+        "source, started_at, updated_at, completed_at, current) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (participant_id, survey_id, survey_version, language, source, timestamp(now),
          timestamp(now), timestamp(now) if current is None else None, current),
     )
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid
 
 
 async def save_step(
-    tx: aiosqlite.Connection,
+    tx: Connection,
     response: Response,
     *,
     survey_version: str,
@@ -157,9 +154,9 @@ async def save_step(
         await save_answers(tx, response.id, answered, survey_version, now)
     forgotten = [(response.id, qid) for qid in dropped]
     if forgotten:
-        await tx.executemany(
+        tx.later_many(
             "DELETE FROM answers WHERE response_id = ? AND question_id = ?", forgotten)
-    await tx.execute(
+    tx.later(
         "UPDATE responses SET current = ?, draft = NULL, survey_version = ?, updated_at = ?, "
         "completed_at = CASE WHEN ? IS NULL THEN coalesce(completed_at, ?) ELSE completed_at END "
         "WHERE id = ?",
@@ -168,12 +165,12 @@ async def save_step(
 
 
 async def save_answers(
-    tx: aiosqlite.Connection, response_id: int, answered: dict[str, str | None],
+    tx: Connection, response_id: int, answered: dict[str, str | None],
     survey_version: str, now: dt.datetime,
 ) -> None:
     """Store (or replace) answers, each with the survey version it was given under."""
     stamp = timestamp(now)
-    await tx.executemany(
+    tx.later_many(
         "INSERT INTO answers (response_id, question_id, value, survey_version, answered_at) "
         "VALUES (?, ?, ?, ?, ?) ON CONFLICT (response_id, question_id) DO UPDATE SET "
         "value = excluded.value, survey_version = excluded.survey_version, "
@@ -182,8 +179,8 @@ async def save_answers(
     )
 
 
-async def set_draft(tx: aiosqlite.Connection, response_id: int, draft: str | None) -> None:
-    await tx.execute("UPDATE responses SET draft = ? WHERE id = ?", (draft, response_id))
+async def set_draft(tx: Connection, response_id: int, draft: str | None) -> None:
+    tx.later("UPDATE responses SET draft = ? WHERE id = ?", (draft, response_id))
 
 
 async def set_question_message(
@@ -197,9 +194,9 @@ async def set_question_message(
 
 
 async def set_response_language(
-    tx: aiosqlite.Connection, response_id: int, language: str
+    tx: Connection, response_id: int, language: str
 ) -> None:
-    await tx.execute("UPDATE responses SET language = ? WHERE id = ?", (language, response_id))
+    tx.later("UPDATE responses SET language = ? WHERE id = ?", (language, response_id))
 
 
 async def stored_files(db: Database) -> list[str]:

@@ -13,10 +13,17 @@ import json
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
-import aiosqlite
-
 from storage.clock import parse_timestamp, timestamp
-from storage.db import Database, fetch_all, fetch_one, transaction, write_one
+from storage.db import (
+    Connection,
+    Database,
+    Row,
+    fetch_all,
+    fetch_one,
+    insert,
+    transaction,
+    write_one,
+)
 from storage.participants import note_reminder
 
 REMINDER = "reminder"
@@ -162,14 +169,12 @@ async def reminder_outlook(
 
 
 async def create_round(
-    tx: aiosqlite.Connection, kind: str, origin: str, recipients: Iterable[Recipient],
+    tx: Connection, kind: str, origin: str, recipients: Iterable[Recipient],
     now: dt.datetime,
 ) -> int:
-    cursor = await tx.execute(
-        "INSERT INTO rounds (kind, origin, created_at) VALUES (?, ?, ?)",
+    round_id = await insert(
+        tx, "INSERT INTO rounds (kind, origin, created_at) VALUES (?, ?, ?) RETURNING id",
         (kind, origin, timestamp(now)))
-    assert cursor.lastrowid is not None
-    round_id = cursor.lastrowid
     await tx.executemany(
         "INSERT INTO outbox (round_id, chat_id, participant_id, language) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (round_id, chat_id) DO NOTHING",
@@ -178,7 +183,7 @@ async def create_round(
 
 
 async def save_contents(
-    tx: aiosqlite.Connection, round_id: int, language: str, text: str, image: bytes | None
+    tx: Connection, round_id: int, language: str, text: str, image: bytes | None
 ) -> None:
     await tx.execute(
         "INSERT OR REPLACE INTO round_contents (round_id, language, text, image) "
@@ -201,7 +206,7 @@ async def get_contents(db: Database, round_id: int, language: str) -> Contents |
     return Contents(row[0], row[1], row[2]) if row else None
 
 
-def _outbox(row: aiosqlite.Row) -> OutboxRow:
+def _outbox(row: Row) -> OutboxRow:
     return OutboxRow(id=row["id"], round_id=row["round_id"], kind=row["kind"],
                      chat_id=row["chat_id"], participant_id=row["participant_id"],
                      language=row["language"], status=row["status"], attempts=row["attempts"])
@@ -217,8 +222,8 @@ async def claim_due(
     Finding and claiming is one statement, so no two senders ever take the
     same message; messages claimed by someone else are not due for anyone.
     """
-    async with db.lock:
-        claimed = await db.connection.execute_fetchall(
+    async with transaction(db) as tx:
+        claimed = await tx.execute_fetchall(
             "UPDATE outbox SET claimed_by = ? WHERE id IN ("
             "  SELECT id FROM outbox WHERE status = 'pending' AND claimed_by IS NULL "
             "  AND (not_before IS NULL OR not_before <= ?) "
@@ -237,7 +242,7 @@ async def claim_due(
     return [_outbox(row) for row in rows]
 
 
-async def release_claims(tx: aiosqlite.Connection, *, owner: str | None = None,
+async def release_claims(tx: Connection, *, owner: str | None = None,
                          row_id: int | None = None) -> None:
     """Let a message be taken again: one row, one owner's, or (no arguments) every
     pending message (at start-up, when no other sender can be running)."""
@@ -277,14 +282,14 @@ async def mark_sent(
         await note_reminder(tx, reminded, now)
 
 
-async def mark_done(tx: aiosqlite.Connection, row_id: int, status: str, error: str) -> None:
+async def mark_done(tx: Connection, row_id: int, status: str, error: str) -> None:
     """A final state other than sent: unreachable, failed or skipped."""
     await tx.execute("UPDATE outbox SET status = ?, error = ? WHERE id = ?",
                      (status, error[:200], row_id))
 
 
 async def postpone(
-    tx: aiosqlite.Connection, row_id: int, not_before: dt.datetime, error: str,
+    tx: Connection, row_id: int, not_before: dt.datetime, error: str,
     *, count_attempt: bool = True,
 ) -> None:
     await tx.execute(
@@ -293,20 +298,20 @@ async def postpone(
         (timestamp(not_before), error[:200], int(count_attempt), row_id))
 
 
-async def move_chat(tx: aiosqlite.Connection, row_id: int, new_chat_id: int) -> None:
+async def move_chat(tx: Connection, row_id: int, new_chat_id: int) -> None:
     await tx.execute("UPDATE outbox SET chat_id = ?, claimed_by = NULL WHERE id = ?",
                      (new_chat_id, row_id))
 
 
 async def save_file_id(
-    tx: aiosqlite.Connection, round_id: int, language: str, file_id: str
+    tx: Connection, round_id: int, language: str, file_id: str
 ) -> None:
     await tx.execute(
         "UPDATE round_contents SET file_id = ? WHERE round_id = ? AND language = ?",
         (file_id, round_id, language))
 
 
-async def finish_rounds(tx: aiosqlite.Connection, now: dt.datetime) -> list[int]:
+async def finish_rounds(tx: Connection, now: dt.datetime) -> list[int]:
     """Close the rounds with nothing left to send; returns their ids."""
     rows = await fetch_all(
         tx,
@@ -328,7 +333,7 @@ async def unreported_rounds(db: Database) -> list[Tally]:
     return [tally for round_id in ids if (tally := await get_tally(db, round_id)) is not None]
 
 
-async def mark_reported(tx: aiosqlite.Connection, round_id: int, now: dt.datetime) -> None:
+async def mark_reported(tx: Connection, round_id: int, now: dt.datetime) -> None:
     await tx.execute("UPDATE rounds SET reported_at = ? WHERE id = ?",
                      (timestamp(now), round_id))
 

@@ -5,10 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import aiosqlite
-
 from storage.clock import parse_timestamp, timestamp
-from storage.db import Database, fetch_all, fetch_one
+from storage.db import Connection, Database, Row, fetch_all, fetch_one, insert
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +20,7 @@ class Schedule:
     last_run_at: dt.datetime | None
 
 
-def _row(row: aiosqlite.Row) -> Schedule:
+def _row(row: Row) -> Schedule:
     return Schedule(
         id=row["id"], kind=row["kind"], cron=row["cron"],
         run_at=parse_timestamp(row["run_at"]), paused=bool(row["paused"]),
@@ -32,14 +30,12 @@ def _row(row: aiosqlite.Row) -> Schedule:
 
 
 async def add_schedule(
-    tx: aiosqlite.Connection, kind: str, *, cron: str | None, run_at: dt.datetime | None,
+    tx: Connection, kind: str, *, cron: str | None, run_at: dt.datetime | None,
     now: dt.datetime,
 ) -> int:
-    cursor = await tx.execute(
-        "INSERT INTO schedules (kind, cron, run_at, created_at) VALUES (?, ?, ?, ?)",
-        (kind, cron, timestamp(run_at) if run_at else None, timestamp(now)))
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid
+    return await insert(
+        tx, "INSERT INTO schedules (kind, cron, run_at, created_at) VALUES (?, ?, ?, ?) "
+        "RETURNING id", (kind, cron, timestamp(run_at) if run_at else None, timestamp(now)))
 
 
 async def list_schedules(db: Database) -> list[Schedule]:
@@ -52,17 +48,17 @@ async def get_schedule(db: Database, schedule_id: int) -> Schedule | None:
     return _row(row) if row else None
 
 
-async def remove_schedule(tx: aiosqlite.Connection, schedule_id: int) -> bool:
+async def remove_schedule(tx: Connection, schedule_id: int) -> bool:
     cursor = await tx.execute("DELETE FROM schedules WHERE id = ?", (schedule_id,))
     return cursor.rowcount > 0
 
 
-async def set_paused(tx: aiosqlite.Connection, schedule_id: int, paused: bool) -> bool:
+async def set_paused(tx: Connection, schedule_id: int, paused: bool) -> bool:
     cursor = await tx.execute("UPDATE schedules SET paused = ? WHERE id = ?",
                               (int(paused), schedule_id))
     return cursor.rowcount > 0
 
 
-async def note_run(tx: aiosqlite.Connection, schedule_id: int, when: dt.datetime) -> None:
+async def note_run(tx: Connection, schedule_id: int, when: dt.datetime) -> None:
     await tx.execute("UPDATE schedules SET last_run_at = ? WHERE id = ?",
                      (timestamp(when), schedule_id))

@@ -7,11 +7,12 @@ to the participant and its answers come packed as one JSON object.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 
-from storage.clock import parse_timestamp
-from storage.db import Source, fetch_one
+import orjson
+
+from storage.clock import parse_timestamp, timestamp
+from storage.db import Connection, Row, Source, fetch_one
 from storage.participants import Participant
 from storage.responses import Response
 
@@ -36,12 +37,41 @@ _QUERY = (
 )
 
 
+# The same, with whether the update was applied before, for a use case that claims it.
+_CLAIM_QUERY = (
+    "SELECT EXISTS (SELECT 1 FROM processed_updates WHERE update_id = ?), "
+    + _QUERY.removeprefix("SELECT ").replace(
+        "FROM participants p LEFT JOIN", "FROM (SELECT 1) AS one LEFT JOIN participants p "
+        "ON p.id = ? LEFT JOIN").replace("WHERE p.id = ?", "")
+)
+
+
 async def get_session(
     source: Source, participant_id: int, survey_id: str
 ) -> Session:
     row = await fetch_one(source, _QUERY, (survey_id, participant_id))
-    if row is None:
-        return Session()
+    return Session() if row is None else _session(row, 0, participant_id, survey_id)
+
+
+async def claim_session(
+    tx: Connection, participant_id: int, survey_id: str, update_id: int, now: dt.datetime
+) -> tuple[Session, bool]:
+    """Claim the update and read the session in one trip: (session, False if the update
+    was applied before). The claim is written with the transaction's next statement; a
+    participant's transactions never run side by side (``key``), nor do an update's."""
+    row = await fetch_one(tx, _CLAIM_QUERY, (update_id, participant_id, survey_id))
+    assert row is not None
+    fresh = not row[0]
+    if fresh:
+        tx.later("INSERT INTO processed_updates (update_id, processed_at) VALUES (?, ?)",
+                 (update_id, timestamp(now)))
+    if row[1] is None:
+        return Session(), fresh
+    return _session(row, 1, participant_id, survey_id), fresh
+
+
+def _session(found: Row, start: int, participant_id: int, survey_id: str) -> Session:
+    row = [found[i] for i in range(start, len(found))]
     participant = Participant(
         id=row[0], language=row[1], status=row[2], source=row[3],
         created_at=parse_timestamp(row[4]) or dt.datetime.min,
@@ -59,5 +89,5 @@ async def get_session(
         completed_at=parse_timestamp(row[16]), current=row[17], draft=row[18],
         question_message_id=row[19], shown_question=row[20],
     )
-    answers: dict[str, str | None] = json.loads(row[21]) if row[21] else {}
+    answers: dict[str, str | None] = orjson.loads(row[21]) if row[21] else {}
     return Session(participant, response, answers)

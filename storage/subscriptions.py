@@ -5,10 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import aiosqlite
-
 from storage.clock import parse_timestamp, timestamp
-from storage.db import Database, Source, fetch_all, fetch_one
+from storage.db import Connection, Database, Row, Source, fetch_all, fetch_one
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +20,7 @@ class Subscription:
     unreachable_at: dt.datetime | None
 
 
-def _row(row: aiosqlite.Row) -> Subscription:
+def _row(row: Row) -> Subscription:
     return Subscription(
         chat_id=row["chat_id"], kind=row["kind"], participant_id=row["participant_id"],
         language=row["language"], name=row["name"],
@@ -32,7 +30,7 @@ def _row(row: aiosqlite.Row) -> Subscription:
 
 
 async def subscribe(
-    tx: aiosqlite.Connection, chat_id: int, *, kind: str, language: str, name: str | None,
+    tx: Connection, chat_id: int, *, kind: str, language: str, name: str | None,
     participant_id: int | None, now: dt.datetime,
 ) -> None:
     """Add the chat, or update its language and name (it becomes reachable again)."""
@@ -44,7 +42,7 @@ async def subscribe(
     )
 
 
-async def unsubscribe(tx: aiosqlite.Connection, chat_id: int) -> bool:
+async def unsubscribe(tx: Connection, chat_id: int) -> bool:
     cursor = await tx.execute("DELETE FROM subscriptions WHERE chat_id = ?", (chat_id,))
     return cursor.rowcount > 0
 
@@ -63,12 +61,12 @@ async def list_subscriptions(db: Database, *, reachable_only: bool = False) -> l
     return [_row(row) for row in rows]
 
 
-async def mark_unreachable(tx: aiosqlite.Connection, chat_id: int, now: dt.datetime) -> None:
+async def mark_unreachable(tx: Connection, chat_id: int, now: dt.datetime) -> None:
     await tx.execute("UPDATE subscriptions SET unreachable_at = ? WHERE chat_id = ?",
                      (timestamp(now), chat_id))
 
 
-async def move_subscription(tx: aiosqlite.Connection, old_chat_id: int, new_chat_id: int) -> None:
+async def move_subscription(tx: Connection, old_chat_id: int, new_chat_id: int) -> None:
     """A group became a supergroup: follow its new id."""
     await tx.execute(
         "UPDATE OR REPLACE subscriptions SET chat_id = ?, kind = 'group' WHERE chat_id = ?",

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-import aiosqlite
-
 from storage.clock import timestamp
-from storage.db import Database, transaction
+from storage.db import Connection, Database, transaction
 
 KEEP = dt.timedelta(hours=26)
 
 
-async def claim_update(tx: aiosqlite.Connection, update_id: int, now: dt.datetime) -> bool:
+async def claim_update(tx: Connection, update_id: int, now: dt.datetime) -> bool:
     """Record the update inside the caller's transaction; False if it was applied before."""
     cursor = await tx.execute(
         "INSERT INTO processed_updates (update_id, processed_at) VALUES (?, ?) "

@@ -116,7 +116,8 @@ def survey_language(survey: Survey, language: str | None, option: str) -> str:
 def check_database(path: Path) -> None:
     """Fail early, and precisely, when the database cannot be created, read or written
     (a new one is created owner-only)."""
-    from storage.db import DatabaseUnavailable, create_private
+    from storage.db import DatabaseUnavailable
+    from storage.sqlite import create_private
 
     try:
         create_private(path)

@@ -7,8 +7,7 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 
-import aiosqlite
-from storage.db import transaction
+from storage.db import Connection, transaction
 from storage.sessions import Session, get_session
 
 from bot import media
@@ -41,7 +40,7 @@ class Answering(Base):
         """A press on a question's button (answer, tick, page, skip, keep or go back), or on
         a review's (add a round, correct one, go on)."""
         now = self.clock()
-        async with transaction(self.db) as tx:
+        async with transaction(self.db, user_id) as tx:
             session, fresh = await self._claim(tx, user_id, update_id, now)
             language = self._language(session)
             if not fresh:
@@ -82,7 +81,7 @@ class Answering(Base):
         await self._forget_replaced(progress, step)
         return outcome
 
-    async def _review_press(self, tx: aiosqlite.Connection, user_id: int, session: Session,
+    async def _review_press(self, tx: Connection, user_id: int, session: Session,
                             progress: Progress, press: Press, language: str,
                             now: dt.datetime) -> Outcome:
         """A review's button: add a round, correct one, go on, or go back."""
@@ -102,7 +101,7 @@ class Answering(Base):
         return await self._advance(tx, user_id, session, None, step, language, now,
                                    answered=False, pressed_message=press.message_id)
 
-    async def _confirm_discard(self, tx: aiosqlite.Connection, session: Session,
+    async def _confirm_discard(self, tx: Connection, session: Session,
                                progress: Progress, error: RoundsDiscarded, press: Press | None,
                                raw: str | None, language: str, now: dt.datetime) -> Outcome:
         """Ask before an answer erases whole rounds; the answer waits in the draft."""
@@ -131,7 +130,7 @@ class Answering(Base):
         number = press.number if press.number is not None else -1
         return question.choices[number].id if 0 <= number < len(question.choices) else None
 
-    async def _toggle(self, tx: aiosqlite.Connection, session: Session, progress: Progress,
+    async def _toggle(self, tx: Connection, session: Session, progress: Progress,
                       slot: Slot, question: Question, press: Press, language: str,
                       now: dt.datetime) -> Outcome:
         number = press.number
@@ -191,7 +190,7 @@ class Answering(Base):
 
     async def _typed(self, user_id: int, update_id: int, text: str, command: str | None,
                      now: dt.datetime) -> Outcome:
-        async with transaction(self.db) as tx:
+        async with transaction(self.db, user_id) as tx:
             session, fresh = await self._claim(tx, user_id, update_id, now)
             language = self._language(session)
             if not fresh:
@@ -246,7 +245,7 @@ class Answering(Base):
     async def navigate(self, user_id: int, update_id: int, action: Action) -> Outcome:
         """/back or /skip typed as a command."""
         now = self.clock()
-        async with transaction(self.db) as tx:
+        async with transaction(self.db, user_id) as tx:
             session, fresh = await self._claim(tx, user_id, update_id, now)
             language = self._language(session)
             if not fresh:
@@ -329,7 +328,7 @@ class Answering(Base):
                             now: dt.datetime) -> Outcome:
         stored = False
         try:
-            async with transaction(self.db) as tx:
+            async with transaction(self.db, user_id) as tx:
                 session, fresh = await self._claim(tx, user_id, update_id, now)
                 language = self._language(session)
                 progress = self._progress(session, now)
@@ -351,7 +350,7 @@ class Answering(Base):
             return _with_says(outcome, Say("location_received"))
         return outcome
 
-    async def _advance(self, tx: aiosqlite.Connection, user_id: int, session: Session,
+    async def _advance(self, tx: Connection, user_id: int, session: Session,
                        question: Question | None, step: Step, language: str, now: dt.datetime,
                        *, answered: bool = True, pressed_message: int | None = None,
                        echo_typed: bool = False) -> Outcome:

@@ -8,11 +8,9 @@ import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-import aiosqlite
-from storage.db import Database
-from storage.sessions import Session, get_session
+from storage.db import Connection, Database
+from storage.sessions import Session, claim_session
 from storage.subscriptions import get_subscription
-from storage.updates import claim_update
 
 from bot import media
 from bot.participation.outcomes import (
@@ -68,11 +66,10 @@ class Base:
 
     # --- reading the session --------------------------------------------------------
 
-    async def _claim(self, tx: aiosqlite.Connection, user_id: int, update_id: int,
+    async def _claim(self, tx: Connection, user_id: int, update_id: int,
                      now: dt.datetime) -> tuple[Session, bool]:
-        """Claim the update, then read the participant: (session, False if seen before)."""
-        fresh = await claim_update(tx, update_id, now)
-        return await get_session(tx, user_id, self.survey.id), fresh
+        """Claim the update and read the participant: (session, False if seen before)."""
+        return await claim_session(tx, user_id, self.survey.id, update_id, now)
 
     def _replay(self, session: Session, now: dt.datetime) -> Outcome:
         """A second delivery of an update already applied: nothing changes; the current
@@ -144,7 +141,7 @@ class Base:
             draft = frozenset(session.response.draft.split())
         return Next((), self._screen(progress, language, now, draft=draft))
 
-    async def _next(self, source: aiosqlite.Connection, user_id: int, step: Step,
+    async def _next(self, source: Connection, user_id: int, step: Step,
                     language: str, now: dt.datetime) -> Next:
         keys = step.note_keys or tuple(note.id for note in step.notes)
         notes = tuple(self._note(note, key, language, step.progress, now)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-import aiosqlite
-from storage.db import transaction
+from storage.db import Connection, transaction
 from storage.events import record_event
 from storage.sessions import Session, get_session
 
@@ -34,7 +33,7 @@ class Opening(Base):
                     app_language: str | None) -> Outcome:
         """Begin the consultation, or pick up where the participant left off."""
         now = self.clock()
-        async with transaction(self.db) as tx:
+        async with transaction(self.db, user_id) as tx:
             session, fresh = await self._claim(tx, user_id, update_id, now)
             if not fresh:
                 return self._replay(session, now)
@@ -60,7 +59,7 @@ class Opening(Base):
                               ) -> Outcome:
         """Switch to the chosen language and show what comes next in it."""
         now = self.clock()
-        async with transaction(self.db) as tx:
+        async with transaction(self.db, user_id) as tx:
             session, fresh = await self._claim(tx, user_id, update_id, now)
             current = session.participant.language if session.participant else None
             if not fresh:
@@ -85,7 +84,7 @@ class Opening(Base):
     async def consent(self, user_id: int, update_id: int, choice: str | None) -> Outcome:
         """"I agree" (``y``), "No thanks" (``n``) or "More information" (``i``)."""
         now = self.clock()
-        async with transaction(self.db) as tx:
+        async with transaction(self.db, user_id) as tx:
             session, fresh = await self._claim(tx, user_id, update_id, now)
             participant = session.participant
             language = participant.language if participant else None
@@ -103,7 +102,7 @@ class Opening(Base):
             screen = await self._begin(tx, user_id, session, now)
         return Outcome(language, pressed=Closed(), screen=screen)
 
-    async def _begin(self, tx: aiosqlite.Connection, user_id: int, session: Session,
+    async def _begin(self, tx: Connection, user_id: int, session: Session,
                      now: dt.datetime) -> Next:
         """Record consent (if not yet given), open a response, and step to the first question."""
         survey, participant = self.survey, session.participant

@@ -37,7 +37,7 @@ class Privacy(Base):
                         pressed: bool = False) -> Outcome:
         """Receive summaries of the results (/subscribe, or "Yes" to the offer at the end)."""
         now = self.clock()
-        async with transaction(self.db) as tx:
+        async with transaction(self.db, user_id) as tx:
             session, _ = await self._claim(tx, user_id, update_id, now)
             participant = session.participant
             language = (participant.language if participant else None) or best_language(
@@ -58,7 +58,7 @@ class Privacy(Base):
     async def unsubscribe(self, user_id: int, update_id: int) -> Outcome:
         """Stop receiving summaries: one step, effective at once."""
         now = self.clock()
-        async with transaction(self.db) as tx:
+        async with transaction(self.db, user_id) as tx:
             session, _ = await self._claim(tx, user_id, update_id, now)
             await subscriptions.unsubscribe(tx, user_id)
         return Outcome(self._chosen(session), says=(Say("unsubscribed"),))
@@ -108,7 +108,7 @@ class Privacy(Base):
     async def delete(self, user_id: int, update_id: int, confirmed: bool) -> Outcome:
         """Erase everything about the participant (after "Yes"), or nothing (after "No")."""
         now = self.clock()
-        async with transaction(self.db) as tx:
+        async with transaction(self.db, user_id) as tx:
             session, _ = await self._claim(tx, user_id, update_id, now)
             language = self._chosen(session)
             if not confirmed:
@@ -132,7 +132,7 @@ class Privacy(Base):
                              ) -> Outcome:
         """No more reminders (/stop, or "Stop reminders" under a reminder)."""
         now = self.clock()
-        async with transaction(self.db) as tx:
+        async with transaction(self.db, user_id) as tx:
             session, _ = await self._claim(tx, user_id, update_id, now)
             if session.participant is not None:
                 await participants.set_reminders_off(tx, user_id, True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -11,11 +12,11 @@ from storage.db import (
     MIGRATIONS,
     MigrationError,
     connect,
-    migrate,
     migration_files,
     schema_version,
     transaction,
 )
+from storage.sqlite import migrate
 from storage.updates import claim_update, prune_updates
 
 from storage import participants, responses
@@ -137,5 +138,30 @@ async def test_deleting_a_participant_erases_responses_and_answers(tmp_path: Pat
         for table in ("participants", "responses", "answers"):
             async with db.connection.execute(f"SELECT count(*) FROM {table}") as cursor:
                 assert (await cursor.fetchone())[0] == 0, table
+    finally:
+        await db.close()
+
+
+async def test_writes_left_for_later_are_seen_rolled_back_and_checked_at_commit(
+    tmp_path: Path,
+) -> None:
+    db = await connect(tmp_path / "db.sqlite3")
+    try:
+        async with transaction(db) as tx:
+            tx.later("INSERT INTO settings (key, value) VALUES ('a', '1')")
+            rows = await tx.execute_fetchall("SELECT value FROM settings WHERE key = 'a'")
+            assert [row[0] for row in rows] == ["1"]  # sent before the read, in its trip
+        with pytest.raises(RuntimeError):
+            async with transaction(db) as tx:
+                tx.later("INSERT INTO settings (key, value) VALUES ('b', '2')")
+                await tx.execute("INSERT INTO settings (key, value) VALUES ('c', '3')")
+                raise RuntimeError("the use case failed")
+        with pytest.raises(sqlite3.IntegrityError):  # the duplicate fails at the commit
+            async with transaction(db) as tx:
+                await tx.execute("INSERT INTO settings (key, value) VALUES ('d', '4')")
+                tx.later("INSERT INTO settings (key, value) VALUES ('a', 'again')")
+        async with transaction(db) as tx:  # nothing was left open
+            keys = await tx.execute_fetchall("SELECT key FROM settings ORDER BY key")
+        assert [row[0] for row in keys if row[0] in "abcd"] == ["a"]
     finally:
         await db.close()
