@@ -8,7 +8,10 @@ unreachable chat changes nothing stored: the outcome was committed before.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Coroutine
+from typing import Any
 
 from bot.context import Context
 from bot.i18n import Translator
@@ -52,22 +55,39 @@ async def reply(update: Update, context: Context, outcome: Outcome) -> None:
     t = translator(context, update, outcome.language)
     query = update.callback_query
     chat = update.effective_chat
-    await acknowledge(query, render.stale_notice(t) if outcome.stale else None)
     if outcome.stale or chat is None:
+        await acknowledge(query, render.stale_notice(t) if outcome.stale else None)
         return
+    # Changes to earlier messages (the spinner stopped, the answer echoed, old buttons
+    # removed) go out alongside the new messages, which keep their order: one round
+    # trip to Telegram instead of three before the next question appears.
+    alongside = [acknowledge(query)]
     pressed = outcome.pressed
     if query is not None and pressed is not None:
-        await _change_pressed(context, query, t, pressed)
+        alongside.append(_change_pressed(context, query, t, pressed))
     elif isinstance(pressed, Echo) and outcome.echo_in is not None:
-        await edit_message(context, chat.id, outcome.echo_in,
-                           render.View(render.answered_text(t, pressed)))
+        alongside.append(edit_message(context, chat.id, outcome.echo_in,
+                                      render.View(render.answered_text(t, pressed))))
     if outcome.retire is not None:
-        await remove_keyboard(context, chat.id, outcome.retire)
+        alongside.append(remove_keyboard(context, chat.id, outcome.retire))
+    await _together(_new_messages(context, chat.id, t, outcome), *alongside)
+
+
+async def _new_messages(context: Context, chat_id: int, t: Translator, outcome: Outcome
+                        ) -> None:
     for say in outcome.says:
         keyboard = ReplyKeyboardRemove() if say.code == "location_received" else None
-        await send(context, chat.id, render.View(render.notice(t, say), keyboard))
+        await send(context, chat_id, render.View(render.notice(t, say), keyboard))
     if outcome.screen is not None:
-        await show(context, chat.id, t, outcome.screen)
+        await show(context, chat_id, t, outcome.screen)
+
+
+async def _together(*calls: Coroutine[Any, Any, None]) -> None:
+    """Run the calls at once and wait for all of them; then raise the first failure."""
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
 
 
 async def _change_pressed(context: Context, query: CallbackQuery, t: Translator,

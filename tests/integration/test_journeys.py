@@ -131,3 +131,27 @@ async def test_the_progress_counter_only_goes_down(harness: Harness) -> None:
     assert "Question 1 of 17" in first[-1].text
     second = await carol.press("Migrant")
     assert "Question 2 of 16" in second[-1].text  # "other, please specify" is not needed
+
+
+async def test_the_next_question_never_waits_for_the_echo_or_the_spinner(
+    harness: Harness, consultation: Survey
+) -> None:
+    alice = harness.person(12)
+    await alice.send("/start")
+    await alice.press("English")
+    await alice.press("I agree")
+    api = harness.api
+    api.hold("editMessageText")  # Telegram slow to echo the answer into the question
+    api.hold("answerCallbackQuery")  # and slow to stop the button's spinner
+    before = len(alice.messages)
+    alice.user.press(alice.with_button(label(consultation, "role", "migrant", "en")),
+                     label(consultation, "role", "migrant", "en"))
+    try:  # the country question arrives while both are still out
+        await api.wait_until(lambda: len(alice.messages) > before and api.held == 2)
+        assert alice.messages[-1].buttons
+    finally:
+        api.release("editMessageText")
+        api.release("answerCallbackQuery")
+    await harness.settle()
+    answered = alice.messages[before - 1]  # the role question, now showing the answer
+    assert "→" in answered.text and not answered.buttons
