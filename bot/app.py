@@ -229,22 +229,30 @@ async def _start_delivery(application: HookApplication) -> None:
 
 
 async def _post_shutdown(application: HookApplication) -> None:
+    """Stop the delivery worker, then close the database and release the run lock, even
+    when the worker failed: an open database connection would keep the process alive."""
     data = application.bot_data
-    if data.worker_task is not None:
-        data.worker_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await data.worker_task
-        data.worker_task = None
-    if data.worker is not None:
-        await data.worker.bot.shutdown()
-        data.worker = None
-    database = application.bot_data.database
-    if database is not None:
-        await database.close()
-        application.bot_data.database = None
-    if data.run_lock is not None:
-        data.run_lock.release()
-        data.run_lock = None
+    try:
+        if data.worker_task is not None:
+            data.worker_task.cancel()
+            try:
+                await data.worker_task
+            except asyncio.CancelledError:
+                pass
+            except Exception:
+                logger.exception("the delivery worker failed while stopping")
+            data.worker_task = None
+        if data.worker is not None:
+            await data.worker.bot.shutdown()
+            data.worker = None
+    finally:
+        database = application.bot_data.database
+        if database is not None:
+            application.bot_data.database = None
+            await database.close()
+        if data.run_lock is not None:
+            data.run_lock.release()
+            data.run_lock = None
 
 
 @asynccontextmanager
@@ -268,13 +276,15 @@ async def running(
         await application.start()
         yield application
     finally:
-        if application.updater is not None and application.updater.running:
-            await application.updater.stop()
-        if application.running:
-            await application.stop()
-        await application.shutdown()
-        if application.post_shutdown is not None:
-            await application.post_shutdown(application)
+        try:
+            if application.updater is not None and application.updater.running:
+                await application.updater.stop()
+            if application.running:
+                await application.stop()
+            await application.shutdown()
+        finally:  # the database closes whatever failed above
+            if application.post_shutdown is not None:
+                await application.post_shutdown(application)
 
 
 # --- the web console ----------------------------------------------------------------------

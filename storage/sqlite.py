@@ -56,6 +56,7 @@ class SqliteTransaction:
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self._connection = connection
         self._begun = False
+        self._sent = False  # something went to the database thread
         self._pending: list[tuple[str, Parameters | list[Sequence[object]], bool]] = []
 
     async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
@@ -76,6 +77,7 @@ class SqliteTransaction:
             return work(raw)
 
         connection = self._connection
+        self._sent = True
         result = await connection._execute(step, connection._conn)  # type: ignore[no-untyped-call]  # noqa: SLF001
         return cast(T, result)
 
@@ -98,14 +100,26 @@ class SqliteTransaction:
 
     async def commit(self) -> None:
         if self._begun or self._pending:
-            await self._run(lambda raw: raw.execute("COMMIT"))
-            self._begun = False
+            def commit(raw: sqlite3.Connection) -> None:
+                raw.execute("COMMIT")
+                self._begun = False
+            await self._run(commit)
 
     async def rollback(self) -> None:
+        """Undo what was sent. Decided on the database thread, after everything queued
+        before it: a caller cancelled while its COMMIT (or its BEGIN) was on the way
+        cannot know whether it ran, so SQLite is asked whether a transaction is open."""
         self._pending = []
-        if self._begun:
+        if not self._sent:
+            return
+
+        def rollback(raw: sqlite3.Connection) -> None:
             self._begun = False
-            await self._connection.execute("ROLLBACK")
+            if raw.in_transaction:
+                raw.execute("ROLLBACK")
+
+        connection = self._connection
+        await connection._execute(rollback, connection._conn)  # type: ignore[no-untyped-call]  # noqa: SLF001
 
 
 class SqliteDatabase(Database):

@@ -376,7 +376,14 @@ async def test_kill_9_in_the_middle_of_a_round_loses_and_repeats_nothing(
         await api.wait_until(lambda: len(sent_to(api, "sendPhoto")) == 30, timeout=60)
     finally:
         second.send_signal(signal.SIGTERM)  # the stand-in must keep answering meanwhile
-        await asyncio.to_thread(second.wait, 30)
+        try:
+            await asyncio.to_thread(second.wait, 60)
+        except subprocess.TimeoutExpired:
+            second.kill()
+            await asyncio.to_thread(second.wait)
+            log.close()
+            tail = (tmp_path / "bot.log").read_text()[-3000:]
+            raise AssertionError(f"still running 60 s after SIGTERM; its log:\n{tail}") from None
         log.close()
     assert second.returncode == 0  # a clean stop, without a traceback
     assert "Traceback" not in (tmp_path / "bot.log").read_text()

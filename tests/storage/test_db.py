@@ -165,3 +165,42 @@ async def test_writes_left_for_later_are_seen_rolled_back_and_checked_at_commit(
         assert [row[0] for row in keys if row[0] in "abcd"] == ["a"]
     finally:
         await db.close()
+
+
+async def test_a_transaction_cancelled_while_its_commit_is_on_the_way(tmp_path: Path) -> None:
+    """A stop (cancellation) that lands while COMMIT waits its turn on the database thread:
+    the caller sees the cancellation, not a failed ROLLBACK, and the connection stays
+    usable (an exception instead once kept `consultbot run` from closing it, and so from
+    exiting)."""
+    import threading
+
+    from storage.sqlite import SqliteDatabase
+
+    db = await connect(tmp_path / "db.sqlite3")
+    assert isinstance(db, SqliteDatabase)
+    gate = threading.Event()
+    body_done = asyncio.Event()
+    connection = db.connection
+    try:
+        async def write() -> None:
+            async with transaction(db) as tx:
+                await tx.execute("INSERT INTO settings (key, value) VALUES ('a', '1')")
+                # the database thread is kept busy, so the COMMIT queues behind this
+                blocker = asyncio.ensure_future(
+                    connection._execute(gate.wait))  # noqa: SLF001
+                await asyncio.sleep(0)
+                assert not blocker.done()
+                body_done.set()  # the COMMIT is queued in the same step, right after this
+
+        task = asyncio.create_task(write())
+        await body_done.wait()  # the task now waits for its COMMIT
+        task.cancel()
+        gate.set()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        async with transaction(db) as tx:  # nothing left open, the write committed
+            rows = await tx.execute_fetchall("SELECT value FROM settings WHERE key = 'a'")
+        assert [row[0] for row in rows] == ["1"]
+    finally:
+        gate.set()
+        await db.close()
