@@ -177,7 +177,12 @@ async def connect_sqlite(path: str | Path) -> SqliteDatabase:
     if not in_memory:
         create_private(Path(path))
     try:
-        connection = await aiosqlite.connect(str(path), isolation_level=None)
+        connecting = aiosqlite.connect(str(path), isolation_level=None)
+        # A connection someone forgot to close must not keep the process from exiting
+        # (aiosqlite's thread is not a daemon): stopping mid-write is what kill -9 does,
+        # and SQLite's journal makes that safe.
+        connecting._thread.daemon = True  # noqa: SLF001
+        connection = await connecting
     except sqlite3.Error as exc:
         raise _unavailable(path, exc) from None
     connection.row_factory = sqlite3.Row

@@ -204,3 +204,15 @@ async def test_a_transaction_cancelled_while_its_commit_is_on_the_way(tmp_path: 
     finally:
         gate.set()
         await db.close()
+
+
+def test_a_process_that_never_closes_its_database_still_exits(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    script = ("import asyncio, sys\n"
+              "from storage.db import connect\n"
+              "asyncio.run(connect(sys.argv[1]))\n")
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "db.sqlite3")],
+                          timeout=60, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
