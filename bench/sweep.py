@@ -4,8 +4,10 @@ rest are refused.
 Two steps, so that the forms (other organizations' files) stay outside the repository:
 
     python bench/sweep.py collect REPO... --to /tmp/sweep
-        copies every .xls/.xlsx of each git checkout (its last commit) into a folder, and
-        writes each markdown form written in a pyxform test module as a .md file;
+        copies every .xls/.xlsx of each git checkout or bare git directory (its last
+        commit) into a folder, with the CSV and XML files beside it in the repository in
+        its ``<form>-media/`` folder, and writes each markdown form written in a pyxform
+        test module as a .md file;
     python bench/sweep.py run /tmp/sweep [--json bench/results/sweep.json]
         checks every form as ``consultbot survey check`` does, in two worker processes.
 
@@ -14,8 +16,11 @@ bot refuses is counted under each *feature* its errors name (the first words
 that say what cannot run: "repeats", "loops", "a required 'barcode' question",
 "function 'pulldata'"…); errors that only follow from another refusal ("refers
 to 'x', which is …") are counted apart. Every error is checked to name a row
-(or a sheet, for the settings) and the form's item. Run it from another
-checkout (``PYTHONPATH=that/checkout``) for a figure before a change.
+(or a sheet, for the settings) and the form's item. A form refused only because files
+it names are not attached is checked again with a stand-in for each (a name and a label
+column, the columns the form reads, one row): whether the bot reads the form once its
+files are there. Run it from another checkout (``PYTHONPATH=that/checkout``) for a
+figure before a change.
 """
 
 from __future__ import annotations
@@ -27,27 +32,38 @@ import multiprocessing
 import re
 import subprocess
 import sys
+import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 SUFFIXES = (".xls", ".xlsx")
+ATTACHED = (".csv", ".xml")
 
 # (pattern on an error's message, the feature it names); the first that matches
 FEATURES: list[tuple[str, str]] = [
     (r"repeats are not supported", "repeats"),
     (r"loops \('begin loop over", "loops ('begin loop over …')"),
-    (r"'(\S+)' questions cannot be answered on Telegram, and this one is required",
-     "a required '{0}' question"),
-    (r"unknown function '([^']+)'", "function '{0}'"),
-    (r"\$\{last-saved#", "last-saved references"),
-    (r"file .*(not next to|missing)|is not next to the form|no file", "a choice file missing"),
-    (r"search\(\)", "search() appearance"),
     (r"is ODK's submission id", "refers to ODK's instanceID"),
     (r"refers to '[^']+', which (is|comes)", "refers to an item left out"),
+    (r"'(\S+)' questions cannot be answered on Telegram, and this one is required",
+     "a required '{0}' question"),
+    (r"'(\S+)' questions cannot be answered on Telegram, and .* refers to it",
+     "a '{0}' question another item refers to"),
+    (r"'(\S+)' is device metadata, which Telegram does not give the bot",
+     "device metadata ('{0}') another item refers to"),
+    (r"search\(\)", "search() appearance"),
+    (r"pulldata\(\): '.*' is not attached", "pulldata() from a file not attached"),
+    (r"is not attached|file .*(not next to|missing)|is not next to the form|no file",
+     "choices from a file not attached"),
+    (r"unknown function '([^']+)'", "function '{0}'"),
+    (r"\$\{last-saved#", "last-saved references"),
+    (r"a note \(notes have no answer\)", "a note read as an answer"),
     (r"refers to unknown question", "refers to an unknown name"),
-    (r"(the union operator|predicates \('\[\.\.\.\]'\)|'\.\.' \(the parent group\))",
-     "XPath beyond the subset ({0})"),
+    (r"(the union operator|predicates \('\[\.\.\.\]'\)|'\.\.' \(the parent group\)"
+     r"|position\(\) takes '\.\.')", "XPath beyond the subset ({0})"),
+    (r"unexpected (name|character)|unclosed|unterminated|must start a reference",
+     "an expression that does not parse"),
     (r"default '.*' is not a possible answer", "a default that is no answer"),
     (r"is not a usable name", "a name the bot cannot use"),
     (r"is also used in row", "a name used twice"),
@@ -59,20 +75,37 @@ SECONDARY = {"refers to an item left out"}
 def collect(repos: list[Path], to: Path) -> None:
     to.mkdir(parents=True, exist_ok=True)
     for repo in repos:
-        name = repo.parent.name if repo.name == "repo" else repo.name
+        # a mirror's git directory (owner+name/repo) is named after the repository
+        name = repo.parent.name.split("+")[-1] if repo.name == "repo" else repo.name
         files = subprocess.run(["git", "-C", str(repo), "ls-tree", "-r", "--name-only", "HEAD"],
                                check=True, capture_output=True, text=True).stdout.splitlines()
         for path in files:
             if path.lower().endswith(SUFFIXES):
                 data = subprocess.run(["git", "-C", str(repo), "show", f"HEAD:{path}"],
                                       check=True, capture_output=True).stdout
-                (to / f"{name}__{path.replace('/', '__')}").write_bytes(data)
+                copy = to / f"{name}__{path.replace('/', '__')}"
+                copy.write_bytes(data)
+                _attach_siblings(repo, path, files, copy)
             elif path.startswith("tests/") and path.endswith(".py"):
                 source = subprocess.run(["git", "-C", str(repo), "show", f"HEAD:{path}"],
                                         check=True, capture_output=True, text=True).stdout
                 for number, form in enumerate(_markdown_forms(source)):
                     stem = path.replace("/", "__").removesuffix(".py")
                     (to / f"{name}__{stem}__{number}.md").write_text(form, encoding="utf-8")
+
+
+def _attach_siblings(repo: Path, path: str, files: list[str], form: Path) -> None:
+    """Copy the CSV and XML files beside a form in its repository (or in ``media/`` there)
+    into the form's ``<form>-media/`` folder, where the bot looks for attached files."""
+    folder = path.rpartition("/")[0]
+    for other in files:
+        where, _, file = other.rpartition("/")
+        if where in (folder, f"{folder}/media".lstrip("/")) and file.lower().endswith(ATTACHED):
+            data = subprocess.run(["git", "-C", str(repo), "show", f"HEAD:{other}"],
+                                  check=True, capture_output=True).stdout
+            media = form.with_name(f"{form.stem}-media")
+            media.mkdir(exist_ok=True)
+            (media / file).write_bytes(data)
 
 
 def _markdown_forms(source: str) -> list[str]:
@@ -112,9 +145,48 @@ def check(path: Path) -> dict[str, Any]:
         features.append(feature_of(error.message))
         if error.line is None and error.sheet != "settings" and error.question is None:
             unnamed.append(error.message)
-    return {"form": path.name, "pyxform": True, "accepted": survey is not None,
-            "features": sorted(set(features)), "errors": len(errors), "unnamed": unnamed,
-            "repeats": len(getattr(survey, "repeats", ())) if survey is not None else None}
+    result = {"form": path.name, "pyxform": True, "accepted": survey is not None,
+              "features": sorted(set(features)), "errors": len(errors), "unnamed": unnamed,
+              "repeats": len(getattr(survey, "repeats", ())) if survey is not None else None}
+    if errors and all(_MISSING.search(e.message) for e in errors):
+        result["accepted_with_stand_ins"] = _check_with_stand_ins(path, errors)
+    return result
+
+
+_MISSING = re.compile(r"'([^'/]+)'(?: \(search\(\) appearance\))?,? (?:which )?is not attached")
+_NO_COLUMN = re.compile(r"'([^'/]+)' has no column '([^']+)'")
+
+
+def _check_with_stand_ins(path: Path, errors: list[Any]) -> bool:
+    """Whether a form refused only for files that are not attached runs once each is
+    attached as a stand-in: a name and a label column, the columns the form reads, one row."""
+    from bot.survey.loader import check_survey
+
+    columns = {m.group(1): ["name", "label"] for e in errors for m in [_MISSING.search(e.message)]
+               if m}
+    with tempfile.TemporaryDirectory() as folder:
+        form = Path(folder) / path.name
+        form.write_bytes(path.read_bytes())
+        media = Path(folder) / f"{form.stem}-media"
+        media.mkdir()
+        for _ in range(5):
+            for file, names in columns.items():
+                if file.lower().endswith(".xml"):
+                    cells = "".join(f"<{c}>{c}1</{c}>" for c in names)
+                    (media / file).write_text(f"<root><item>{cells}</item></root>")
+                else:
+                    (media / file).write_text(",".join(names) + "\n" +
+                                              ",".join(f"{c}1" for c in names) + "\n")
+            survey, problems = check_survey(form)
+            if survey is not None:
+                return True
+            wanted = [m.groups() for p in problems if p.severity == "error"
+                      for m in [_NO_COLUMN.search(p.message)] if m and m.group(1) in columns]
+            if not wanted:
+                return False
+            for file, column in wanted:
+                columns[file].append(column)
+    return False
 
 
 def feature_of(message: str) -> str:
@@ -149,6 +221,9 @@ def run(folder: Path) -> dict[str, Any]:
         "with_repeats_accepted": sum(1 for r in accepted if r["repeats"]),
         "refused_by_feature": dict(by_feature.most_common()),
         "errors_without_row_or_item": sum(len(r["unnamed"]) for r in refused),
+        "refused_only_for_files_not_attached": sum(1 for r in refused
+                                                   if "accepted_with_stand_ins" in r),
+        "accepted_with_stand_ins": sum(1 for r in refused if r.get("accepted_with_stand_ins")),
         "by_source": by_source,
         "refused": {r["form"]: r["features"] for r in refused},
     }

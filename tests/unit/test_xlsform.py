@@ -219,6 +219,48 @@ def test_the_title_is_the_forms_never_its_file_name(
         f"title (form_title in the settings sheet): {warning}"])
 
 
+@pytest.mark.parametrize(
+    ("instance_name", "why"),
+    [
+        ("concat(${name}, '-', ${age})", None),
+        ("concat(${name}, ${device})", "refers to 'device', which is device metadata "
+         "('deviceid') that Telegram does not give the bot"),
+        ("my_form", "cannot be read: unexpected name 'my_form'; did you mean ${my_form}? at "
+         "position 0 in: my_form"),
+        ("random()", "cannot be read: unknown function 'random' at position 0 in: random()"),
+    ],
+)
+def test_an_instance_name_is_a_last_calculation_or_left_out_never_a_refusal(
+    tmp_path: Path, instance_name: str, why: str | None,
+) -> None:
+    survey, problems = check_text(tmp_path, f"""\
+        | survey |
+        |        | type     | name   | label      |
+        |        | text     | name   | Your name? |
+        |        | integer  | age    | Your age?  |
+        |        | deviceid | device |            |
+        | settings |
+        |          | form_title | default_language | instance_name   |
+        |          | Household  | English          | {instance_name} |
+        """)
+    assert survey is not None
+    named = [p for p in problems if "instance" in p]
+    if why is None:
+        assert named == []
+        last = survey.questions[-1]
+        assert (last.id, last.type, last.source) == (
+            "instanceName", QuestionType.CALCULATE, "sheet settings, instance_name")
+        assert last.calculation is not None
+        assert last.calculation.references == {"name", "age"}
+    else:
+        assert named == [f"form.md (sheet settings): warning: field 'instance_name': ignored: "
+                         f"instance_name {why}; it only names each submission in ODK and "
+                         "KoboToolbox, which the bot does not need"]
+        assert "instanceName" not in survey.by_id
+    assert [q.id for q in survey.questions][:2] == ["name", "age"]
+    assert any("skipped: 'deviceid' is device metadata" in p for p in problems)
+
+
 # --- languages -------------------------------------------------------------------------
 
 

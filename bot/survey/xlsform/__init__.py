@@ -11,7 +11,9 @@ cannot run on Telegram:
   collect (barcode, geotrace, geoshape, rank, …); anything such an item is
   referred to by;
 - skipped (warnings): optional items the bot cannot collect that nothing
-  refers to, device metadata (deviceid, username, audit, …), media on labels;
+  refers to, device metadata (deviceid, username, audit, …), media on labels,
+  an ``instance_name`` that cannot run (it only names submissions in ODK; one
+  that can is kept as the calculation ``instanceName``, last);
 - accepted with a warning: an expression that reads a question further on
   (empty until it is answered, as in ODK), a language nothing identifies
   (kept under a code made from its name), a constraint without a message;

@@ -70,6 +70,7 @@ from bot.survey.xlsform.workbook import (
 MAX_SCALE_POINTS = 11
 
 _NAME = re.compile(r"^[^\W\d][\w.\-]*$")
+_INSTANCE_NAME = "instanceName"  # pyxform's calculation for the settings' instance_name
 _GENERATED_NOTE = re.compile(r"^generated_note_name_(\d+)$")
 _TYPOGRAPHIC_QUOTES = frozenset("‘’“”")
 _FROM_ROUNDS = re.compile(r"\$\{([^}]+)\}")
@@ -125,6 +126,7 @@ class _Importer:
         self.groups: list[Group] = []
         self.repeat_items: list[_RepeatItem] = []
         self.entities_noted = False
+        self.instance_name_element: Element | None = None
 
     # --- walking the form
 
@@ -181,6 +183,8 @@ class _Importer:
                     self.report.warn("ignored: entities update ODK Central datasets, which the bot "
                                      "does not use", None, "entities")
                     self.entities_noted = True
+            elif generated and name == _INSTANCE_NAME and kind == "calculate":
+                self.instance_name_element = element  # settled once every name is known
             elif generated and (element.get("bind") or {}).get("jr:preload") == "uid":
                 # instanceID: pyxform adds it; the bot has its own response ids
                 self.known.setdefault(name, Known(
@@ -190,6 +194,50 @@ class _Importer:
                 items.append(_Item(element, row, raw_type, groups,
                                    None if generated else raw, or_other, repeat))
         return last_row
+
+    def instance_name(self, element: Element) -> None:
+        """The settings' instance_name (pyxform's ``meta/instanceName``): a calculation, last,
+        when it can run; it only names each submission in ODK and KoboToolbox, so one that
+        cannot is left out with a warning rather than refusing the form."""
+        text = plain((element.get("bind") or {}).get("calculate"))
+        if not text:
+            return
+        try:
+            calculation = parse(text, data=self.attachments.table)
+        except ExpressionError as exc:
+            why: str | None = f"cannot be read: {exc}"
+        else:
+            why = self.cannot_follow(calculation)
+        if why is None and _INSTANCE_NAME in self.known:
+            why = f"is left out: the form has its own '{_INSTANCE_NAME}'"
+        if why is not None:
+            self.report.warn(f"ignored: instance_name {why}; it only names each submission in "
+                             "ODK and KoboToolbox, which the bot does not need", None, SETTINGS,
+                             field="instance_name")
+            return
+        if calculation.repaired_quotes:
+            self.report.warn("typographic quotes read as straight quotes", None, SETTINGS,
+                             field="instance_name")
+        question = Question(
+            id=_INSTANCE_NAME, type=QuestionType.CALCULATE,
+            text=Translated({}, self.languages.default), index=len(self.questions),
+            calculation=calculation, source=f"sheet {SETTINGS}, instance_name",
+            path=_INSTANCE_NAME)
+        self.questions.append(question)
+        self.known[_INSTANCE_NAME] = Known(0, question=question)
+
+    def cannot_follow(self, expression: Expression) -> str | None:
+        """Why a reference of an expression cannot be followed, once every name is known."""
+        for referred in sorted(expression.references):
+            known = self.known.get(referred)
+            if known is None:
+                return f"refers to unknown question '{referred}'"
+            if known.question is None and not known.repeat:
+                return f"refers to '{referred}', which {known.reason}"
+            if (known.question is not None and known.question.type is QuestionType.NOTE
+                    and known.question.calculation is None):
+                return f"refers to '{referred}', a note (notes have no answer)"
+        return None
 
     def refuse_repeat(self, element: Element, name: str, row: int) -> None:
         """A repeat whose name is taken: refused with everything in it."""
@@ -572,6 +620,8 @@ class _Importer:
         self.languages.resolve()
         for item in self.items():
             self.add(item)
+        if self.instance_name_element is not None:
+            self.instance_name(self.instance_name_element)
         repeats = self.repeats()
         check_references(self.known, self.groups, self.checks, len(self.questions),
                          self.report, self.repeat_checks)
