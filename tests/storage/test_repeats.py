@@ -1,6 +1,6 @@
 """Repeats in the stored data: figures and summaries count people (or rounds when the survey
-says so, small cells protected either way), exports give each repeat its own table, and erasing a participant erases every
-round."""
+says so, small cells protected either way), exports give each repeat its own table, and
+erasing a participant erases every round."""
 
 from __future__ import annotations
 
