@@ -458,15 +458,14 @@ class RepeatTable(_AnswerTable):
         self.parent_table = names[repeat.parent] if repeat.parent else MAIN_TABLE
         survey = reading.survey
         self.path = "/".join(r.path or r.id for r in survey.chain(repeat.id))
-        response = (("_submission__uuid" if self.kobo else "response_id")
-                    , META_LABELS["response_id"])
+        response = "_submission__uuid" if self.kobo else "response_id"
         self.columns.extend([
             Column(POSITION, f"Row of the round in {self.name}", "number", "position"),
             Column(PARENT_POSITION, f"Row of the round's parent in {self.parent_table}",
                    "number", "position"),
             Column(PARENT_TABLE, "The table of the round's parent", role="meta"),
             Column("participant", META_LABELS["participant"], role="meta"),
-            Column(*response, role="meta"),
+            Column(response, META_LABELS["response_id"], role="meta"),
         ])
         for question in survey.questions[repeat.start:repeat.end]:
             if question.asks and question.repeat == repeat.id:
