@@ -286,3 +286,21 @@ async def test_kobo_names_for_the_repeat_tables(roster: tuple[Path, Survey],
     assert awa["hh/member"][0]["hh/member/job"][1] == {"hh/member/job/employer": "Shop",
                                                       "hh/member/job/wage": 3}
     assert awa["well"] == [{"well/dug": "2020-01-02"}, {"well/dug": "2021-05-06"}]
+
+
+async def test_a_yaml_roster_under_kobo_names_is_named_by_its_repeats(tmp_path: Path) -> None:
+    survey, _ = load_survey(Path(__file__).resolve().parents[1] / "forms" / "roster.yaml")
+    database = tmp_path / "yaml.sqlite3"
+    db = await connect(database)
+    try:
+        await add_response(db, survey, IDS[0], ["1", "Amina", "34", "f", "no", ">", "Amina",
+                                                "Caritas", "ngo", ">", None])
+    finally:
+        await db.close()
+    out = tmp_path / "yaml.csv"
+    write_export(database, out, survey, ExportOptions("csv", kobo_names=True), SECRET, NOW)
+    (member,) = read_csv(tmp_path / "yaml.member.csv")
+    assert list(member)[4:] == ["_submission__uuid", "member/member_name", "member/age",
+                                "member/sex", "member/works"]
+    assert (member["member/member_name"], member["_parent_table_name"]) == ("Amina",
+                                                                           "responses")
