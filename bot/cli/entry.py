@@ -126,8 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                      title="commands", parser_class=_Parser)
 
-    _command(commands, "run", "serve the bot on Telegram and the web console (needs "
-             "CONSULTBOT_TOKEN)", cmd_run)
+    run = _command(commands, "run", "serve the bot on Telegram and the web console (needs "
+                   "CONSULTBOT_TOKEN)", cmd_run)
+    run.add_argument("--webhook", metavar="URL",
+                     help="receive updates by webhook at this public https:// address, "
+                          "served on CONSULTBOT_LISTEN (default: CONSULTBOT_WEBHOOK_URL, "
+                          "else long polling)")
     _command(commands, "web", "serve the web console alone, against the bot's database",
              cmd_web)
     link = _command(commands, "console-link", "print a one-time sign-in link to the web "
