@@ -89,8 +89,9 @@ class PostgresReader:
         self._loop = asyncio.new_event_loop()
         try:
             self._connection = self._loop.run_until_complete(asyncpg.connect(url, timeout=10))
-            self._loop.run_until_complete(self._connection.execute(
-                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"))
+            self._transaction = self._connection.transaction(isolation="repeatable_read",
+                                                             readonly=True)
+            self._loop.run_until_complete(self._transaction.start())
         except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
             self._loop.close()
             raise DatabaseUnavailable(f"{describe(url)}: cannot read the database "

@@ -51,6 +51,7 @@ _KEYS = 0x636F6E73  # 'cons': the first key of consultbot's own two-key advisory
 MIGRATING = (_KEYS, 1)
 SERVING = (_KEYS, 2)
 POOL_SIZE = 10
+ERASED_TABLES = "participants, responses, answers, subscriptions, outbox"  # what /delete empties
 _ROWS = re.compile(r"(\d+)$")
 
 
@@ -135,6 +136,8 @@ class PostgresDatabase(Database):
         self.url = url
         self.where = describe(url)
         self._serving: asyncpg.Connection | None = None
+        self.vacuuming: asyncio.Task[None] | None = None
+        self._vacuum_again = False
 
     def transaction(self, key: int | None = None) -> AbstractAsyncContextManager[
             PostgresTransaction]:
@@ -186,18 +189,26 @@ class PostgresDatabase(Database):
         await tx.execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
 
     async def erased(self) -> bool:
-        """Vacuum the tables an erasure deletes from: the deleted rows' space is marked
-        free at once, to be overwritten by new rows (rather than when autovacuum comes
-        round). A table another vacuum holds is skipped (False)."""
-        async with self.pool.acquire() as connection:
-            try:
-                await connection.execute(
-                    "VACUUM (SKIP_LOCKED) participants, responses, answers, subscriptions, "
-                    "outbox, processed_updates")
-            except asyncpg.PostgresError as exc:
-                logger.warning("vacuum after an erasure failed: %s", type(exc).__name__)
-                return False
+        """Vacuum, in the background, the tables an erasure deletes from: the erased rows'
+        index entries go and their space is marked free, to be overwritten by new rows,
+        now rather than when autovacuum comes round. (Their bytes may stay in free space
+        and in the write-ahead log until overwritten: docs/reliability.md.) Erasures that
+        come while one vacuum runs share the next one."""
+        self._vacuum_again = True
+        if self.vacuuming is None or self.vacuuming.done():
+            self.vacuuming = asyncio.create_task(self._vacuum(), name="vacuum after erasure")
         return True
+
+    async def _vacuum(self) -> None:
+        while self._vacuum_again:
+            self._vacuum_again = False
+            try:
+                async with self.pool.acquire() as connection:
+                    await connection.execute(f"VACUUM (SKIP_LOCKED) {ERASED_TABLES}")
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+                logger.warning("vacuum after an erasure failed (%s); autovacuum will do it",
+                               type(exc).__name__)
+                return
 
     async def serve_alone(self) -> None:
         """Hold the serving lock for as long as this database stays open: a second
@@ -211,6 +222,9 @@ class PostgresDatabase(Database):
         self._serving = connection
 
     async def close(self) -> None:
+        if self.vacuuming is not None:
+            self._vacuum_again = False
+            await asyncio.gather(self.vacuuming, return_exceptions=True)
         if self._serving is not None:
             serving, self._serving = self._serving, None
             await serving.close()  # ends the session, and so its lock
