@@ -97,7 +97,9 @@ class Cluster:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def start_cluster() -> Cluster:
+def start_cluster(*, durable: bool = False) -> Cluster:
+    """Start a cluster (``durable``: with fsync and synchronous commits, as in production;
+    the tests and the CPU benchmark leave them off)."""
     folder_bin = binaries()
     if folder_bin is None:
         raise FileNotFoundError("initdb")
@@ -112,8 +114,9 @@ def start_cluster() -> Cluster:
                    check=True, capture_output=True)
     port = _free_port()
     options = (f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={folder} "
-               "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
                "-c max_connections=200 -c shared_buffers=32MB")
+    if not durable:
+        options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     cluster = Cluster(port, folder, command, folder_bin)
     started = subprocess.run(
         [*command, str(folder_bin / "pg_ctl"), "start", "-D", str(data), "-w", "-t", "60",

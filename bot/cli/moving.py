@@ -18,6 +18,7 @@ def cmd_db(args: argparse.Namespace, config: Config) -> int:
     every table are checked afterwards. Stop the bot first: the copy is a snapshot."""
     from storage.copying import copy_database
     from storage.db import connect, is_url
+    from storage.lock import RunLock
 
     source = existing_database(config)
     target = parse_database(args.to, "--to")
@@ -39,7 +40,12 @@ def cmd_db(args: argparse.Namespace, config: Config) -> int:
         finally:
             await reading.close()
 
-    origin, destination, counts = asyncio.run(copy())
+    # a SQLite source is read under its write lock: refused while a bot serves it
+    lock = RunLock(source).acquire()
+    try:
+        origin, destination, counts = asyncio.run(copy())
+    finally:
+        lock.release()
     for table, count in counts.items():
         print(f"{table:18} {count:>10,}")
     print(f"copied {sum(counts.values()):,} rows from {origin} to {destination}; "
