@@ -63,7 +63,10 @@ def describe(url: str) -> str:
     """``postgresql://host:port/name`` without user or password, for messages."""
     parts = urlsplit(url)
     host = parts.hostname or "localhost"
-    port = f":{parts.port}" if parts.port else ""
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ":?"
     return f"postgresql://{host}{port}{parts.path or '/'}"
 
 
@@ -235,7 +238,7 @@ async def _rollback(connection: asyncpg.Connection) -> None:
     try:
         if connection.is_in_transaction():
             await connection.execute("ROLLBACK")
-    except (asyncpg.PostgresError, OSError, asyncio.CancelledError):
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, asyncio.CancelledError):
         connection.terminate()  # the pool replaces it
 
 
