@@ -21,9 +21,15 @@ against what this module declares:
 SQL is written once, SQLite's way, with ``?`` placeholders; the PostgreSQL
 engine numbers them (``$1``…) and drops a ``+`` written right before a column
 name (SQLite's way of keeping an index out of a query; PostgreSQL's planner
-needs no such hint). Where the two engines differ (JSON aggregates, date
-arithmetic, upserts), a module asks ``source.dialect`` and writes each. New
-ids come back through ``RETURNING id``, which both engines have.
+needs no such hint). Where the two engines differ (JSON aggregates, glob
+matching, date arithmetic, list parameters, row locks), a module gets the
+SQL from :mod:`storage.dialect` for ``source.dialect``; upserts
+(``ON CONFLICT``) and new ids (``RETURNING id``) are written once, both
+engines have them.
+
+Schema changes: :func:`migrate` applies the engine's numbered files
+(``migrations/`` for SQLite, ``migrations/postgresql/`` with the same numbers),
+each in one transaction with the version it reaches.
 """
 
 from __future__ import annotations
