@@ -191,6 +191,10 @@ def main() -> int:
     parser.add_argument("--durable", action="store_true",
                         help="PostgreSQL with fsync and synchronous commits on (as deployed; "
                              "default off, to compare CPU rather than the disk)")
+    parser.add_argument("--copy", type=int, default=0, metavar="RESPONSES",
+                        help="also time db copy both ways, and the figures (consultbot stats) "
+                             "on each engine, for a database of this many responses to the "
+                             "built-in consultation (bench/exports.py builds it)")
     parser.add_argument("--json", type=Path, help="write the results here too")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="consultbot-bench-engines-"))
@@ -219,6 +223,9 @@ def main() -> int:
                 url, survey, folder, args.participants, args.concurrency,
                 cluster.folder / "data"))
             results["postgresql_version"] = _pg_version(cluster.bin)
+            if args.copy:
+                results["copy"] = asyncio.run(_copies(cluster, folder, args.copy))
+                print("copy      ", results["copy"], flush=True)
         finally:
             cluster.stop()
         print("postgresql", results["postgresql"], flush=True)
@@ -226,6 +233,42 @@ def main() -> int:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     return 0
+
+
+async def _copies(cluster: Any, folder: Path, responses: int) -> dict[str, Any]:
+    """db copy SQLite → PostgreSQL → SQLite of a large database, and the figures on both."""
+    from bench.exports import build
+    from bot.figures import figures_of
+    from bot.survey.loader import BUILTIN_SURVEY
+    from storage.copying import copy_database
+
+    source = folder / "large.sqlite3"
+    await asyncio.to_thread(build, source, responses)
+    consultation, _ = load_survey(BUILTIN_SURVEY)
+    url = await cluster.fresh(migrated=False)
+    found: dict[str, Any] = {"responses": responses}
+    lite, pg = await connect(source), await connect(url)
+    try:
+        started = time.perf_counter()
+        copied = await copy_database(lite, pg)
+        found["rows"] = copied.rows
+        found["sqlite_to_postgresql_seconds"] = round(time.perf_counter() - started, 2)
+        for name, db in (("sqlite", lite), ("postgresql", pg)):
+            await figures_of(db, consultation, NOW)  # warm
+            started = time.perf_counter()
+            await figures_of(db, consultation, NOW)
+            found[f"figures_{name}_seconds"] = round(time.perf_counter() - started, 3)
+        back = await connect(folder / "back.sqlite3")
+        try:
+            started = time.perf_counter()
+            await copy_database(pg, back)
+            found["postgresql_to_sqlite_seconds"] = round(time.perf_counter() - started, 2)
+        finally:
+            await back.close()
+    finally:
+        await lite.close()
+        await pg.close()
+    return found
 
 
 def _pg_version(folder: Path) -> str:

@@ -7,9 +7,10 @@ day, console sign-ins), parents before children, in primary-key order, a batch
 at a time, into one transaction on the target: a failure leaves the target as
 it was. The source is read in one transaction too (a consistent snapshot; on
 SQLite it also holds off the bot's writes for the length of the copy). The
-target must be empty; afterwards its row count of every table is checked
-against the source's. PostgreSQL's identity sequences are moved past the
-copied ids, so new rows never collide with them.
+target must be empty (rows go into PostgreSQL through ``COPY``); afterwards
+its row count of every table is checked against the source's. PostgreSQL's
+identity sequences are moved past the copied ids, so new rows never collide
+with them.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from storage.db import Connection, Database, StorageError, transaction
+from storage.postgres import PostgresTransaction
 
 BATCH = 5000
 
@@ -111,10 +113,13 @@ async def _copy_table(read: Connection, write: Connection, table: str,
             return
         if columns is None:
             columns = _columns(rows[0])
-        names = ", ".join(columns)
-        marks = ", ".join("?" for _ in columns)
-        await write.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})",
-                                [tuple(row[c] for c in columns) for row in rows])
+        values = [tuple(row[c] for c in columns) for row in rows]
+        if isinstance(write, PostgresTransaction):
+            await write.copy_rows(table, columns, values)
+        else:
+            names = ", ".join(columns)
+            marks = ", ".join("?" for _ in columns)
+            await write.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", values)
         last = rows[-1]
         after = tuple(last[c] for c in key)
         if len(rows) < BATCH:

@@ -124,6 +124,14 @@ class PostgresTransaction:
     def later_many(self, sql: str, parameters: Iterable[Sequence[object]], /) -> None:
         self._pending.append((sql, list(parameters), True))
 
+    async def copy_rows(self, table: str, columns: Sequence[str],
+                        rows: list[tuple[object, ...]]) -> None:
+        """Rows into a table through COPY (``db copy``: many times faster than INSERTs)."""
+        if self._pending:
+            await self._flush()
+        await self._connection.copy_records_to_table(table, records=rows,
+                                                     columns=list(columns))
+
     async def script(self, sql: str) -> None:
         """Several statements without parameters (a migration), in one trip."""
         await self._connection.execute(sql)
