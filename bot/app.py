@@ -130,11 +130,17 @@ async def _post_init(application: HookApplication) -> None:
     data = application.bot_data
     config = data.config
     if data.run_lock is None:  # one serving process per database (cmd_run took it first)
-        data.run_lock = RunLock(config.db).acquire()
+        data.run_lock = RunLock(config.database).acquire()
     try:
-        data.database = await connect(config.db)
+        data.database = await connect(config.database)
     except BaseException:
         data.run_lock.release()
+        raise
+    try:
+        await data.database.serve_alone()  # PostgreSQL: one polling process per database
+    except BaseException:
+        await data.database.close()
+        data.database = None
         raise
     database = data.database
     data.secret = config.secret or await get_or_create_setting(
@@ -313,7 +319,7 @@ def _console_app(organizing: Organizing, access: Access, config: Config, secret:
                  published: Callable[[Survey], None] | None,
                  look_up: Callable[[str], Awaitable[FoundChat]] | None) -> Resources:
     return Resources(organizing, access, config, Catalogs.load(domain=CONSOLE_DOMAIN),
-                     reminder_text, Exports(config.db, secret, clock), published=published,
+                     reminder_text, Exports(config.database, secret, clock), published=published,
                      find_chat=look_up, refresh_seconds=refresh_seconds)
 
 
@@ -331,7 +337,7 @@ async def console_serving(
         return
     assert data.organizing is not None and data.access is not None and data.secret
     organizing = data.organizing
-    reader = await connect_reader(config.db)
+    reader = await connect_reader(config.database)
     organizing.reader = reader
     bot = application.bot
 
@@ -366,11 +372,11 @@ async def console_alone(
     """Serve the console without a bot in this process (``consultbot web``), against the
     bot's database; it follows surveys published meanwhile, as the bot does."""
     assert config.web is not None
-    db = await connect(config.db)
+    db = await connect(config.database)
     reader: Database | None = None
     follower: asyncio.Task[None] | None = None
     try:
-        reader = await connect_reader(config.db)
+        reader = await connect_reader(config.database)
         secret = config.secret or await get_or_create_setting(db, PSEUDONYM_SECRET,
                                                               secrets.token_hex(32))
         catalogs = Catalogs.load().with_fallbacks(survey.bot_language)

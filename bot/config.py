@@ -43,7 +43,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("token", "the bot token from BotFather", None),
     Setting("api_url", "root of the Bot API server; calls go to {root}/bot{token}/{method}",
             OFFICIAL_API),
-    Setting("db", "SQLite database file", "consultbot.sqlite3"),
+    Setting("db", "SQLite database file, or a postgresql:// URL", "consultbot.sqlite3"),
     Setting("survey", "survey definition file (YAML, or an XLSForm .xlsx/.xlsm/.xls/.md)", None),
     Setting("admins", "comma-separated Telegram user ids of organizers", ""),
     Setting("secret", "key for pseudonymous participant ids in exports", None),
@@ -88,7 +88,8 @@ def env_name(setting: str) -> str:
 class Config:
     token: str | None = field(default=None, repr=False)
     api_url: str = OFFICIAL_API
-    db: Path = Path("consultbot.sqlite3")
+    db: Path = Path("consultbot.sqlite3")  # on PostgreSQL: where stored files go (./media)
+    db_url: str | None = field(default=None, repr=False)  # PostgreSQL (may hold a password)
     survey: Path | None = None
     admins: frozenset[int] = frozenset()
     secret: str | None = field(default=None, repr=False)
@@ -120,6 +121,11 @@ class Config:
         shown = f"[{host}]" if ":" in host else host
         return f"http://{shown}:{port}/"
 
+    @property
+    def database(self) -> str | Path:
+        """What ``CONSULTBOT_DB`` names: the PostgreSQL URL, else the SQLite file."""
+        return self.db_url or self.db
+
     @classmethod
     def from_env(
         cls, environ: Mapping[str, str] | None = None, config_file: Path | None = None
@@ -142,6 +148,9 @@ class Config:
     def _parse(cls, raw: Mapping[str, tuple[str, str]]) -> Config:
         values: dict[str, Any] = {}
         for name, (value, where) in raw.items():
+            if name == "db" and value.strip().startswith(_DB_SCHEMES):
+                values["db_url"] = _db_url(value.strip(), where)
+                continue
             values[name] = _PARSERS[name](value.strip(), where)
         return cls(**values)
 
@@ -209,6 +218,30 @@ def _path(value: str, where: str) -> Path:
     if not value:
         raise ConfigError(f"{where}: empty path")
     return Path(value).expanduser()
+
+
+_DB_SCHEMES = ("postgresql://", "postgres://")
+
+
+def parse_database(value: str, where: str) -> str | Path:
+    """A database named on the command line: a PostgreSQL URL, or a SQLite file."""
+    value = value.strip()
+    return _db_url(value, where) if value.startswith(_DB_SCHEMES) else _path(value, where)
+
+
+def _db_url(value: str, where: str) -> str:
+    """A PostgreSQL URL, checked for shape only (the server is reached later); the message
+    never repeats it, since it may hold a password."""
+    parts = urlsplit(value)
+    try:
+        parts.port  # noqa: B018  (raises on a port that is not a number)
+    except ValueError:
+        raise ConfigError(f"{where}: the PostgreSQL URL's port is not a number (expected "
+                          "postgresql://user:password@host:port/database)") from None
+    if not parts.path.strip("/") and "dbname=" not in parts.query:
+        raise ConfigError(f"{where}: the PostgreSQL URL names no database (expected "
+                          "postgresql://user:password@host:port/database)")
+    return value
 
 
 def _survey(value: str, where: str) -> Path | None:

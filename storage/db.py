@@ -21,19 +21,28 @@ against what this module declares:
 SQL is written once, SQLite's way, with ``?`` placeholders; the PostgreSQL
 engine numbers them (``$1``…) and drops a ``+`` written right before a column
 name (SQLite's way of keeping an index out of a query; PostgreSQL's planner
-needs no such hint). Where the two engines differ (JSON aggregates, date
-arithmetic, upserts), a module asks ``source.dialect`` and writes each. New
-ids come back through ``RETURNING id``, which both engines have.
+needs no such hint). Where the two engines differ (JSON aggregates, glob
+matching, date arithmetic, list parameters, row locks), a module gets the
+SQL from :mod:`storage.dialect` for ``source.dialect``; upserts
+(``ON CONFLICT``) and new ids (``RETURNING id``) are written once, both
+engines have them.
+
+Schema changes: :func:`migrate` applies the engine's numbered files
+(``migrations/`` for SQLite, ``migrations/postgresql/`` with the same numbers),
+each in one transaction with the version it reaches.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any, Literal, Protocol
+
+logger = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"  # SQLite's; PostgreSQL's in postgresql/
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -111,8 +120,28 @@ class Database(ABC):
     async def write_one(self, sql: str, params: Sequence[object] = ()) -> int:
         """One statement committed on its own; returns the rows it changed."""
 
+    migrations: Path = MIGRATIONS  # this engine's migration files
+
     @abstractmethod
     async def schema_version(self) -> int: ...
+
+    @abstractmethod
+    async def lock_schema(self, tx: Any) -> int:
+        """In a migration's transaction: make it the only one changing the schema, and
+        return the version it finds then."""
+
+    @abstractmethod
+    async def run_script(self, tx: Any, script: str) -> None:
+        """A migration file's statements, inside ``tx``."""
+
+    @abstractmethod
+    async def record_version(self, tx: Any, number: int) -> None: ...
+
+    async def serve_alone(self) -> None:
+        """Refuse (:class:`StorageError`) if another process serves this database by long
+        polling, and keep others from doing so until :meth:`close` (SQLite: the run lock
+        file of :mod:`storage.lock` does it already)."""
+        return None
 
     @abstractmethod
     async def erased(self) -> bool:
@@ -135,7 +164,9 @@ async def connect(where: str | Path) -> Database:
     """Open the database (a file path or a ``postgresql://`` URL), configure it and bring
     its schema up to date."""
     if is_url(where):
-        raise _no_postgres()
+        from storage.postgres import connect_postgres
+
+        return await connect_postgres(str(where))
     from storage.sqlite import connect_sqlite
 
     return await connect_sqlite(where)
@@ -144,16 +175,13 @@ async def connect(where: str | Path) -> Database:
 async def connect_reader(where: str | Path) -> Database:
     """A second connection for long reads (the web console's figures), which never hold up
     the bot's writes."""
-    if is_url(where):
-        raise _no_postgres()
+    if is_url(where):  # a pool of its own: long reads never hold the bot's connections
+        from storage.postgres import connect_postgres
+
+        return await connect_postgres(str(where), size=2)
     from storage.sqlite import connect_sqlite_reader
 
     return await connect_sqlite_reader(where)
-
-
-def _no_postgres() -> DatabaseUnavailable:
-    return DatabaseUnavailable("CONSULTBOT_DB is a PostgreSQL URL, and this version of "
-                               "consultbot keeps its data in SQLite only: give a file path")
 
 
 def transaction(db: Database, key: int | None = None) -> AbstractAsyncContextManager[Connection]:
@@ -205,6 +233,27 @@ def migration_files(folder: Path = MIGRATIONS) -> list[tuple[int, Path]]:
         if number != expected:
             raise MigrationError(f"{path}: expected migration number {expected:04d}")
     return found
+
+
+async def migrate(db: Database, folder: Path | None = None) -> int:
+    """Apply every migration newer than the database (the engine's own files, numbered
+    alike), each in one transaction with its version; returns the resulting version."""
+    files = migration_files(folder or db.migrations)
+    current = await db.schema_version()
+    if current > len(files):
+        raise too_new(current, len(files))
+    for number, path in files[current:]:
+        script = path.read_text(encoding="utf-8")
+        async with db.transaction() as tx:
+            found = await db.lock_schema(tx)
+            if found > len(files):
+                raise too_new(found, len(files))
+            if number <= found:
+                continue  # another process applied it meanwhile
+            await db.run_script(tx, script)
+            await db.record_version(tx, number)
+        logger.info("applied migration %s", path.name)
+    return len(files)
 
 
 def too_new(current: int, known: int) -> MigrationError:

@@ -6,6 +6,10 @@ send the outbox and both run the schedules. The first takes an exclusive
 is refused with that id. The operating system releases the lock when the
 process ends, however it ends (``kill -9`` included), so a stale lock file
 never blocks a restart.
+
+On PostgreSQL there is no file: the database's own serving lock (a session
+advisory lock, :meth:`storage.postgres.PostgresDatabase.serve_alone`) refuses a
+second polling process, and a :class:`RunLock` on a URL holds nothing.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import fcntl
 import os
 from pathlib import Path
 
-from storage.db import StorageError
+from storage.db import StorageError, is_url
 
 
 class DatabaseInUse(StorageError):
@@ -30,12 +34,15 @@ class DatabaseInUse(StorageError):
 class RunLock:
     """The exclusive right to serve one database, until :meth:`release`."""
 
-    def __init__(self, database: Path) -> None:
-        self.database = database
-        self.path = database.with_name(database.name + ".lock")
+    def __init__(self, database: Path | str) -> None:
+        self.url = is_url(database)
+        self.database = Path("postgresql" if self.url else database)
+        self.path = self.database.with_name(self.database.name + ".lock")
         self._fd: int | None = None
 
     def acquire(self) -> RunLock:
+        if self.url:
+            return self
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

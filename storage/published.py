@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from storage.clock import parse_timestamp, timestamp
-from storage.db import Connection, Source, fetch_one, insert
+from storage.db import Connection, DatabaseUnavailable, Source, fetch_one, insert, is_url
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +57,12 @@ async def latest_fingerprint(source: Source) -> str | None:
     return str(row[0]) if row else None
 
 
-def read_latest_published(path: Path) -> Published | None:
+def read_latest_published(path: Path | str) -> Published | None:
     """The same, read-only and synchronously (the command line, before any event loop);
     None when the database or its table does not exist yet."""
+    if is_url(path):
+        return _read_latest_postgres(str(path))
+    path = Path(path)
     if not path.exists():
         return None
     try:
@@ -72,4 +75,22 @@ def read_latest_published(path: Path) -> Published | None:
         return None
     finally:
         connection.close()
+    return _row(row) if row else None
+
+
+def _read_latest_postgres(url: str) -> Published | None:
+    import asyncpg
+
+    from storage.exports import open_reader
+
+    try:
+        reader = open_reader(url)
+    except DatabaseUnavailable:
+        return None  # said precisely when the command opens the database
+    try:
+        row = reader.one(_LATEST)
+    except asyncpg.UndefinedTableError:  # a database the bot has not set up yet
+        return None
+    finally:
+        reader.close()
     return _row(row) if row else None

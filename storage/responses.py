@@ -158,7 +158,8 @@ async def save_step(
             "DELETE FROM answers WHERE response_id = ? AND question_id = ?", forgotten)
     tx.later(
         "UPDATE responses SET current = ?, draft = NULL, survey_version = ?, updated_at = ?, "
-        "completed_at = CASE WHEN ? IS NULL THEN coalesce(completed_at, ?) ELSE completed_at END "
+        "completed_at = CASE WHEN CAST(? AS TEXT) IS NULL THEN coalesce(completed_at, ?) "
+        "ELSE completed_at END "
         "WHERE id = ?",
         (current, survey_version, stamp, current, stamp, response.id),
     )

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from storage.clock import parse_timestamp, timestamp
 from storage.db import Database, fetch_all, fetch_one
+from storage.dialect import data_version_sql, json_rows_agg
 from storage.stats import STOPPED_AFTER
 
 
@@ -247,8 +248,9 @@ async def get_full_response(
     """One response with every answer it holds, in the order they were given."""
     row = await fetch_one(
         db, "SELECT id, participant_id, survey_version, language, started_at, updated_at, "
-            "completed_at, source, current, (SELECT json_group_array(json_array(question_id, "
-            "value, survey_version, answered_at)) FROM answers WHERE response_id = r.id) "
+            "completed_at, source, current, (SELECT "
+            f"{json_rows_agg(db.dialect, 'question_id', 'value', 'survey_version', 'answered_at')}"
+            " FROM answers WHERE response_id = r.id) "
             "FROM responses r WHERE id = ?", (response_id,))
     if row is None:
         return None
@@ -264,9 +266,10 @@ async def get_full_response(
 
 
 async def data_version(db: Database) -> int:
-    """Changes whenever another connection commits (``PRAGMA data_version``): the console
-    reads on a connection of its own and recomputes only then."""
-    row = await fetch_one(db, "PRAGMA data_version")
+    """Changes whenever another connection commits (``PRAGMA data_version``; on
+    PostgreSQL, see :func:`storage.dialect.data_version_sql`): the console reads on a
+    connection of its own and recomputes only then."""
+    row = await fetch_one(db, data_version_sql(db.dialect))
     return int(row[0]) if row else 0
 
 

@@ -9,7 +9,6 @@ after retries) or ``skipped`` (no longer eligible when its turn came).
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
@@ -24,6 +23,7 @@ from storage.db import (
     transaction,
     write_one,
 )
+from storage.dialect import int_list, not_in_list, skip_locked
 from storage.participants import note_reminder
 
 REMINDER = "reminder"
@@ -75,7 +75,7 @@ _REMINDER_STATE = (
     "CASE "
     "  WHEN p.status = 'consented' AND r.id IS NULL THEN 'not_started' "
     "  WHEN p.status = 'consented' AND r.completed_at IS NOT NULL THEN 'completed' "
-    "  WHEN p.status = 'new' AND NOT :unconsented THEN 'unconsented' "
+    "  WHEN p.status = 'new' AND :unconsented = 0 THEN 'unconsented' "
     "  WHEN p.blocked_at IS NOT NULL THEN 'blocked' "
     "  WHEN p.reminders_off = 1 THEN 'stopped' "
     "  WHEN p.reminders_sent >= CASE WHEN p.status = 'new' THEN 1 ELSE :most END "
@@ -186,8 +186,9 @@ async def save_contents(
     tx: Connection, round_id: int, language: str, text: str, image: bytes | None
 ) -> None:
     await tx.execute(
-        "INSERT OR REPLACE INTO round_contents (round_id, language, text, image) "
-        "VALUES (?, ?, ?, ?)", (round_id, language, text, image))
+        "INSERT INTO round_contents (round_id, language, text, image) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (round_id, language) DO UPDATE SET text = excluded.text, "
+        "image = excluded.image, file_id = NULL", (round_id, language, text, image))
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,16 +221,18 @@ async def claim_due(
     (leaving out the ids in ``exclude``).
 
     Finding and claiming is one statement, so no two senders ever take the
-    same message; messages claimed by someone else are not due for anyone.
+    same message (on PostgreSQL, rows another worker is claiming are skipped, not
+    waited for); messages claimed by someone else are not due for anyone.
     """
+    dialect = db.dialect
     async with transaction(db) as tx:
         claimed = await tx.execute_fetchall(
             "UPDATE outbox SET claimed_by = ? WHERE id IN ("
             "  SELECT id FROM outbox WHERE status = 'pending' AND claimed_by IS NULL "
             "  AND (not_before IS NULL OR not_before <= ?) "
-            "  AND id NOT IN (SELECT value FROM json_each(?)) ORDER BY id LIMIT ?) "
-            "RETURNING id",
-            (owner, timestamp(now), json.dumps(sorted(exclude)), limit))
+            f"  AND {not_in_list(dialect, 'id')} ORDER BY id LIMIT ?{skip_locked(dialect)}) "
+            "AND claimed_by IS NULL RETURNING id",
+            (owner, timestamp(now), int_list(dialect, exclude), limit))
     ids = sorted(row[0] for row in claimed)
     if not ids:
         return []

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 import orjson
 
 from storage.clock import parse_timestamp, timestamp
-from storage.db import Connection, Row, Source, fetch_one
+from storage.db import Connection, Dialect, Row, Source, fetch_one
+from storage.dialect import json_object_agg
 from storage.participants import Participant
 from storage.responses import Response
 
@@ -26,30 +27,35 @@ class Session:
     answers: dict[str, str | None] = field(default_factory=dict)
 
 
-_QUERY = (
+def _query(dialect: Dialect) -> str:
+    return (
     "SELECT p.id, p.language, p.status, p.source, p.created_at, p.consented_at, "
     "p.last_seen_at, p.blocked_at, p.reminders_off, p.reminders_sent, "
     "r.id, r.survey_version, r.language, r.source, r.started_at, r.updated_at, "
     "r.completed_at, r.current, r.draft, r.question_message_id, r.shown_question, "
-    "(SELECT json_group_object(question_id, value) FROM answers WHERE response_id = r.id) "
+    f"(SELECT {json_object_agg(dialect, 'question_id', 'value')} FROM answers "
+    "WHERE response_id = r.id) "
     "FROM participants p LEFT JOIN responses r ON r.participant_id = p.id AND r.survey_id = ? "
     "WHERE p.id = ?"
-)
+    )
+
+
+_QUERY: dict[Dialect, str] = {d: _query(d) for d in ("sqlite", "postgresql")}
 
 
 # The same, with whether the update was applied before, for a use case that claims it.
-_CLAIM_QUERY = (
+_CLAIM_QUERY: dict[Dialect, str] = {d: (
     "SELECT EXISTS (SELECT 1 FROM processed_updates WHERE update_id = ?), "
-    + _QUERY.removeprefix("SELECT ").replace(
+    + query.removeprefix("SELECT ").replace(
         "FROM participants p LEFT JOIN", "FROM (SELECT 1) AS one LEFT JOIN participants p "
         "ON p.id = ? LEFT JOIN").replace("WHERE p.id = ?", "")
-)
+) for d, query in _QUERY.items()}
 
 
 async def get_session(
     source: Source, participant_id: int, survey_id: str
 ) -> Session:
-    row = await fetch_one(source, _QUERY, (survey_id, participant_id))
+    row = await fetch_one(source, _QUERY[source.dialect], (survey_id, participant_id))
     return Session() if row is None else _session(row, 0, participant_id, survey_id)
 
 
@@ -59,7 +65,7 @@ async def claim_session(
     """Claim the update and read the session in one trip: (session, False if the update
     was applied before). The claim is written with the transaction's next statement; a
     participant's transactions never run side by side (``key``), nor do an update's."""
-    row = await fetch_one(tx, _CLAIM_QUERY, (update_id, participant_id, survey_id))
+    row = await fetch_one(tx, _CLAIM_QUERY[tx.dialect], (update_id, participant_id, survey_id))
     assert row is not None
     fresh = not row[0]
     if fresh:

@@ -26,7 +26,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 import aiosqlite
 
@@ -39,8 +39,9 @@ from storage.db import (
     Parameters,
     Row,
     Written,
-    migration_files,
-    too_new,
+)
+from storage.db import (
+    migrate as run_migrations,
 )
 
 logger = logging.getLogger(__name__)
@@ -159,6 +160,16 @@ class SqliteDatabase(Database):
         rows = await self.fetch_all("PRAGMA user_version")
         return int(rows[0][0]) if rows else 0
 
+    async def lock_schema(self, tx: Any) -> int:
+        return await self.schema_version()  # BEGIN IMMEDIATE: the only writer already
+
+    async def run_script(self, tx: Any, script: str) -> None:
+        for statement in split_statements(script):
+            await tx.execute(statement)
+
+    async def record_version(self, tx: Any, number: int) -> None:
+        await tx.execute(f"PRAGMA user_version = {number:d}")
+
     async def erased(self) -> bool:
         """Copy the write-ahead log into the database file and empty it, so that erased
         rows do not linger in the ``-wal`` file."""
@@ -231,19 +242,8 @@ def _unavailable(path: str | Path, exc: sqlite3.Error) -> DatabaseUnavailable:
 
 
 async def migrate(db: SqliteDatabase, folder: Path = MIGRATIONS) -> int:
-    """Apply every migration newer than the database; returns the resulting version."""
-    files = migration_files(folder)
-    current = await db.schema_version()
-    if current > len(files):
-        raise too_new(current, len(files))
-    for number, path in files[current:]:
-        statements = path.read_text(encoding="utf-8")
-        async with db.transaction() as tx:
-            for statement in split_statements(statements):
-                await tx.execute(statement)
-            await tx.execute(f"PRAGMA user_version = {number:d}")
-        logger.info("applied migration %s", path.name)
-    return len(files)
+    """Apply every migration newer than the database (see :func:`storage.db.migrate`)."""
+    return await run_migrations(db, folder)
 
 
 def split_statements(script: str) -> list[str]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from storage.clock import timestamp
 from storage.db import Database, fetch_all, fetch_one
+from storage.dialect import glob, glob_pattern, seconds_between
 
 STOPPED_AFTER = dt.timedelta(days=7)
 
@@ -45,7 +46,7 @@ class Figures:
 
 
 def round_keys(question_id: str) -> str:
-    """The GLOB pattern of the keys of a question's answers in rounds (``*]/age``);
+    """The glob pattern of the keys of a question's answers in rounds (``*]/age``);
     question ids hold no GLOB character."""
     return f"*]/{question_id}"
 
@@ -71,10 +72,11 @@ async def get_figures(
     breakdown counts rounds rather than responses.
     """
     repeated = repeated or {}
+    dialect = db.dialect
     stale = timestamp(now - STOPPED_AFTER)
     events = await _counts(db, "SELECT kind, count(*) FROM events GROUP BY kind")
     row = await fetch_one(
-        db, "SELECT count(*), sum(status = 'consented'), sum(blocked_at IS NOT NULL) "
+        db, "SELECT count(*), count(CASE WHEN status = 'consented' THEN 1 END), count(blocked_at) "
             "FROM participants")
     people, consented, blocked = (int(v or 0) for v in row) if row else (0, 0, 0)
     groups = await fetch_all(
@@ -107,9 +109,10 @@ async def get_figures(
             counted = "count(*)" if repeated[question] else "count(DISTINCT a.response_id)"
             breakdowns[question] = await _counts(
                 db, f"SELECT a.value, {counted} FROM answers a "
-                    "JOIN responses r ON r.id = a.response_id WHERE a.question_id GLOB ? "
+                    "JOIN responses r ON r.id = a.response_id "
+                    f"WHERE {glob(dialect, 'a.question_id')} "
                     "AND r.survey_id = ? AND a.value IS NOT NULL GROUP BY a.value",
-                round_keys(question), survey_id)
+                glob_pattern(dialect, round_keys(question)), survey_id)
         elif alone:
             sql = ("SELECT value, count(*) FROM answers WHERE question_id = ? "
                    "AND value IS NOT NULL GROUP BY value")
@@ -130,7 +133,8 @@ async def get_figures(
     if repeated:
         reached.update(await _counts(
             db, f"SELECT {_QUESTION_OF_KEY}, count(DISTINCT a.response_id) FROM answers a "
-                "JOIN responses r ON r.id = a.response_id WHERE a.question_id GLOB '*]/*' "
+                "JOIN responses r ON r.id = a.response_id "
+                f"WHERE {glob(dialect, 'a.question_id', '*]/*')} "
                 "AND r.survey_id = ? GROUP BY 1", survey_id))
     for question, count in waiting.items():
         if "[" in question:  # in a round: reached already, unless it is the very first round
@@ -166,7 +170,7 @@ async def _median_seconds(db: Database, survey_id: str, completed: int) -> float
         return None
     rows = await fetch_all(
         db,
-        "SELECT (julianday(completed_at) - julianday(started_at)) * 86400 AS seconds "
+        f"SELECT {seconds_between(db.dialect, 'started_at', 'completed_at')} AS seconds "
         "FROM responses WHERE +survey_id = ? AND +completed_at IS NOT NULL "
         "ORDER BY seconds LIMIT ? OFFSET ?",
         (survey_id, 2 - completed % 2, (completed - 1) // 2),

@@ -68,6 +68,11 @@ async def mark_unreachable(tx: Connection, chat_id: int, now: dt.datetime) -> No
 
 async def move_subscription(tx: Connection, old_chat_id: int, new_chat_id: int) -> None:
     """A group became a supergroup: follow its new id."""
-    await tx.execute(
-        "UPDATE OR REPLACE subscriptions SET chat_id = ?, kind = 'group' WHERE chat_id = ?",
-        (new_chat_id, old_chat_id))
+    if old_chat_id == new_chat_id:
+        return
+    moving = await tx.execute_fetchall("SELECT 1 FROM subscriptions WHERE chat_id = ?",
+                                       (old_chat_id,))
+    if moving:  # the new id replaces any row it already had
+        await tx.execute("DELETE FROM subscriptions WHERE chat_id = ?", (new_chat_id,))
+    await tx.execute("UPDATE subscriptions SET chat_id = ?, kind = 'group' WHERE chat_id = ?",
+                     (new_chat_id, old_chat_id))

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from storage.db import Database, fetch_all, fetch_one
+from storage.dialect import glob, glob_pattern, text_agg
 from storage.stats import round_keys
 
 _SEPARATOR = "\x1e"  # between the values of one response's rounds (never in a stored value)
@@ -70,12 +71,13 @@ async def values_per_participant(
     for question in question_ids:
         rows = await fetch_all(
             db,
-            f"SELECT group_concat(a.value, '{_SEPARATOR}') FROM answers a "
+            f"SELECT {text_agg(db.dialect, 'a.value', _SEPARATOR)} FROM answers a "
             "JOIN responses r ON r.id = a.response_id "
             "JOIN participants p ON p.id = r.participant_id "
-            "WHERE r.survey_id = ? AND p.status = 'consented' AND a.question_id GLOB ? "
+            "WHERE r.survey_id = ? AND p.status = 'consented' "
+            f"AND {glob(db.dialect, 'a.question_id')} "
             "AND a.value IS NOT NULL GROUP BY a.response_id",
-            (survey_id, round_keys(question)),
+            (survey_id, glob_pattern(db.dialect, round_keys(question))),
         )
         found[question] = [str(row[0]).split(_SEPARATOR) for row in rows]
     return found

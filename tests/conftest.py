@@ -2,13 +2,19 @@
 ``shared_xlsforms`` marker.
 
 PTB durations come as timedelta (else every RetryAfter warns). The test suite's own
-switch, ``CONSULTBOT_REQUIRE_SHARED=1``, is taken out of the environment here, so that
-the bot's strict reading of ``CONSULTBOT_*`` variables never sees it; with it, a test
-marked ``shared_xlsforms`` fails instead of being skipped when the folder is missing.
+switches, ``CONSULTBOT_REQUIRE_SHARED=1`` and ``CONSULTBOT_REQUIRE_POSTGRES=1``
+(:mod:`tests.postgres`), are taken out of the environment here, so that
+the bot's strict reading of ``CONSULTBOT_*`` variables never sees them; with the first, a
+test marked ``shared_xlsforms`` fails instead of being skipped when the folder is missing.
+
+``pg_url`` is a fresh, migrated PostgreSQL database (the session's throwaway cluster);
+``engine`` parametrizes a test over both engines, and ``database_url`` is then a SQLite
+file or a PostgreSQL URL.
 """
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 from bot.i18n import Catalogs
@@ -16,6 +22,7 @@ from bot.survey.loader import BUILTIN_SURVEY, load_survey
 from bot.survey.model import Survey
 from storage.db import Database, connect
 
+from tests import postgres
 from tests.shared import REQUIRE_SHARED, XLSFORMS
 
 os.environ["PTB_TIMEDELTA"] = "true"
@@ -56,3 +63,39 @@ async def db() -> AsyncIterator[Database]:
         yield database
     finally:
         await database.close()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[postgres.Cluster]:
+    """The session's PostgreSQL cluster (skips, or fails when required, without one)."""
+    yield postgres.cluster()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    postgres.stop_cluster()
+
+
+@pytest.fixture
+async def pg_url(pg_cluster: postgres.Cluster) -> str:
+    """A new PostgreSQL database with every migration applied."""
+    return await pg_cluster.fresh()
+
+
+ENGINES = ["sqlite", "postgresql"]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test (or its fixtures) asking for ``engine`` runs on both engines, unless it is
+    marked ``sqlite_only``."""
+    if "engine" in metafunc.fixturenames:
+        only = metafunc.definition.get_closest_marker("sqlite_only") is not None
+        metafunc.parametrize("engine", ENGINES[:1] if only else ENGINES)
+
+
+@pytest.fixture
+async def database_url(engine: str, tmp_path: Path) -> str:
+    """Where the test's database is: a SQLite file (not created yet), or a fresh PostgreSQL
+    database."""
+    if engine == "postgresql":
+        return await postgres.cluster().fresh()
+    return str(tmp_path / "consultbot.sqlite3")

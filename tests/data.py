@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
 
 from bot.survey import engine
 from bot.survey.model import Survey
 from storage.db import Database, transaction
 from storage.events import record_event
+from storage.sqlite import SqliteDatabase
 
 from storage import participants, responses
 
@@ -66,3 +69,28 @@ async def add_event(db: Database, kind: str, language: str = "en") -> None:
 PARTNER = ["migrant", "DE", None, "yes", "local regional", "civil_society", "rights", None,
            "4", "3", "2015", "divided_debate", "A good practice"]
 NO_PARTNER = ["civil_society", "KE", "SN", "no", "information funding", None]
+
+
+@asynccontextmanager
+async def traced(db: Database) -> AsyncIterator[list[str]]:
+    """The statements ``db`` runs inside the block (SQLite's trace callback; on
+    PostgreSQL, every read the storage layer sends)."""
+    statements: list[str] = []
+    if isinstance(db, SqliteDatabase):
+        await db.connection.set_trace_callback(statements.append)
+        try:
+            yield statements
+        finally:
+            await db.connection.set_trace_callback(None)
+        return
+    read = db.fetch_all
+
+    async def fetch_all(sql: str, params: Any = ()) -> list[Any]:
+        statements.append(sql)
+        return await read(sql, params)
+
+    db.fetch_all = fetch_all  # type: ignore[method-assign]
+    try:
+        yield statements
+    finally:
+        del db.fetch_all

@@ -79,7 +79,7 @@ def load_configured_survey(config: Config) -> Survey:
     the built-in consultation; warnings go to the log."""
     from storage.published import read_latest_published
 
-    published = read_latest_published(config.db)
+    published = read_latest_published(config.database)
     if published is not None:
         from bot.publishing import PublishRefused, load_published
 
@@ -113,12 +113,21 @@ def survey_language(survey: Survey, language: str | None, option: str) -> str:
     return language
 
 
-def check_database(path: Path) -> None:
+def check_database(path: Path | str) -> None:
     """Fail early, and precisely, when the database cannot be created, read or written
-    (a new one is created owner-only)."""
-    from storage.db import DatabaseUnavailable
+    (a new one is created owner-only; a PostgreSQL server must answer)."""
+    from storage.db import DatabaseUnavailable, is_url
     from storage.sqlite import create_private
 
+    if is_url(path):
+        from storage.exports import open_reader
+
+        try:
+            open_reader(path).close()
+        except DatabaseUnavailable as exc:
+            raise ConfigError(f"{env_name('db')}: {exc}") from None
+        return
+    path = Path(path)
     try:
         create_private(path)
     except DatabaseUnavailable as exc:
@@ -138,8 +147,11 @@ def check_database(path: Path) -> None:
                           ) from None
 
 
-def existing_database(config: Config) -> Path:
+def existing_database(config: Config) -> Path | str:
     """The bot's database, which must exist: a command that reads never creates one."""
+    if config.db_url is not None:
+        check_database(config.db_url)
+        return config.db_url
     if not config.db.exists():
         raise ConfigError(f"{env_name('db')}: no database at {config.db} (has the bot run "
                           "yet? set CONSULTBOT_DB to the bot's database file)")
@@ -154,7 +166,7 @@ def with_database(
     created (owner-only, schema up to date) and a line says where."""
     from storage.db import connect
 
-    if create and not config.db.exists():
+    if create and config.db_url is None and not config.db.exists():
         check_database(config.db)
         print(f"new database created at {config.db.resolve()} (the bot uses it when "
               f"{env_name('db')} names the same file)")

@@ -73,7 +73,7 @@ def cmd_export(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-async def _stored_secret(database: Path) -> str:
+async def _stored_secret(database: Path | str) -> str:
     """The export secret kept in the database (created there the first time)."""
     from storage.db import connect
     from storage.settings import PSEUDONYM_SECRET, get_or_create_setting

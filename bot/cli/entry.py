@@ -23,6 +23,7 @@ from bot.cli.data import (
     cmd_translations,
 )
 from bot.cli.managing import cmd_broadcast, cmd_remind, cmd_schedule, cmd_subscribers
+from bot.cli.moving import cmd_db
 from bot.cli.serving import cmd_console_link, cmd_run, cmd_sandbox, cmd_web
 from bot.config import Config, ConfigError
 from bot.exports.options import DELIMITERS, FORMATS
@@ -263,6 +264,18 @@ def build_parser() -> argparse.ArgumentParser:
         sub = _command(schedule_actions, action, f"{action} a schedule", None)
         sub.add_argument("id", type=int, metavar="ID",
                          help="the schedule's number, as `schedule list` shows it")
+
+    database = _command(commands, "db", "move the consultation to another database", None)
+    database_actions = database.add_subparsers(dest="action", required=True, metavar="ACTION",
+                                               title="actions", parser_class=_Parser)
+    copy = _command(database_actions, "copy", "copy every row to another, empty database "
+                    "(SQLite or PostgreSQL, either way)", cmd_db,
+                    epilog="examples: consultbot db copy --to "
+                           "postgresql://consultbot@localhost/consultbot; "
+                           "consultbot db copy --to backup.sqlite3")
+    copy.add_argument("--to", required=True, metavar="URL_OR_FILE",
+                      help="the target: a postgresql:// URL (the database must exist and be "
+                           "empty) or a SQLite file (created if new)")
     return parser
 
 

@@ -43,10 +43,10 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
     config.require_token()
     configure_logging(args.verbose + 1, [config.token])
     survey = load_configured_survey(config)
-    check_database(config.db)
+    check_database(config.database)
     application = build_application(config, survey)
     # before anything reaches Telegram: a second process on this database stops here
-    lock = application.bot_data.run_lock = RunLock(config.db).acquire()
+    lock = application.bot_data.run_lock = RunLock(config.database).acquire()
 
     async def serve() -> None:
         stop = asyncio.Event()
@@ -104,7 +104,7 @@ def cmd_sandbox(args: argparse.Namespace, config: Config) -> int:
 
     configure_logging(args.verbose)
     db = Path(args.db) if args.db else Path("sandbox.sqlite3")
-    config = config.with_overrides(db=db)
+    config = config.with_overrides(db=db, db_url=None)
     survey = load_configured_survey(config)
     check_database(config.db)
     return asyncio.run(run_sandbox(config, survey, language=args.language, user_id=args.user,

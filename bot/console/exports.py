@@ -173,7 +173,7 @@ class Job:
 class Exports:
     """The exports of one console process: started, watched, downloaded, then removed."""
 
-    def __init__(self, database: Path, secret: str,
+    def __init__(self, database: Path | str, secret: str,
                  clock: Callable[[], dt.datetime]) -> None:
         self.database = database
         self.secret = secret

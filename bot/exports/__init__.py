@@ -33,10 +33,10 @@ The modules: :mod:`~bot.exports.options` (what is asked), :mod:`~bot.exports.tab
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from pathlib import Path
 
-from storage.exports import iter_responses, open_reader, question_ids, survey_ids
+from storage.db import DatabaseUnavailable, is_url
+from storage.exports import Reader, iter_responses, open_reader, question_ids, survey_ids
 
 from bot.exports.files import Output
 from bot.exports.options import (
@@ -66,21 +66,25 @@ __all__ = [
 
 
 def write_export(
-    database: Path, out: Path, survey: Survey, options: ExportOptions, secret: str,
+    database: Path | str, out: Path, survey: Survey, options: ExportOptions, secret: str,
     now: dt.datetime,
 ) -> ExportResult:
     """Write every matching response to ``out`` in ``options.format`` (and, for CSV, SAV
     and DTA, each repeat's table and the codebook beside it, or everything in one zip when
     ``out`` ends in .zip)."""
     options.check(survey.languages)
-    if not database.exists():
+    if not is_url(database) and not Path(database).exists():
         raise ExportError(f"no database at {database} (has the bot run yet?)")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         output = Output(out)
     except OSError as exc:
         raise ExportError(f"cannot write {out}: {exc.strerror}") from None
-    connection = open_reader(database)
+    try:
+        connection = open_reader(database)
+    except DatabaseUnavailable as exc:
+        output.discard()
+        raise ExportError(str(exc)) from None
     try:
         export = _export(connection, survey, options, secret, now)
         rows = iter_responses(connection, export.reading.survey_id, since=options.since,
@@ -115,7 +119,7 @@ def write_export(
     return ExportResult(out, count, out.stat().st_size, files)
 
 
-def _export(connection: sqlite3.Connection, survey: Survey, options: ExportOptions,
+def _export(connection: Reader, survey: Survey, options: ExportOptions,
             secret: str, now: dt.datetime) -> Export:
     """What to read: the loaded survey's questions, or, for a survey whose file is not
     loaded, its answers as stored, one column per question."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from bot.console.exports import Exports
 from bot.i18n import CONSOLE_DOMAIN, Catalogs
 from bot.organizing import Organizing
 from bot.survey.model import Survey
-from storage.db import Database, connect
+from storage.db import Database, connect, is_url
 
 from tests.data import NO_PARTNER, PARTNER, add_response
 
@@ -82,25 +83,40 @@ async def fill(db: Database, survey: Survey) -> None:
         await add_response(db, survey, 200 + n, NO_PARTNER)
 
 
-@pytest.fixture
-async def site(tmp_path: Path, consultation: Survey) -> AsyncIterator[Site]:
-    path = tmp_path / "bot.sqlite3"
-    db = await connect(path)
-    await fill(db, consultation)
+@asynccontextmanager
+async def serving(where: Path | str, files: Path, survey: Survey) -> AsyncIterator[Site]:
+    """The console over a filled database (a SQLite file, or a PostgreSQL URL)."""
+    db = await connect(where)
+    await fill(db, survey)
     clock = Clock()
-    config = Config(db=path, admins=frozenset({ORGANIZER}), web_url="http://127.0.0.1/",
-                    small_cell=3)
-    organizing = Organizing(db, consultation, config, clock, secret="s" * 20)
+    url = str(where) if is_url(where) else None
+    config = Config(db=files / "bot.sqlite3" if url else Path(where), db_url=url,
+                    admins=frozenset({ORGANIZER}), web_url="http://127.0.0.1/", small_cell=3)
+    organizing = Organizing(db, survey, config, clock, secret="s" * 20)
     access = Access(db, config, clock, "s" * 20)
     published: list[Survey] = []
     resources = Resources(organizing, access, config, Catalogs.load(domain=CONSOLE_DOMAIN),
-                          reminder_text, Exports(path, "s" * 20, clock),
+                          reminder_text, Exports(config.database, "s" * 20, clock),
                           published=lambda survey: (published.append(survey),
                                                     organizing.use_survey(survey))[0])
     client: TestClient[Any, Any] = TestClient(TestServer(build_app(resources)))
     await client.start_server()
     try:
-        yield Site(client, db, access, organizing, clock, path, published=published)
+        yield Site(client, db, access, organizing, clock, config.db, published=published)
     finally:
         await client.close()
         await db.close()
+
+
+@pytest.fixture
+async def site(tmp_path: Path, consultation: Survey) -> AsyncIterator[Site]:
+    async with serving(tmp_path / "bot.sqlite3", tmp_path, consultation) as served:
+        yield served
+
+
+@pytest.fixture
+async def any_site(database_url: str, tmp_path: Path, consultation: Survey
+                   ) -> AsyncIterator[Site]:
+    """The console on each engine (``site.path`` is a file only on SQLite)."""
+    async with serving(database_url, tmp_path, consultation) as served:
+        yield served

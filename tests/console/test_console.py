@@ -117,7 +117,8 @@ async def test_every_change_needs_the_csrf_token(
     assert "CSRF" in caplog.text
 
 
-async def test_pages_show_the_figures_and_never_an_id(site: Site) -> None:
+async def test_pages_show_the_figures_and_never_an_id(any_site: Site) -> None:
+    site = any_site
     await site.sign_in()
     for path in PAGES:
         status, text = await site.get(path)
@@ -136,7 +137,8 @@ async def test_pages_show_the_figures_and_never_an_id(site: Site) -> None:
     assert "5 responses match." in region
 
 
-async def test_responses_are_listed_under_codes_and_open_in_full(site: Site) -> None:
+async def test_responses_are_listed_under_codes_and_open_in_full(any_site: Site) -> None:
+    site = any_site
     await site.sign_in()
     _, listed = await site.get("/responses")
     codes = re.findall(r'responses/([0-9a-f]{20})"', listed)
@@ -199,7 +201,8 @@ async def test_subscribers_are_added_renamed_and_removed(site: Site) -> None:
     assert stored.count(site.path, "subscriptions") == 0
 
 
-async def test_an_export_is_written_and_downloaded(site: Site) -> None:
+async def test_an_export_is_written_and_downloaded(any_site: Site) -> None:
+    site = any_site
     await site.sign_in()
     bad = await site.post("/exports", {"format": "csv", "since": "yesterday"})
     assert bad.status == 400 and "YYYY-MM-DD" in await bad.text()

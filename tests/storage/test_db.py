@@ -7,11 +7,16 @@ import datetime as dt
 import sqlite3
 from pathlib import Path
 
+import asyncpg
 import pytest
 from storage.db import (
     MIGRATIONS,
+    Database,
     MigrationError,
+    checkpoint,
     connect,
+    fetch_all,
+    fetch_one,
     migration_files,
     schema_version,
     transaction,
@@ -84,87 +89,72 @@ async def test_a_newer_database_is_refused(tmp_path: Path) -> None:
         await db.close()
 
 
-async def test_concurrent_transactions_do_not_mix(tmp_path: Path) -> None:
-    db = await connect(tmp_path / "db.sqlite3")
-    try:
-        async def one(user: int, fail: bool) -> None:
-            async with transaction(db) as tx:
-                await participants.create_participant(tx, user, None, NOW)
-                await asyncio.sleep(0)  # let the other coroutine try to write meanwhile
-                if fail:
-                    raise RuntimeError("boom")
+async def test_concurrent_transactions_do_not_mix(db: Database) -> None:
+    async def one(user: int, fail: bool) -> None:
+        async with transaction(db) as tx:
+            await participants.create_participant(tx, user, None, NOW)
+            await asyncio.sleep(0)  # let the other coroutine try to write meanwhile
+            if fail:
+                raise RuntimeError("boom")
 
-        results = await asyncio.gather(
-            *(one(user, fail=user % 2 == 0) for user in range(1, 21)), return_exceptions=True)
-        assert sum(isinstance(r, RuntimeError) for r in results) == 10
-        async with db.connection.execute("SELECT id FROM participants ORDER BY id") as cursor:
-            ids = [row[0] async for row in cursor]
-        assert ids == list(range(1, 21, 2))
-    finally:
-        await db.close()
+    results = await asyncio.gather(
+        *(one(user, fail=user % 2 == 0) for user in range(1, 21)), return_exceptions=True)
+    assert sum(isinstance(r, RuntimeError) for r in results) == 10
+    ids = [row[0] for row in await fetch_all(db, "SELECT id FROM participants ORDER BY id")]
+    assert ids == list(range(1, 21, 2))
 
 
-async def test_an_update_is_claimed_once(tmp_path: Path) -> None:
-    db = await connect(tmp_path / "db.sqlite3")
-    try:
-        async with transaction(db) as tx:
-            assert await claim_update(tx, 500, NOW)
-        async with transaction(db) as tx:
-            assert not await claim_update(tx, 500, NOW)
-        assert await prune_updates(db, NOW + dt.timedelta(days=3)) == 1
-    finally:
-        await db.close()
+async def test_an_update_is_claimed_once(db: Database) -> None:
+    async with transaction(db) as tx:
+        assert await claim_update(tx, 500, NOW)
+    async with transaction(db) as tx:
+        assert not await claim_update(tx, 500, NOW)
+    assert await prune_updates(db, NOW + dt.timedelta(days=3)) == 1
 
 
-async def test_deleting_a_participant_erases_responses_and_answers(tmp_path: Path) -> None:
-    db = await connect(tmp_path / "db.sqlite3")
-    try:
-        async with transaction(db) as tx:
-            await participants.create_participant(tx, 42, "flyer", NOW)
-            await participants.save_consent(tx, 42, NOW)
-            response_id = await responses.start_response(
-                tx, participant_id=42, survey_id="s", survey_version="1", language="en",
-                source="flyer", current="q1", now=NOW)
-        response = await responses.get_response(db, 42, "s")
-        assert response is not None and response.id == response_id
-        async with transaction(db) as tx:
-            await responses.save_step(tx, response, survey_version="1", answered={"q1": "yes"},
-                                      dropped=(), current=None, now=NOW)
-        done = await responses.get_response(db, 42, "s")
-        assert done is not None and done.completed_at == NOW and done.current is None
-        assert await responses.get_answers(db, response_id) == {"q1": "yes"}
-        async with transaction(db) as tx:
-            assert await participants.delete_participant(tx, 42) == []  # no stored file
-        for table in ("participants", "responses", "answers"):
-            async with db.connection.execute(f"SELECT count(*) FROM {table}") as cursor:
-                assert (await cursor.fetchone())[0] == 0, table
-    finally:
-        await db.close()
+async def test_deleting_a_participant_erases_responses_and_answers(db: Database) -> None:
+    async with transaction(db) as tx:
+        await participants.create_participant(tx, 42, "flyer", NOW)
+        await participants.save_consent(tx, 42, NOW)
+        response_id = await responses.start_response(
+            tx, participant_id=42, survey_id="s", survey_version="1", language="en",
+            source="flyer", current="q1", now=NOW)
+    response = await responses.get_response(db, 42, "s")
+    assert response is not None and response.id == response_id
+    async with transaction(db) as tx:
+        await responses.save_step(tx, response, survey_version="1", answered={"q1": "yes"},
+                                  dropped=(), current=None, now=NOW)
+    done = await responses.get_response(db, 42, "s")
+    assert done is not None and done.completed_at == NOW and done.current is None
+    assert await responses.get_answers(db, response_id) == {"q1": "yes"}
+    async with transaction(db) as tx:
+        assert await participants.delete_participant(tx, 42) == []  # no stored file
+    for table in ("participants", "responses", "answers"):
+        row = await fetch_one(db, f"SELECT count(*) FROM {table}")
+        assert row is not None and row[0] == 0, table
+    assert await checkpoint(db)
 
 
 async def test_writes_left_for_later_are_seen_rolled_back_and_checked_at_commit(
-    tmp_path: Path,
+    db: Database,
 ) -> None:
-    db = await connect(tmp_path / "db.sqlite3")
-    try:
+    async with transaction(db) as tx:
+        tx.later("INSERT INTO settings (key, value) VALUES ('a', '1')")
+        rows = await tx.execute_fetchall("SELECT value FROM settings WHERE key = 'a'")
+        assert [row[0] for row in rows] == ["1"]  # sent before the read, in its trip
+    with pytest.raises(RuntimeError):
         async with transaction(db) as tx:
-            tx.later("INSERT INTO settings (key, value) VALUES ('a', '1')")
-            rows = await tx.execute_fetchall("SELECT value FROM settings WHERE key = 'a'")
-            assert [row[0] for row in rows] == ["1"]  # sent before the read, in its trip
-        with pytest.raises(RuntimeError):
-            async with transaction(db) as tx:
-                tx.later("INSERT INTO settings (key, value) VALUES ('b', '2')")
-                await tx.execute("INSERT INTO settings (key, value) VALUES ('c', '3')")
-                raise RuntimeError("the use case failed")
-        with pytest.raises(sqlite3.IntegrityError):  # the duplicate fails at the commit
-            async with transaction(db) as tx:
-                await tx.execute("INSERT INTO settings (key, value) VALUES ('d', '4')")
-                tx.later("INSERT INTO settings (key, value) VALUES ('a', 'again')")
-        async with transaction(db) as tx:  # nothing was left open
-            keys = await tx.execute_fetchall("SELECT key FROM settings ORDER BY key")
-        assert [row[0] for row in keys if row[0] in "abcd"] == ["a"]
-    finally:
-        await db.close()
+            tx.later("INSERT INTO settings (key, value) VALUES ('b', '2')")
+            await tx.execute("INSERT INTO settings (key, value) VALUES ('c', '3')")
+            raise RuntimeError("the use case failed")
+    # the duplicate fails at the commit
+    with pytest.raises((sqlite3.IntegrityError, asyncpg.UniqueViolationError)):
+        async with transaction(db) as tx:
+            await tx.execute("INSERT INTO settings (key, value) VALUES ('d', '4')")
+            tx.later("INSERT INTO settings (key, value) VALUES ('a', 'again')")
+    async with transaction(db) as tx:  # nothing was left open
+        keys = await tx.execute_fetchall("SELECT key FROM settings ORDER BY key")
+    assert [row[0] for row in keys if row[0] in "abcd"] == ["a"]
 
 
 async def test_a_transaction_cancelled_while_its_commit_is_on_the_way(tmp_path: Path) -> None:

@@ -27,28 +27,41 @@ NOW = START + dt.timedelta(days=3)
 IDS = (987654321, 987654322, 987654323, 987654324)
 
 
-@pytest.fixture
-async def database(
-    tmp_path: Path, consultation: Survey
-) -> AsyncIterator[tuple[Path, Database]]:
-    path = tmp_path / "bot.sqlite3"
-    db = await connect(path)
+async def fill(db: Database, consultation: Survey) -> None:
     await add_response(db, consultation, IDS[0], PARTNER, source="radio")
     await add_response(db, consultation, IDS[1], NO_PARTNER, language="ar", minutes_per_answer=3)
     await add_response(db, consultation, IDS[2], PARTNER[:4], language="fr")  # still going
     await add_response(db, consultation, IDS[3], PARTNER[:2], started=START - dt.timedelta(days=30))
     await add_event(db, "declined")
     await add_event(db, "deleted", "fr")
+
+
+@pytest.fixture
+async def database(
+    tmp_path: Path, consultation: Survey
+) -> AsyncIterator[tuple[Path, Database]]:
+    path = tmp_path / "bot.sqlite3"
+    db = await connect(path)
+    await fill(db, consultation)
     try:
         yield path, db
     finally:
         await db.close()
 
 
-async def test_figures(
-    database: tuple[Path, Database], consultation: Survey, catalogs: Catalogs
-) -> None:
-    _, db = database
+@pytest.fixture
+async def filled(database_url: str, consultation: Survey) -> AsyncIterator[Database]:
+    """The same database on each engine (the figures' SQL differs between them)."""
+    db = await connect(database_url)
+    await fill(db, consultation)
+    try:
+        yield db
+    finally:
+        await db.close()
+
+
+async def test_figures(filled: Database, consultation: Survey, catalogs: Catalogs) -> None:
+    db = filled
     figures = await get_figures(db, consultation.id, ["role", "residence"], NOW)
     assert (figures.started, figures.consented, figures.declined, figures.deleted) == (6, 4, 1, 1)
     assert (figures.completed, figures.in_progress, figures.stopped) == (2, 1, 1)
@@ -71,9 +84,9 @@ async def test_figures(
 
 
 async def test_figures_count_only_their_survey_when_another_shares_the_database(
-    database: tuple[Path, Database], consultation: Survey
+    filled: Database, consultation: Survey
 ) -> None:
-    _, db = database
+    db = filled
     alone = await get_figures(db, consultation.id, ["role", "residence"], NOW)
     other = dataclasses.replace(consultation, id="another-consultation")
     for n in range(3):  # the same question ids, answered in another survey

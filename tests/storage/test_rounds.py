@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 from bot.survey.model import Survey
-from storage.db import Database, transaction
+from storage.db import Database, fetch_all, transaction
 from storage.rounds import (
     REMINDER,
     SUMMARY,
@@ -63,8 +63,8 @@ async def queue(db: Database, kind: str, chats: list[int], *,
         round_id = await create_round(
             tx, kind, "test",
             [Recipient(chat, "en", chat if participants_too else None) for chat in chats], NOW)
-    rows = await db.connection.execute_fetchall(
-        "SELECT id FROM outbox WHERE round_id = ? ORDER BY id", (round_id,))
+    rows = await fetch_all(
+        db, "SELECT id FROM outbox WHERE round_id = ? ORDER BY id", (round_id,))
     return [row[0] for row in rows]
 
 

@@ -20,12 +20,14 @@ from bot.summary import (
     render_text,
 )
 from bot.survey.model import Survey
-from storage.db import Database, transaction
+from storage.db import Database, insert, transaction
 from storage.participants import delete_participant
 from storage.summaries import count_answers, count_participants
 
-from tests.data import NO_PARTNER, PARTNER, START, add_response
+from tests.data import NO_PARTNER, PARTNER, START, add_response, traced
 
+# small-cell protection is Python over the same counts on both engines: SQLite only
+SMALL_CELLS = pytest.mark.sqlite_only
 NOW = START + dt.timedelta(days=3)
 SECRET_STORY = "As the only minister from Fiji in this consultation"
 
@@ -44,18 +46,18 @@ async def test_aggregates_count_stored_values_of_consented_participants(
     async with transaction(db) as tx:  # erased: counts nowhere
         await delete_participant(tx, 5)
     async with transaction(db) as tx:  # someone's response to another survey
-        await tx.execute("INSERT INTO responses (participant_id, survey_id, survey_version, "
-                         "language, started_at, updated_at) VALUES (1, 'other-survey', '1', "
-                         "'en', '2026-11-01T09:00:00Z', '2026-11-01T09:00:00Z')")
-        await tx.execute("INSERT INTO answers VALUES (last_insert_rowid(), 'role', 'media', '1', "
-                         "'2026-11-01T09:00:00Z')")
+        other = await insert(
+            tx, "INSERT INTO responses (participant_id, survey_id, survey_version, "
+            "language, started_at, updated_at) VALUES (1, 'other-survey', '1', "
+            "'en', '2026-11-01T09:00:00Z', '2026-11-01T09:00:00Z') RETURNING id")
+        await tx.execute("INSERT INTO answers VALUES (?, 'role', 'media', '1', "
+                         "'2026-11-01T09:00:00Z')", (other,))
 
-    statements: list[str] = []
-    await db.connection.set_trace_callback(statements.append)
-    assert await count_participants(db, consultation.id) == 4
-    counts = await count_answers(
-        db, consultation.id, ["role", "residence", "origin", "levels", "would_help", "started"])
-    await db.connection.set_trace_callback(None)
+    async with traced(db) as statements:
+        assert await count_participants(db, consultation.id) == 4
+        counts = await count_answers(
+            db, consultation.id, ["role", "residence", "origin", "levels", "would_help",
+                                  "started"])
 
     assert counts == {
         "role": {"migrant": 3, "civil_society": 1},
@@ -77,10 +79,8 @@ async def test_build_summary_reads_aggregates_only(
 ) -> None:
     for user in range(6):
         await add_response(db, consultation, 100 + user, PARTNER if user % 2 else NO_PARTNER)
-    statements: list[str] = []
-    await db.connection.set_trace_callback(statements.append)
-    summary = await build_summary(db, consultation, NOW)
-    await db.connection.set_trace_callback(None)
+    async with traced(db) as statements:
+        summary = await build_summary(db, consultation, NOW)
     assert len(statements) == 2 and all("count(*)" in s for s in statements)
     assert summary.participants == 6
     assert summary.generated_at == NOW
@@ -159,6 +159,7 @@ def chart_strings(chart: Chart) -> str:
     return "\n".join(parts)
 
 
+@SMALL_CELLS
 async def test_no_figure_describes_fewer_than_k_people(
     crowd: Database, consultation: Survey, catalogs: Catalogs, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -224,6 +225,7 @@ async def test_no_figure_describes_fewer_than_k_people(
     assert SECRET_STORY not in naive_drawn + naive_text
 
 
+@SMALL_CELLS
 async def test_nothing_is_published_below_k_participants(
     db: Database, consultation: Survey, catalogs: Catalogs, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -732,3 +732,21 @@ def test_the_readme_names_every_command() -> None:
                     if isinstance(a, argparse._SubParsersAction))
     for name in commands.choices:
         assert f"`consultbot {name}" in readme, name
+
+
+# --- CONSULTBOT_DB: a file, or a PostgreSQL URL -------------------------------------------
+
+
+def test_a_postgresql_url_is_kept_whole_and_never_shown() -> None:
+    url = "postgresql://consultbot:s3cret@db.example.org:5433/consultation"
+    config = Config.from_env({"CONSULTBOT_DB": url})
+    assert config.db_url == url and config.database == url
+    assert "s3cret" not in repr(config)
+    assert Config.from_env({}).database == Path("consultbot.sqlite3")
+
+
+@pytest.mark.parametrize("url", ["postgresql://u:s3cret@host:port/x", "postgres://u:s3cret@h/"])
+def test_a_malformed_postgresql_url_is_one_line_without_the_password(url: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Config.from_env({"CONSULTBOT_DB": url})
+    assert "CONSULTBOT_DB" in str(caught.value) and "s3cret" not in str(caught.value)

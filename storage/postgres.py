@@ -1,0 +1,297 @@
+"""PostgreSQL, for a fleet of workers: an asyncpg connection pool behind :class:`Database`.
+
+Statements arrive written SQLite's way and are translated once each
+(:func:`storage.dialect.to_postgres`). A transaction takes a pooled connection
+for its length; ``transaction(key=chat_id)`` begins with
+``pg_advisory_xact_lock(chat_id)``, so one chat's updates never interleave,
+whichever worker (or coroutine) runs them; the lock ends with the transaction.
+That is what SQLite's single writer gives for free, and all the code relies on:
+different chats run side by side.
+
+Other locks are advisory locks of two 32-bit keys (a space apart from the
+chats' 64-bit keys): :data:`MIGRATING` while the schema changes (workers that
+start together migrate once) and :data:`SERVING` held for as long as a polling
+process serves the database (:meth:`PostgresDatabase.serve_alone`: a second
+one is refused, as ``storage.lock`` refuses it on SQLite).
+
+Schema changes are the numbered files in ``storage/migrations/postgresql/``,
+numbered as SQLite's; the version is kept in the table ``schema_version``.
+Messages name the server and database, never the password.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+import asyncpg
+
+from storage.db import (
+    MIGRATIONS,
+    Database,
+    DatabaseUnavailable,
+    Dialect,
+    Parameters,
+    Row,
+    StorageError,
+    Written,
+)
+from storage.dialect import arguments, to_postgres
+
+logger = logging.getLogger(__name__)
+
+PG_MIGRATIONS = MIGRATIONS / "postgresql"
+_KEYS = 0x636F6E73  # 'cons': the first key of consultbot's own two-key advisory locks
+MIGRATING = (_KEYS, 1)
+SERVING = (_KEYS, 2)
+POOL_SIZE = 10
+ERASED_TABLES = "participants, responses, answers, subscriptions, outbox"  # what /delete empties
+_ROWS = re.compile(r"(\d+)$")
+
+
+class DatabaseInUse(StorageError):
+    """Another process serves this database by long polling."""
+
+
+def describe(url: str) -> str:
+    """``postgresql://host:port/name`` without user or password, for messages."""
+    parts = urlsplit(url)
+    host = parts.hostname or "localhost"
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ":?"
+    return f"postgresql://{host}{port}{parts.path or '/'}"
+
+
+class _Status:
+    """What a write says back (asyncpg gives a status such as ``UPDATE 3``)."""
+
+    __slots__ = ("rowcount",)
+
+    def __init__(self, status: str) -> None:
+        found = _ROWS.search(status or "")
+        self.rowcount = int(found.group(1)) if found else -1
+
+
+class PostgresTransaction:
+    """A transaction on one pooled connection (see :class:`storage.db.Connection`)."""
+
+    dialect: Dialect = "postgresql"
+
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self._connection = connection
+        self._pending: list[tuple[str, Parameters | list[Sequence[object]], bool]] = []
+
+    async def _flush(self) -> None:
+        pending, self._pending = self._pending, []
+        for sql, parameters, many in pending:
+            if many:
+                await self.executemany(sql, cast(list[Sequence[object]], parameters))
+            else:
+                await self.execute(sql, parameters)
+
+    async def execute(self, sql: str, parameters: Parameters = (), /) -> Written:
+        if self._pending:
+            await self._flush()
+        text, names = to_postgres(sql)
+        return _Status(await self._connection.execute(text, *arguments(names, parameters)))
+
+    async def executemany(self, sql: str, parameters: Iterable[Sequence[object]], /) -> None:
+        if self._pending:
+            await self._flush()
+        rows = list(parameters)
+        if rows:
+            await self._connection.executemany(to_postgres(sql)[0], rows)
+
+    async def execute_fetchall(self, sql: str, parameters: Parameters = (), /
+                               ) -> Sequence[Row]:
+        if self._pending:
+            await self._flush()
+        text, names = to_postgres(sql)
+        return cast(Sequence[Row], await self._connection.fetch(
+            text, *arguments(names, parameters)))
+
+    def later(self, sql: str, parameters: Parameters = (), /) -> None:
+        self._pending.append((sql, parameters, False))
+
+    def later_many(self, sql: str, parameters: Iterable[Sequence[object]], /) -> None:
+        self._pending.append((sql, list(parameters), True))
+
+    async def copy_rows(self, table: str, columns: Sequence[str],
+                        rows: list[tuple[object, ...]]) -> None:
+        """Rows into a table through COPY (``db copy``: many times faster than INSERTs)."""
+        if self._pending:
+            await self._flush()
+        await self._connection.copy_records_to_table(table, records=rows,
+                                                     columns=list(columns))
+
+    async def script(self, sql: str) -> None:
+        """Several statements without parameters (a migration), in one trip."""
+        await self._connection.execute(sql)
+
+
+class PostgresDatabase(Database):
+    """A pool of connections to one PostgreSQL database."""
+
+    dialect: Dialect = "postgresql"
+
+    def __init__(self, pool: asyncpg.Pool, url: str) -> None:
+        self.pool = pool
+        self.url = url
+        self.where = describe(url)
+        self._serving: asyncpg.Connection | None = None
+        self.vacuuming: asyncio.Task[None] | None = None
+        self._vacuum_again = False
+
+    def transaction(self, key: int | None = None) -> AbstractAsyncContextManager[
+            PostgresTransaction]:
+        return self._transaction(key)
+
+    @asynccontextmanager
+    async def _transaction(self, key: int | None) -> AsyncIterator[PostgresTransaction]:
+        async with self.pool.acquire() as connection:
+            begin = ("BEGIN" if key is None
+                     else f"BEGIN; SELECT pg_advisory_xact_lock({int(key):d})")
+            await connection.execute(begin)
+            tx = PostgresTransaction(connection)
+            try:
+                yield tx
+                await tx._flush()  # noqa: SLF001  (a write left for later may fail here)
+                await connection.execute("COMMIT")
+            except BaseException:
+                await _rollback(connection)
+                raise
+
+    async def fetch_all(self, sql: str, params: Parameters = ()) -> list[Row]:
+        text, names = to_postgres(sql)
+        return cast(list[Row], await self.pool.fetch(text, *arguments(names, params)))
+
+    async def write_one(self, sql: str, params: Sequence[object] = ()) -> int:
+        text, _ = to_postgres(sql)
+        return _Status(await self.pool.execute(text, *params)).rowcount
+
+    migrations = PG_MIGRATIONS
+
+    async def schema_version(self) -> int:
+        if not await self.pool.fetchval("SELECT to_regclass('schema_version') IS NOT NULL"):
+            return 0
+        return int(await self.pool.fetchval("SELECT coalesce(max(version), 0) "
+                                            "FROM schema_version"))
+
+    async def lock_schema(self, tx: Any) -> int:
+        """Workers that start together migrate one after the other (:data:`MIGRATING`)."""
+        await tx.execute("SELECT pg_advisory_xact_lock(?, ?)", MIGRATING)
+        await tx.script("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        rows = await tx.execute_fetchall("SELECT coalesce(max(version), 0) FROM schema_version")
+        return int(rows[0][0])
+
+    async def run_script(self, tx: Any, script: str) -> None:
+        await tx.script(script)
+
+    async def record_version(self, tx: Any, number: int) -> None:
+        await tx.execute("DELETE FROM schema_version")
+        await tx.execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
+
+    async def erased(self) -> bool:
+        """Vacuum, in the background, the tables an erasure deletes from: the erased rows'
+        index entries go and their space is marked free, to be overwritten by new rows,
+        now rather than when autovacuum comes round. (Their bytes may stay in free space
+        and in the write-ahead log until overwritten: docs/reliability.md.) Erasures that
+        come while one vacuum runs share the next one."""
+        self._vacuum_again = True
+        if self.vacuuming is None or self.vacuuming.done():
+            self.vacuuming = asyncio.create_task(self._vacuum(), name="vacuum after erasure")
+        return True
+
+    async def _vacuum(self) -> None:
+        while self._vacuum_again:
+            self._vacuum_again = False
+            try:
+                async with self.pool.acquire() as connection:
+                    await connection.execute(f"VACUUM (SKIP_LOCKED) {ERASED_TABLES}")
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+                logger.warning("vacuum after an erasure failed (%s); autovacuum will do it",
+                               type(exc).__name__)
+                return
+
+    async def serve_alone(self) -> None:
+        """Hold the serving lock for as long as this database stays open: a second
+        polling process on the same database is refused (:class:`DatabaseInUse`)."""
+        connection = await self.pool.acquire()
+        taken = await connection.fetchval("SELECT pg_try_advisory_lock($1, $2)", *SERVING)
+        if not taken:
+            await self.pool.release(connection)
+            raise DatabaseInUse(f"{self.where}: already served by another consultbot run "
+                                "(long polling); stop it first, or use another database")
+        self._serving = connection
+
+    async def close(self) -> None:
+        if self.vacuuming is not None:
+            self._vacuum_again = False
+            await asyncio.gather(self.vacuuming, return_exceptions=True)
+        if self._serving is not None:
+            serving, self._serving = self._serving, None
+            await serving.close()  # ends the session, and so its lock
+        await self.pool.close()
+
+
+async def _rollback(connection: asyncpg.Connection) -> None:
+    try:
+        if connection.is_in_transaction():
+            await connection.execute("ROLLBACK")
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, asyncio.CancelledError):
+        connection.terminate()  # the pool replaces it
+
+
+async def connect_postgres(url: str, *, migrate_schema: bool = True,
+                           size: int = POOL_SIZE) -> PostgresDatabase:
+    """Open a pool on the database at ``url`` and bring its schema up to date."""
+    pool = await open_pool(url, size=size)
+    db = PostgresDatabase(pool, url)
+    try:
+        if migrate_schema:
+            await migrate(db)
+    except BaseException:
+        await pool.close()
+        raise
+    return db
+
+
+async def open_pool(url: str, *, size: int = POOL_SIZE) -> asyncpg.Pool:
+    try:
+        pool = await asyncpg.create_pool(url, min_size=1, max_size=size, timeout=10,
+                                         command_timeout=None)
+    except (TimeoutError, OSError) as exc:
+        raise DatabaseUnavailable(
+            f"{describe(url)}: cannot reach the PostgreSQL server ({_reason(exc)}); is it "
+            "running, and are the host and port right?") from None
+    except asyncpg.InvalidPasswordError:
+        raise DatabaseUnavailable(f"{describe(url)}: the server refused the user name or "
+                                  "password") from None
+    except asyncpg.InvalidCatalogNameError:
+        raise DatabaseUnavailable(f"{describe(url)}: no such database on the server "
+                                  "(create it first: createdb NAME)") from None
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, ValueError) as exc:
+        raise DatabaseUnavailable(f"{describe(url)}: cannot use the database: "
+                                  f"{_reason(exc)}") from None
+    assert pool is not None
+    return pool
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:200]
+
+
+async def migrate(db: PostgresDatabase, folder: Path = PG_MIGRATIONS) -> int:
+    """Apply every migration newer than the database (see :func:`storage.db.migrate`)."""
+    from storage.db import migrate as run_migrations
+
+    return await run_migrations(db, folder)
