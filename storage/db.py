@@ -143,6 +143,18 @@ class Database(ABC):
         file of :mod:`storage.lock` does it already)."""
         return None
 
+    async def serve(self, *, shared: bool) -> None:
+        """Serve this database: alone (long polling), or ``shared`` with other webhook
+        workers where the engine allows it (PostgreSQL; on SQLite the run lock file keeps
+        one process per database either way)."""
+        await self.serve_alone()
+
+    async def lead(self) -> bool:
+        """Whether this process is the one that runs the schedules and sends the outbox
+        (PostgreSQL: the fleet's leader, chosen through the database); a process alone
+        on its database always is."""
+        return True
+
     @abstractmethod
     async def erased(self) -> bool:
         """After an erasure: make the engine drop what it still keeps of erased rows (the

@@ -9,10 +9,18 @@ That is what SQLite's single writer gives for free, and all the code relies on:
 different chats run side by side.
 
 Other locks are advisory locks of two 32-bit keys (a space apart from the
-chats' 64-bit keys): :data:`MIGRATING` while the schema changes (workers that
-start together migrate once) and :data:`SERVING` held for as long as a polling
-process serves the database (:meth:`PostgresDatabase.serve_alone`: a second
-one is refused, as ``storage.lock`` refuses it on SQLite).
+chats' 64-bit keys), session locks held on one connection of their own, kept
+open for as long as the process serves (:meth:`PostgresDatabase.serve`):
+
+* :data:`MIGRATING` while the schema changes (workers that start together
+  migrate once);
+* :data:`SERVING`, taken exclusively by a polling process (a second one is
+  refused, as ``storage.lock`` refuses it on SQLite) and shared by webhook
+  workers (any number of them; none beside a polling process);
+* :data:`LEADING`, the fleet's leader (:meth:`PostgresDatabase.lead`): the one
+  process that runs the schedules and sends the outbox. The others try again
+  every few seconds; the session of a leader that dies, ``kill -9`` included,
+  ends with its connection, and the lock with it.
 
 Schema changes are the numbered files in ``storage/migrations/postgresql/``,
 numbered as SQLite's; the version is kept in the table ``schema_version``.
@@ -50,13 +58,15 @@ PG_MIGRATIONS = MIGRATIONS / "postgresql"
 _KEYS = 0x636F6E73  # 'cons': the first key of consultbot's own two-key advisory locks
 MIGRATING = (_KEYS, 1)
 SERVING = (_KEYS, 2)
+LEADING = (_KEYS, 3)
 POOL_SIZE = 10
 ERASED_TABLES = "participants, responses, answers, subscriptions, outbox"  # what /delete empties
 _ROWS = re.compile(r"(\d+)$")
 
 
 class DatabaseInUse(StorageError):
-    """Another process serves this database by long polling."""
+    """Another process serves this database by long polling (or, to a polling process,
+    webhook workers do)."""
 
 
 def describe(url: str) -> str:
@@ -146,7 +156,8 @@ class PostgresDatabase(Database):
         self.pool = pool
         self.url = url
         self.where = describe(url)
-        self._serving: asyncpg.Connection | None = None
+        self._serving: asyncpg.Connection | None = None  # holds the session locks
+        self._leading = False
         self.vacuuming: asyncio.Task[None] | None = None
         self._vacuum_again = False
 
@@ -224,13 +235,58 @@ class PostgresDatabase(Database):
     async def serve_alone(self) -> None:
         """Hold the serving lock for as long as this database stays open: a second
         polling process on the same database is refused (:class:`DatabaseInUse`)."""
-        connection = await self.pool.acquire()
-        taken = await connection.fetchval("SELECT pg_try_advisory_lock($1, $2)", *SERVING)
+        await self.serve(shared=False)
+
+    async def serve(self, *, shared: bool) -> None:
+        """Take the serving lock on a connection of its own, kept until :meth:`close`:
+        exclusively (long polling: one process) or ``shared`` (webhook workers: many, but
+        none beside a polling process). Refused: :class:`DatabaseInUse`."""
+        connection = await asyncpg.connect(self.url, timeout=10)
+        function = "pg_try_advisory_lock_shared" if shared else "pg_try_advisory_lock"
+        try:
+            taken = await connection.fetchval(f"SELECT {function}($1, $2)", *SERVING)
+        except BaseException:
+            connection.terminate()
+            raise
         if not taken:
-            await self.pool.release(connection)
+            await connection.close()
+            if shared:
+                raise DatabaseInUse(f"{self.where}: already served by a consultbot run by "
+                                    "long polling; stop it first (webhook workers and long "
+                                    "polling cannot serve one database together)")
             raise DatabaseInUse(f"{self.where}: already served by another consultbot run "
-                                "(long polling); stop it first, or use another database")
+                                "(long polling, or webhook workers); stop it first, or use "
+                                "another database")
         self._serving = connection
+        self._leading = False
+
+    async def lead(self) -> bool:
+        """Whether this process is the fleet's leader now: takes :data:`LEADING` if it is
+        free, or checks that the connection holding it is still alive. A connection lost
+        (the server restarted, the network cut) loses the lead; the next call takes the
+        serving lock again on a new connection and tries for the lead once more."""
+        try:
+            if self._serving is None or self._serving.is_closed():
+                await self._drop_serving()
+                await self.serve(shared=True)
+            connection = self._serving
+            assert connection is not None
+            if self._leading:
+                await connection.fetchval("SELECT 1")
+            else:
+                self._leading = bool(await connection.fetchval(
+                    "SELECT pg_try_advisory_lock($1, $2)", *LEADING))
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as exc:
+            logger.warning("the connection holding the serving lock failed (%s)",
+                           type(exc).__name__)
+            await self._drop_serving()
+        return self._leading
+
+    async def _drop_serving(self) -> None:
+        self._leading = False
+        if self._serving is not None:
+            serving, self._serving = self._serving, None
+            serving.terminate()
 
     async def close(self) -> None:
         if self.vacuuming is not None:
@@ -238,7 +294,8 @@ class PostgresDatabase(Database):
             await asyncio.gather(self.vacuuming, return_exceptions=True)
         if self._serving is not None:
             serving, self._serving = self._serving, None
-            await serving.close()  # ends the session, and so its lock
+            self._leading = False
+            await serving.close()  # ends the session, and so its locks
         await self.pool.close()
 
 
