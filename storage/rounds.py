@@ -280,7 +280,7 @@ async def mark_sent(
     if reminded is None:
         await write_one(db, sql, params)
         return
-    async with transaction(db) as tx:
+    async with transaction(db, reminded) as tx:  # in turn with the person's own updates
         await tx.execute(sql, params)
         await note_reminder(tx, reminded, now)
 
