@@ -148,3 +148,26 @@ async def test_an_unusable_server_is_one_clear_line(pg_cluster: Cluster, change:
     message = str(caught.value)
     assert says in message and "\n" not in message
     assert "hunter2" not in message and "consultbot@" not in message
+
+
+async def test_a_transaction_cancelled_mid_statement_leaves_nothing_behind(pg_url: str) -> None:
+    db = await connect(pg_url)
+    try:
+        started = asyncio.Event()
+
+        async def slow() -> None:
+            async with transaction(db, 5) as tx:
+                await tx.execute("INSERT INTO settings (key, value) VALUES ('a', '1')")
+                started.set()
+                await tx.execute("SELECT pg_sleep(30)")
+
+        task = asyncio.create_task(slow())
+        await started.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        async with transaction(db, 5) as tx:  # the chat's lock was released with it
+            rows = await tx.execute_fetchall("SELECT count(*) FROM settings")
+        assert rows[0][0] == 0
+    finally:
+        await db.close()
