@@ -268,21 +268,30 @@ async def open_pool(url: str, *, size: int = POOL_SIZE) -> asyncpg.Pool:
     try:
         pool = await asyncpg.create_pool(url, min_size=1, max_size=size, timeout=10,
                                          command_timeout=None)
-    except (TimeoutError, OSError) as exc:
-        raise DatabaseUnavailable(
-            f"{describe(url)}: cannot reach the PostgreSQL server ({_reason(exc)}); is it "
-            "running, and are the host and port right?") from None
-    except asyncpg.InvalidPasswordError:
-        raise DatabaseUnavailable(f"{describe(url)}: the server refused the user name or "
-                                  "password") from None
-    except asyncpg.InvalidCatalogNameError:
-        raise DatabaseUnavailable(f"{describe(url)}: no such database on the server "
-                                  "(create it first: createdb NAME)") from None
-    except (asyncpg.PostgresError, asyncpg.InterfaceError, ValueError) as exc:
-        raise DatabaseUnavailable(f"{describe(url)}: cannot use the database: "
-                                  f"{_reason(exc)}") from None
+    except UNREACHABLE as exc:
+        raise unavailable(url, exc) from None
     assert pool is not None
     return pool
+
+
+# what connecting raises when the server, the user or the database is not as the URL says
+UNREACHABLE = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError,
+               ValueError)
+
+
+def unavailable(url: str, exc: BaseException) -> DatabaseUnavailable:
+    """One line saying why the database at ``url`` cannot be used (no password in it)."""
+    where = describe(url)
+    if isinstance(exc, OSError | TimeoutError):
+        return DatabaseUnavailable(f"{where}: cannot reach the PostgreSQL server "
+                                   f"({_reason(exc)}); is it running, and are the host and "
+                                   "port right?")
+    if isinstance(exc, asyncpg.InvalidPasswordError):
+        return DatabaseUnavailable(f"{where}: the server refused the user name or password")
+    if isinstance(exc, asyncpg.InvalidCatalogNameError):
+        return DatabaseUnavailable(f"{where}: no such database on the server (create it "
+                                   "first: createdb NAME)")
+    return DatabaseUnavailable(f"{where}: cannot use the database: {_reason(exc)}")
 
 
 def _reason(exc: BaseException) -> str:
