@@ -12,7 +12,15 @@ choices, languages, sources and completion). Then, each in a fresh process:
 
 Peak memory is the process's maximum resident set size (see bench/measure.py).
 
+With ``--roster``, the survey is instead the household XLSForm of
+bench/repeats.py (a roster of 8 people × 15 questions, most with a condition)
+and the database holds RESPONSES (default 10,000) completed households of 8
+people, walked through the engine (a few hundred households walked, then
+repeated with other names); each format is exported by the command line, a
+table per repeat (the XLSX sheet, the CSV, SAV and DTA files of the roster).
+
     python bench/exports.py [--responses 100000] [--keep DIR] [--json out.json]
+    python bench/exports.py --roster [--responses 10000] [--json out.json]
 """
 
 from __future__ import annotations
@@ -36,7 +44,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.measure import measure  # noqa: E402
+from bench.repeats import write_form  # noqa: E402
+from bot.survey import engine  # noqa: E402
 from bot.survey.loader import BUILTIN_SURVEY, load_survey  # noqa: E402
+from bot.survey.model import QuestionType, Survey  # noqa: E402
 from storage.db import connect  # noqa: E402
 from storage.stats import get_figures  # noqa: E402
 
@@ -112,18 +123,149 @@ def _flush(connection: sqlite3.Connection, participants: list[Any], rows: list[A
     answers.clear()
 
 
+def household(survey: Survey, rng: random.Random) -> dict[str, str | None]:
+    """The stored answers of one household of 8, walked through the engine."""
+    step = engine.start(survey, ROSTER_NOW)
+    while step.progress.current is not None:
+        slot = engine.current_slot(survey, step.progress)
+        question = slot.question
+        if question is None:
+            step = engine.go_on(survey, step.progress, ROSTER_NOW)
+            continue
+        name = question.id
+        ids = [c.id for c in question.choices]
+        if name == "household_size":
+            raw = str(ROSTER_PEOPLE)
+        elif name == "age":
+            raw = str(rng.choice([38, 35, 16, 12, 9, 67, 22, 4, 71, 1, 45, 19]))
+        elif question.type is QuestionType.SELECT_MULTIPLE:
+            raw = " ".join(sorted(rng.sample(ids[:-1], rng.randint(1, 3))))
+        elif question.type is QuestionType.SELECT_ONE:
+            raw = rng.choice(ids)
+        elif question.type is QuestionType.INTEGER:
+            raw = str(rng.randint(1, 12))
+        elif question.type is QuestionType.DECIMAL:
+            raw = f"{rng.randint(0, 90000) / 100}"
+        elif question.type is QuestionType.DATE:
+            raw = (dt.date(2015, 1, 1) + dt.timedelta(days=rng.randrange(3000))).isoformat()
+        elif name == "member_name":
+            raw = "Person"
+        else:
+            raw = rng.choice(["a few words", "farming", "driver", "=1+1", "nurse"])
+        step = engine.answer(survey, step.progress, raw, ROSTER_NOW)
+    return dict(step.progress.answers)
+
+
+def build_roster(path: Path, survey: Survey, responses: int, seed: int = 11) -> None:
+    """The schema, then ``responses`` completed households (``_TEMPLATES`` walked through
+    the engine, each used again with other names)."""
+
+    async def schema() -> None:
+        db = await connect(path)
+        await db.close()
+
+    asyncio.run(schema())
+    rng = random.Random(seed)
+    templates = [household(survey, rng) for _ in range(min(_TEMPLATES, responses))]
+    start = dt.datetime(2026, 9, 1, tzinfo=dt.UTC)
+    connection = sqlite3.connect(path)
+    connection.execute("PRAGMA synchronous=OFF")
+    participants, rows, answers = [], [], []
+    for n in range(1, responses + 1):
+        user = 100_000_000 + n * 7
+        language = "en"
+        began = start + dt.timedelta(seconds=rng.randrange(0, 80 * 86400))
+        ended = (began + dt.timedelta(seconds=rng.randrange(600, 3600))).strftime(STAMP)
+        participants.append((user, language, "consented", None, began.strftime(STAMP),
+                             began.strftime(STAMP), ended))
+        rows.append((n, user, survey.id, survey.version, language, None,
+                     began.strftime(STAMP), ended, ended, None))
+        for key, value in templates[n % len(templates)].items():
+            if key.endswith("/member_name"):
+                value = f"{NAMES[rng.randrange(len(NAMES))]} {n}"
+            answers.append((n, key, value, survey.version, ended))
+        if len(answers) > 200_000:
+            _flush(connection, participants, rows, answers)
+    _flush(connection, participants, rows, answers)
+    connection.execute("INSERT INTO settings VALUES ('pseudonym_secret', 'bench-secret-0000')")
+    connection.commit()
+    connection.close()
+
+
+ROSTER_NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
+ROSTER_PEOPLE = 8
+NAMES = ["Amina", "Omar", "Lina", "Yusuf", "Fatou", "Ali", "Sara", "Idris", "Mariam", "Tesfaye"]
+_TEMPLATES = 60
+
+
+def roster_main(args: argparse.Namespace, folder: Path, results: dict[str, Any]) -> None:
+    """The exports of ``args.responses`` households of 8 (see the module)."""
+    form = folder / "household.md"
+    write_form(form)
+    survey, _ = load_survey(form)
+    results["survey"] = {"people": ROSTER_PEOPLE, "questions_per_person": sum(
+        1 for q in survey.questions if q.repeat == "member" and q.asks)}
+    database = folder / "roster.sqlite3"
+    if database.exists():
+        database.unlink()
+    began = time.perf_counter()
+    build_roster(database, survey, args.responses)
+    with sqlite3.connect(database) as connection:
+        answers = connection.execute("SELECT count(*) FROM answers").fetchone()[0]
+    results["answers"] = answers
+    results["build_seconds"] = round(time.perf_counter() - began, 1)
+    print(f"database: {args.responses:,} households of {ROSTER_PEOPLE}, {answers:,} answers "
+          f"({database.stat().st_size / 1e6:.0f} MB, built in {results['build_seconds']} s)")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONSULTBOT_")}
+    env["CONSULTBOT_DB"] = str(database)
+    env["CONSULTBOT_SURVEY"] = str(form)
+    for fmt in ("csv", "xlsx", "json", "sav", "dta"):
+        out = folder / f"roster.{fmt}"
+        run = measure([sys.executable, "-m", "bot", "export", "--format", fmt, "--out",
+                       str(out)], env)
+        run.pop("output")
+        written = [f for f in folder.iterdir() if f.name.startswith("roster.")
+                   and f.suffix in (f".{fmt}", ".csv") and f != database]
+        run["mb"] = round(sum(f.stat().st_size for f in written) / 1e6, 1)
+        run["files"] = len(written)
+        results[f"export_{fmt}"] = run
+        for file in written:
+            file.unlink()
+    print(f"{'what':<28}{'seconds':>9}{'peak RSS MB':>13}{'files MB':>10}")
+    for fmt in ("csv", "xlsx", "json", "sav", "dta"):
+        row = results[f"export_{fmt}"]
+        print(f"{'export_' + fmt:<28}{row['seconds']:>9}{row['peak_rss_mb']:>13}{row['mb']:>10}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--responses", type=int, default=100_000)
+    parser.add_argument("--responses", type=int, default=None,
+                        help="responses in the database (default 100,000; 10,000 households "
+                             "with --roster)")
+    parser.add_argument("--roster", action="store_true",
+                        help="a household roster (8 people × 15 questions) instead of the "
+                             "built-in consultation")
     parser.add_argument("--keep", type=Path, help="keep the database and files in this folder")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
+    if args.responses is None:
+        args.responses = 10_000 if args.roster else 100_000
     folder = args.keep or Path(tempfile.mkdtemp(prefix="consultbot-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
     database = folder / "bench.sqlite3"
     results: dict[str, Any] = {"responses": args.responses, "machine": {
         "cpus": os.cpu_count(), "python": platform.python_version(),
-        "sqlite": sqlite3.sqlite_version}}
+        "sqlite": sqlite3.sqlite_version, "load_average": os.getloadavg()}}
+    if args.roster:
+        try:
+            roster_main(args, folder, results)
+        finally:
+            if not args.keep:
+                shutil.rmtree(folder, ignore_errors=True)
+        results["load_average_after"] = os.getloadavg()
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=2) + "\n")
+        return
     try:
         if database.exists():
             database.unlink()

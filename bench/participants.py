@@ -5,7 +5,7 @@ Run from the repository root with the project's virtualenv::
     .venv/bin/python bench/participants.py [--participants N] [--duration S]
         [--scenario all|throughput|offered|paired|memory] [--json out.json]
         [--rate R[,R…]] [--paired-rate R] [--stored K] [--bots consultbot,floor,floor-aiohttp]
-        [--snapshot]
+        [--snapshot] [--transport polling|webhook|both]
         [--retries N] [--keep]
 
 What it does
@@ -117,6 +117,7 @@ import random
 import re
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -219,6 +220,7 @@ class Target:
     name: str
     argv: tuple[str, ...]
     floor: bool
+    webhook: bool = False  # updates posted to the bot's webhook instead of long polling
 
     def action(self, step: Step) -> tuple[str, str | int]:
         if not self.floor:
@@ -247,7 +249,11 @@ CONSULTBOT = Target("consultbot", (sys.executable, "-m", "bot", "run"), floor=Fa
 FLOOR = Target("floor", (sys.executable, str(ROOT / "bench" / "floor_bot.py")), floor=True)
 # the same floor bot on consultbot's transport (aiohttp + orjson instead of httpx + json)
 FLOOR_AIOHTTP = Target("floor-aiohttp", (*FLOOR.argv, "--transport", "aiohttp"), floor=True)
+# consultbot receiving its updates by webhook (run --webhook): the stand-in posts them
+CONSULTBOT_WEBHOOK = Target("consultbot-webhook", CONSULTBOT.argv, floor=False, webhook=True)
 TARGETS = {t.name: t for t in (CONSULTBOT, FLOOR, FLOOR_AIOHTTP)}
+TRANSPORTS = {"polling": (CONSULTBOT,), "webhook": (CONSULTBOT_WEBHOOK,),
+              "both": (CONSULTBOT, CONSULTBOT_WEBHOOK)}
 
 
 # --- the bot process --------------------------------------------------------------------
@@ -257,8 +263,9 @@ class BotProcess:
     """The bot under test as a child process; its log goes to a file."""
 
     def __init__(self, target: Target, api_url: str, db: Path, log: Path,
-                 source: Path = ROOT) -> None:
+                 source: Path = ROOT, extra_env: dict[str, str] | None = None) -> None:
         self.target = target
+        self.extra_env = extra_env or {}
         self.source = source
         self.api_url = api_url
         self.db = db
@@ -272,7 +279,7 @@ class BotProcess:
                    CONSULTBOT_DB=str(self.db), PTB_TIMEDELTA="true",
                    # who runs the consultation, as a real deployment says (else warnings)
                    CONSULTBOT_ORGANIZER="Benchmark", CONSULTBOT_CONTACT="bench@example.org",
-                   CONSULTBOT_ENDS="2099-12-31")
+                   CONSULTBOT_ENDS="2099-12-31", **self.extra_env)
         if self.source != ROOT:  # a snapshot of the code: its packages come first
             env["PYTHONPATH"] = os.pathsep.join(
                 p for p in (str(self.source), env.get("PYTHONPATH")) if p)
@@ -571,17 +578,30 @@ class Session:
 @contextlib.asynccontextmanager
 async def bot_session(target: Target, workdir: Path, db: Path, label: str,
                       walks: dict[str, list[Step]]) -> AsyncIterator[Session]:
-    """A fresh stand-in and the bot started against it, ready (long polling); always stopped."""
-    api = StandIn(TOKEN)
+    """A fresh stand-in and the bot started against it, ready (long polling, or its webhook
+    registered); always stopped."""
+    api = StandIn(TOKEN, local_mode=target.webhook)
     await api.start()
-    bot = BotProcess(target, api.url, db, workdir / f"{label}.log", SOURCE)
+    extra_env: dict[str, str] = {}
+    if target.webhook:
+        port = free_port()
+        extra_env = {"CONSULTBOT_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram",
+                     "CONSULTBOT_LISTEN": f"127.0.0.1:{port}",
+                     "CONSULTBOT_WEB": "off"}  # beside a polling consultbot (paired)
+    bot = BotProcess(target, api.url, db, workdir / f"{label}.log", SOURCE, extra_env)
     driver = Driver(api, target, walks)
     watcher: asyncio.Task[None] | None = None
+
+    def listening() -> bool:
+        if not target.webhook:
+            return api.long_polling
+        return any(call.method == "setWebhook" and call.ok for call in api.calls)
+
     try:
         await bot.start()
         assert bot.proc is not None
         exited = asyncio.create_task(bot.proc.wait())
-        ready = asyncio.create_task(api.wait_until(lambda: api.long_polling, timeout=60))
+        ready = asyncio.create_task(api.wait_until(listening, timeout=60))
         await asyncio.wait({exited, ready}, return_when=asyncio.FIRST_COMPLETED)
         if exited.done():
             ready.cancel()
@@ -602,6 +622,13 @@ async def bot_session(target: Target, workdir: Path, db: Path, label: str,
         if watcher is not None:
             watcher.cancel()
         await api.stop()
+
+
+def free_port() -> int:
+    """A port nothing listens on now (the bot's webhook server takes it a moment later)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def tail(path: Path, lines: int = 15) -> str:
@@ -1177,7 +1204,15 @@ def verdicts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                                  f"{floor['cpu_ms_per_update']} ms)",
                         "goal": f"≤ {CPU_RATIO_TARGET}×",
                         "met": ratio <= CPU_RATIO_TARGET if floor_name == "floor" else None})
-    for bot in TARGETS:
+        polled, posted = found.get((scenario, "consultbot")), \
+            found.get((scenario, "consultbot-webhook"))
+        if polled and posted and polled["cpu_ms_per_update"] and posted["cpu_ms_per_update"]:
+            ratio = posted["cpu_ms_per_update"] / polled["cpu_ms_per_update"]
+            out.append({"target": f"CPU per update, webhook vs long polling ({scenario})",
+                        "value": f"{ratio:.2f}× ({posted['cpu_ms_per_update']} ms vs "
+                                 f"{polled['cpu_ms_per_update']} ms)",
+                        "goal": "measured", "met": None})
+    for bot in (*TARGETS, CONSULTBOT_WEBHOOK.name):
         row = found.get(("offered", bot))
         if row and row["p99_ms"] is not None and row["offered_per_s"] >= 0.98 * OFFERED_RATE:
             out.append({"target": f"p99 at {OFFERED_RATE:.0f} updates/s, "
@@ -1333,6 +1368,9 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     chosen = args.scenario
     targets = [TARGETS[name] for name in args.bots]
+    if CONSULTBOT in targets:  # consultbot on each transport asked for (floors poll)
+        at = targets.index(CONSULTBOT)
+        targets[at:at + 1] = TRANSPORTS[args.transport]
 
     async def undisturbed(title: str,
                           make: Callable[[], Awaitable[Any]]) -> list[dict[str, Any]]:
@@ -1415,6 +1453,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="which bots to run, among " + ", ".join(TARGETS)
                              + " (default all; floor-aiohttp is the floor bot on consultbot's "
                                "transport)")
+    parser.add_argument("--transport", choices=tuple(TRANSPORTS), default="polling",
+                        help="how consultbot gets its updates: long polling, a webhook the "
+                             "stand-in posts to (run --webhook), or both one after the other, "
+                             "as the rows consultbot and consultbot-webhook (default polling)")
     parser.add_argument("--retries", type=int, default=2,
                         help="measure a scenario again, at most this many times, when other "
                              "processes used the CPU during its window (default 2)")

@@ -58,9 +58,11 @@ class ConsultBot(ExtBot[Any]):
             received = self._received
             if not isinstance(received, list):
                 raise  # the request failed, not the reading
-            return tuple(self._readable(item) for item in received)
+            return tuple(self.read_update(item) for item in received)
 
-    def _readable(self, item: Any) -> Update:
+    def read_update(self, item: Any) -> Update:
+        """The update in ``item`` (decoded JSON); one it cannot read is logged by id and
+        comes back empty, so that it is passed over rather than fetched for ever."""
         update_id = item.get("update_id") if isinstance(item, dict) else None
         try:
             update = Update.de_json(item, self)

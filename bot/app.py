@@ -53,6 +53,7 @@ from bot.scheduling import SYNC_SECONDS, start_schedules, sync_jobs
 from bot.survey.model import Survey
 from bot.survey.search import normalize
 from bot.transport import AiohttpRequest
+from bot.webhook import Webhook, leave_webhook, webhook_serving
 
 logger = logging.getLogger(__name__)
 
@@ -263,12 +264,14 @@ async def _post_shutdown(application: HookApplication) -> None:
 
 @asynccontextmanager
 async def running(
-    application: ConsultApplication, *, poll_timeout: int = 10
+    application: ConsultApplication, *, poll_timeout: int = 10, webhook: Webhook | None = None,
 ) -> AsyncIterator[ConsultApplication]:
     """Serve inside an event loop that is already running (sandbox, tests, benchmarks).
 
     The same lifecycle as ``run_polling``, hooks included, without taking over the
     loop or the signals. An unreachable Bot API is retried first (:func:`reach_api`).
+    Updates come by long polling, or by ``webhook`` (:mod:`bot.webhook`) when given;
+    its server stops taking requests before the application stops.
     """
     data = application.bot_data
     await reach_api(application.bot, data.config.api_url)
@@ -277,10 +280,17 @@ async def running(
         if application.post_init is not None:
             await application.post_init(application)
         assert application.updater is not None
-        await application.updater.start_polling(
-            poll_interval=0, timeout=poll_timeout, allowed_updates=list(ALLOWED_UPDATES))
-        await application.start()
-        yield application
+        async with contextlib.AsyncExitStack() as receiving:
+            if webhook is None:
+                await leave_webhook(application.bot)
+                await application.updater.start_polling(
+                    poll_interval=0, timeout=poll_timeout,
+                    allowed_updates=list(ALLOWED_UPDATES))
+                await application.start()
+            else:
+                await application.start()
+                await receiving.enter_async_context(webhook_serving(application, webhook))
+            yield application
     finally:
         try:
             if application.updater is not None and application.updater.running:

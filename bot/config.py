@@ -24,6 +24,8 @@ PREFIX = "CONSULTBOT_"
 OFFICIAL_API = "https://api.telegram.org"
 _TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
 DEFAULT_WEB = "127.0.0.1:8080"
+DEFAULT_LISTEN = "127.0.0.1:8443"
+_WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
 class ConfigError(Exception):
@@ -66,6 +68,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("web_url", "public address of the web console, used in sign-in links (a path "
             "prefix behind a reverse proxy included)", None),
     Setting("web_idle", "minutes without a request after which a console session ends", "60"),
+    Setting("webhook_url", "public https:// address Telegram posts updates to (webhooks "
+            "instead of long polling); the same as run --webhook", None),
+    Setting("listen", "local address the webhook server listens on (host:port), behind a "
+            "reverse proxy that terminates TLS", DEFAULT_LISTEN),
+    Setting("webhook_secret", "secret Telegram sends with every update (1 to 256 of A-Z a-z "
+            "0-9 _ -)", None),
+    Setting("webhook_register", "whether this process registers the webhook with Telegram "
+            "(false on all but one of several processes)", "true"),
 )
 _NAMES = {s.name for s in SETTINGS}
 
@@ -97,6 +107,10 @@ class Config:
     web: tuple[str, int] | None = ("127.0.0.1", 8080)  # None: no console
     web_url: str | None = None
     web_idle: int = 60
+    webhook_url: str | None = None  # None: long polling
+    listen: tuple[str, int] = ("127.0.0.1", 8443)
+    webhook_secret: str | None = field(default=None, repr=False)
+    webhook_register: bool = True
 
     @property
     def console_url(self) -> str:
@@ -148,6 +162,12 @@ class Config:
             raise ConfigError(f"{env_name('token')}: not set (create a bot with @BotFather and "
                               "set the token it gives you)")
         return self.token
+
+
+def parse_setting(name: str, value: str, where: str) -> Any:
+    """One setting's value read from text, as from the environment; ``where`` names its
+    origin in the error (a command-line option, say)."""
+    return _PARSERS[name](value.strip(), where)
 
 
 def _known() -> str:
@@ -340,6 +360,35 @@ def _web_url(value: str, where: str) -> str | None:
     return value if value.endswith("/") else value + "/"
 
 
+def _webhook_url(value: str, where: str) -> str | None:
+    """An http(s) URL; whether Telegram accepts it (https, its ports) is Telegram's answer."""
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment:
+        raise ConfigError(f"{where}: expected the public https:// address Telegram posts "
+                          f"updates to, such as https://example.org/telegram, got {value!r}")
+    return value
+
+
+def _listen(value: str, where: str) -> tuple[str, int]:
+    host, colon, port = value.rpartition(":")
+    host = host.strip("[]")
+    if not colon or not host or not port.isdigit() or not 0 <= int(port) < 65536:
+        raise ConfigError(f"{where}: expected host:port (such as {DEFAULT_LISTEN}), "
+                          f"got {value!r}")
+    return host, int(port)
+
+
+def _webhook_secret(value: str, where: str) -> str | None:
+    if not value:
+        return None
+    if not _WEBHOOK_SECRET.match(value):
+        raise ConfigError(f"{where}: expected 1 to 256 characters among A-Z a-z 0-9 _ - "
+                          "(what Telegram accepts as a secret_token)")
+    return value
+
+
 _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "token": _token,
     "api_url": _api_url,
@@ -361,4 +410,8 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "web": _web,
     "web_url": _web_url,
     "web_idle": _count(1),
+    "webhook_url": _webhook_url,
+    "listen": _listen,
+    "webhook_secret": _webhook_secret,
+    "webhook_register": _flag,
 }

@@ -45,6 +45,7 @@ logger = logging.getLogger(__name__)
 Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
 ZIP_ABOVE = 5 * 1024 * 1024  # bytes: larger exports are sent zipped
+ZIP_MORE_THAN = 2  # files (a table per repeat, and the codebook): more are sent zipped
 TELEGRAM_FILE_LIMIT = 50 * 1000 * 1000  # what a bot may upload
 
 
@@ -125,7 +126,8 @@ async def on_export(update: Update, context: Context) -> None:
 
 async def on_export_chosen(update: Update, context: Context) -> None:
     """Write the export off the event loop and send it as documents: the data, then its
-    codebook (CSV, SAV, DTA); zipped together when large."""
+    codebook (CSV, SAV, DTA); zipped together when large or more than two files (a
+    survey with repeats: a file per repeat)."""
     query = update.callback_query
     chat = update.effective_chat
     assert query is not None and chat is not None
@@ -155,7 +157,7 @@ async def on_export_chosen(update: Update, context: Context) -> None:
                 "The export failed. The command line tells why: consultbot export.")))
             return
         files = list(result.files)
-        if sum(f.stat().st_size for f in files) > ZIP_ABOVE:
+        if len(files) > ZIP_MORE_THAN or sum(f.stat().st_size for f in files) > ZIP_ABOVE:
             files = [await asyncio.to_thread(_zip, files)]
         if any(f.stat().st_size > TELEGRAM_FILE_LIMIT for f in files):
             await _send_text(context, chat.id, render.escape(t.gettext(

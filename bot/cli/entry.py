@@ -127,8 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                      title="commands", parser_class=_Parser)
 
-    _command(commands, "run", "serve the bot on Telegram and the web console (needs "
-             "CONSULTBOT_TOKEN)", cmd_run)
+    run = _command(commands, "run", "serve the bot on Telegram and the web console (needs "
+                   "CONSULTBOT_TOKEN)", cmd_run)
+    run.add_argument("--webhook", metavar="URL",
+                     help="receive updates by webhook at this public https:// address, "
+                          "served on CONSULTBOT_LISTEN (default: CONSULTBOT_WEBHOOK_URL, "
+                          "else long polling)")
     _command(commands, "web", "serve the web console alone, against the bot's database",
              cmd_web)
     link = _command(commands, "console-link", "print a one-time sign-in link to the web "
@@ -171,8 +175,10 @@ def build_parser() -> argparse.ArgumentParser:
                              "two with variable and value labels")
     export.add_argument("--out", required=True, metavar="PATH",
                         help="file to write (its folder is created if needed); CSV, SAV and "
-                             "DTA write their codebook beside it (NAME.codebook.csv), or "
-                             "everything in one zip when PATH ends in .zip")
+                             "DTA write each repeat's rounds (NAME.REPEAT.csv) and their "
+                             "codebook (NAME.codebook.csv) beside it, or everything in one "
+                             "zip when PATH ends in .zip; XLSX has a sheet per repeat, JSON "
+                             "nests the rounds in their response")
     export.add_argument("--survey", metavar="ID",
                         help="another survey id held in the database (default: the "
                              "configured survey)")
@@ -189,7 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "a tab")
     export.add_argument("--kobo-names", action="store_true",
                         help="name the columns as KoboToolbox does (group/question, "
-                             "question/choice, _uuid, _submission_time, __version__, _index), "
+                             "question/choice, _uuid, _submission_time, __version__, _index; "
+                             "in a repeat's table group/repeat/question, _submission__uuid), "
                              "so scripts written for Kobo exports run unchanged")
     export.add_argument("--completed-only", action="store_true",
                         help="leave out responses that are not completed")

@@ -23,16 +23,23 @@ if TYPE_CHECKING:
 def cmd_run(args: argparse.Namespace, config: Config) -> int:
     """Serve the bot on Telegram, and the web console, until SIGINT (Ctrl-C) or SIGTERM.
 
-    Needs CONSULTBOT_TOKEN. Receives participants' messages (long polling), sends
-    the rounds that `remind`, `broadcast` and the schedules queue, and runs the
-    schedules. Every answer is saved as it comes: a restart loses nothing. One
-    `consultbot run` per database. The web console listens on CONSULTBOT_WEB
-    (default 127.0.0.1:8080; off to turn it off)."""
+    Needs CONSULTBOT_TOKEN. Receives participants' messages (long polling, or a
+    webhook with --webhook URL: Telegram then posts them to that public https://
+    address, which a reverse proxy passes to CONSULTBOT_LISTEN, default
+    127.0.0.1:8443), sends the rounds that `remind`, `broadcast` and the
+    schedules queue, and runs the schedules. Every answer is saved as it comes: a
+    restart loses nothing. One `consultbot run` per database. The web console
+    listens on CONSULTBOT_WEB (default 127.0.0.1:8080; off to turn it off)."""
     from storage.lock import RunLock
 
     from bot.api import reach_api
     from bot.app import build_application, console_serving, running
+    from bot.config import parse_setting
+    from bot.webhook import configured_webhook
 
+    if args.webhook is not None:
+        config = config.with_overrides(
+            webhook_url=parse_setting("webhook_url", args.webhook, "--webhook"))
     config.require_token()
     configure_logging(args.verbose + 1, [config.token])
     survey = load_configured_survey(config)
@@ -48,7 +55,8 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
             loop.add_signal_handler(signal_number, stop.set)
         if not await reach_api(application.bot, config.api_url, stop):
             return
-        async with running(application), console_serving(application) as console:
+        async with running(application, webhook=configured_webhook(config)), \
+                console_serving(application) as console:
             logger.info("serving on %s", config.api_url)
             if console is not None:
                 logger.info("web console at %s (organizers: send /console to the bot)", console)

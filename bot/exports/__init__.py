@@ -1,9 +1,13 @@
 """Exports analysts can use at once: CSV, XLSX, JSON, SPSS (``.sav``) and Stata (``.dta``).
 
-One row per response. Participants and responses appear only under keyed codes
-(``bot.pseudonyms``), the same in every export made with the same secret, never
-their Telegram user id or row id. Answers to questions that are not relevant
-(given the response's other answers) are left empty. Questions no longer in the
+One row per response, and for a survey with repeats one table per repeat with a
+row per round, linked to its response as KoboToolbox links them (``_index``,
+``_parent_index``: see :mod:`~bot.exports.tables`): a sheet each (XLSX), a file
+each (CSV, SAV, DTA), nested in their response (JSON). Participants and
+responses appear only under keyed codes (``bot.pseudonyms``), the same in every
+export made with the same secret, never their Telegram user id or row id.
+Answers to questions that are not relevant (given the response's other answers)
+are left empty. Questions no longer in the
 survey file keep their data, in columns after the current ones, marked in the
 codebook as from an earlier version. Every format carries the codebook: a sheet
 (XLSX), a key (JSON), a CSV file beside the data or with it in a zip (CSV, SAV,
@@ -66,7 +70,8 @@ def write_export(
     now: dt.datetime,
 ) -> ExportResult:
     """Write every matching response to ``out`` in ``options.format`` (and, for CSV, SAV
-    and DTA, the codebook beside it, or everything in one zip when ``out`` ends in .zip)."""
+    and DTA, each repeat's table and the codebook beside it, or everything in one zip when
+    ``out`` ends in .zip)."""
     options.check(survey.languages)
     if not is_url(database) and not Path(database).exists():
         raise ExportError(f"no database at {database} (has the bot run yet?)")

@@ -129,8 +129,8 @@ class _Columns:
 
 def write_statistical(export: Export, rows: Iterator[ExportedResponse], output: Output,
                       fmt: Statistical) -> int:
-    """Write each table as a ``.sav`` or ``.dta`` file, then the codebook; the number of
-    responses written."""
+    """Write each table (the responses, each repeat's rounds) as a ``.sav`` or ``.dta``
+    file, then the codebook; the number of responses written."""
     import pyreadstat
 
     tables = export.tables(Layout("coded", summaries=False))
@@ -142,13 +142,12 @@ def write_statistical(export: Export, rows: Iterator[ExportedResponse], output: 
                 columns.add(cells)
         count += 1
     _, variable_limit, value_limit = _LIMITS[fmt]
-    all_names: dict[str, str] = {}
+    all_names: dict[str, dict[str, str]] = {}
     survey = export.reading.survey
     title = _cut(survey.title.get(export.options.labels or survey.default_language),
                  64 if fmt == "sav" else 80, fmt == "sav")
     for table, columns in zip(tables, gathered, strict=True):
-        names = variable_names(table.columns, fmt)
-        all_names.update(names)
+        names = all_names[table.name] = variable_names(table.columns, fmt)
         labels = [_cut(c.label, variable_limit, fmt == "sav") or None for c in table.columns]
         value_labels: dict[str, dict[int | float, str]] = {
             names[column]: {code: _cut(text, value_limit, True) for code, text in coded.items()}

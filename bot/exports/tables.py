@@ -1,10 +1,15 @@
 """The tables of an export: their columns, and the cells each response gives.
 
 An export is a list of tables and every format writes each of them (a sheet
-of the workbook, a file of the CSV, SAV or DTA export). Today there is one,
-the responses, one row each; a repeat adds its own table, whose rows come
-from the same response and carry its ``position`` (its row in the responses
-table) to link them.
+of the workbook, a file of the CSV, SAV or DTA export): the responses, one row
+each, then one table per repeat (nested ones too), one row per round, as
+KoboToolbox exports them. A round's row starts with its keys: ``_index`` (its
+row in its table, from 1), ``_parent_index`` (the ``_index`` of the row it
+belongs to: the response's in the responses table, which then ends with an
+``_index`` column, or the enclosing round's), ``_parent_table_name``, and the
+participant's and the response's codes as in the responses table (with Kobo
+names, the response's is ``_submission__uuid``). Rows are numbered in response
+order, then round order, whichever table asks first (:meth:`Reading.rounds`).
 
 Each question gives its cells through one function of its stored answer, made
 once per export for the file's :class:`Layout`:
@@ -28,7 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -39,7 +44,8 @@ from storage.stats import STOPPED_AFTER
 from bot.exports.options import ExportOptions
 from bot.pseudonyms import ExportCodes
 from bot.survey import engine
-from bot.survey.model import Choice, Question, QuestionType, Survey
+from bot.survey.model import Choice, Question, QuestionType, Repeat, Survey, answer_key
+from bot.survey.walk import Rounds, Walk
 
 Cell = str | int | float | dt.date | dt.datetime | None
 Row = list[Cell]
@@ -63,12 +69,16 @@ META_LABELS = {
 KOBO_META = {"response_id": "_uuid", "survey_version": "__version__",
              "completed_at": "_submission_time"}
 POSITION = "_index"
+PARENT_POSITION = "_parent_index"
+PARENT_TABLE = "_parent_table_name"
+MAIN_TABLE = "responses"
 LABEL_SUFFIX = ":label"
 LABEL_SEPARATOR = "; "
 
 FORMULA_START = frozenset("=+-@\t\r")
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _WHOLE = re.compile(r"-?\d{1,9}")
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_.\-]")
 _CACHE_LIMIT = 10_000
 _NAN = float("nan")
 
@@ -110,7 +120,8 @@ class Layout:
 
 
 class Reading:
-    """What every table of one export shares: the survey, the codes, status and relevance."""
+    """What every table of one export shares: the survey, the codes, status and relevance,
+    and each response's rounds (numbered as the tables write them)."""
 
     def __init__(self, survey: Survey, survey_id: str, secret: str, now: dt.datetime) -> None:
         self.survey = survey
@@ -119,6 +130,12 @@ class Reading:
         self.codes = ExportCodes(secret)
         self._stale = timestamp(now - STOPPED_AFTER)  # stored times sort as text
         self._memo: engine.RelevanceMemo | None = None
+        self._walked: tuple[int, Walk] | None = None  # the last response's walk
+        self._children: dict[str | None, list[Repeat]] = {}
+        for repeat in survey.repeats:
+            self._children.setdefault(repeat.parent, []).append(repeat)
+        self._counted: dict[str, int] = {r.id: 0 for r in survey.repeats}
+        self._rounds: tuple[int, dict[str, list[RoundRow]]] | None = None
 
     def status(self, response: ExportedResponse) -> str:
         if response.completed_at is not None:
@@ -127,16 +144,63 @@ class Reading:
             return "stopped"
         return "in_progress"
 
+    def _walk(self, response: ExportedResponse) -> Walk:
+        """The walk of a response's answers (kept for the tables that read the same one)."""
+        if self._walked is None or self._walked[0] != response.id:
+            self._walked = (response.id, Walk(self.survey, response.answers, self.now).complete())
+        return self._walked[1]
+
     def values(self, response: ExportedResponse) -> dict[str, str | None]:
-        """The answers that count: those of questions still relevant, and earlier ones."""
+        """The answers that count: those of questions still relevant, and earlier ones
+        (outside repeats: a round's answers are read with :meth:`rounds`)."""
         if response.survey_id != self.survey.id:
             return response.answers
-        if self._memo is None:
-            self._memo = engine.RelevanceMemo(self.survey, self.now)
-        skip = self._memo.irrelevant(response.answers)
+        if self.survey.repeats:
+            walk = self._walk(response)
+            skip: frozenset[str] | set[str] = {
+                visit.slot.key for visit in walk.visits
+                if not visit.relevant and not visit.slot.rounds}
+        else:
+            if self._memo is None:
+                self._memo = engine.RelevanceMemo(self.survey, self.now)
+            skip = self._memo.irrelevant(response.answers)
         if not skip:
             return response.answers
         return {k: v for k, v in response.answers.items() if k not in skip}
+
+    def rounds(self, response: ExportedResponse, position: int) -> dict[str, list[RoundRow]]:
+        """Repeat id → the response's rounds of it, in order, each with its row number in
+        the repeat's table and its parent's (in the table of the repeat it is inside, or
+        ``position`` in the responses table). A completed response has every round the
+        survey gives it; one in progress, the rounds up to the last with an answer. Each
+        response is numbered once, whichever table asks first."""
+        if self._rounds is not None and self._rounds[0] == position:
+            return self._rounds[1]
+        found: dict[str, list[RoundRow]] = {r.id: [] for r in self.survey.repeats}
+        if response.survey_id == self.survey.id and self.survey.repeats:
+            walk = self._walk(response)
+            kept = walk.kept
+            completed = response.completed_at is not None
+            counted = self._counted
+
+            def each(parent: str | None, rounds: Rounds, parent_index: int) -> None:
+                for repeat in self._children.get(parent, ()):
+                    where = (rounds, repeat.id)
+                    count = walk.rounds_of.get(where, 0)
+                    if not completed:
+                        count = min(count, walk.stored.get(where, 0))
+                    rows = found[repeat.id]
+                    for number in range(1, count + 1):
+                        inner = (*rounds, (repeat.id, number))
+                        counted[repeat.id] += 1
+                        index = counted[repeat.id]
+                        rows.append(RoundRow(index, parent_index, inner,
+                                             answer_key("", inner), kept))
+                        each(repeat.id, inner, index)
+
+            each(None, (), position)
+        self._rounds = (position, found)
+        return found
 
     def meta(self, response: ExportedResponse) -> list[str | int]:
         """The response's own columns as text (``META``'s order)."""
@@ -145,6 +209,17 @@ class Reading:
                 codes.response_id(response.id), response.survey_id,
                 response.survey_version, response.language, self.status(response),
                 response.started_at, response.completed_at or "", response.source or ""]
+
+
+@dataclass(frozen=True, slots=True)
+class RoundRow:
+    """One round of a repeat in one response: a row of the repeat's table."""
+
+    index: int  # its row in the repeat's table, from 1
+    parent_index: int  # its parent's row (the responses table's, or the enclosing repeat's)
+    rounds: Rounds  # ((member, 2), (visit, 1)): the round and the rounds it is inside
+    prefix: str  # what its answers' keys start with: "member[2]/visit[1]/"
+    answers: Mapping[str, str | None]  # the response's answers that count, by key
 
 
 class Table:
@@ -166,41 +241,25 @@ class Table:
 _Maker = Callable[[str | None], Row]
 
 
-class ResponsesTable(Table):
-    """The responses: one row each, its own columns first, then one or more per question."""
+class _AnswerTable(Table):
+    """A table with a column (or several) per question: how each question's cells are made."""
 
-    def __init__(self, reading: Reading, earlier: dict[str, str], options: ExportOptions,
+    def __init__(self, name: str, reading: Reading, options: ExportOptions,
                  layout: Layout) -> None:
-        self.name = "responses"
+        self.name = name
         self.reading = reading
         self.layout = layout
         self.kobo = options.kobo_names
         self.language = options.labels or reading.survey.default_language
         self.value_labels = {}
         self.codes = {}
-        self.columns = [self._meta_column(name) for name in META]
+        self.columns = []
         self._plan: list[tuple[str, _Maker | None]] = []
-        for question in reading.survey.questions:
-            if question.asks and question.repeat is None:  # a round's answers: not one row
-                self._plan.append((question.id, self._question(question)))
-        for question_id, version in earlier.items():
-            placeholder = Question(question_id, QuestionType.TEXT, reading.survey.title, -1)
-            self.columns.append(Column(question_id, f"(earlier version {version})",
-                                       question=placeholder, earlier=True))
-            self._plan.append((question_id, None))
-        if self.kobo:
-            self.columns.append(Column(POSITION, "Row of the response", "number", "position"))
-
-    def _meta_column(self, name: str) -> Column:
-        shown = KOBO_META.get(name, name) if self.kobo else name
-        kind: Kind = "datetime" if name in ("started_at", "completed_at") else "text"
-        return Column(shown, META_LABELS[name], kind, "meta")
 
     # --- building: each question's columns and the function that fills them
 
-    def _question(self, question: Question) -> _Maker | None:
+    def _question(self, question: Question, name: str) -> _Maker | None:
         """Add the question's columns; its maker (``None``: its answer as text, as is)."""
-        name = question.path if self.kobo and question.path else question.id
         text = question.text.get(self.language)
         kind = question.type
         if kind is QuestionType.SELECT_ONE:
@@ -313,6 +372,53 @@ class ResponsesTable(Table):
 
     # --- rows
 
+    def _answers(self, cells: Row, answers: Mapping[str, str | None], prefix: str = "") -> None:
+        """Add the cells of every question's answer (stored under ``prefix`` + its id)."""
+        if self.layout.mode == "text":
+            start = FORMULA_START
+            for question_id, make in self._plan:
+                raw = answers.get(prefix + question_id)
+                if make is not None:
+                    cells.extend(make(raw))
+                elif raw is None:
+                    cells.append("")
+                else:
+                    cells.append(neutralized(raw) if raw[:1] in start else raw)
+        else:
+            for question_id, make in self._plan:
+                raw = answers.get(prefix + question_id)
+                if make is not None:
+                    cells.extend(make(raw))
+                else:
+                    cells.append(raw)
+
+
+class ResponsesTable(_AnswerTable):
+    """The responses: one row each, its own columns first, then one or more per question
+    (and ``_index``, its row number, when the export has repeat tables or Kobo names)."""
+
+    def __init__(self, reading: Reading, earlier: dict[str, str], options: ExportOptions,
+                 layout: Layout) -> None:
+        super().__init__(MAIN_TABLE, reading, options, layout)
+        self.columns.extend(self._meta_column(name) for name in META)
+        for question in reading.survey.questions:
+            if question.asks and question.repeat is None:  # a round's: in its repeat's table
+                name = question.path if self.kobo and question.path else question.id
+                self._plan.append((question.id, self._question(question, name)))
+        for question_id, version in earlier.items():
+            placeholder = Question(question_id, QuestionType.TEXT, reading.survey.title, -1)
+            self.columns.append(Column(question_id, f"(earlier version {version})",
+                                       question=placeholder, earlier=True))
+            self._plan.append((question_id, None))
+        self.positions = self.kobo or bool(reading.survey.repeats)
+        if self.positions:
+            self.columns.append(Column(POSITION, "Row of the response", "number", "position"))
+
+    def _meta_column(self, name: str) -> Column:
+        shown = KOBO_META.get(name, name) if self.kobo else name
+        kind: Kind = "datetime" if name in ("started_at", "completed_at") else "text"
+        return Column(shown, META_LABELS[name], kind, "meta")
+
     def rows(self, response: ExportedResponse, position: int) -> Iterable[Row]:
         return (self.row(response, position),)
 
@@ -327,28 +433,63 @@ class ResponsesTable(Table):
                     or response.language[:1] in start or (response.source or "")[:1] in start):
                 meta = [neutralized(c) if isinstance(c, str) else c for c in meta]
             cells = [*meta]
-            for question_id, make in self._plan:
-                raw = answers.get(question_id)
-                if make is not None:
-                    cells.extend(make(raw))
-                elif raw is None:
-                    cells.append("")
-                else:
-                    cells.append(neutralized(raw) if raw[:1] in start else raw)
         else:
             cells = [*meta]
             cells[6] = _moment(response.started_at)
             cells[7] = _moment(response.completed_at)
             cells[8] = response.source or None
-            for question_id, make in self._plan:
-                raw = answers.get(question_id)
-                if make is not None:
-                    cells.extend(make(raw))
-                else:
-                    cells.append(raw)
-        if self.kobo:
+        self._answers(cells, answers)
+        if self.positions:
             cells.append(position)
         return cells
+
+
+class RepeatTable(_AnswerTable):
+    """A repeat's rounds: one row each, as KoboToolbox exports them. ``_index`` numbers the
+    rows of this table, ``_parent_index`` is the parent row's ``_index`` in the table named
+    by ``_parent_table_name`` (the responses, or the repeat this one is inside); then the
+    participant's and the response's codes, as in the responses table, and the round's
+    questions."""
+
+    def __init__(self, repeat: Repeat, names: Mapping[str, str], reading: Reading,
+                 options: ExportOptions, layout: Layout) -> None:
+        super().__init__(names[repeat.id], reading, options, layout)
+        self.repeat = repeat
+        self.parent_table = names[repeat.parent] if repeat.parent else MAIN_TABLE
+        survey = reading.survey
+        self.path = "/".join(r.path or r.id for r in survey.chain(repeat.id))
+        response = "_submission__uuid" if self.kobo else "response_id"
+        self.columns.extend([
+            Column(POSITION, f"Row of the round in {self.name}", "number", "position"),
+            Column(PARENT_POSITION, f"Row of the round's parent in {self.parent_table}",
+                   "number", "position"),
+            Column(PARENT_TABLE, "The table of the round's parent", role="meta"),
+            Column("participant", META_LABELS["participant"], role="meta"),
+            Column(response, META_LABELS["response_id"], role="meta"),
+        ])
+        for question in survey.questions[repeat.start:repeat.end]:
+            if question.asks and question.repeat == repeat.id:
+                name = (f"{self.path}/{question.path or question.id}" if self.kobo
+                        else question.id)
+                self._plan.append((question.id, self._question(question, name)))
+
+    def rows(self, response: ExportedResponse, position: int) -> Iterable[Row]:
+        return (row for _, row in self.round_rows(response, position))
+
+    def round_rows(self, response: ExportedResponse, position: int
+                   ) -> Iterator[tuple[RoundRow, Row]]:
+        """The response's rounds of this repeat, each with its row."""
+        found = self.reading.rounds(response, position).get(self.repeat.id)
+        if not found:
+            return
+        codes = self.reading.codes
+        participant = codes.participant_id(response.participant_id)
+        response_code = codes.response_id(response.id)
+        for round_ in found:
+            cells: Row = [round_.index, round_.parent_index, self.parent_table, participant,
+                          response_code]
+            self._answers(cells, round_.answers, round_.prefix)
+            yield round_, cells
 
 
 def _moment(stored: str | None) -> dt.datetime | None:
@@ -393,5 +534,32 @@ class Export:
     options: ExportOptions
 
     def tables(self, layout: Layout) -> list[Table]:
-        """The tables every format writes, the responses first."""
-        return [ResponsesTable(self.reading, self.earlier, self.options, layout)]
+        """The tables every format writes: the responses, then one per repeat in form order
+        (a repeat before those inside it)."""
+        survey = self.reading.survey
+        names = table_names(survey)
+        tables: list[Table] = [ResponsesTable(self.reading, self.earlier, self.options, layout)]
+        tables.extend(RepeatTable(repeat, names, self.reading, self.options, layout)
+                      for repeat in repeats_in_order(survey))
+        return tables
+
+
+def repeats_in_order(survey: Survey) -> list[Repeat]:
+    """The survey's repeats in form order, a repeat before those inside it."""
+    return sorted(survey.repeats, key=lambda r: (r.start, len(survey.chain(r.id))))
+
+
+def table_names(survey: Survey) -> dict[str, str]:
+    """Repeat id → the name of its table: its id, made safe as a file name and distinct
+    (whatever the case) from the other tables' and the codebook's."""
+    taken = {MAIN_TABLE, "codebook"}
+    names: dict[str, str] = {}
+    for repeat in repeats_in_order(survey):
+        base = _UNSAFE_NAME.sub("_", repeat.id).strip(".") or "repeat"
+        name, number = base, 1
+        while name.lower() in taken:
+            number += 1
+            name = f"{base}_{number}"
+        taken.add(name.lower())
+        names[repeat.id] = name
+    return names

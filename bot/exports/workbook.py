@@ -1,5 +1,9 @@
 """XLSX: one sheet per table, then the codebook sheet; numbers, dates and times typed.
 
+A sheet is named after its table (a repeat's: the repeat's name), made valid for
+Excel: none of ``[ ] : * ? / \\``, no ``'`` at either end, at most 31 characters,
+distinct whatever the case (a name cut short or met twice ends with ``~2``, ``~3``…).
+
 Rows are written as they come (XlsxWriter's ``constant_memory`` mode: each sheet
 streams to its own temporary file), so memory stays flat whatever the size. Text is
 always a string cell, never a formula, number or link, and is marked "quote prefix"
@@ -20,10 +24,29 @@ from storage.exports import ExportedResponse
 
 from bot.exports.codebook import FILE_NAME, codebook_rows
 from bot.exports.options import ExportError
-from bot.exports.tables import FORMULA_START, Export, Layout
+from bot.exports.tables import FORMULA_START, Export, Layout, RepeatTable
 
 XLSX_MAX_ROWS = 1_048_576 - 1
 _SHEET_NAME = re.compile(r"[\[\]:*?/\\]")
+_SHEET_LENGTH = 31
+
+
+def sheet_names(names: list[str]) -> list[str]:
+    """Each table's name as a valid sheet name, all distinct (see the module)."""
+    taken: set[str] = set()
+    out: list[str] = []
+    for name in names:
+        base = _SHEET_NAME.sub("_", name).strip("'") or "sheet"
+        if base.lower() == "history":  # Excel keeps this name for itself
+            base += "_"
+        shown, number = base[:_SHEET_LENGTH], 1
+        while shown.lower() in taken:
+            number += 1
+            tail = f"~{number}"
+            shown = base[:_SHEET_LENGTH - len(tail)].rstrip("'") + tail
+        taken.add(shown.lower())
+        out.append(shown)
+    return out
 
 
 def write_xlsx(export: Export, rows: Iterator[ExportedResponse], path: Path) -> int:
@@ -42,8 +65,13 @@ def write_xlsx(export: Export, rows: Iterator[ExportedResponse], path: Path) -> 
         moment = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
         sheets: list[Any] = []
         lines: list[int] = []
+        names = sheet_names([*(table.name for table in tables), FILE_NAME])
+        sheet_of = dict(zip((table.name for table in tables), names, strict=False))
         for table in tables:
-            sheet = workbook.add_worksheet(_SHEET_NAME.sub("_", table.name)[:31])
+            if isinstance(table, RepeatTable):  # its rows name their parent's sheet
+                table.parent_table = sheet_of[table.parent_table]
+        for table, name in zip(tables, names, strict=False):
+            sheet = workbook.add_worksheet(name)
             _write_texts(sheet, 0, [c.name for c in table.columns], bold, bold_quoted)
             sheet.freeze_panes(1, 1)
             sheets.append(sheet)
@@ -74,9 +102,12 @@ def write_xlsx(export: Export, rows: Iterator[ExportedResponse], path: Path) -> 
                     line += 1
                 lines[number] = line
             count += 1
-        book = workbook.add_worksheet(FILE_NAME)
-        for row, texts in enumerate(codebook_rows(export.reading.survey, export.earlier,
-                                                  tables)):
+        book = workbook.add_worksheet(names[-1])
+        entries = codebook_rows(export.reading.survey, export.earlier, tables)
+        at = entries[0].index("table")
+        for texts in entries[1:]:
+            texts[at] = sheet_of.get(texts[at], texts[at])
+        for row, texts in enumerate(entries):
             _write_texts(book, row, texts, bold if row == 0 else None,
                          bold_quoted if row == 0 else quoted)
     finally:

@@ -58,7 +58,9 @@ Functions, with ODK's meaning; the number of arguments is checked when parsing:
   must match; stopped after ``REGEX_TIMEOUT``)
 - numbers: ``number``, ``int`` (toward zero), ``round(x[, digits])`` (half away
   from zero), ``floor``, ``ceiling``, ``abs``, ``pow``, ``sqrt``, ``log``,
-  ``log10``, ``min(…)``, ``max(…)`` (NaN if any argument is not a number),
+  ``log10``, ``exp``, ``exp10``, ``sin``, ``cos``, ``tan``, ``asin``,
+  ``acos``, ``atan``, ``atan2(y, x)`` (radians), ``pi()``, ``min(…)``,
+  ``max(…)`` (NaN if any argument is not a number or out of the domain),
   ``sum(x)`` (one value, so ``number(x)``)
 - time: ``today()``, ``now()`` (from ``Env.now``), ``date(x)``,
   ``date-time(x)`` (from an ISO string or a number of days since 1970; ``""``
@@ -1101,6 +1103,18 @@ def _log(log: Callable[[float], float]) -> Callable[[Value], float]:
     return run
 
 
+def _real(function: Callable[..., float]) -> Callable[..., float]:
+    """A function of numbers as XPath wants it: NaN, never an error, outside its domain."""
+    def run(*values: Value) -> float:
+        try:
+            return function(*(to_number(v) for v in values))
+        except ValueError:
+            return _NAN
+        except OverflowError:
+            return math.inf
+    return run
+
+
 def _extreme(largest: bool) -> Callable[..., float]:
     def extreme(*values: Value) -> float:
         numbers = [to_number(v) for v in values]
@@ -1470,6 +1484,16 @@ _FUNCTIONS: Final[dict[str, tuple[int, int | None, _Builder]]] = {
     "sqrt": (1, 1, _eager(_sqrt)),
     "log": (1, 1, _eager(_log(math.log))),
     "log10": (1, 1, _eager(_log(math.log10))),
+    "exp": (1, 1, _eager(_real(math.exp))),
+    "exp10": (1, 1, _eager(_real(lambda x: math.pow(10.0, x)))),
+    "sin": (1, 1, _eager(_real(math.sin))),
+    "cos": (1, 1, _eager(_real(math.cos))),
+    "tan": (1, 1, _eager(_real(math.tan))),
+    "asin": (1, 1, _eager(_real(math.asin))),
+    "acos": (1, 1, _eager(_real(math.acos))),
+    "atan": (1, 1, _eager(_real(math.atan))),
+    "atan2": (2, 2, _eager(_real(math.atan2))),
+    "pi": (0, 0, _eager(lambda: math.pi)),
     "min": (1, None, _extremes(largest=False)),
     "max": (1, None, _extremes(largest=True)),
     "sum": (1, 1, _sum),

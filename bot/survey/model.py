@@ -150,6 +150,9 @@ class Repeat:
     source: str | None = None
     # an XLSForm loop ("begin loop over list"): one round per choice, named by it
     over: tuple[Choice, ...] = ()
+    # XLSForm: the groups around it inside its parent (or the form) and its name, as ODK and
+    # Kobo write them ("household/member"); a question's path inside it follows
+    path: str = ""
 
     @property
     def open(self) -> bool:

@@ -22,6 +22,7 @@ from bot.ordering import PerChatUpdateProcessor
 from bot.sandbox.standin import SentMessage, SimUser, StandIn
 from bot.survey.model import Survey
 from bot.waiting import wait_event
+from bot.webhook import Webhook
 
 from tests import stored
 
@@ -45,10 +46,16 @@ class Clock:
 
 
 class Harness:
-    def __init__(self, api: StandIn, db: Path, survey: Survey, **config: Any) -> None:
+    """``webhook=True``: updates come by webhook, the bot's server on 127.0.0.1 (port 0)
+    and the stand-in in local mode posting to it; else by long polling."""
+
+    def __init__(self, api: StandIn, db: Path, survey: Survey, *, webhook: bool = False,
+                 **config: Any) -> None:
         self.api = api
         self.db = db
         self.survey = survey
+        self.webhook = webhook
+        self.webhook_address: tuple[str, int] | None = None
         self.clock = Clock()
         config.setdefault("admins", frozenset({ORGANIZER}))
         self.config = Config(token=TOKEN, api_url=api.url, db=db, **config)
@@ -58,7 +65,17 @@ class Harness:
     async def start(self) -> None:
         self.application = build_application(self.config, self.survey, clock=self.clock)
         self._stack = AsyncExitStack()
-        await self._stack.enter_async_context(running(self.application, poll_timeout=5))
+        hook = None
+        if self.webhook:
+            self.api.local_mode = True
+            hook = Webhook(self.webhook_url, ("127.0.0.1", 0))
+        await self._stack.enter_async_context(
+            running(self.application, poll_timeout=5, webhook=hook))
+
+    def webhook_url(self, bound: tuple[str, int]) -> str:
+        """The webhook's URL, once its server is bound (kept in :attr:`webhook_address`)."""
+        self.webhook_address = bound
+        return f"http://127.0.0.1:{bound[1]}/telegram"
 
     async def stop(self) -> None:
         if self._stack is not None:

@@ -1,9 +1,12 @@
 """A household roster walked through the real bot, in English and in French: rounds named by
 their answers, back across rounds, a round corrected from the review, a count lowered (asked
-first), an open repeat, /mydata and /delete."""
+first), an open repeat, /mydata and /delete; its export from the chat, one zip."""
 
 from __future__ import annotations
 
+import csv
+import io
+import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,7 +15,7 @@ from bot.sandbox.standin import StandIn
 from bot.survey.loader import load_survey
 
 from tests import stored
-from tests.integration.harness import Harness, Person, stored_answers
+from tests.integration.harness import ORGANIZER, Harness, Person, stored_answers
 
 ROSTER = Path(__file__).resolve().parents[1] / "forms" / "roster.yaml"
 
@@ -212,3 +215,33 @@ async def test_an_xlsform_roster_with_a_repeat_in_each_round(api: StandIn, tmp_p
         assert answers["check[2]/ok"] == "no"
     finally:
         await bot.stop()
+
+
+async def test_a_roster_export_from_the_chat_is_one_zip(harness: Harness) -> None:
+    amina = harness.person(305)
+    await amina.start()
+    await amina.send("2")
+    await person_round(amina, "Amina", "34", "Woman", "No")
+    await person_round(amina, "Omar", "12", "Man")
+    await amina.press("Continue ›")
+    await amina.press("Amina")
+    await amina.send("Caritas")
+    await amina.press("An association")
+    await amina.press("Continue ›")
+    await amina.press("Skip »")
+    assert current(harness) == "None"
+    boss = harness.person(ORGANIZER)
+    await boss.send("/export")
+    await boss.press("CSV")
+    [document] = [m for m in boss.messages if m.kind == "document"]
+    assert document.filename is not None and document.filename.endswith(".csv.zip")
+    assert document.document is not None and "1 response" in document.text
+    with zipfile.ZipFile(io.BytesIO(document.document)) as bundle:
+        stem = document.filename.removesuffix(".csv.zip")
+        assert bundle.namelist() == [f"{stem}{part}.csv" for part in (
+            "", ".member", ".helper", ".codebook")]
+        members = list(csv.DictReader(io.StringIO(
+            bundle.read(f"{stem}.member.csv").decode("utf-8-sig"))))
+    assert [(m["_index"], m["_parent_index"], m["member_name"]) for m in members] == [
+        ("1", "1", "Amina"), ("2", "1", "Omar")]
+    assert all(m["participant"] and "305" not in m["participant"] for m in members)

@@ -1,6 +1,6 @@
 """Repeats in the stored data: figures and summaries count people (or rounds when the survey
-says so, small cells protected either way), exports leave rounds out of the one-row table
-and say so, and erasing a participant erases every round."""
+says so, small cells protected either way), exports give each repeat its own table, and
+erasing a participant erases every round."""
 
 from __future__ import annotations
 
@@ -147,7 +147,7 @@ async def test_one_household_of_many_men_is_not_shown_as_many(db: Database,
                for block in summary.blocks for c in block.categories)
 
 
-async def test_exports_leave_rounds_out_and_say_why(tmp_path: Path, roster: Survey) -> None:
+async def test_exports_give_rounds_their_own_tables(tmp_path: Path, roster: Survey) -> None:
     path = tmp_path / "bot.sqlite3"
     db = await connect(path)
     try:
@@ -161,14 +161,17 @@ async def test_exports_leave_rounds_out_and_say_why(tmp_path: Path, roster: Surv
     header = (tmp_path / "export.csv").read_text(encoding="utf-8-sig").splitlines()[0]
     assert "household_size" in header and "total_age" not in header
     assert "age" not in header.split(",") and "member[" not in header
+    members = (tmp_path / "export.member.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert len(members) == 1 + 3 * 3 + 3 * 2 + 2 * 1  # a row per person
     data = json.loads((tmp_path / "export.json").read_text(encoding="utf-8"))
-    assert set(data["responses"][0]["answers"]) == {"household_size", "head", "comment"}
-    notes = {e["question"]: e for e in data["codebook"] if e.get("in_main_table") is False}
+    assert set(data["responses"][0]["answers"]) == {"household_size", "head", "comment",
+                                                    "member", "helper"}
+    notes = {e["question"]: e for e in data["codebook"] if e.get("repeat")}
     assert set(notes) == {"member_name", "age", "sex", "works", "helper_name", "helper_kind"}
-    assert notes["age"]["stored_as"] == "member[n]/age"
-    assert "once per round of the repeat 'member'" in notes["age"]["note"]
+    assert notes["age"]["stored_as"] == "member[n]/age" and notes["age"]["table"] == "member"
     book = openpyxl.load_workbook(tmp_path / "export.xlsx", read_only=True)
+    assert book.sheetnames == ["responses", "member", "helper", "codebook"]
     codebook = list(book["codebook"].iter_rows(values_only=True))
     assert codebook[0][-1] == "note"
-    assert any(row[0] == "age" and "member[n]/age" in (row[-1] or "") for row in codebook)
+    assert any(row[0] == "age" and "'member'" in (row[-1] or "") for row in codebook)
     assert stored.count(path, "answers") > 8 * 3

@@ -39,10 +39,15 @@ Waiting never polls: :meth:`StandIn.wait_until` and
 :meth:`StandIn.next_message` wake up whenever a call is recorded or the update
 queue changes.
 
-Not simulated: webhook delivery (``setWebhook`` is recorded and blocks
-``getUpdates``, as on Telegram, but nothing is posted), inline mode, payments,
-and methods outside :data:`methods.METHODS`; MarkdownV2 and Markdown texts
-are accepted as plain text.
+Webhooks: ``setWebhook`` checks its arguments as Telegram does (``local_mode``
+lets ``http://127.0.0.1:PORT`` through for a test's bot), blocks ``getUpdates``
+while set, and the queue's updates are POSTed to it, one at a time per chat,
+again after a back-off when refused (:mod:`.webhook`;
+:attr:`StandIn.webhook_deliveries` records each attempt).
+
+Not simulated: inline mode, payments, and methods outside
+:data:`methods.METHODS`; MarkdownV2 and Markdown texts are accepted as plain
+text.
 
 The pieces
 ----------
@@ -54,6 +59,7 @@ The pieces
 ``records``  :class:`Call`, :class:`SentMessage`, :class:`Button`: what a test reads
 ``files``    stored files and photo sizes
 ``updates``  the update queue and the long poll
+``webhook``  posting updates to a webhook
 ``faults``   failures on demand, delays, holds, sending limits, blocking, migration
 ``methods``  one function per Bot API method
 The wire format (``bot.sandbox.wire``) and Telegram's text rules
@@ -64,5 +70,7 @@ from ..wire import UploadedFile
 from .people import SimChat, SimUser
 from .records import Button, Call, SentMessage
 from .server import StandIn
+from .webhook import SECRET_HEADER, Delivery
 
-__all__ = ["Button", "Call", "SentMessage", "SimChat", "SimUser", "StandIn", "UploadedFile"]
+__all__ = ["SECRET_HEADER", "Button", "Call", "Delivery", "SentMessage", "SimChat", "SimUser",
+           "StandIn", "UploadedFile"]

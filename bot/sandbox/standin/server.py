@@ -23,6 +23,7 @@ from .faults import Faults
 from .people import SimChat, SimUser, get_group, get_user
 from .records import Call, SentMessage
 from .updates import random_first_update_id
+from .webhook import Delivery, WebhookSender
 from .world import World
 
 logger = logging.getLogger(__name__)
@@ -35,7 +36,9 @@ class StandIn:
 
     ``first_update_id`` fixes the id of the first update (by default it is
     drawn at random, as Telegram does after a week without updates); ``clock``
-    is the monotonic time the sending limits count with.
+    is the monotonic time the sending limits count with; ``local_mode`` lets
+    setWebhook accept ``http://`` URLs on any port (as a self-hosted Bot API
+    server's ``--local``), so a bot under test can listen on 127.0.0.1.
     """
 
     def __init__(
@@ -48,6 +51,7 @@ class StandIn:
         privacy_mode: bool = True,
         first_update_id: int | None = None,
         clock: Callable[[], float] = time.monotonic,
+        local_mode: bool = False,
     ) -> None:
         self.token = token
         self._world = World(
@@ -60,7 +64,9 @@ class StandIn:
                 first_update_id if first_update_id is not None else random_first_update_id()
             ),
         )
+        self._world.local_mode = local_mode
         self._faults = Faults(self._world.changed, clock)
+        self._webhook = WebhookSender(self._world)
         self._listeners: list[Callable[[Call], None]] = []
         self._runner: web.AppRunner | None = None
         self._url: str | None = None
@@ -79,6 +85,7 @@ class StandIn:
         await runner.setup()
         site = web.TCPSite(runner, host, port)
         await site.start()
+        await self._webhook.start()
         self._runner = runner
         bound_host, bound_port = runner.addresses[0][:2]
         self._url = f"http://{bound_host}:{bound_port}"
@@ -88,6 +95,7 @@ class StandIn:
         """Answer a pending long poll and held requests, and stop serving."""
         self._world.updates.end_poll("closing")
         self._faults.release_all()
+        await self._webhook.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -227,6 +235,33 @@ class StandIn:
     def long_polling(self) -> bool:
         """Whether a getUpdates call is waiting for an update right now."""
         return self._world.updates.long_polling
+
+    # ------------------------------------------------------------- webhook --
+
+    @property
+    def local_mode(self) -> bool:
+        """Whether setWebhook accepts http:// URLs on any port (see the constructor)."""
+        return self._world.local_mode
+
+    @local_mode.setter
+    def local_mode(self, value: bool) -> None:
+        self._world.local_mode = value
+
+    @property
+    def webhook_deliveries(self) -> list[Delivery]:
+        """Every POST of an update to the webhook, oldest first; :meth:`wait_until` sees
+        each one as it ends."""
+        return self._webhook.deliveries
+
+    @property
+    def webhook_in_flight(self) -> int:
+        """Updates being posted to the webhook, or waiting to be posted again, right now."""
+        return self._webhook.in_flight
+
+    def webhook_retry(self, first: float, last: float) -> None:
+        """Wait ``first`` seconds before posting a refused update again, doubling up to
+        ``last`` (by default 0.05 s up to 1 s: Telegram waits longer)."""
+        self._webhook.first_retry, self._webhook.last_retry = first, last
 
     # ---------------------------------------------------------------- faults --
 

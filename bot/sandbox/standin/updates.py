@@ -8,7 +8,9 @@ update stays queued until the bot confirms it by asking for a higher offset.
 
 At most one ``getUpdates`` long poll waits here at a time; it ends when an
 update arrives, when another poll or ``setWebhook`` takes over, or when the
-stand-in stops (:meth:`UpdateQueue.wait`).
+stand-in stops (:meth:`UpdateQueue.wait`). While a webhook is set
+(:attr:`UpdateQueue.webhook`), the queue is what :mod:`.webhook` posts from: an
+update leaves it when the bot's server has answered it with a 2xx status.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import collections
 import json
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 ALL_UPDATE_TYPES = (
@@ -45,14 +48,26 @@ def random_first_update_id() -> int:
     return 1 + secrets.randbelow(FIRST_UPDATE_ID_MAX)
 
 
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    """What setWebhook set."""
+
+    url: str
+    secret_token: str  # "" when none was given
+    max_connections: int
+
+
 class UpdateQueue:
-    """Updates not confirmed yet, the allowed update types, and the long poll."""
+    """Updates not confirmed yet, the allowed update types, the long poll and the webhook."""
 
     def __init__(self, first_update_id: int, on_change: Callable[[], None]) -> None:
         if first_update_id <= 0:
             raise ValueError("update ids are positive")
         self.next_update_id = first_update_id
-        self.webhook_url = ""
+        self.webhook: Webhook | None = None
+        self.last_error_date = 0  # the webhook's last failed delivery (unix time), 0: none
+        self.last_error_message = ""
+        self.on_add: Callable[[], None] | None = None  # the webhook sender's wake-up
         self._queue: collections.deque[dict[str, Any]] = collections.deque()
         self._allowed = DEFAULT_ALLOWED_UPDATES
         self._poll_wake: asyncio.Future[str] | None = None
@@ -60,6 +75,26 @@ class UpdateQueue:
 
     def __len__(self) -> int:
         return len(self._queue)
+
+    @property
+    def webhook_url(self) -> str:
+        return self.webhook.url if self.webhook is not None else ""
+
+    @property
+    def allowed(self) -> frozenset[str]:
+        return self._allowed
+
+    def pending(self) -> list[dict[str, Any]]:
+        """Every queued update, oldest first."""
+        return list(self._queue)
+
+    def remove(self, update_id: int) -> None:
+        """Forget one update (the webhook's server accepted it)."""
+        for index, update in enumerate(self._queue):
+            if update["update_id"] == update_id:
+                del self._queue[index]
+                self._on_change()
+                return
 
     @property
     def long_polling(self) -> bool:
@@ -74,6 +109,8 @@ class UpdateQueue:
         self.next_update_id += 1
         self.end_poll("update")
         self._on_change()
+        if self.on_add is not None:
+            self.on_add()
 
     def first(self, limit: int) -> list[dict[str, Any]]:
         """The oldest ``limit`` updates, still queued."""

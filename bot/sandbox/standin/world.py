@@ -63,6 +63,7 @@ class World:
         self.bot_username = bot_username
         self.bot_name = bot_name
         self.privacy_mode = privacy_mode  # in groups, the bot sees only commands and replies
+        self.local_mode = False  # setWebhook accepts http:// and any port (a test switch)
 
         self.rng = random.Random(token)  # callback query ids and file ids
         self.users: dict[int, SimUser] = {}

@@ -562,7 +562,7 @@ class _Importer:
                 limit=max(self.limit(item), len(over)), relevant=relevant,
                 title=naming_question(self.questions, item.name, start, end),
                 counting=self.counting(item), source=f"sheet {SURVEY}, row {row}",
-                over=over))
+                over=over, path="/".join([*(g.name for g in item.groups), item.name])))
         return built
 
     def loop_choices(self, item: _RepeatItem) -> tuple[Choice, ...]:
