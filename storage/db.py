@@ -138,9 +138,14 @@ class Database(ABC):
     async def record_version(self, tx: Any, number: int) -> None: ...
 
     async def serve_alone(self) -> None:
-        """Refuse (:class:`StorageError`) if another process serves this database by long
-        polling, and keep others from doing so until :meth:`close` (SQLite: the run lock
-        file of :mod:`storage.lock` does it already)."""
+        """Refuse (:class:`StorageError`) if another process serves this database, and keep
+        others from serving it until :meth:`close`: a long-polling process (SQLite: the run
+        lock file of :mod:`storage.lock` does it already)."""
+        return None
+
+    async def serve_alongside(self) -> None:
+        """Refuse (:class:`StorageError`) if a process serves this database alone, and keep
+        one from starting until :meth:`close`: one of several webhook workers."""
         return None
 
     @abstractmethod

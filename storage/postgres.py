@@ -10,9 +10,12 @@ different chats run side by side.
 
 Other locks are advisory locks of two 32-bit keys (a space apart from the
 chats' 64-bit keys): :data:`MIGRATING` while the schema changes (workers that
-start together migrate once) and :data:`SERVING` held for as long as a polling
-process serves the database (:meth:`PostgresDatabase.serve_alone`: a second
-one is refused, as ``storage.lock`` refuses it on SQLite).
+start together migrate once) and :data:`SERVING`, held for as long as a process
+serves the database: exclusively by a long-polling process
+(:meth:`PostgresDatabase.serve_alone`: a second one is refused, as
+``storage.lock`` refuses it on SQLite), shared by webhook workers
+(:meth:`PostgresDatabase.serve_alongside`: any number of them, never beside a
+poller).
 
 Schema changes are the numbered files in ``storage/migrations/postgresql/``,
 numbered as SQLite's; the version is kept in the table ``schema_version``.
@@ -222,14 +225,25 @@ class PostgresDatabase(Database):
                 return
 
     async def serve_alone(self) -> None:
-        """Hold the serving lock for as long as this database stays open: a second
-        polling process on the same database is refused (:class:`DatabaseInUse`)."""
+        """Hold the serving lock, exclusively, for as long as this database stays open: a
+        second long-polling process, or a webhook worker, is refused (:class:`DatabaseInUse`)
+        while this one runs."""
+        await self._serve(shared=False)
+
+    async def serve_alongside(self) -> None:
+        """Hold the serving lock, shared with the other webhook workers: a long-polling
+        process is refused while any of them runs, and they are while it does."""
+        await self._serve(shared=True)
+
+    async def _serve(self, *, shared: bool) -> None:
+        take = "pg_try_advisory_lock_shared" if shared else "pg_try_advisory_lock"
         connection = await self.pool.acquire()
-        taken = await connection.fetchval("SELECT pg_try_advisory_lock($1, $2)", *SERVING)
-        if not taken:
+        if not await connection.fetchval(f"SELECT {take}($1, $2)", *SERVING):
             await self.pool.release(connection)
-            raise DatabaseInUse(f"{self.where}: already served by another consultbot run "
-                                "(long polling); stop it first, or use another database")
+            who = ("a consultbot run that polls Telegram" if shared
+                   else "another consultbot run (polling, or webhook workers)")
+            raise DatabaseInUse(f"{self.where}: already served by {who}; stop it first, or "
+                                "use another database")
         self._serving = connection
 
     async def close(self) -> None:

@@ -95,11 +95,28 @@ async def test_a_second_polling_process_is_refused(pg_url: str) -> None:
         await first.serve_alone()
         with pytest.raises(DatabaseInUse, match="already served by another consultbot run"):
             await second.serve_alone()
+        with pytest.raises(DatabaseInUse):  # nor does a webhook worker start beside it
+            await second.serve_alongside()
         await first.close()  # its session ends, and the lock with it
         await second.serve_alone()
     finally:
         await first.close()
         await second.close()
+
+
+async def test_webhook_workers_serve_together_and_never_beside_a_poller(pg_url: str) -> None:
+    workers = [await connect(pg_url) for _ in range(3)]
+    try:
+        for worker in workers[:2]:
+            await worker.serve_alongside()
+        with pytest.raises(DatabaseInUse, match="a consultbot run that polls|polling"):
+            await workers[2].serve_alone()
+        await workers[0].close()
+        await workers[1].close()
+        await workers[2].serve_alone()  # the last worker gone, polling may start
+    finally:
+        for worker in workers:
+            await worker.close()
 
 
 async def test_a_failing_migration_changes_nothing(pg_cluster: Cluster, tmp_path: Path) -> None:
