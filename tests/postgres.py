@@ -103,7 +103,9 @@ def start_cluster(*, durable: bool = False) -> Cluster:
     folder_bin = binaries()
     if folder_bin is None:
         raise FileNotFoundError("initdb")
-    folder = Path(tempfile.mkdtemp(prefix="consultbot-pg-"))
+    # in memory where there is a tmpfs: a test database is a copy of 7 MB of files
+    memory = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+    folder = Path(tempfile.mkdtemp(prefix="consultbot-pg-", dir=memory))
     command = _run_as()
     if command:
         user = command[2]
