@@ -143,6 +143,11 @@ class Database(ABC):
         lock file of :mod:`storage.lock` does it already)."""
         return None
 
+    async def keep_claims(self, owner: str) -> None:
+        """Mark ``owner``'s outbox claims as held by a live process until :meth:`close`
+        (PostgreSQL, where several processes send; SQLite has one)."""
+        return None
+
     async def serve_alongside(self) -> None:
         """Refuse (:class:`StorageError`) if a process serves this database alone, and keep
         one from starting until :meth:`close`: one of several webhook workers."""

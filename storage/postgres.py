@@ -45,7 +45,7 @@ from storage.db import (
     StorageError,
     Written,
 )
-from storage.dialect import arguments, to_postgres
+from storage.dialect import CLAIMS_KEY, arguments, to_postgres
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +53,7 @@ PG_MIGRATIONS = MIGRATIONS / "postgresql"
 _KEYS = 0x636F6E73  # 'cons': the first key of consultbot's own two-key advisory locks
 MIGRATING = (_KEYS, 1)
 SERVING = (_KEYS, 2)
+CLAIMS = CLAIMS_KEY  # (CLAIMS, hashtext(owner)): held while an outbox sender lives
 POOL_SIZE = 10
 ERASED_TABLES = "participants, responses, answers, subscriptions, outbox"  # what /delete empties
 _ROWS = re.compile(r"(\d+)$")
@@ -150,6 +151,8 @@ class PostgresDatabase(Database):
         self.url = url
         self.where = describe(url)
         self._serving: asyncpg.Connection | None = None
+        self._owners: set[str] = set()
+        self._owning = asyncio.Lock()
         self.vacuuming: asyncio.Task[None] | None = None
         self._vacuum_again = False
 
@@ -234,6 +237,19 @@ class PostgresDatabase(Database):
         """Hold the serving lock, shared with the other webhook workers: a long-polling
         process is refused while any of them runs, and they are while it does."""
         await self._serve(shared=True)
+
+    async def keep_claims(self, owner: str) -> None:
+        """A session lock named after ``owner`` on the serving connection: while this
+        process lives its claims are its own; once it is gone (however it ended, the
+        server drops the lock with the session) a starting process takes them back
+        (:func:`storage.rounds.release_claims`)."""
+        if self._serving is None or owner in self._owners:
+            return
+        async with self._owning:
+            if owner not in self._owners:
+                await self._serving.execute("SELECT pg_advisory_lock($1, hashtext($2))",
+                                            CLAIMS, owner)
+                self._owners.add(owner)
 
     async def _serve(self, *, shared: bool) -> None:
         take = "pg_try_advisory_lock_shared" if shared else "pg_try_advisory_lock"

@@ -11,7 +11,7 @@ import pytest
 from storage.db import DatabaseUnavailable, MigrationError, connect, fetch_all, transaction
 from storage.dialect import to_postgres
 from storage.postgres import DatabaseInUse, PostgresDatabase, connect_postgres, migrate
-from storage.rounds import Recipient, claim_due, create_round
+from storage.rounds import Recipient, claim_due, create_round, release_claims
 
 from tests.postgres import Cluster
 
@@ -188,3 +188,31 @@ async def test_a_transaction_cancelled_mid_statement_leaves_nothing_behind(pg_ur
         assert rows[0][0] == 0
     finally:
         await db.close()
+
+
+async def test_a_starting_worker_takes_back_only_the_claims_of_workers_that_are_gone(
+    pg_url: str,
+) -> None:
+    first, second = await two_workers(pg_url)
+    try:
+        await first.serve_alongside()
+        async with transaction(first) as tx:
+            await create_round(tx, "summary", "test",
+                               [Recipient(1000 + n, "en") for n in range(6)], NOW)
+        taken = await claim_due(first, NOW, 3, "first-worker")
+        assert len(taken) == 3
+        await second.serve_alongside()
+        async with transaction(second) as tx:  # the second starts: the first still lives
+            await release_claims(tx)
+        held = await fetch_all(second, "SELECT count(*) FROM outbox WHERE claimed_by = ?",
+                               ("first-worker",))
+        assert held[0][0] == 3
+        await first.close()  # gone (a kill -9 ends its session all the same)
+        async with transaction(second) as tx:
+            await release_claims(tx)
+        held = await fetch_all(second, "SELECT count(*) FROM outbox WHERE claimed_by "
+                                       "IS NOT NULL")
+        assert held[0][0] == 0
+    finally:
+        await first.close()
+        await second.close()
