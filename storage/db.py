@@ -143,6 +143,11 @@ class Database(ABC):
         lock file of :mod:`storage.lock` does it already)."""
         return None
 
+    async def lead(self) -> bool:
+        """Whether this process is the one that runs the schedules: always on SQLite (one
+        process); on PostgreSQL the first worker to ask, until it ends, then the next."""
+        return True
+
     async def keep_claims(self, owner: str) -> None:
         """Mark ``owner``'s outbox claims as held by a live process until :meth:`close`
         (PostgreSQL, where several processes send; SQLite has one)."""

@@ -53,6 +53,7 @@ PG_MIGRATIONS = MIGRATIONS / "postgresql"
 _KEYS = 0x636F6E73  # 'cons': the first key of consultbot's own two-key advisory locks
 MIGRATING = (_KEYS, 1)
 SERVING = (_KEYS, 2)
+LEADING = (_KEYS, 3)  # held by the worker that runs the schedules
 CLAIMS = CLAIMS_KEY  # (CLAIMS, hashtext(owner)): held while an outbox sender lives
 POOL_SIZE = 10
 ERASED_TABLES = "participants, responses, answers, subscriptions, outbox"  # what /delete empties
@@ -152,6 +153,7 @@ class PostgresDatabase(Database):
         self.where = describe(url)
         self._serving: asyncpg.Connection | None = None
         self._owners: set[str] = set()
+        self._leading = False
         self._owning = asyncio.Lock()
         self.vacuuming: asyncio.Task[None] | None = None
         self._vacuum_again = False
@@ -237,6 +239,17 @@ class PostgresDatabase(Database):
         """Hold the serving lock, shared with the other webhook workers: a long-polling
         process is refused while any of them runs, and they are while it does."""
         await self._serve(shared=True)
+
+    async def lead(self) -> bool:
+        """Take the leader's lock if it is free (a session lock on the serving connection:
+        a leader that ends, however, frees it for the next worker that asks)."""
+        if self._serving is None:
+            return True  # not serving: a command, or a test, alone
+        async with self._owning:
+            if not self._leading:
+                self._leading = bool(await self._serving.fetchval(
+                    "SELECT pg_try_advisory_lock($1, $2)", *LEADING))
+        return self._leading
 
     async def keep_claims(self, owner: str) -> None:
         """A session lock named after ``owner`` on the serving connection: while this

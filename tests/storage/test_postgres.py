@@ -216,3 +216,17 @@ async def test_a_starting_worker_takes_back_only_the_claims_of_workers_that_are_
     finally:
         await first.close()
         await second.close()
+
+
+async def test_one_worker_leads_the_schedules_until_it_is_gone(pg_url: str) -> None:
+    first, second = await two_workers(pg_url)
+    try:
+        await first.serve_alongside()
+        await second.serve_alongside()
+        assert await first.lead() and await first.lead()
+        assert not await second.lead()
+        await first.close()
+        assert await second.lead()
+    finally:
+        await first.close()
+        await second.close()
