@@ -136,8 +136,11 @@ async def _post_init(application: HookApplication) -> None:
     except BaseException:
         data.run_lock.release()
         raise
-    try:
-        await data.database.serve_alone()  # PostgreSQL: one polling process per database
+    try:  # PostgreSQL: one polling process, or any number of webhook workers, never both
+        if data.polling:
+            await data.database.serve_alone()
+        else:
+            await data.database.serve_alongside()
     except BaseException:
         await data.database.close()
         data.database = None
@@ -274,6 +277,7 @@ async def running(
     its server stops taking requests before the application stops.
     """
     data = application.bot_data
+    data.polling = webhook is None
     await reach_api(application.bot, data.config.api_url)
     await application.initialize()
     try:

@@ -40,6 +40,7 @@ class BotData:
     catalogs: Catalogs | None = None
     database: Database | None = None
     run_lock: RunLock | None = None
+    polling: bool = True  # updates by long polling (False: by webhook), set by ``running``
     participation: Participation | None = None
     organizing: Organizing | None = None
     access: Access | None = None  # sign-in to the web console

@@ -138,9 +138,24 @@ class Database(ABC):
     async def record_version(self, tx: Any, number: int) -> None: ...
 
     async def serve_alone(self) -> None:
-        """Refuse (:class:`StorageError`) if another process serves this database by long
-        polling, and keep others from doing so until :meth:`close` (SQLite: the run lock
-        file of :mod:`storage.lock` does it already)."""
+        """Refuse (:class:`StorageError`) if another process serves this database, and keep
+        others from serving it until :meth:`close`: a long-polling process (SQLite: the run
+        lock file of :mod:`storage.lock` does it already)."""
+        return None
+
+    async def lead(self) -> bool:
+        """Whether this process is the one that runs the schedules: always on SQLite (one
+        process); on PostgreSQL the first worker to ask, until it ends, then the next."""
+        return True
+
+    async def keep_claims(self, owner: str) -> None:
+        """Mark ``owner``'s outbox claims as held by a live process until :meth:`close`
+        (PostgreSQL, where several processes send; SQLite has one)."""
+        return None
+
+    async def serve_alongside(self) -> None:
+        """Refuse (:class:`StorageError`) if a process serves this database alone, and keep
+        one from starting until :meth:`close`: one of several webhook workers."""
         return None
 
     @abstractmethod

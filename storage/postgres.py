@@ -10,9 +10,12 @@ different chats run side by side.
 
 Other locks are advisory locks of two 32-bit keys (a space apart from the
 chats' 64-bit keys): :data:`MIGRATING` while the schema changes (workers that
-start together migrate once) and :data:`SERVING` held for as long as a polling
-process serves the database (:meth:`PostgresDatabase.serve_alone`: a second
-one is refused, as ``storage.lock`` refuses it on SQLite).
+start together migrate once) and :data:`SERVING`, held for as long as a process
+serves the database: exclusively by a long-polling process
+(:meth:`PostgresDatabase.serve_alone`: a second one is refused, as
+``storage.lock`` refuses it on SQLite), shared by webhook workers
+(:meth:`PostgresDatabase.serve_alongside`: any number of them, never beside a
+poller).
 
 Schema changes are the numbered files in ``storage/migrations/postgresql/``,
 numbered as SQLite's; the version is kept in the table ``schema_version``.
@@ -42,7 +45,7 @@ from storage.db import (
     StorageError,
     Written,
 )
-from storage.dialect import arguments, to_postgres
+from storage.dialect import CLAIMS_KEY, arguments, to_postgres
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +53,8 @@ PG_MIGRATIONS = MIGRATIONS / "postgresql"
 _KEYS = 0x636F6E73  # 'cons': the first key of consultbot's own two-key advisory locks
 MIGRATING = (_KEYS, 1)
 SERVING = (_KEYS, 2)
+LEADING = (_KEYS, 3)  # held by the worker that runs the schedules
+CLAIMS = CLAIMS_KEY  # (CLAIMS, hashtext(owner)): held while an outbox sender lives
 POOL_SIZE = 10
 ERASED_TABLES = "participants, responses, answers, subscriptions, outbox"  # what /delete empties
 _ROWS = re.compile(r"(\d+)$")
@@ -147,6 +152,9 @@ class PostgresDatabase(Database):
         self.url = url
         self.where = describe(url)
         self._serving: asyncpg.Connection | None = None
+        self._owners: set[str] = set()
+        self._leading = False
+        self._owning = asyncio.Lock()
         self.vacuuming: asyncio.Task[None] | None = None
         self._vacuum_again = False
 
@@ -222,14 +230,49 @@ class PostgresDatabase(Database):
                 return
 
     async def serve_alone(self) -> None:
-        """Hold the serving lock for as long as this database stays open: a second
-        polling process on the same database is refused (:class:`DatabaseInUse`)."""
+        """Hold the serving lock, exclusively, for as long as this database stays open: a
+        second long-polling process, or a webhook worker, is refused (:class:`DatabaseInUse`)
+        while this one runs."""
+        await self._serve(shared=False)
+
+    async def serve_alongside(self) -> None:
+        """Hold the serving lock, shared with the other webhook workers: a long-polling
+        process is refused while any of them runs, and they are while it does."""
+        await self._serve(shared=True)
+
+    async def lead(self) -> bool:
+        """Take the leader's lock if it is free (a session lock on the serving connection:
+        a leader that ends, however, frees it for the next worker that asks)."""
+        if self._serving is None:
+            return True  # not serving: a command, or a test, alone
+        async with self._owning:
+            if not self._leading:
+                self._leading = bool(await self._serving.fetchval(
+                    "SELECT pg_try_advisory_lock($1, $2)", *LEADING))
+        return self._leading
+
+    async def keep_claims(self, owner: str) -> None:
+        """A session lock named after ``owner`` on the serving connection: while this
+        process lives its claims are its own; once it is gone (however it ended, the
+        server drops the lock with the session) a starting process takes them back
+        (:func:`storage.rounds.release_claims`)."""
+        if self._serving is None or owner in self._owners:
+            return
+        async with self._owning:
+            if owner not in self._owners:
+                await self._serving.execute("SELECT pg_advisory_lock($1, hashtext($2))",
+                                            CLAIMS, owner)
+                self._owners.add(owner)
+
+    async def _serve(self, *, shared: bool) -> None:
+        take = "pg_try_advisory_lock_shared" if shared else "pg_try_advisory_lock"
         connection = await self.pool.acquire()
-        taken = await connection.fetchval("SELECT pg_try_advisory_lock($1, $2)", *SERVING)
-        if not taken:
+        if not await connection.fetchval(f"SELECT {take}($1, $2)", *SERVING):
             await self.pool.release(connection)
-            raise DatabaseInUse(f"{self.where}: already served by another consultbot run "
-                                "(long polling); stop it first, or use another database")
+            who = ("a consultbot run that polls Telegram" if shared
+                   else "another consultbot run (polling, or webhook workers)")
+            raise DatabaseInUse(f"{self.where}: already served by {who}; stop it first, or "
+                                "use another database")
         self._serving = connection
 
     async def close(self) -> None:
@@ -268,21 +311,30 @@ async def open_pool(url: str, *, size: int = POOL_SIZE) -> asyncpg.Pool:
     try:
         pool = await asyncpg.create_pool(url, min_size=1, max_size=size, timeout=10,
                                          command_timeout=None)
-    except (TimeoutError, OSError) as exc:
-        raise DatabaseUnavailable(
-            f"{describe(url)}: cannot reach the PostgreSQL server ({_reason(exc)}); is it "
-            "running, and are the host and port right?") from None
-    except asyncpg.InvalidPasswordError:
-        raise DatabaseUnavailable(f"{describe(url)}: the server refused the user name or "
-                                  "password") from None
-    except asyncpg.InvalidCatalogNameError:
-        raise DatabaseUnavailable(f"{describe(url)}: no such database on the server "
-                                  "(create it first: createdb NAME)") from None
-    except (asyncpg.PostgresError, asyncpg.InterfaceError, ValueError) as exc:
-        raise DatabaseUnavailable(f"{describe(url)}: cannot use the database: "
-                                  f"{_reason(exc)}") from None
+    except UNREACHABLE as exc:
+        raise unavailable(url, exc) from None
     assert pool is not None
     return pool
+
+
+# what connecting raises when the server, the user or the database is not as the URL says
+UNREACHABLE = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError,
+               ValueError)
+
+
+def unavailable(url: str, exc: BaseException) -> DatabaseUnavailable:
+    """One line saying why the database at ``url`` cannot be used (no password in it)."""
+    where = describe(url)
+    if isinstance(exc, OSError | TimeoutError):
+        return DatabaseUnavailable(f"{where}: cannot reach the PostgreSQL server "
+                                   f"({_reason(exc)}); is it running, and are the host and "
+                                   "port right?")
+    if isinstance(exc, asyncpg.InvalidPasswordError):
+        return DatabaseUnavailable(f"{where}: the server refused the user name or password")
+    if isinstance(exc, asyncpg.InvalidCatalogNameError):
+        return DatabaseUnavailable(f"{where}: no such database on the server (create it "
+                                   "first: createdb NAME)")
+    return DatabaseUnavailable(f"{where}: cannot use the database: {_reason(exc)}")
 
 
 def _reason(exc: BaseException) -> str:
