@@ -4,9 +4,9 @@
 create a cluster in a temporary folder (in ``/dev/shm`` where there is one),
 listening on a free port of 127.0.0.1 only, with durability off (``fsync``,
 ``synchronous_commit``: a test database never outlives the session). Run as
-root, the server runs as the ``postgres`` user (else ``nobody``). A database with every migration applied is made once
-and used as the TEMPLATE of each test's own database, so a fresh database
-costs milliseconds.
+root, the server runs as the ``postgres`` user (else ``nobody``). A database
+with every migration applied is made once and used as the TEMPLATE of each
+test's own database, so a fresh database costs milliseconds.
 
 Without the binaries, the tests that need PostgreSQL skip with the reason;
 with ``CONSULTBOT_REQUIRE_POSTGRES=1`` (``.ci/run`` sets it) they fail instead.
