@@ -31,6 +31,7 @@ import datetime as dt
 import json
 import os
 import platform
+import shutil
 import sys
 import tempfile
 import time
@@ -229,6 +230,7 @@ def main() -> int:
         finally:
             cluster.stop()
         print("postgresql", results["postgresql"], flush=True)
+    shutil.rmtree(folder, ignore_errors=True)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

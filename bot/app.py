@@ -140,8 +140,11 @@ async def _post_init(application: HookApplication) -> None:
     except BaseException:
         data.run_lock.release()
         raise
-    try:  # PostgreSQL: one polling process, or any number of webhook workers
-        await data.database.serve(shared=data.webhook)
+    try:  # PostgreSQL: one polling process, or any number of webhook workers, never both
+        if data.polling:
+            await data.database.serve_alone()
+        else:
+            await data.database.serve_alongside()
     except BaseException:
         await data.database.close()
         data.database = None
@@ -176,7 +179,7 @@ async def _lead(application: HookApplication) -> None:
     schedules, sends the outbox and forgets old update ids (see bot.leadership)."""
     data = application.bot_data
     data.leading = True
-    if data.webhook and data.database is not None and data.database.dialect == "postgresql":
+    if not data.polling and data.database is not None and data.database.dialect == "postgresql":
         logger.info("leading the webhook workers: this process runs the schedules and sends "
                     "the rounds")
     await _tidy(application)
@@ -212,7 +215,7 @@ async def _tidy(application: HookApplication) -> None:
     async with transaction(data.database) as tx:
         await release_claims(tx)  # messages it had taken but not sent: they go out again
     # beside other workers, a file stored a moment ago may not have its answer committed yet
-    older = SWEEP_AGE if data.webhook else None
+    older = None if data.polling else SWEEP_AGE
     swept = await asyncio.to_thread(media.sweep, data.config.db,
                                     await stored_files(data.database), older)
     if swept:
@@ -323,7 +326,7 @@ async def running(
     its server stops taking requests before the application stops.
     """
     data = application.bot_data
-    data.webhook = webhook is not None
+    data.polling = webhook is None
     await reach_api(application.bot, data.config.api_url)
     await application.initialize()
     try:

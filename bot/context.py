@@ -40,6 +40,7 @@ class BotData:
     catalogs: Catalogs | None = None
     database: Database | None = None
     run_lock: RunLock | None = None
+    polling: bool = True  # updates by long polling (False: by webhook), set by ``running``
     participation: Participation | None = None
     organizing: Organizing | None = None
     access: Access | None = None  # sign-in to the web console
@@ -50,7 +51,6 @@ class BotData:
     bot_username: str = ""
     worker: DeliveryWorker | None = None
     worker_task: asyncio.Task[None] | None = None
-    webhook: bool = False  # updates come by webhook: on PostgreSQL, one worker of several
     leading: bool = False  # runs the schedules and sends the outbox (bot.leadership)
     leadership_task: asyncio.Task[None] | None = None
 

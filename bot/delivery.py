@@ -372,7 +372,9 @@ class DeliveryWorker:
 
     async def _unreachable(self, row: OutboxRow, reason: str) -> None:
         now = self.clock()
-        async with transaction(self.db) as tx:
+        # keyed by the chat: on PostgreSQL in turn with the person's own updates (a /delete
+        # locks the same rows in another order)
+        async with transaction(self.db, row.chat_id) as tx:
             await rounds.mark_done(tx, row.id, "unreachable", reason)
             await subscriptions.mark_unreachable(tx, row.chat_id, now)
             if row.participant_id is not None:

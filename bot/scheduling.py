@@ -144,6 +144,8 @@ async def run_schedule(application: HookApplication, schedule_id: int) -> None:
     data = application.bot_data
     db, now = data.database, data.clock()
     assert db is not None
+    if not await db.lead():  # PostgreSQL: another worker runs the schedules
+        return
     schedule = await get_schedule(db, schedule_id)
     if schedule is None or schedule.paused:
         return

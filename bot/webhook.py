@@ -41,7 +41,7 @@ from urllib.parse import urlsplit
 import orjson
 from aiohttp import web
 from storage.settings import get_or_create_setting
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 
 from bot.api import ALLOWED_UPDATES, ConsultBot
 from bot.config import Config, ConfigError, env_name
@@ -105,11 +105,16 @@ async def register_webhook(bot: ConsultBot, url: str, secret: str, *, elected: b
 
 async def leave_webhook(bot: ConsultBot) -> bool:
     """Before long polling: delete a webhook left set (Telegram refuses getUpdates while one
-    is); True if there was one."""
-    info = await bot.get_webhook_info()
-    if not info.url:
+    is); True if there was one. Should Telegram not answer, python-telegram-bot's start of
+    polling deletes it all the same, without saying so."""
+    try:
+        info = await bot.get_webhook_info()
+        if not info.url:
+            return False
+        await bot.delete_webhook()
+    except TelegramError as exc:
+        logger.warning("could not check for a webhook left set (%s)", type(exc).__name__)
         return False
-    await bot.delete_webhook()
     logger.info("a webhook was set for this bot; deleted it to receive updates by long polling")
     return True
 
@@ -166,6 +171,8 @@ async def webhook_serving(
         return await receiver.receive(request)
 
     app.router.add_route("*", "/{tail:.*}", route)
+    if not callable(webhook.url):  # known before the first request can come in
+        paths.append(urlsplit(webhook.url).path or "/")
     await runner.setup()
     try:
         site = web.TCPSite(runner, *webhook.listen)
@@ -175,8 +182,10 @@ async def webhook_serving(
             raise ConfigError(f"{env_name('listen')}: cannot listen on "
                               f"{webhook.listen[0]}:{webhook.listen[1]}: {exc.strerror}") from None
         bound = runner.addresses[0][:2]
-        url = webhook.url(bound) if callable(webhook.url) else webhook.url
-        paths.append(urlsplit(url).path or "/")
+        url = webhook.url
+        if callable(url):
+            url = url(bound)
+            paths.append(urlsplit(url).path or "/")
         logger.info("receiving updates by webhook on %s:%d", bound[0], bound[1])
         await register_webhook(application.bot, url, secret, elected=webhook.elected)
         yield bound

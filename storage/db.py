@@ -138,22 +138,27 @@ class Database(ABC):
     async def record_version(self, tx: Any, number: int) -> None: ...
 
     async def serve_alone(self) -> None:
-        """Refuse (:class:`StorageError`) if another process serves this database by long
-        polling, and keep others from doing so until :meth:`close` (SQLite: the run lock
-        file of :mod:`storage.lock` does it already)."""
+        """Refuse (:class:`StorageError`) if another process serves this database, and keep
+        others from serving it until :meth:`close`: a long-polling process (SQLite: the run
+        lock file of :mod:`storage.lock` does it already)."""
         return None
-
-    async def serve(self, *, shared: bool) -> None:
-        """Serve this database: alone (long polling), or ``shared`` with other webhook
-        workers where the engine allows it (PostgreSQL; on SQLite the run lock file keeps
-        one process per database either way)."""
-        await self.serve_alone()
 
     async def lead(self) -> bool:
         """Whether this process is the one that runs the schedules and sends the outbox
-        (PostgreSQL: the fleet's leader, chosen through the database); a process alone
-        on its database always is."""
+        (:mod:`bot.leadership`): always on SQLite (one process); on PostgreSQL the worker
+        holding the leader's lock, until it ends, then the next that asks."""
         return True
+
+    async def keep_claims(self, owner: str) -> None:
+        """Mark ``owner``'s outbox claims as held by a live process until :meth:`close`
+        (PostgreSQL, where a new leader must not take back a live sender's claims; SQLite
+        has one process)."""
+        return None
+
+    async def serve_alongside(self) -> None:
+        """Refuse (:class:`StorageError`) if a process serves this database alone, and keep
+        one from starting until :meth:`close`: one of several webhook workers."""
+        return None
 
     @abstractmethod
     async def erased(self) -> bool:

@@ -145,6 +145,22 @@ def skip_locked(dialect: Dialect) -> str:
     return " FOR UPDATE SKIP LOCKED" if dialect == "postgresql" else ""
 
 
+def claim_abandoned(dialect: Dialect, column: str) -> str:
+    """A condition on an outbox claim's owner: true when no running process holds it.
+    SQLite: always (one process sends, and it is starting). PostgreSQL: the owner's
+    session lock (``storage.postgres.CLAIMS``) is held by no session of this database."""
+    if dialect != "postgresql":
+        return "1 = 1"
+    return ("NOT EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' "
+            "AND l.granted AND l.objsubid = 2 "
+            "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+            f"AND l.classid = {CLAIMS_KEY} "
+            f"AND CAST(l.objid AS bigint) = CAST(hashtext({column}) AS bigint) & 4294967295)")
+
+
+CLAIMS_KEY = 0x636F6E74  # the first key of the locks of live outbox senders (storage.postgres)
+
+
 def data_version_sql(dialect: Dialect) -> str:
     """A number that changes whenever a connection commits a change: SQLite's
     ``data_version``; on PostgreSQL, the next transaction id to be given out (any

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 import orjson
 
 from storage.clock import timestamp
-from storage.db import DatabaseUnavailable, Dialect, is_url
+from storage.db import Dialect, is_url
 from storage.dialect import arguments, json_object_agg, to_postgres
 
 _BATCH = 2000  # rows a PostgreSQL cursor fetches at a time
@@ -84,7 +84,7 @@ class PostgresReader:
     def __init__(self, url: str) -> None:
         import asyncpg
 
-        from storage.postgres import describe
+        from storage.postgres import UNREACHABLE, unavailable
 
         self._loop = asyncio.new_event_loop()
         try:
@@ -92,10 +92,9 @@ class PostgresReader:
             self._transaction = self._connection.transaction(isolation="repeatable_read",
                                                              readonly=True)
             self._loop.run_until_complete(self._transaction.start())
-        except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
+        except UNREACHABLE as exc:
             self._loop.close()
-            raise DatabaseUnavailable(f"{describe(url)}: cannot read the database "
-                                      f"({type(exc).__name__})") from None
+            raise unavailable(url, exc) from None
 
     def one(self, sql: str, params: Sequence[object] = ()) -> tuple[Any, ...] | None:
         text, names = to_postgres(sql)

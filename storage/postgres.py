@@ -10,17 +10,22 @@ different chats run side by side.
 
 Other locks are advisory locks of two 32-bit keys (a space apart from the
 chats' 64-bit keys), session locks held on one connection of their own, kept
-open for as long as the process serves (:meth:`PostgresDatabase.serve`):
+open for as long as the process serves:
 
 * :data:`MIGRATING` while the schema changes (workers that start together
   migrate once);
-* :data:`SERVING`, taken exclusively by a polling process (a second one is
-  refused, as ``storage.lock`` refuses it on SQLite) and shared by webhook
-  workers (any number of them; none beside a polling process);
-* :data:`LEADING`, the fleet's leader (:meth:`PostgresDatabase.lead`): the one
-  process that runs the schedules and sends the outbox. The others try again
-  every few seconds; the session of a leader that dies, ``kill -9`` included,
-  ends with its connection, and the lock with it.
+* :data:`SERVING`, taken exclusively by a long-polling process
+  (:meth:`PostgresDatabase.serve_alone`: a second one is refused, as
+  ``storage.lock`` refuses it on SQLite) and shared by webhook workers
+  (:meth:`PostgresDatabase.serve_alongside`: any number of them, never beside a
+  poller);
+* :data:`LEADING`, the fleet's leader (:meth:`PostgresDatabase.lead`,
+  :mod:`bot.leadership`): the one process that runs the schedules and sends the
+  outbox. The others ask again every few seconds; the session of a leader that
+  dies, ``kill -9`` included, ends with its connection, and the lock with it;
+* ``(CLAIMS, hashtext(owner))`` while an outbox sender lives
+  (:meth:`PostgresDatabase.keep_claims`): a new leader takes back only the
+  claims of senders that are gone.
 
 Schema changes are the numbered files in ``storage/migrations/postgresql/``,
 numbered as SQLite's; the version is kept in the table ``schema_version``.
@@ -50,7 +55,7 @@ from storage.db import (
     StorageError,
     Written,
 )
-from storage.dialect import arguments, to_postgres
+from storage.dialect import CLAIMS_KEY, arguments, to_postgres
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +63,8 @@ PG_MIGRATIONS = MIGRATIONS / "postgresql"
 _KEYS = 0x636F6E73  # 'cons': the first key of consultbot's own two-key advisory locks
 MIGRATING = (_KEYS, 1)
 SERVING = (_KEYS, 2)
-LEADING = (_KEYS, 3)
+LEADING = (_KEYS, 3)  # held by the leader: it runs the schedules and sends the outbox
+CLAIMS = CLAIMS_KEY  # (CLAIMS, hashtext(owner)): held while an outbox sender lives
 POOL_SIZE = 10
 ERASED_TABLES = "participants, responses, answers, subscriptions, outbox"  # what /delete empties
 _ROWS = re.compile(r"(\d+)$")
@@ -157,7 +163,10 @@ class PostgresDatabase(Database):
         self.url = url
         self.where = describe(url)
         self._serving: asyncpg.Connection | None = None  # holds the session locks
+        self._shared: bool | None = None  # how it serves (None: it does not)
+        self._owners: set[str] = set()
         self._leading = False
+        self._owning = asyncio.Lock()  # one statement at a time on the serving connection
         self.vacuuming: asyncio.Task[None] | None = None
         self._vacuum_again = False
 
@@ -233,60 +242,81 @@ class PostgresDatabase(Database):
                 return
 
     async def serve_alone(self) -> None:
-        """Hold the serving lock for as long as this database stays open: a second
-        polling process on the same database is refused (:class:`DatabaseInUse`)."""
-        await self.serve(shared=False)
+        """Hold the serving lock, exclusively, for as long as this database stays open: a
+        second long-polling process, or a webhook worker, is refused (:class:`DatabaseInUse`)
+        while this one runs."""
+        await self._serve(shared=False)
 
-    async def serve(self, *, shared: bool) -> None:
-        """Take the serving lock on a connection of its own, kept until :meth:`close`:
-        exclusively (long polling: one process) or ``shared`` (webhook workers: many, but
-        none beside a polling process). Refused: :class:`DatabaseInUse`."""
+    async def serve_alongside(self) -> None:
+        """Hold the serving lock, shared with the other webhook workers: a long-polling
+        process is refused while any of them runs, and they are while it does."""
+        await self._serve(shared=True)
+
+    async def lead(self) -> bool:
+        """Whether this process is the fleet's leader now: takes :data:`LEADING` if it is
+        free, or checks that the connection holding it is still alive. A connection lost
+        (the server restarted, the network cut) loses the lead; the next call serves
+        again on a new connection and tries for the lead once more. A database that does
+        not serve (a command, a test) is alone: it leads."""
+        if self._shared is None:
+            return True
+        async with self._owning:
+            try:
+                if self._serving is None or self._serving.is_closed():
+                    self._drop_serving()
+                    await self._serve(shared=self._shared)
+                connection = self._serving
+                assert connection is not None
+                if self._leading:
+                    await connection.fetchval("SELECT 1")
+                else:
+                    self._leading = bool(await connection.fetchval(
+                        "SELECT pg_try_advisory_lock($1, $2)", *LEADING))
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError,
+                    TimeoutError) as exc:
+                logger.warning("the connection holding the serving lock failed (%s)",
+                               type(exc).__name__)
+                self._drop_serving()
+        return self._leading
+
+    def _drop_serving(self) -> None:
+        self._leading = False
+        self._owners.clear()  # their locks went with the session
+        if self._serving is not None:
+            serving, self._serving = self._serving, None
+            serving.terminate()
+
+    async def keep_claims(self, owner: str) -> None:
+        """A session lock named after ``owner`` on the serving connection: while this
+        process lives its claims are its own; once it is gone (however it ended, the
+        server drops the lock with the session) a new leader takes them back
+        (:func:`storage.rounds.release_claims`)."""
+        if self._serving is None or owner in self._owners:
+            return
+        async with self._owning:
+            if self._serving is not None and owner not in self._owners:
+                await self._serving.execute("SELECT pg_advisory_lock($1, hashtext($2))",
+                                            CLAIMS, owner)
+                self._owners.add(owner)
+
+    async def _serve(self, *, shared: bool) -> None:
+        """Take the serving lock on a connection of its own, kept until :meth:`close`."""
+        take = "pg_try_advisory_lock_shared" if shared else "pg_try_advisory_lock"
         connection = await asyncpg.connect(self.url, timeout=10)
-        function = "pg_try_advisory_lock_shared" if shared else "pg_try_advisory_lock"
         try:
-            taken = await connection.fetchval(f"SELECT {function}($1, $2)", *SERVING)
+            taken = await connection.fetchval(f"SELECT {take}($1, $2)", *SERVING)
         except BaseException:
             connection.terminate()
             raise
         if not taken:
             await connection.close()
-            if shared:
-                raise DatabaseInUse(f"{self.where}: already served by a consultbot run by "
-                                    "long polling; stop it first (webhook workers and long "
-                                    "polling cannot serve one database together)")
-            raise DatabaseInUse(f"{self.where}: already served by another consultbot run "
-                                "(long polling, or webhook workers); stop it first, or use "
-                                "another database")
+            who = ("a consultbot run that polls Telegram" if shared
+                   else "another consultbot run (polling, or webhook workers)")
+            raise DatabaseInUse(f"{self.where}: already served by {who}; stop it first, or "
+                                "use another database")
+        self._shared = shared
         self._serving = connection
         self._leading = False
-
-    async def lead(self) -> bool:
-        """Whether this process is the fleet's leader now: takes :data:`LEADING` if it is
-        free, or checks that the connection holding it is still alive. A connection lost
-        (the server restarted, the network cut) loses the lead; the next call takes the
-        serving lock again on a new connection and tries for the lead once more."""
-        try:
-            if self._serving is None or self._serving.is_closed():
-                await self._drop_serving()
-                await self.serve(shared=True)
-            connection = self._serving
-            assert connection is not None
-            if self._leading:
-                await connection.fetchval("SELECT 1")
-            else:
-                self._leading = bool(await connection.fetchval(
-                    "SELECT pg_try_advisory_lock($1, $2)", *LEADING))
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as exc:
-            logger.warning("the connection holding the serving lock failed (%s)",
-                           type(exc).__name__)
-            await self._drop_serving()
-        return self._leading
-
-    async def _drop_serving(self) -> None:
-        self._leading = False
-        if self._serving is not None:
-            serving, self._serving = self._serving, None
-            serving.terminate()
 
     async def close(self) -> None:
         if self.vacuuming is not None:
@@ -295,6 +325,7 @@ class PostgresDatabase(Database):
         if self._serving is not None:
             serving, self._serving = self._serving, None
             self._leading = False
+            self._owners.clear()
             await serving.close()  # ends the session, and so its locks
         await self.pool.close()
 
@@ -325,21 +356,30 @@ async def open_pool(url: str, *, size: int = POOL_SIZE) -> asyncpg.Pool:
     try:
         pool = await asyncpg.create_pool(url, min_size=1, max_size=size, timeout=10,
                                          command_timeout=None)
-    except (TimeoutError, OSError) as exc:
-        raise DatabaseUnavailable(
-            f"{describe(url)}: cannot reach the PostgreSQL server ({_reason(exc)}); is it "
-            "running, and are the host and port right?") from None
-    except asyncpg.InvalidPasswordError:
-        raise DatabaseUnavailable(f"{describe(url)}: the server refused the user name or "
-                                  "password") from None
-    except asyncpg.InvalidCatalogNameError:
-        raise DatabaseUnavailable(f"{describe(url)}: no such database on the server "
-                                  "(create it first: createdb NAME)") from None
-    except (asyncpg.PostgresError, asyncpg.InterfaceError, ValueError) as exc:
-        raise DatabaseUnavailable(f"{describe(url)}: cannot use the database: "
-                                  f"{_reason(exc)}") from None
+    except UNREACHABLE as exc:
+        raise unavailable(url, exc) from None
     assert pool is not None
     return pool
+
+
+# what connecting raises when the server, the user or the database is not as the URL says
+UNREACHABLE = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError,
+               ValueError)
+
+
+def unavailable(url: str, exc: BaseException) -> DatabaseUnavailable:
+    """One line saying why the database at ``url`` cannot be used (no password in it)."""
+    where = describe(url)
+    if isinstance(exc, OSError | TimeoutError):
+        return DatabaseUnavailable(f"{where}: cannot reach the PostgreSQL server "
+                                   f"({_reason(exc)}); is it running, and are the host and "
+                                   "port right?")
+    if isinstance(exc, asyncpg.InvalidPasswordError):
+        return DatabaseUnavailable(f"{where}: the server refused the user name or password")
+    if isinstance(exc, asyncpg.InvalidCatalogNameError):
+        return DatabaseUnavailable(f"{where}: no such database on the server (create it "
+                                   "first: createdb NAME)")
+    return DatabaseUnavailable(f"{where}: cannot use the database: {_reason(exc)}")
 
 
 def _reason(exc: BaseException) -> str:

@@ -23,7 +23,7 @@ from storage.db import (
     transaction,
     write_one,
 )
-from storage.dialect import int_list, not_in_list, skip_locked
+from storage.dialect import claim_abandoned, int_list, not_in_list, skip_locked
 from storage.participants import note_reminder
 
 REMINDER = "reminder"
@@ -225,6 +225,7 @@ async def claim_due(
     waited for); messages claimed by someone else are not due for anyone.
     """
     dialect = db.dialect
+    await db.keep_claims(owner)
     async with transaction(db) as tx:
         claimed = await tx.execute_fetchall(
             "UPDATE outbox SET claimed_by = ? WHERE id IN ("
@@ -247,8 +248,9 @@ async def claim_due(
 
 async def release_claims(tx: Connection, *, owner: str | None = None,
                          row_id: int | None = None) -> None:
-    """Let a message be taken again: one row, one owner's, or (no arguments) every
-    pending message (at start-up, when no other sender can be running)."""
+    """Let a message be taken again: one row, one owner's, or (no arguments, at start-up)
+    every pending message whose owner is gone (on SQLite every one: no other sender can
+    be running; on PostgreSQL other workers may be, and keep theirs)."""
     if row_id is not None:
         await tx.execute("UPDATE outbox SET claimed_by = NULL WHERE id = ?", (row_id,))
     elif owner is not None:
@@ -256,7 +258,8 @@ async def release_claims(tx: Connection, *, owner: str | None = None,
                          "AND status = 'pending'", (owner,))
     else:
         await tx.execute("UPDATE outbox SET claimed_by = NULL WHERE status = 'pending' "
-                         "AND claimed_by IS NOT NULL")
+                         "AND claimed_by IS NOT NULL "
+                         f"AND {claim_abandoned(tx.dialect, 'claimed_by')}")
 
 
 async def next_wakeup(db: Database) -> dt.datetime | None:
@@ -280,7 +283,7 @@ async def mark_sent(
     if reminded is None:
         await write_one(db, sql, params)
         return
-    async with transaction(db) as tx:
+    async with transaction(db, reminded) as tx:  # in turn with the person's own updates
         await tx.execute(sql, params)
         await note_reminder(tx, reminded, now)
 

@@ -68,11 +68,11 @@ async def db() -> AsyncIterator[Database]:
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[postgres.Cluster]:
     """The session's PostgreSQL cluster (skips, or fails when required, without one)."""
-    yield postgres.cluster()
-
-
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    postgres.stop_cluster()
+    cluster = postgres.start_or_skip()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
 
 
 @pytest.fixture
@@ -93,9 +93,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture
-async def database_url(engine: str, tmp_path: Path) -> str:
+async def database_url(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
     """Where the test's database is: a SQLite file (not created yet), or a fresh PostgreSQL
     database."""
     if engine == "postgresql":
-        return await postgres.cluster().fresh()
+        cluster: postgres.Cluster = request.getfixturevalue("pg_cluster")
+        return await cluster.fresh()
     return str(tmp_path / "consultbot.sqlite3")

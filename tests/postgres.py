@@ -1,12 +1,12 @@
 """A throwaway PostgreSQL cluster for the tests, started once per test session.
 
 ``initdb`` and ``pg_ctl`` (on PATH, or Debian's ``/usr/lib/postgresql/*/bin``)
-create a cluster in a temporary folder, listening on a free port of 127.0.0.1
-only, with durability off (``fsync``, ``synchronous_commit``: a test database
-never outlives the session). Run as root, the server runs as the ``postgres``
-user (else ``nobody``). A database with every migration applied is made once
-and used as the TEMPLATE of each test's own database, so a fresh database
-costs milliseconds.
+create a cluster in a temporary folder (in ``/dev/shm`` where there is one),
+listening on a free port of 127.0.0.1 only, with durability off (``fsync``,
+``synchronous_commit``: a test database never outlives the session). Run as
+root, the server runs as the ``postgres`` user (else ``nobody``). A database
+with every migration applied is made once and used as the TEMPLATE of each
+test's own database, so a fresh database costs milliseconds.
 
 Without the binaries, the tests that need PostgreSQL skip with the reason;
 with ``CONSULTBOT_REQUIRE_POSTGRES=1`` (``.ci/run`` sets it) they fail instead.
@@ -103,7 +103,9 @@ def start_cluster(*, durable: bool = False) -> Cluster:
     folder_bin = binaries()
     if folder_bin is None:
         raise FileNotFoundError("initdb")
-    folder = Path(tempfile.mkdtemp(prefix="consultbot-pg-"))
+    # in memory where there is a tmpfs: a test database is a copy of 7 MB of files
+    memory = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+    folder = Path(tempfile.mkdtemp(prefix="consultbot-pg-", dir=memory))
     command = _run_as()
     if command:
         user = command[2]
@@ -147,33 +149,18 @@ async def _make_template(cluster: Cluster) -> None:
     await db.close()
 
 
-_cluster: Cluster | None = None
-_failure: str | None = None
-
-
-def cluster() -> Cluster:
-    """The session's cluster, started at the first call; skips (or fails, when required)
-    without PostgreSQL."""
-    global _cluster, _failure
-    if _cluster is None and _failure is None:
-        try:
-            _cluster = start_cluster()
-        except FileNotFoundError:
-            _failure = ("PostgreSQL's server binaries (initdb, pg_ctl) are not on this "
-                        "machine (Debian: apt-get install postgresql)")
-        except (RuntimeError, subprocess.CalledProcessError) as exc:
-            detail = getattr(exc, "stderr", b"") or b""
-            _failure = f"cannot start a PostgreSQL cluster: {exc} {detail!r}"[:500]
-    if _cluster is None:
-        assert _failure is not None
-        if REQUIRED:
-            pytest.fail(f"{_failure} and {REQUIRE_POSTGRES}=1", pytrace=False)
-        pytest.skip(_failure)
-    return _cluster
-
-
-def stop_cluster() -> None:
-    global _cluster
-    if _cluster is not None:
-        _cluster.stop()
-        _cluster = None
+def start_or_skip() -> Cluster:
+    """A cluster for the test session; skips the test (or fails it, when required) without
+    PostgreSQL. Called by the session-scoped ``pg_cluster`` fixture, which pytest runs once
+    (an outcome it raised is raised again for every test that asks)."""
+    try:
+        return start_cluster()
+    except FileNotFoundError:
+        reason = ("PostgreSQL's server binaries (initdb, pg_ctl) are not on this machine "
+                  "(Debian: apt-get install postgresql)")
+    except (RuntimeError, subprocess.CalledProcessError) as exc:
+        detail = getattr(exc, "stderr", b"") or b""
+        reason = f"cannot start a PostgreSQL cluster: {exc} {detail!r}"[:500]
+    if REQUIRED:
+        pytest.fail(f"{reason} and {REQUIRE_POSTGRES}=1", pytrace=False)
+    pytest.skip(reason)

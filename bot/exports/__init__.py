@@ -38,6 +38,7 @@ from pathlib import Path
 from storage.db import DatabaseUnavailable, is_url
 from storage.exports import Reader, iter_responses, open_reader, question_ids, survey_ids
 
+from bot.exports.ahead import read_ahead
 from bot.exports.files import Output
 from bot.exports.options import (
     DELIMITERS,
@@ -87,26 +88,27 @@ def write_export(
         raise ExportError(str(exc)) from None
     try:
         export = _export(connection, survey, options, secret, now)
-        rows = iter_responses(connection, export.reading.survey_id, since=options.since,
+        read = iter_responses(connection, export.reading.survey_id, since=options.since,
                               completed_only=options.completed_only)
-        if options.format == "csv":
-            from bot.exports.delimited import write_csv
+        with read_ahead(read) as rows:
+            if options.format == "csv":
+                from bot.exports.delimited import write_csv
 
-            count = write_csv(export, rows, output)
-        elif options.format == "xlsx":
-            from bot.exports.workbook import write_xlsx
+                count = write_csv(export, rows, output)
+            elif options.format == "xlsx":
+                from bot.exports.workbook import write_xlsx
 
-            count = write_xlsx(export, rows, output.file("responses", ".xlsx"))
-        elif options.format == "json":
-            from bot.exports.document import write_json
+                count = write_xlsx(export, rows, output.file("responses", ".xlsx"))
+            elif options.format == "json":
+                from bot.exports.document import write_json
 
-            with output.file("responses", ".json").open("w", encoding="utf-8",
-                                                          newline="") as handle:
-                count = write_json(export, rows, handle)
-        else:
-            from bot.exports.statistical import write_statistical
+                with output.file("responses", ".json").open("w", encoding="utf-8",
+                                                              newline="") as handle:
+                    count = write_json(export, rows, handle)
+            else:
+                from bot.exports.statistical import write_statistical
 
-            count = write_statistical(export, rows, output, options.format)
+                count = write_statistical(export, rows, output, options.format)
         files = output.finish()
     except OSError as exc:
         output.discard()

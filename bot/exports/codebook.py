@@ -40,7 +40,7 @@ def codebook_entries(survey: Survey, earlier: Mapping[str, str]) -> list[dict[st
     for index, question in enumerate(survey.questions):
         for repeat in starting.pop(index, ()):
             entries.append(_repeat_entry(survey, repeat, names))
-        if not question.asks:
+        if not question.stores:
             continue
         entry: dict[str, Any] = {
             "question": question.id, "type": question.type.value,
@@ -51,6 +51,8 @@ def codebook_entries(survey: Survey, earlier: Mapping[str, str]) -> list[dict[st
             "table": MAIN_TABLE if question.repeat is None else names[question.repeat],
             "choices": [{"id": c.id, "label": dict(c.label.texts)} for c in question.choices],
         }
+        if question.calculation is not None:
+            entry["note"] = f"computed, never asked: {question.calculation.source}"
         if question.repeat is not None:
             stored = "/".join([*(f"{r.id}[n]" for r in survey.chain(question.repeat)),
                                question.id])

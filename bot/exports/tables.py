@@ -402,7 +402,7 @@ class ResponsesTable(_AnswerTable):
         super().__init__(MAIN_TABLE, reading, options, layout)
         self.columns.extend(self._meta_column(name) for name in META)
         for question in reading.survey.questions:
-            if question.asks and question.repeat is None:  # a round's: in its repeat's table
+            if question.stores and question.repeat is None:  # a round's: in its repeat's table
                 name = question.path if self.kobo and question.path else question.id
                 self._plan.append((question.id, self._question(question, name)))
         for question_id, version in earlier.items():
@@ -468,7 +468,7 @@ class RepeatTable(_AnswerTable):
             Column(response, META_LABELS["response_id"], role="meta"),
         ])
         for question in survey.questions[repeat.start:repeat.end]:
-            if question.asks and question.repeat == repeat.id:
+            if question.stores and question.repeat == repeat.id:
                 name = (f"{self.path}/{question.path or question.id}" if self.kobo
                         else question.id)
                 self._plan.append((question.id, self._question(question, name)))

@@ -107,3 +107,27 @@ async def test_a_second_polling_process_on_the_database_is_refused(
         async with running(second, poll_timeout=5):
             pass
     assert TOKEN
+
+
+async def test_two_webhook_workers_share_the_database_and_a_poller_is_refused(
+    api: StandIn, tmp_path: Path, consultation: Survey, pg_url: str
+) -> None:
+    first = Harness(api, tmp_path / "files" / "bot.sqlite3", consultation, webhook=True,
+                    db_url=pg_url)
+    second = Harness(api, tmp_path / "files" / "bot.sqlite3", consultation, webhook=True,
+                     db_url=pg_url)
+    await second.start()
+    try:
+        await first.start()  # beside the second: webhook workers share the serving lock
+        await second.stop()  # (the first registered its address last: updates go there)
+        poller = build_application(first.config, consultation)
+        with pytest.raises(DatabaseInUse, match="already served"):
+            async with running(poller, poll_timeout=5):
+                pass
+        person = first.person(4_000_000_003)
+        await person.start()
+        assert await fetch_all(database(first), "SELECT 1 FROM participants WHERE id = ?",
+                               (4_000_000_003,))
+    finally:
+        await first.stop()
+        await second.stop()

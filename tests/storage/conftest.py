@@ -10,9 +10,12 @@ from tests import postgres
 
 
 @pytest.fixture
-async def db(engine: str) -> AsyncIterator[Database]:
+async def db(engine: str, request: pytest.FixtureRequest) -> AsyncIterator[Database]:
     """An empty database with every migration applied, on ``engine``."""
-    where = await postgres.cluster().fresh() if engine == "postgresql" else ":memory:"
+    where = ":memory:"
+    if engine == "postgresql":
+        cluster: postgres.Cluster = request.getfixturevalue("pg_cluster")
+        where = await cluster.fresh()
     database = await connect(where)
     try:
         yield database

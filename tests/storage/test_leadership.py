@@ -1,6 +1,5 @@
 """The fleet's leader, chosen through a real PostgreSQL database: one worker takes the lead,
-a leader whose session ends loses it, another takes it over, and a polling process never
-serves beside webhook workers."""
+a leader whose session ends loses it (and finds out), another takes it over."""
 
 from __future__ import annotations
 
@@ -10,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import asyncpg
 import pytest
 from bot.leadership import Leadership
-from storage.postgres import LEADING, DatabaseInUse, PostgresDatabase, connect_postgres
+from storage.postgres import LEADING, PostgresDatabase, connect_postgres
 
 DEADLINE = 20.0
 
@@ -20,7 +19,7 @@ async def workers(pg_url: str) -> AsyncIterator[list[PostgresDatabase]]:
     opened = [await connect_postgres(pg_url, size=2) for _ in range(2)]
     try:
         for db in opened:
-            await db.serve(shared=True)
+            await db.serve_alongside()
         yield opened
     finally:
         for db in opened:
@@ -53,31 +52,11 @@ async def test_one_takes_the_lead_loses_it_with_its_session_and_another_takes_ov
     assert await first.lead() and not await second.lead()  # it stays where it is
     await kill_leader_session(pg_url)
     await eventually(second.lead)
-    assert not await first.lead()  # a new session, serving again, but a follower now
+    assert not await first.lead()  # it finds its session gone...
+    assert not await first.lead()  # ...serves again on a new one, a follower now
     assert first._serving is not None and not first._serving.is_closed()  # noqa: SLF001
     await second.close()  # the leader stops: the other takes the lead
     await eventually(first.lead)
-
-
-async def test_polling_and_webhook_workers_never_serve_one_database_together(
-    workers: list[PostgresDatabase], pg_url: str
-) -> None:
-    poller = await connect_postgres(pg_url, size=1)
-    try:
-        with pytest.raises(DatabaseInUse, match="long polling, or webhook workers"):
-            await poller.serve(shared=False)
-        for db in workers:
-            await db.close()
-        await poller.serve(shared=False)
-        third = await connect_postgres(pg_url, size=1)
-        try:
-            with pytest.raises(DatabaseInUse, match="already served by a consultbot run by "
-                               "long polling"):
-                await third.serve(shared=True)
-        finally:
-            await third.close()
-    finally:
-        await poller.close()
 
 
 async def test_the_follower_starts_leading_when_the_leader_dies(

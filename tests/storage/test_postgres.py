@@ -11,7 +11,7 @@ import pytest
 from storage.db import DatabaseUnavailable, MigrationError, connect, fetch_all, transaction
 from storage.dialect import to_postgres
 from storage.postgres import DatabaseInUse, PostgresDatabase, connect_postgres, migrate
-from storage.rounds import Recipient, claim_due, create_round
+from storage.rounds import Recipient, claim_due, create_round, release_claims
 
 from tests.postgres import Cluster
 
@@ -95,11 +95,28 @@ async def test_a_second_polling_process_is_refused(pg_url: str) -> None:
         await first.serve_alone()
         with pytest.raises(DatabaseInUse, match="already served by another consultbot run"):
             await second.serve_alone()
+        with pytest.raises(DatabaseInUse):  # nor does a webhook worker start beside it
+            await second.serve_alongside()
         await first.close()  # its session ends, and the lock with it
         await second.serve_alone()
     finally:
         await first.close()
         await second.close()
+
+
+async def test_webhook_workers_serve_together_and_never_beside_a_poller(pg_url: str) -> None:
+    workers = [await connect(pg_url) for _ in range(3)]
+    try:
+        for worker in workers[:2]:
+            await worker.serve_alongside()
+        with pytest.raises(DatabaseInUse, match="a consultbot run that polls|polling"):
+            await workers[2].serve_alone()
+        await workers[0].close()
+        await workers[1].close()
+        await workers[2].serve_alone()  # the last worker gone, polling may start
+    finally:
+        for worker in workers:
+            await worker.close()
 
 
 async def test_a_failing_migration_changes_nothing(pg_cluster: Cluster, tmp_path: Path) -> None:
@@ -148,3 +165,68 @@ async def test_an_unusable_server_is_one_clear_line(pg_cluster: Cluster, change:
     message = str(caught.value)
     assert says in message and "\n" not in message
     assert "hunter2" not in message and "consultbot@" not in message
+
+
+async def test_a_transaction_cancelled_mid_statement_leaves_nothing_behind(pg_url: str) -> None:
+    db = await connect(pg_url)
+    try:
+        started = asyncio.Event()
+
+        async def slow() -> None:
+            async with transaction(db, 5) as tx:
+                await tx.execute("INSERT INTO settings (key, value) VALUES ('a', '1')")
+                started.set()
+                await tx.execute("SELECT pg_sleep(30)")
+
+        task = asyncio.create_task(slow())
+        await started.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        async with transaction(db, 5) as tx:  # the chat's lock was released with it
+            rows = await tx.execute_fetchall("SELECT count(*) FROM settings")
+        assert rows[0][0] == 0
+    finally:
+        await db.close()
+
+
+async def test_a_starting_worker_takes_back_only_the_claims_of_workers_that_are_gone(
+    pg_url: str,
+) -> None:
+    first, second = await two_workers(pg_url)
+    try:
+        await first.serve_alongside()
+        async with transaction(first) as tx:
+            await create_round(tx, "summary", "test",
+                               [Recipient(1000 + n, "en") for n in range(6)], NOW)
+        taken = await claim_due(first, NOW, 3, "first-worker")
+        assert len(taken) == 3
+        await second.serve_alongside()
+        async with transaction(second) as tx:  # the second starts: the first still lives
+            await release_claims(tx)
+        held = await fetch_all(second, "SELECT count(*) FROM outbox WHERE claimed_by = ?",
+                               ("first-worker",))
+        assert held[0][0] == 3
+        await first.close()  # gone (a kill -9 ends its session all the same)
+        async with transaction(second) as tx:
+            await release_claims(tx)
+        held = await fetch_all(second, "SELECT count(*) FROM outbox WHERE claimed_by "
+                                       "IS NOT NULL")
+        assert held[0][0] == 0
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_one_worker_leads_the_schedules_until_it_is_gone(pg_url: str) -> None:
+    first, second = await two_workers(pg_url)
+    try:
+        await first.serve_alongside()
+        await second.serve_alongside()
+        assert await first.lead() and await first.lead()
+        assert not await second.lead()
+        await first.close()
+        assert await second.lead()
+    finally:
+        await first.close()
+        await second.close()
