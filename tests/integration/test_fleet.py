@@ -18,6 +18,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from bot.app import FORGET_JOB
 from bot.config import Config
 from bot.rounds import start_reminder_round
 from bot.sandbox.standin import SentMessage, SimUser, StandIn
@@ -26,7 +27,8 @@ from storage.postgres import connect_postgres
 
 from tests.data import PARTNER, add_response
 from tests.integration.balancer import Balancer
-from tests.integration.harness import TOKEN
+from tests.integration.harness import TOKEN, Harness
+from tests.storage.test_leadership import kill_leader_session
 
 DEADLINE = 60.0  # for anything (a worker starting on two busy cores included)
 PEOPLE = range(9_100, 9_130)
@@ -236,3 +238,33 @@ async def test_three_workers_share_the_load_and_survive_the_leaders_death(
         assert worker.process is not None and worker.process.returncode == 0, fleet.logs()
         assert "Traceback" not in worker.log()
         assert TOKEN.split(":")[1] not in worker.log()
+
+
+async def test_a_leader_cut_off_from_the_database_hands_over_its_jobs(
+    api: StandIn, tmp_path: Path, consultation: Survey, pg_url: str
+) -> None:
+    """In one process, two workers: the leader's connection is cut (the server ends its
+    session), so it stops its delivery and schedules, and the other starts them."""
+    workers = [Harness(api, tmp_path / "files" / "bot.sqlite3", consultation, webhook=True,
+                       db_url=pg_url, leader_check=0.05) for _ in range(2)]
+    first, second = workers
+    await first.start()
+    try:
+        await second.start()
+        apps = [w.application for w in workers]
+        assert apps[0] is not None and apps[1] is not None
+        data = [app.bot_data for app in apps]
+        assert data[0].leading and data[0].worker is not None
+        assert not data[1].leading and data[1].worker is None
+        assert not [j for j in apps[1].job_queue.jobs() if j.name == FORGET_JOB]  # type: ignore[union-attr]
+        await kill_leader_session(pg_url)
+        async with asyncio.timeout(20):  # the stand-in sees none of this: poll
+            while not (data[1].leading and data[1].worker is not None
+                       and not data[0].leading):
+                await asyncio.sleep(0.02)
+        assert data[0].worker is None and data[0].worker_task is None
+        assert not [j for j in apps[0].job_queue.jobs()  # type: ignore[union-attr]
+                    if j.name == FORGET_JOB and not j.removed]
+    finally:
+        for worker in workers:
+            await worker.stop()
