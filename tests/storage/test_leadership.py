@@ -27,12 +27,19 @@ async def workers(pg_url: str) -> AsyncIterator[list[PostgresDatabase]]:
 
 
 async def kill_leader_session(url: str) -> None:
-    """What ``kill -9`` of the leader does to its session: the server ends it."""
+    """What ``kill -9`` of the leader does to its session: the server ends it (and the
+    lock is seen free, or taken by another session, before this returns)."""
+    holder = ("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = $1 "
+              "AND objid = $2 AND granted AND database = "
+              "(SELECT oid FROM pg_database WHERE datname = current_database())")
     connection = await asyncpg.connect(url)
     try:
-        await connection.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
-            "AND classid = $1 AND objid = $2 AND granted", *LEADING)
+        pid = await connection.fetchval(holder, *LEADING)
+        assert pid is not None
+        async with asyncio.timeout(DEADLINE):
+            while await connection.fetchval(holder, *LEADING) == pid:
+                await connection.fetchval("SELECT pg_terminate_backend($1)", pid)
+                await asyncio.sleep(0.02)
     finally:
         await connection.close()
 
