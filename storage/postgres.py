@@ -263,7 +263,11 @@ class PostgresDatabase(Database):
         async with self._owning:
             try:
                 if self._serving is None or self._serving.is_closed():
+                    lost = self._leading
                     self._drop_serving()
+                    if lost:  # step down first; it may take the lead again next time
+                        logger.warning("the connection holding the leader's lock was lost")
+                        return False
                     await self._serve(shared=self._shared)
                 connection = self._serving
                 assert connection is not None
