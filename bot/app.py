@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import logging
 import secrets
@@ -44,12 +45,13 @@ from bot.console.exports import Exports
 from bot.context import BotData, ConsultApplication, Context, HookApplication, utcnow
 from bot.delivery import DeliveryWorker
 from bot.i18n import CONSOLE_DOMAIN, Catalogs, Translator
+from bot.leadership import Leadership
 from bot.ordering import PerChatUpdateProcessor
 from bot.organizing import FoundChat, Organizing, find_chat
 from bot.participation import Participation
 from bot.publishing import follow_published, newer_survey, use_survey
 from bot.rounds import Reminder, report_round
-from bot.scheduling import SYNC_SECONDS, start_schedules, sync_jobs
+from bot.scheduling import SYNC_SECONDS, follow_schedules, start_schedules, sync_jobs
 from bot.survey.model import Survey
 from bot.survey.search import normalize
 from bot.transport import AiohttpRequest
@@ -59,6 +61,8 @@ logger = logging.getLogger(__name__)
 
 MAX_CONCURRENT_UPDATES = 256
 PRUNE_SECONDS = 3600  # how often update ids Telegram cannot send again are forgotten
+FORGET_JOB = "forget old update ids"
+SWEEP_AGE = 3600.0  # seconds: a fleet's leader sweeps only stored files older than this
 
 # Libraries that would log participants' words (PTB and aiosqlite at DEBUG log
 # whole updates, request parameters and SQL parameters) or the token (httpx logs
@@ -158,27 +162,62 @@ async def _post_init(application: HookApplication) -> None:
                                  schedules_changed=lambda: sync_jobs(application))
     data.access = Access(database, config, data.clock, data.secret)
     await follow_published(data)  # a survey published from the console wins
-    await _tidy(application)
-    queue = application.job_queue
-    assert queue is not None
-    queue.run_repeating(_forget_updates, interval=PRUNE_SECONDS, first=PRUNE_SECONDS,
-                        name="forget old update ids")
     data.bot_username = application.bot.username
-    await _set_commands(application)
-    await _start_delivery(application)
-    await start_schedules(application)
+    follow_schedules(application)
+    leadership = Leadership(database.lead, lambda: _lead(application),
+                            lambda: _step_down(application), interval=config.leader_check)
+    if not await leadership.check():
+        logger.info("another worker leads (runs the schedules and sends the rounds); this "
+                    "one will take over if it stops")
+    data.leadership_task = asyncio.create_task(leadership.run(), name="leadership")
     logger.info("bot @%s ready (survey %s v%s)", data.bot_username,
                 data.survey.id if data.survey else "?", data.survey.version if data.survey else "?")
 
 
+async def _lead(application: HookApplication) -> None:
+    """This process became the leader (at start when alone on its database): it runs the
+    schedules, sends the outbox and forgets old update ids (see bot.leadership)."""
+    data = application.bot_data
+    data.leading = True
+    if not data.polling and data.database is not None and data.database.dialect == "postgresql":
+        logger.info("leading the webhook workers: this process runs the schedules and sends "
+                    "the rounds")
+    await _tidy(application)
+    queue = application.job_queue
+    assert queue is not None
+    queue.run_repeating(_forget_updates, interval=PRUNE_SECONDS, first=PRUNE_SECONDS,
+                        name=FORGET_JOB)
+    await _set_commands(application)
+    await _start_delivery(application)
+    await start_schedules(application)
+
+
+async def _step_down(application: HookApplication) -> None:
+    """The lead was lost (the connection holding it failed): stop what only the leader
+    does; another worker now does it."""
+    data = application.bot_data
+    data.leading = False
+    logger.warning("no longer the leader (its database connection was lost): the schedules "
+                   "and rounds are left to another worker")
+    queue = application.job_queue
+    assert queue is not None
+    for job in queue.jobs():
+        if job.name and (job.name == FORGET_JOB or job.name.startswith("schedule ")):
+            job.schedule_removal()
+    await _stop_delivery(application)
+
+
 async def _tidy(application: HookApplication) -> None:
-    """At start, with the run lock held: what a process that died mid-way left behind."""
+    """On becoming the leader, the only sender: what a process that died mid-way left
+    behind."""
     data = application.bot_data
     assert data.database is not None
     async with transaction(data.database) as tx:
         await release_claims(tx)  # messages it had taken but not sent: they go out again
+    # beside other workers, a file stored a moment ago may not have its answer committed yet
+    older = None if data.polling else SWEEP_AGE
     swept = await asyncio.to_thread(media.sweep, data.config.db,
-                                    await stored_files(data.database))
+                                    await stored_files(data.database), older)
     if swept:
         logger.info("removed %d stored file(s) no answer refers to", swept)
     await _forget_updates_now(application)
@@ -243,18 +282,12 @@ async def _post_shutdown(application: HookApplication) -> None:
     when the worker failed: an open database connection would keep the process alive."""
     data = application.bot_data
     try:
-        if data.worker_task is not None:
-            data.worker_task.cancel()
-            try:
-                await data.worker_task
-            except asyncio.CancelledError:
-                pass
-            except Exception:
-                logger.exception("the delivery worker failed while stopping")
-            data.worker_task = None
-        if data.worker is not None:
-            await data.worker.bot.shutdown()
-            data.worker = None
+        if data.leadership_task is not None:
+            data.leadership_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await data.leadership_task
+            data.leadership_task = None
+        await _stop_delivery(application)
     finally:
         database = application.bot_data.database
         if database is not None:
@@ -263,6 +296,22 @@ async def _post_shutdown(application: HookApplication) -> None:
         if data.run_lock is not None:
             data.run_lock.release()
             data.run_lock = None
+
+
+async def _stop_delivery(application: HookApplication) -> None:
+    data = application.bot_data
+    if data.worker_task is not None:
+        data.worker_task.cancel()
+        try:
+            await data.worker_task
+        except asyncio.CancelledError:
+            pass
+        except Exception:
+            logger.exception("the delivery worker failed while stopping")
+        data.worker_task = None
+    if data.worker is not None:
+        await data.worker.bot.shutdown()
+        data.worker = None
 
 
 @asynccontextmanager
@@ -293,7 +342,11 @@ async def running(
                 await application.start()
             else:
                 await application.start()
-                await receiving.enter_async_context(webhook_serving(application, webhook))
+                # registered by the leader alone (and never with CONSULTBOT_WEBHOOK_REGISTER
+                # false): the webhook stays set at Telegram when a worker stops
+                elected = webhook.elected and data.leading
+                await receiving.enter_async_context(webhook_serving(
+                    application, dataclasses.replace(webhook, elected=elected)))
             yield application
     finally:
         try:

@@ -75,7 +75,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("webhook_secret", "secret Telegram sends with every update (1 to 256 of A-Z a-z "
             "0-9 _ -)", None),
     Setting("webhook_register", "whether this process registers the webhook with Telegram "
-            "(false on all but one of several processes)", "true"),
+            "(false: never; true: if it is the leader of the workers sharing a PostgreSQL "
+            "database)", "true"),
+    Setting("leader_check", "seconds between two attempts of a webhook worker on PostgreSQL "
+            "to become the leader (and of the leader to check it still is)", "5"),
 )
 _NAMES = {s.name for s in SETTINGS}
 
@@ -111,6 +114,7 @@ class Config:
     listen: tuple[str, int] = ("127.0.0.1", 8443)
     webhook_secret: str | None = field(default=None, repr=False)
     webhook_register: bool = True
+    leader_check: float = 5.0
 
     @property
     def console_url(self) -> str:
@@ -414,4 +418,5 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "listen": _listen,
     "webhook_secret": _webhook_secret,
     "webhook_register": _flag,
+    "leader_check": _positive_number,
 }

@@ -51,6 +51,8 @@ class BotData:
     bot_username: str = ""
     worker: DeliveryWorker | None = None
     worker_task: asyncio.Task[None] | None = None
+    leading: bool = False  # runs the schedules and sends the outbox (bot.leadership)
+    leadership_task: asyncio.Task[None] | None = None
 
 
 class Context(CallbackContext[ConsultBot, dict[Any, Any], dict[Any, Any], BotData]):

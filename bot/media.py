@@ -20,6 +20,7 @@ import logging
 import os
 import re
 import secrets
+import time
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -231,14 +232,18 @@ def forget(database: Path, values: Iterable[str | None]) -> int:
     return removed
 
 
-def sweep(database: Path, referenced: Iterable[str]) -> int:
+def sweep(database: Path, referenced: Iterable[str], older: float | None = None) -> int:
     """Remove the stored files no answer refers to (a file kept when the process died
-    between storing it and committing its answer); returns how many."""
+    between storing it and committing its answer); returns how many. ``older``: only
+    files last written more than that many seconds ago (other workers may be storing
+    one whose answer is not committed yet)."""
     root = media_root(database)
     if not root.is_dir():
         return 0
     kept = {value.removeprefix(f"{FOLDER}/") for value in referenced}
+    before = time.time() - older if older is not None else None
     orphans = [path for path in root.iterdir()
                if path.is_file() and is_stored_file(f"{FOLDER}/{path.name}")
-               and path.name not in kept]
+               and path.name not in kept
+               and (before is None or path.stat().st_mtime < before)]
     return forget(database, [f"{FOLDER}/{path.name}" for path in orphans])

@@ -177,12 +177,14 @@ async def _job(context: Context) -> None:
 
 
 async def sync_jobs(application: HookApplication) -> None:
-    """Make the JobQueue's jobs match the schedules table."""
+    """Make the JobQueue's jobs match the schedules table (none unless this process leads:
+    :mod:`bot.leadership`)."""
     data = application.bot_data
     queue = application.job_queue
     assert queue is not None and data.database is not None
     now = data.clock()
-    wanted = {job_name(s): s for s in await list_schedules(data.database) if _active(s, now)}
+    wanted = ({job_name(s): s for s in await list_schedules(data.database) if _active(s, now)}
+              if data.leading else {})
     present = {job.name: job for job in queue.jobs()
                if job.name and job.name.startswith("schedule ")}
     for name, job in present.items():
@@ -222,7 +224,8 @@ async def catch_up(application: HookApplication, since: dt.datetime) -> int:
 
 
 async def start_schedules(application: HookApplication) -> None:
-    """At start-up: run what was missed within the grace period, then load every schedule."""
+    """On becoming the leader (at start-up when alone): run what was missed within the grace
+    period, then load every schedule."""
     data = application.bot_data
     assert data.database is not None
     now = data.clock()
@@ -234,6 +237,11 @@ async def start_schedules(application: HookApplication) -> None:
                         schedule.id, due.isoformat())
             await run_schedule(application, schedule.id)
     await sync_jobs(application)
+
+
+def follow_schedules(application: HookApplication) -> None:
+    """Every ``SYNC_SECONDS``: follow a survey published elsewhere, and (the leader) the
+    schedules table."""
     queue = application.job_queue
     assert queue is not None
     queue.run_repeating(_sync_job, interval=SYNC_SECONDS, first=SYNC_SECONDS,

@@ -20,8 +20,9 @@ TLS certificate) instead of long polling. What a request gets:
   it for ever.
 
 Registering (``setWebhook``) is :func:`register_webhook`'s ``elected``
-decision: one process registers, the others only serve
-(``CONSULTBOT_WEBHOOK_REGISTER=false``); a leader election can decide it later.
+decision: the process that leads when its server starts (:mod:`bot.leadership`;
+on SQLite the only one) registers, unless ``CONSULTBOT_WEBHOOK_REGISTER=false``;
+the others only serve.
 Long polling first deletes a webhook left set (:func:`leave_webhook`), with one
 line in the log. Neither the secret, nor the URL, nor an update is ever logged.
 """
@@ -89,8 +90,8 @@ async def register_webhook(bot: ConsultBot, url: str, secret: str, *, elected: b
     """Ask Telegram to post updates to ``url`` with ``secret``, if this process is the one
     ``elected`` to; True if it did. A URL Telegram refuses is a :class:`ConfigError`."""
     if not elected:
-        logger.info("the webhook is left to another process to register (%s is false)",
-                    env_name("webhook_register"))
+        logger.info("the webhook is left to another process to register (this one is not "
+                    "the workers' leader, or %s is false)", env_name("webhook_register"))
         return False
     try:
         await bot.set_webhook(url, secret_token=secret, allowed_updates=list(ALLOWED_UPDATES),

@@ -144,13 +144,15 @@ class Database(ABC):
         return None
 
     async def lead(self) -> bool:
-        """Whether this process is the one that runs the schedules: always on SQLite (one
-        process); on PostgreSQL the first worker to ask, until it ends, then the next."""
+        """Whether this process is the one that runs the schedules and sends the outbox
+        (:mod:`bot.leadership`): always on SQLite (one process); on PostgreSQL the worker
+        holding the leader's lock, until it ends, then the next that asks."""
         return True
 
     async def keep_claims(self, owner: str) -> None:
         """Mark ``owner``'s outbox claims as held by a live process until :meth:`close`
-        (PostgreSQL, where several processes send; SQLite has one)."""
+        (PostgreSQL, where a new leader must not take back a live sender's claims; SQLite
+        has one process)."""
         return None
 
     async def serve_alongside(self) -> None:

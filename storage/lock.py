@@ -27,7 +27,8 @@ class DatabaseInUse(StorageError):
     def __init__(self, path: Path, pid: str) -> None:
         who = f"process {pid}" if pid else "another process"
         super().__init__(f"{path}: already served by {who} (another consultbot run or "
-                         "sandbox); stop it first, or use another database")
+                         "sandbox); stop it first, or use another database (several "
+                         "webhook workers need PostgreSQL: CONSULTBOT_DB=postgresql://…)")
         self.pid = pid
 
 

@@ -9,13 +9,23 @@ That is what SQLite's single writer gives for free, and all the code relies on:
 different chats run side by side.
 
 Other locks are advisory locks of two 32-bit keys (a space apart from the
-chats' 64-bit keys): :data:`MIGRATING` while the schema changes (workers that
-start together migrate once) and :data:`SERVING`, held for as long as a process
-serves the database: exclusively by a long-polling process
-(:meth:`PostgresDatabase.serve_alone`: a second one is refused, as
-``storage.lock`` refuses it on SQLite), shared by webhook workers
-(:meth:`PostgresDatabase.serve_alongside`: any number of them, never beside a
-poller).
+chats' 64-bit keys), session locks held on one connection of their own, kept
+open for as long as the process serves:
+
+* :data:`MIGRATING` while the schema changes (workers that start together
+  migrate once);
+* :data:`SERVING`, taken exclusively by a long-polling process
+  (:meth:`PostgresDatabase.serve_alone`: a second one is refused, as
+  ``storage.lock`` refuses it on SQLite) and shared by webhook workers
+  (:meth:`PostgresDatabase.serve_alongside`: any number of them, never beside a
+  poller);
+* :data:`LEADING`, the fleet's leader (:meth:`PostgresDatabase.lead`,
+  :mod:`bot.leadership`): the one process that runs the schedules and sends the
+  outbox. The others ask again every few seconds; the session of a leader that
+  dies, ``kill -9`` included, ends with its connection, and the lock with it;
+* ``(CLAIMS, hashtext(owner))`` while an outbox sender lives
+  (:meth:`PostgresDatabase.keep_claims`): a new leader takes back only the
+  claims of senders that are gone.
 
 Schema changes are the numbered files in ``storage/migrations/postgresql/``,
 numbered as SQLite's; the version is kept in the table ``schema_version``.
@@ -53,7 +63,7 @@ PG_MIGRATIONS = MIGRATIONS / "postgresql"
 _KEYS = 0x636F6E73  # 'cons': the first key of consultbot's own two-key advisory locks
 MIGRATING = (_KEYS, 1)
 SERVING = (_KEYS, 2)
-LEADING = (_KEYS, 3)  # held by the worker that runs the schedules
+LEADING = (_KEYS, 3)  # held by the leader: it runs the schedules and sends the outbox
 CLAIMS = CLAIMS_KEY  # (CLAIMS, hashtext(owner)): held while an outbox sender lives
 POOL_SIZE = 10
 ERASED_TABLES = "participants, responses, answers, subscriptions, outbox"  # what /delete empties
@@ -61,7 +71,8 @@ _ROWS = re.compile(r"(\d+)$")
 
 
 class DatabaseInUse(StorageError):
-    """Another process serves this database by long polling."""
+    """Another process serves this database by long polling (or, to a polling process,
+    webhook workers do)."""
 
 
 def describe(url: str) -> str:
@@ -151,10 +162,11 @@ class PostgresDatabase(Database):
         self.pool = pool
         self.url = url
         self.where = describe(url)
-        self._serving: asyncpg.Connection | None = None
+        self._serving: asyncpg.Connection | None = None  # holds the session locks
+        self._shared: bool | None = None  # how it serves (None: it does not)
         self._owners: set[str] = set()
         self._leading = False
-        self._owning = asyncio.Lock()
+        self._owning = asyncio.Lock()  # one statement at a time on the serving connection
         self.vacuuming: asyncio.Task[None] | None = None
         self._vacuum_again = False
 
@@ -241,39 +253,70 @@ class PostgresDatabase(Database):
         await self._serve(shared=True)
 
     async def lead(self) -> bool:
-        """Take the leader's lock if it is free (a session lock on the serving connection:
-        a leader that ends, however, frees it for the next worker that asks)."""
-        if self._serving is None:
-            return True  # not serving: a command, or a test, alone
+        """Whether this process is the fleet's leader now: takes :data:`LEADING` if it is
+        free, or checks that the connection holding it is still alive. A connection lost
+        (the server restarted, the network cut) loses the lead; the next call serves
+        again on a new connection and tries for the lead once more. A database that does
+        not serve (a command, a test) is alone: it leads."""
+        if self._shared is None:
+            return True
         async with self._owning:
-            if not self._leading:
-                self._leading = bool(await self._serving.fetchval(
-                    "SELECT pg_try_advisory_lock($1, $2)", *LEADING))
+            try:
+                if self._serving is None or self._serving.is_closed():
+                    self._drop_serving()
+                    await self._serve(shared=self._shared)
+                connection = self._serving
+                assert connection is not None
+                if self._leading:
+                    await connection.fetchval("SELECT 1")
+                else:
+                    self._leading = bool(await connection.fetchval(
+                        "SELECT pg_try_advisory_lock($1, $2)", *LEADING))
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError,
+                    TimeoutError) as exc:
+                logger.warning("the connection holding the serving lock failed (%s)",
+                               type(exc).__name__)
+                self._drop_serving()
         return self._leading
+
+    def _drop_serving(self) -> None:
+        self._leading = False
+        self._owners.clear()  # their locks went with the session
+        if self._serving is not None:
+            serving, self._serving = self._serving, None
+            serving.terminate()
 
     async def keep_claims(self, owner: str) -> None:
         """A session lock named after ``owner`` on the serving connection: while this
         process lives its claims are its own; once it is gone (however it ended, the
-        server drops the lock with the session) a starting process takes them back
+        server drops the lock with the session) a new leader takes them back
         (:func:`storage.rounds.release_claims`)."""
         if self._serving is None or owner in self._owners:
             return
         async with self._owning:
-            if owner not in self._owners:
+            if self._serving is not None and owner not in self._owners:
                 await self._serving.execute("SELECT pg_advisory_lock($1, hashtext($2))",
                                             CLAIMS, owner)
                 self._owners.add(owner)
 
     async def _serve(self, *, shared: bool) -> None:
+        """Take the serving lock on a connection of its own, kept until :meth:`close`."""
         take = "pg_try_advisory_lock_shared" if shared else "pg_try_advisory_lock"
-        connection = await self.pool.acquire()
-        if not await connection.fetchval(f"SELECT {take}($1, $2)", *SERVING):
-            await self.pool.release(connection)
+        connection = await asyncpg.connect(self.url, timeout=10)
+        try:
+            taken = await connection.fetchval(f"SELECT {take}($1, $2)", *SERVING)
+        except BaseException:
+            connection.terminate()
+            raise
+        if not taken:
+            await connection.close()
             who = ("a consultbot run that polls Telegram" if shared
                    else "another consultbot run (polling, or webhook workers)")
             raise DatabaseInUse(f"{self.where}: already served by {who}; stop it first, or "
                                 "use another database")
+        self._shared = shared
         self._serving = connection
+        self._leading = False
 
     async def close(self) -> None:
         if self.vacuuming is not None:
@@ -281,7 +324,9 @@ class PostgresDatabase(Database):
             await asyncio.gather(self.vacuuming, return_exceptions=True)
         if self._serving is not None:
             serving, self._serving = self._serving, None
-            await serving.close()  # ends the session, and so its lock
+            self._leading = False
+            self._owners.clear()
+            await serving.close()  # ends the session, and so its locks
         await self.pool.close()
 
 

@@ -28,8 +28,10 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
     address, which a reverse proxy passes to CONSULTBOT_LISTEN, default
     127.0.0.1:8443), sends the rounds that `remind`, `broadcast` and the
     schedules queue, and runs the schedules. Every answer is saved as it comes: a
-    restart loses nothing. One `consultbot run` per database. The web console
-    listens on CONSULTBOT_WEB (default 127.0.0.1:8080; off to turn it off)."""
+    restart loses nothing. One `consultbot run` per database, except webhook
+    workers on PostgreSQL: any number share it, and one of them (the leader)
+    runs the schedules and sends the rounds. The web console listens on
+    CONSULTBOT_WEB (default 127.0.0.1:8080; off to turn it off)."""
     from storage.lock import RunLock
 
     from bot.api import reach_api

@@ -116,10 +116,11 @@ async def test_two_webhook_workers_share_the_database_and_a_poller_is_refused(
                     db_url=pg_url)
     second = Harness(api, tmp_path / "files" / "bot.sqlite3", consultation, webhook=True,
                      db_url=pg_url)
-    await second.start()
+    await first.start()  # the leader: it alone registered its address, where updates go
     try:
-        await first.start()  # beside the second: webhook workers share the serving lock
-        await second.stop()  # (the first registered its address last: updates go there)
+        await second.start()  # beside the first: webhook workers share the serving lock
+        assert sum(c.method == "setWebhook" for c in api.calls) == 1
+        await second.stop()
         poller = build_application(first.config, consultation)
         with pytest.raises(DatabaseInUse, match="already served"):
             async with running(poller, poll_timeout=5):
