@@ -106,8 +106,10 @@ async def broadcast(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         env.update(CONSULTBOT_TOKEN=TOKEN, CONSULTBOT_API_URL=api.url,
                    CONSULTBOT_DB=str(database), CONSULTBOT_RATE=str(args.rate))
         queued = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "bot",
-                                                           "broadcast"],
-                                         env=env, capture_output=True, text=True, check=True)
+                                                           "broadcast", "--force"],
+                                         env=env, capture_output=True, text=True)
+        if queued.returncode != 0:
+            raise SystemExit(f"consultbot broadcast failed: {queued.stderr.strip()}")
         print(queued.stdout.strip())
         log = (folder / "bot.log").open("w")
         bot = subprocess.Popen([sys.executable, "-m", "bot", "run"], env=env, stdout=log,
