@@ -37,6 +37,7 @@ import sqlite3
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -198,6 +199,25 @@ NAMES = ["Amina", "Omar", "Lina", "Yusuf", "Fatou", "Ali", "Sara", "Idris", "Mar
 _TEMPLATES = 60
 
 
+def fresh_database(database: Path, make: Callable[[], None], what: str,
+                   results: dict[str, Any]) -> dict[str, str]:
+    """Build ``database`` anew with ``make``, record and print its size; the environment
+    the command line is then measured in (no other ``CONSULTBOT_`` setting)."""
+    if database.exists():
+        database.unlink()
+    began = time.perf_counter()
+    make()
+    with sqlite3.connect(database) as connection:
+        answers = connection.execute("SELECT count(*) FROM answers").fetchone()[0]
+    results["answers"] = answers
+    results["build_seconds"] = round(time.perf_counter() - began, 1)
+    print(f"database: {what}, {answers:,} answers "
+          f"({database.stat().st_size / 1e6:.0f} MB, built in {results['build_seconds']} s)")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONSULTBOT_")}
+    env["CONSULTBOT_DB"] = str(database)
+    return env
+
+
 def roster_main(args: argparse.Namespace, folder: Path, results: dict[str, Any]) -> None:
     """The exports of ``args.responses`` households of 8 (see the module)."""
     form = folder / "household.md"
@@ -206,18 +226,8 @@ def roster_main(args: argparse.Namespace, folder: Path, results: dict[str, Any])
     results["survey"] = {"people": ROSTER_PEOPLE, "questions_per_person": sum(
         1 for q in survey.questions if q.repeat == "member" and q.asks)}
     database = folder / "roster.sqlite3"
-    if database.exists():
-        database.unlink()
-    began = time.perf_counter()
-    build_roster(database, survey, args.responses)
-    with sqlite3.connect(database) as connection:
-        answers = connection.execute("SELECT count(*) FROM answers").fetchone()[0]
-    results["answers"] = answers
-    results["build_seconds"] = round(time.perf_counter() - began, 1)
-    print(f"database: {args.responses:,} households of {ROSTER_PEOPLE}, {answers:,} answers "
-          f"({database.stat().st_size / 1e6:.0f} MB, built in {results['build_seconds']} s)")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONSULTBOT_")}
-    env["CONSULTBOT_DB"] = str(database)
+    env = fresh_database(database, lambda: build_roster(database, survey, args.responses),
+                         f"{args.responses:,} households of {ROSTER_PEOPLE}", results)
     env["CONSULTBOT_SURVEY"] = str(form)
     for fmt in ("csv", "xlsx", "json", "sav", "dta"):
         out = folder / f"roster.{fmt}"
@@ -267,19 +277,8 @@ def main() -> None:
             args.json.write_text(json.dumps(results, indent=2) + "\n")
         return
     try:
-        if database.exists():
-            database.unlink()
-        began = time.perf_counter()
-        build(database, args.responses)
-        with sqlite3.connect(database) as connection:
-            answers = connection.execute("SELECT count(*) FROM answers").fetchone()[0]
-        results["answers"] = answers
-        results["build_seconds"] = round(time.perf_counter() - began, 1)
-        print(f"database: {args.responses:,} responses, {answers:,} answers "
-              f"({database.stat().st_size / 1e6:.0f} MB, built in {results['build_seconds']} s)")
-
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CONSULTBOT_")}
-        env["CONSULTBOT_DB"] = str(database)
+        env = fresh_database(database, lambda: build(database, args.responses),
+                             f"{args.responses:,} responses", results)
         consultbot = [sys.executable, "-m", "bot"]
         floor_file = folder / "floor.csv"
         floor = measure(["sqlite3", "-csv", "-header", str(database),

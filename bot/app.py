@@ -169,7 +169,8 @@ async def _post_init(application: HookApplication) -> None:
     if not await leadership.check():
         logger.info("another worker leads (runs the schedules and sends the rounds); this "
                     "one will take over if it stops")
-    data.leadership_task = asyncio.create_task(leadership.run(), name="leadership")
+    if database.dialect != "sqlite":  # on SQLite this process is alone: it always leads
+        data.leadership_task = asyncio.create_task(leadership.run(), name="leadership")
     logger.info("bot @%s ready (survey %s v%s)", data.bot_username,
                 data.survey.id if data.survey else "?", data.survey.version if data.survey else "?")
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -222,7 +223,7 @@ class RoundRow:
     answers: Mapping[str, str | None]  # the response's answers that count, by key
 
 
-class Table:
+class Table(ABC):
     """One table of an export: its columns and the rows each response gives it.
 
     ``value_labels`` (column name → code → label) and ``codes`` (question → choice →
@@ -234,8 +235,9 @@ class Table:
     value_labels: dict[str, dict[int, str]]
     codes: dict[str, dict[str, int]]
 
+    @abstractmethod
     def rows(self, response: ExportedResponse, position: int) -> Iterable[Row]:
-        raise NotImplementedError
+        """The rows ``response`` (the ``position``-th of the export) gives this table."""
 
 
 _Maker = Callable[[str | None], Row]

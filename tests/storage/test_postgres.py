@@ -60,8 +60,10 @@ async def test_one_chats_transactions_wait_for_each_other_across_workers(pg_url:
         other = asyncio.create_task(follower(78))
         await other  # another chat does not wait
         same = asyncio.create_task(follower(77))
-        for _ in range(20):  # the same chat does: it is still waiting for the lock
-            await asyncio.sleep(0.01)
+        async with asyncio.timeout(10):  # the same chat does: seen waiting for the lock
+            while not await fetch_all(first, "SELECT 1 FROM pg_locks WHERE "
+                                             "locktype = 'advisory' AND NOT granted"):
+                await asyncio.sleep(0.01)
         assert not same.done()
         release.set()
         await asyncio.gather(held, same)
