@@ -53,7 +53,7 @@ from bot.publishing import follow_published, newer_survey, use_survey
 from bot.rounds import Reminder, report_round
 from bot.scheduling import SYNC_SECONDS, follow_schedules, start_schedules, sync_jobs
 from bot.survey.model import Survey
-from bot.survey.search import normalize
+from bot.survey.search import normalize, warm_up
 from bot.transport import AiohttpRequest
 from bot.webhook import Webhook, leave_webhook, webhook_serving
 
@@ -162,6 +162,7 @@ async def _post_init(application: HookApplication) -> None:
                                  schedules_changed=lambda: sync_jobs(application))
     data.access = Access(database, config, data.clock, data.secret)
     await follow_published(data)  # a survey published from the console wins
+    warm_up(data.survey.questions)  # the first country typed does not wait for CLDR
     data.bot_username = application.bot.username
     follow_schedules(application)
     leadership = Leadership(database.lead, lambda: _lead(application),

@@ -15,11 +15,15 @@ code, and neither appears in the logs.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 
 _PARTICIPANT = b"consultbot/export/participant:"
 _RESPONSE = b"consultbot/export/response:"
 _LOG = b"consultbot/log/user:"
+_BLOCK = 64  # SHA-256's block size, in bytes
+_INNER_PAD = bytes(x ^ 0x36 for x in range(256))
+_OUTER_PAD = bytes(x ^ 0x5C for x in range(256))
 
 
 def _code(secret: str, domain: bytes, value: int, length: int) -> str:
@@ -42,21 +46,37 @@ def log_id(secret: str, user_id: int) -> str:
 
 
 class ExportCodes:
-    """``participant_id`` and ``response_id`` for one secret, keyed once for many rows."""
+    """``participant_id`` and ``response_id`` for one secret, keyed once for many rows.
 
-    __slots__ = ("_participant", "_response")
+    The same HMAC-SHA256 as :func:`participant_id` and :func:`response_id`, computed
+    from the key's inner and outer SHA-256 states prepared once (RFC 2104): an export
+    makes two codes per response, and this is 1.7x faster than copying an ``hmac``
+    object for each (docs/performance.md, issue 11).
+    """
+
+    __slots__ = ("_inner_participant", "_inner_response", "_outer")
 
     def __init__(self, secret: str) -> None:
         key = secret.encode()
-        self._participant = hmac.new(key, _PARTICIPANT, "sha256")
-        self._response = hmac.new(key, _RESPONSE, "sha256")
+        if len(key) > _BLOCK:
+            key = hashlib.sha256(key).digest()
+        key = key.ljust(_BLOCK, b"\0")
+        inner = hashlib.sha256(key.translate(_INNER_PAD))
+        self._outer = hashlib.sha256(key.translate(_OUTER_PAD))
+        self._inner_participant = inner.copy()
+        self._inner_participant.update(_PARTICIPANT)
+        self._inner_response = inner
+        self._inner_response.update(_RESPONSE)
+
+    def _code(self, inner: hashlib._Hash, value: int) -> str:
+        mac = inner.copy()
+        mac.update(str(value).encode())
+        outer = self._outer.copy()
+        outer.update(mac.digest())
+        return outer.hexdigest()[:20]
 
     def participant_id(self, user_id: int) -> str:
-        mac = self._participant.copy()
-        mac.update(str(user_id).encode())
-        return mac.hexdigest()[:20]
+        return self._code(self._inner_participant, user_id)
 
     def response_id(self, response: int) -> str:
-        mac = self._response.copy()
-        mac.update(str(response).encode())
-        return mac.hexdigest()[:20]
+        return self._code(self._inner_response, response)

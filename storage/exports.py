@@ -28,9 +28,14 @@ from storage.dialect import arguments, json_object_agg, to_postgres
 _BATCH = 2000  # rows a PostgreSQL cursor fetches at a time
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ExportedResponse:
-    """A response as stored: times are the stored UTC text (``2026-11-28T10:17:13Z``)."""
+    """A response as stored: times are the stored UTC text (``2026-11-28T10:17:13Z``).
+
+    Not frozen, though nothing changes it: a frozen dataclass sets each field through
+    ``object.__setattr__``, 5x the cost of making one, and an export makes one per
+    response (docs/performance.md, issue 11).
+    """
 
     id: int
     participant_id: int

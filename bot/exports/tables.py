@@ -14,7 +14,7 @@ order, then round order, whichever table asks first (:meth:`Reading.rounds`).
 Each question gives its cells through one function of its stored answer, made
 once per export for the file's :class:`Layout`:
 
-- ``text`` (CSV): every cell text, ``""`` for no answer; text a spreadsheet
+- ``text`` (CSV): every cell a string, ``""`` for no answer; text a spreadsheet
   would run as a formula is neutralized;
 - ``typed`` (XLSX, JSON): numbers as numbers, dates as dates;
 - ``coded`` (SAV, DTA): as typed, and a select_one's answer as a number with
@@ -165,7 +165,7 @@ class Reading:
             if self._memo is None:
                 self._memo = engine.RelevanceMemo(self.survey, self.now)
             skip = self._memo.irrelevant(response.answers)
-        if not skip:
+        if not skip or skip.isdisjoint(response.answers):  # usual: they were never asked
             return response.answers
         return {k: v for k, v in response.answers.items() if k not in skip}
 
@@ -354,6 +354,8 @@ class _AnswerTable(Table):
                                        kind, "choice", question, choice))
         if layout.mode == "coded":
             parts.append(lambda chosen, raw: [float(c in chosen) for c in choices])
+        elif text_mode:
+            parts.append(lambda chosen, raw: ["1" if c in chosen else "0" for c in choices])
         else:
             parts.append(lambda chosen, raw: [int(c in chosen) for c in choices])
         empty_cell: Cell = "" if text_mode else (None if layout.mode == "typed" else _NAN)
@@ -442,7 +444,7 @@ class ResponsesTable(_AnswerTable):
             cells[8] = response.source or None
         self._answers(cells, answers)
         if self.positions:
-            cells.append(position)
+            cells.append(str(position) if self.layout.mode == "text" else position)
         return cells
 
 
@@ -487,9 +489,11 @@ class RepeatTable(_AnswerTable):
         codes = self.reading.codes
         participant = codes.participant_id(response.participant_id)
         response_code = codes.response_id(response.id)
+        text = self.layout.mode == "text"
         for round_ in found:
-            cells: Row = [round_.index, round_.parent_index, self.parent_table, participant,
-                          response_code]
+            cells: Row = [str(round_.index) if text else round_.index,
+                          str(round_.parent_index) if text else round_.parent_index,
+                          self.parent_table, participant, response_code]
             self._answers(cells, round_.answers, round_.prefix)
             yield round_, cells
 

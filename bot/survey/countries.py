@@ -47,13 +47,12 @@ def country_codes() -> list[str]:
 def country_names(languages: Iterable[str]) -> dict[str, dict[str, str]]:
     """``{code: {language: name}}`` for every country, in each language babel knows.
 
-    The loader calls this when it reads a survey with a country list: it also reads
-    the CLDR names of every locale in ``country_aliases/`` then, once a process, so
-    that the first search in a running bot does not stop to read them.
+    The loader calls this when it reads a survey with a country list. The CLDR names
+    of the other locales in ``country_aliases/``, which only the search of a typed
+    country needs, are read when a running bot starts
+    (:func:`bot.survey.search.warm_up`), not here: a command such as ``export`` would
+    spend a third of a second on them.
     """
-    for table in country_aliases().values():
-        for locale in table.locales:
-            locale_country_names(locale)
     names: dict[str, dict[str, str]] = {code: {} for code in _codes()}
     for language in languages:
         try:

@@ -34,7 +34,7 @@ import re
 import unicodedata
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -206,6 +206,15 @@ def _index(question: Question) -> _Index:
     while len(_indexes) > _INDEXES_KEPT:
         _indexes.popitem(last=False)
     return index
+
+
+def warm_up(questions: Iterable[Question]) -> None:
+    """Build the index of every country list now (reading CLDR's country names in every
+    locale of ``country_aliases/``), so that the first country a participant types in
+    a running bot does not wait for it."""
+    for question in questions:
+        if question.choices and _is_country_list(question):
+            _index(question)
 
 
 def _is_country_list(question: Question) -> bool:

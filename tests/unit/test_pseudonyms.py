@@ -27,3 +27,16 @@ def test_codes_are_stable_and_depend_on_the_secret() -> None:
         assert code(SECRET, USER) != code(SECRET + "x", USER)
         assert code(SECRET, USER) != code(SECRET, USER + 1)
         assert str(USER) not in code(SECRET, USER)
+
+
+def test_export_codes_are_the_same_hmac_computed_once_per_key() -> None:
+    # ExportCodes prepares the key's SHA-256 states once; every secret length (a key
+    # longer than SHA-256's block is hashed first) must give the module functions' codes.
+    for secret in ("", "k", "é" * 31, "x" * 64, "y" * 65, "z" * 200, SECRET):
+        codes = pseudonyms.ExportCodes(secret)
+        for number in (0, 1, USER, -7, 10**18):
+            assert codes.participant_id(number) == pseudonyms.participant_id(secret, number)
+            assert codes.response_id(number) == pseudonyms.response_id(secret, number)
+            assert codes.participant_id(number) == hmac.new(
+                secret.encode(), b"consultbot/export/participant:" + str(number).encode(),
+                hashlib.sha256).hexdigest()[:20]
