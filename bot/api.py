@@ -10,6 +10,13 @@
 * **Reaching the API at start** (:func:`reach_api`): an unreachable server is
   retried with back-off, one line a try; a refused token is one line without
   the token, as a :class:`~bot.config.ConfigError`.
+* **The calls of a participant's chat** (:meth:`ConsultBot.send_text`,
+  :meth:`~ConsultBot.edit_text`, :meth:`~ConsultBot.edit_buttons`,
+  :meth:`~ConsultBot.answer_press`) go through PTB's request path (rate limiter,
+  error mapping, timeouts) but skip building a :class:`~telegram.Message` of
+  what Telegram sends back: the chat needs only a sent message's id, and
+  building the object (its chat, sender, entities, keyboard) was a sixth of the
+  event loop's time per update (docs/performance.md, issue 11).
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ import asyncio
 import logging
 from typing import Any
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import ExtBot
 
@@ -28,6 +35,9 @@ from bot.waiting import wait_event
 logger = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ("message", "callback_query")
+NO_PREVIEW = {"is_disabled": True}  # a link in a question is not shown as a card
+
+Keyboard = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 FIRST_RETRY_SECONDS = 1.0
 LAST_RETRY_SECONDS = 60.0
 
@@ -59,6 +69,31 @@ class ConsultBot(ExtBot[Any]):
             if not isinstance(received, list):
                 raise  # the request failed, not the reading
             return tuple(self.read_update(item) for item in received)
+
+    async def send_text(self, chat_id: int, text: str,
+                        keyboard: Keyboard | None = None) -> int:
+        """Send ``text`` (HTML, no link preview) with its buttons; the message's id."""
+        sent = await self._post("sendMessage", {
+            "chat_id": chat_id, "text": text, "parse_mode": "HTML", "reply_markup": keyboard,
+            "link_preview_options": NO_PREVIEW})
+        return int(sent["message_id"])
+
+    async def edit_text(self, chat_id: int, message_id: int, text: str,
+                        keyboard: InlineKeyboardMarkup | None = None) -> None:
+        """Replace a message's text (HTML) and buttons (none without ``keyboard``)."""
+        await self._post("editMessageText", {
+            "chat_id": chat_id, "message_id": message_id, "text": text, "parse_mode": "HTML",
+            "reply_markup": keyboard, "link_preview_options": NO_PREVIEW})
+
+    async def edit_buttons(self, chat_id: int, message_id: int,
+                           keyboard: InlineKeyboardMarkup | None) -> None:
+        """Replace (or, with ``None``, take off) a message's buttons."""
+        await self._post("editMessageReplyMarkup", {
+            "chat_id": chat_id, "message_id": message_id, "reply_markup": keyboard})
+
+    async def answer_press(self, query_id: str, text: str | None = None) -> None:
+        """Answer a button press: the app stops its spinner (and shows ``text``)."""
+        await self._post("answerCallbackQuery", {"callback_query_id": query_id, "text": text})
 
     def read_update(self, item: Any) -> Update:
         """The update in ``item`` (decoded JSON); one it cannot read is logged by id and

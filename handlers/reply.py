@@ -13,6 +13,7 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
+from bot.api import ConsultBot
 from bot.context import Context
 from bot.i18n import Translator
 from bot.participation.outcomes import (
@@ -35,8 +36,7 @@ from bot.participation.outcomes import (
     SearchResults,
 )
 from bot.survey.model import QuestionType
-from telegram import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardRemove, Update
-from telegram.constants import ParseMode
+from telegram import CallbackQuery, InlineKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from handlers import render
@@ -135,18 +135,18 @@ async def show(context: Context, chat_id: int, t: Translator, screen: Screen) ->
 
 async def ask(context: Context, chat_id: int, t: Translator, asking: Asking) -> None:
     """Send the question, and record which message shows it."""
-    message = await send(context, chat_id, render.question_view(t, context.survey, asking))
+    message_id = await send(context, chat_id, render.question_view(t, context.survey, asking))
     if asking.question.type is QuestionType.LOCATION:
         await send(context, chat_id, render.location_keyboard(t))
-    if message is not None:
-        await context.participation.shown(chat_id, message.message_id, asking.key)
+    if message_id is not None:
+        await context.participation.shown(chat_id, message_id, asking.key)
 
 
 async def review(context: Context, chat_id: int, t: Translator, reviewing: Reviewing) -> None:
     """Send the rounds of a repeat to review, and record which message shows them."""
-    message = await send(context, chat_id, render.review_view(t, context.survey, reviewing))
-    if message is not None:
-        await context.participation.shown(chat_id, message.message_id, reviewing.key)
+    message_id = await send(context, chat_id, render.review_view(t, context.survey, reviewing))
+    if message_id is not None:
+        await context.participation.shown(chat_id, message_id, reviewing.key)
 
 
 async def _complete(context: Context, chat_id: int, t: Translator, completion: Completion
@@ -159,17 +159,15 @@ async def _complete(context: Context, chat_id: int, t: Translator, completion: C
 # --- Telegram calls -------------------------------------------------------------------
 
 
-async def send(context: Context, chat_id: int, view: render.View) -> Message | None:
-    """Send one message (split if long; buttons go on the last part)."""
+async def send(context: Context, chat_id: int, view: render.View) -> int | None:
+    """Send one message (split if long; buttons go on the last part); the id of its last
+    part."""
     parts = render.split(view.text)
-    message = None
+    message_id = None
     for index, part in enumerate(parts):
         keyboard = view.keyboard if index == len(parts) - 1 else None
-        message = await context.bot.send_message(
-            chat_id, part, parse_mode=ParseMode.HTML, reply_markup=keyboard,
-            disable_web_page_preview=True,
-        )
-    return message
+        message_id = await context.bot.send_text(chat_id, part, keyboard)
+    return message_id
 
 
 async def acknowledge(query: CallbackQuery | None, text: str | None = None) -> None:
@@ -177,7 +175,7 @@ async def acknowledge(query: CallbackQuery | None, text: str | None = None) -> N
     if query is None:
         return
     try:
-        await query.answer(text)
+        await _bot(query).answer_press(query.id, text)
     except BadRequest as exc:
         # the query is too old (for instance redelivered after a restart): nothing to do
         logger.info("callback query not answered: %s", exc.message)
@@ -186,16 +184,18 @@ async def acknowledge(query: CallbackQuery | None, text: str | None = None) -> N
 async def remove_keyboard(context: Context, chat_id: int, message_id: int) -> None:
     """Take the buttons off an earlier message so they cannot be pressed any more."""
     try:
-        await context.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
+        await context.bot.edit_buttons(chat_id, message_id, None)
     except BadRequest as exc:
         logger.debug("keyboard not removed from message %s: %s", message_id, exc.message)
 
 
 async def replace_message(query: CallbackQuery, view: render.View) -> None:
     """Edit the message a button is on (text and buttons); a refused edit changes nothing."""
+    pressed = query.message
+    if pressed is None:  # a press on a message sent inline elsewhere: not this bot's chats
+        return
     try:
-        await query.edit_message_text(view.text, parse_mode=ParseMode.HTML,
-                                      reply_markup=view.buttons)
+        await _bot(query).edit_text(pressed.chat.id, pressed.message_id, view.text, view.buttons)
     except BadRequest as exc:
         logger.debug("message not edited: %s", exc.message)
 
@@ -204,16 +204,18 @@ async def edit_message(context: Context, chat_id: int, message_id: int, view: re
                        ) -> None:
     """Edit an earlier message by its id (text and buttons); a refused edit changes nothing."""
     try:
-        await context.bot.edit_message_text(view.text, chat_id, message_id,
-                                            parse_mode=ParseMode.HTML, reply_markup=view.buttons)
+        await context.bot.edit_text(chat_id, message_id, view.text, view.buttons)
     except BadRequest as exc:
         logger.debug("message %s not edited: %s", message_id, exc.message)
 
 
 async def replace_buttons(query: CallbackQuery, keyboard: InlineKeyboardMarkup | None) -> None:
     """Change (or with None, remove) the buttons of the message a button is on."""
+    pressed = query.message
+    if pressed is None:
+        return
     try:
-        await query.edit_message_reply_markup(reply_markup=keyboard)
+        await _bot(query).edit_buttons(pressed.chat.id, pressed.message_id, keyboard)
     except BadRequest as exc:
         logger.debug("buttons not changed: %s", exc.message)
 
@@ -226,3 +228,9 @@ async def safe_reply(context: Context, chat_id: int, text: str) -> None:
         logger.info("notice not delivered to a chat: %s", exc.message)
     except TelegramError as exc:
         logger.warning("notice not delivered: %s", exc)
+
+
+def _bot(query: CallbackQuery) -> ConsultBot:
+    bot = query.get_bot()
+    assert isinstance(bot, ConsultBot)
+    return bot
