@@ -16,7 +16,9 @@
   error mapping, timeouts) but skip building a :class:`~telegram.Message` of
   what Telegram sends back: the chat needs only a sent message's id, and
   building the object (its chat, sender, entities, keyboard) was a sixth of the
-  event loop's time per update (docs/performance.md, issue 11).
+  event loop's time per update (docs/performance.md, issue 11). Survey keyboards
+  are written as JSON directly (:func:`markup`), and of the message a pressed
+  button is on only its chat and id are read (:func:`unread`).
 """
 
 from __future__ import annotations
@@ -25,7 +27,13 @@ import asyncio
 import logging
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import ExtBot
 
@@ -57,6 +65,9 @@ class ConsultBot(ExtBot[Any]):
     async def _post(self, endpoint: str, data: Any = None, **kwargs: Any) -> Any:
         result = await super()._post(endpoint, data, **kwargs)
         if endpoint == "getUpdates":
+            if isinstance(result, list):
+                for item in result:
+                    unread(item)
             self._received = result
         return result
 
@@ -74,8 +85,8 @@ class ConsultBot(ExtBot[Any]):
                         keyboard: Keyboard | None = None) -> int:
         """Send ``text`` (HTML, no link preview) with its buttons; the message's id."""
         sent = await self._post("sendMessage", {
-            "chat_id": chat_id, "text": text, "parse_mode": "HTML", "reply_markup": keyboard,
-            "link_preview_options": NO_PREVIEW})
+            "chat_id": chat_id, "text": text, "parse_mode": "HTML",
+            "reply_markup": markup(keyboard), "link_preview_options": NO_PREVIEW})
         return int(sent["message_id"])
 
     async def edit_text(self, chat_id: int, message_id: int, text: str,
@@ -83,13 +94,13 @@ class ConsultBot(ExtBot[Any]):
         """Replace a message's text (HTML) and buttons (none without ``keyboard``)."""
         await self._post("editMessageText", {
             "chat_id": chat_id, "message_id": message_id, "text": text, "parse_mode": "HTML",
-            "reply_markup": keyboard, "link_preview_options": NO_PREVIEW})
+            "reply_markup": markup(keyboard), "link_preview_options": NO_PREVIEW})
 
     async def edit_buttons(self, chat_id: int, message_id: int,
                            keyboard: InlineKeyboardMarkup | None) -> None:
         """Replace (or, with ``None``, take off) a message's buttons."""
         await self._post("editMessageReplyMarkup", {
-            "chat_id": chat_id, "message_id": message_id, "reply_markup": keyboard})
+            "chat_id": chat_id, "message_id": message_id, "reply_markup": markup(keyboard)})
 
     async def answer_press(self, query_id: str, text: str | None = None) -> None:
         """Answer a button press: the app stops its spinner (and shows ``text``)."""
@@ -100,7 +111,7 @@ class ConsultBot(ExtBot[Any]):
         comes back empty, so that it is passed over rather than fetched for ever."""
         update_id = item.get("update_id") if isinstance(item, dict) else None
         try:
-            update = Update.de_json(item, self)
+            update = Update.de_json(unread(item), self)
         except Exception as exc:
             logger.warning("update %s could not be read (%s); skipped", update_id,
                            type(exc).__name__)
@@ -109,7 +120,45 @@ class ConsultBot(ExtBot[Any]):
         return update
 
 
-ConsultBot._LOGGER.addFilter(_NoPayloads())  # the logger python-telegram-bot logs it with
+ConsultBot._LOGGER.addFilter(_NoPayloads())
+
+# What the bot reads of the message a pressed button is on: which chat, which message.
+_PRESSED_READ = frozenset({"message_id", "date", "chat", "message_thread_id"})
+_OTHER_BUTTON_FIELDS = tuple(
+    name for name in InlineKeyboardButton.__slots__ if name not in ("text", "callback_data"))
+
+
+def unread(item: Any) -> Any:
+    """``item`` (a decoded update) without what the bot never reads and PTB would build
+    objects of: the pressed message's text, entities, sender and keyboard (a callback
+    query carries the whole message its button is on)."""
+    query = item.get("callback_query") if isinstance(item, dict) else None
+    if isinstance(query, dict):
+        message = query.get("message")
+        if isinstance(message, dict) and not message.keys() <= _PRESSED_READ:
+            query["message"] = {k: v for k, v in message.items() if k in _PRESSED_READ}
+    return item
+
+
+def markup(keyboard: Keyboard | None) -> Any:
+    """``keyboard`` as the JSON the Bot API takes. Buttons with a text and callback data
+    (every button of a survey) are written directly; anything else by PTB's ``to_dict``,
+    which reads every field of every button by reflection."""
+    if keyboard is None:
+        return None
+    if isinstance(keyboard, InlineKeyboardMarkup) and not keyboard.api_kwargs:
+        rows = []
+        for row in keyboard.inline_keyboard:
+            buttons = []
+            for button in row:
+                if (button.api_kwargs or not isinstance(button.callback_data, str)
+                        or any(getattr(button, name) is not None
+                               for name in _OTHER_BUTTON_FIELDS)):
+                    return keyboard.to_dict()
+                buttons.append({"text": button.text, "callback_data": button.callback_data})
+            rows.append(buttons)
+        return {"inline_keyboard": rows}
+    return keyboard.to_dict()  # the logger python-telegram-bot logs it with
 
 
 async def close_requests(bot: ExtBot[Any]) -> None:
