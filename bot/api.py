@@ -82,11 +82,13 @@ class ConsultBot(ExtBot[Any]):
             return tuple(self.read_update(item) for item in received)
 
     async def send_text(self, chat_id: int, text: str,
-                        keyboard: Keyboard | None = None) -> int:
-        """Send ``text`` (HTML, no link preview) with its buttons; the message's id."""
+                        keyboard: Keyboard | None = None, *, preview: bool = False) -> int:
+        """Send ``text`` (HTML; a link shown as a card only with ``preview``) with its
+        buttons; the message's id."""
         sent = await self._post("sendMessage", {
             "chat_id": chat_id, "text": text, "parse_mode": "HTML",
-            "reply_markup": markup(keyboard), "link_preview_options": NO_PREVIEW})
+            "reply_markup": markup(keyboard),
+            "link_preview_options": None if preview else NO_PREVIEW})
         return int(sent["message_id"])
 
     async def edit_text(self, chat_id: int, message_id: int, text: str,

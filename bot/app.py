@@ -28,7 +28,6 @@ from storage.rounds import Tally, release_claims
 from storage.settings import PSEUDONYM_SECRET, get_or_create_setting
 from storage.updates import KEEP, prune_updates
 from telegram import (
-    Bot,
     BotCommand,
     BotCommandScopeAllPrivateChats,
     InlineKeyboardMarkup,
@@ -256,7 +255,7 @@ async def _start_delivery(application: HookApplication) -> None:
     data = application.bot_data
     config = data.config
     assert data.database is not None and data.survey is not None and data.catalogs is not None
-    bot = Bot(config.require_token(), base_url=f"{config.api_url}/bot",
+    bot = ConsultBot(config.require_token(), base_url=f"{config.api_url}/bot",
               base_file_url=f"{config.api_url}/file/bot",
               request=AiohttpRequest(connection_pool_size=32, read_timeout=30, write_timeout=30,
                                      proxy=config.proxy))

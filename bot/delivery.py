@@ -45,7 +45,7 @@ from collections.abc import Awaitable, Callable
 from storage.db import Database, transaction
 from storage.participants import mark_blocked
 from storage.rounds import REMINDER, OutboxRow, Tally
-from telegram import Bot, InlineKeyboardMarkup, Message
+from telegram import InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -56,6 +56,7 @@ from telegram.error import (
     TelegramError,
 )
 
+from bot.api import ConsultBot
 from bot.config import Config
 from bot.rounds import Reminder, reminder_for
 from bot.survey.model import Survey
@@ -127,10 +128,18 @@ Report = Callable[[Tally], Awaitable[None]]
 RenderReminder = Callable[[Reminder], tuple[str, InlineKeyboardMarkup]]
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Sent:
+    """A message Telegram took: its id, and the file id of its chart if it has one."""
+
+    message_id: int
+    photo: str | None = None
+
+
 class DeliveryWorker:
     def __init__(
         self,
-        bot: Bot,
+        bot: ConsultBot,
         db: Database,
         survey: Survey,
         config: Config,
@@ -271,15 +280,16 @@ class DeliveryWorker:
 
     async def _deliver(self, row: OutboxRow) -> None:
         try:
-            message = await self._send(row)
-            if message is None:
+            sent = await self._send(row)
+            if sent is None:
                 async with transaction(self.db) as tx:
                     await rounds.mark_done(tx, row.id, "skipped", "no longer eligible")
                 return
             reminded = row.participant_id if row.kind == REMINDER else None
-            await rounds.mark_sent(self.db, row.id, message.message_id, self.clock(),
+            await rounds.mark_sent(self.db, row.id, sent.message_id, self.clock(),
                                    reminded=reminded)
-            await self._remember_photo(row, message)
+            if sent.photo is not None:
+                await self._remember_photo(row, sent.photo)
         except RetryAfter as exc:
             # the message stays pending; the pacer holds every send until the time is up
             seconds = _seconds(exc.retry_after)
@@ -311,7 +321,8 @@ class DeliveryWorker:
                 del self._uploads[(row.round_id, row.language)]
                 upload[1].set_result(None)
 
-    async def _send(self, row: OutboxRow) -> Message | None:
+    async def _send(self, row: OutboxRow) -> Sent | None:
+        """Send the row's message; ``None`` if it is no longer to be sent."""
         if row.kind == REMINDER:
             assert row.participant_id is not None
             reminder = await reminder_for(self.db, self.survey, self.config,
@@ -319,16 +330,15 @@ class DeliveryWorker:
             if reminder is None:
                 return None
             text, keyboard = self.render_reminder(reminder)
-            return await self.bot.send_message(row.chat_id, text, parse_mode=ParseMode.HTML,
-                                               reply_markup=keyboard)
+            return Sent(await self.bot.send_text(row.chat_id, text, keyboard, preview=True))
         contents = await self._get_contents(row)
         if contents is None:
             return None
         if contents.image is None:
-            return await self.bot.send_message(row.chat_id, contents.text,
-                                               parse_mode=ParseMode.HTML)
-        return await self.bot.send_photo(row.chat_id, contents.file_id or contents.image,
-                                         caption=contents.text, parse_mode=ParseMode.HTML)
+            return Sent(await self.bot.send_text(row.chat_id, contents.text, preview=True))
+        message = await self.bot.send_photo(row.chat_id, contents.file_id or contents.image,
+                                            caption=contents.text, parse_mode=ParseMode.HTML)
+        return Sent(message.message_id, message.photo[-1].file_id if message.photo else None)
 
     async def _get_contents(self, row: OutboxRow) -> rounds.Contents | None:
         """A round's text and chart in one language (read once, then kept while it runs)."""
@@ -358,13 +368,10 @@ class DeliveryWorker:
                 return
             await upload[1]
 
-    async def _remember_photo(self, row: OutboxRow, message: Message) -> None:
+    async def _remember_photo(self, row: OutboxRow, file_id: str) -> None:
         """After the first upload of a chart, send Telegram's file id instead of the bytes."""
-        if not message.photo:
-            return
         contents = await self._get_contents(row)
         if contents is not None and contents.file_id is None:
-            file_id = message.photo[-1].file_id
             self._contents[(row.round_id, row.language)] = dataclasses.replace(
                 contents, file_id=file_id)
             async with transaction(self.db) as tx:

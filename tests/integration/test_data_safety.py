@@ -17,6 +17,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from bot.api import ConsultBot
 from bot.config import Config
 from bot.delivery import DeliveryWorker
 from bot.rounds import start_reminder_round
@@ -26,7 +27,6 @@ from storage.db import connect, transaction
 from storage.lock import DatabaseInUse, RunLock
 from storage.rounds import SUMMARY, Recipient
 from storage.updates import KEEP, claim_update, prune_updates
-from telegram import Bot
 
 from storage import participants, rounds
 from tests.data import PARTNER, add_response
@@ -183,7 +183,7 @@ async def test_two_senders_never_send_one_message_twice(
         round_id = await rounds.create_round(
             tx, SUMMARY, "test", [Recipient(chat, "en") for chat in chats], now)
         await rounds.save_contents(tx, round_id, "en", "Results so far", None)
-    bots = [Bot(TOKEN, base_url=f"{api.url}/bot") for _ in range(2)]
+    bots = [ConsultBot(TOKEN, base_url=f"{api.url}/bot") for _ in range(2)]
     workers = []
     for bot, db in zip(bots, (first, second), strict=True):
         await bot.initialize()

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from bot.api import ConsultBot
 from bot.config import Config
 from bot.delivery import DeliveryWorker
 from bot.rounds import Reminder
@@ -16,7 +17,7 @@ from bot.sandbox.standin import StandIn
 from bot.survey.model import Survey
 from storage.db import Database, connect, transaction
 from storage.rounds import SUMMARY, Recipient
-from telegram import Bot, InlineKeyboardMarkup
+from telegram import InlineKeyboardMarkup
 
 from storage import rounds
 from tests.integration.harness import TOKEN
@@ -51,15 +52,15 @@ class Racing(DeliveryWorker):
 
 
 @pytest.fixture
-async def bot(api: StandIn) -> AsyncIterator[Bot]:
-    telegram = Bot(TOKEN, base_url=f"{api.url}/bot")
+async def bot(api: StandIn) -> AsyncIterator[ConsultBot]:
+    telegram = ConsultBot(TOKEN, base_url=f"{api.url}/bot")
     await telegram.initialize()
     yield telegram
     await telegram.shutdown()
 
 
 async def test_drained_waits_for_a_round_committed_during_an_idle_pass(
-    api: StandIn, bot: Bot, tmp_path: Path, consultation: Survey
+    api: StandIn, bot: ConsultBot, tmp_path: Path, consultation: Survey
 ) -> None:
     db = await connect(tmp_path / "bot.sqlite3")
     group = api.group(-1002000000001, "Association")
