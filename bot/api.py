@@ -30,6 +30,7 @@ from typing import Any
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
@@ -90,6 +91,17 @@ class ConsultBot(ExtBot[Any]):
             "reply_markup": markup(keyboard),
             "link_preview_options": None if preview else NO_PREVIEW})
         return int(sent["message_id"])
+
+    async def send_picture(self, chat_id: int, picture: str | bytes, caption: str
+                           ) -> tuple[int, str | None]:
+        """Send a picture (its bytes, or the file id Telegram gave for it) with an HTML
+        caption; the message's id, and the file id of the picture's largest size."""
+        photo = InputFile(picture) if isinstance(picture, bytes) else picture
+        sent = await self._post("sendPhoto", {
+            "chat_id": chat_id, "photo": photo, "caption": caption, "parse_mode": "HTML"})
+        sizes = sent.get("photo") or [{}]
+        file_id = sizes[-1].get("file_id")
+        return int(sent["message_id"]), file_id if isinstance(file_id, str) else None
 
     async def edit_text(self, chat_id: int, message_id: int, text: str,
                         keyboard: InlineKeyboardMarkup | None = None) -> None:

@@ -46,7 +46,6 @@ from storage.db import Database, transaction
 from storage.participants import mark_blocked
 from storage.rounds import REMINDER, OutboxRow, Tally
 from telegram import InlineKeyboardMarkup
-from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -336,9 +335,8 @@ class DeliveryWorker:
             return None
         if contents.image is None:
             return Sent(await self.bot.send_text(row.chat_id, contents.text, preview=True))
-        message = await self.bot.send_photo(row.chat_id, contents.file_id or contents.image,
-                                            caption=contents.text, parse_mode=ParseMode.HTML)
-        return Sent(message.message_id, message.photo[-1].file_id if message.photo else None)
+        return Sent(*await self.bot.send_picture(row.chat_id, contents.file_id or contents.image,
+                                                 contents.text))
 
     async def _get_contents(self, row: OutboxRow) -> rounds.Contents | None:
         """A round's text and chart in one language (read once, then kept while it runs)."""
