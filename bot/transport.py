@@ -22,6 +22,7 @@ A proxy (``http://`` or ``https://``) is used for every call when given.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import aiohttp
@@ -93,11 +94,9 @@ class AiohttpRequest(BaseRequest):
         connect = _given(connect_timeout, self._connect_timeout)
         pool = _given(pool_timeout, None)
         waits = [value for value in (read, write) if value is not None]
-        timeout = aiohttp.ClientTimeout(
-            total=None, sock_read=max(waits) if waits else None,
-            connect=None if connect is None and pool is None else (connect or 0) + (pool or 0))
+        getting = None if connect is None and pool is None else (connect or 0) + (pool or 0)
+        timeout = _timeout(max(waits) if waits else None, getting)
         body: Any = None
-        headers = None
         if files:
             form = aiohttp.FormData()
             for name, value in request_data.json_parameters.items():  # type: ignore[union-attr]
@@ -108,16 +107,23 @@ class AiohttpRequest(BaseRequest):
                 form.add_field(name, content, filename=filename, content_type=mime)
             body = form
         elif request_data is not None and request_data.parameters:
-            body = orjson.dumps(request_data.parameters)
-            headers = {"Content-Type": "application/json"}
+            # a payload made here: aiohttp neither looks up a payload class nor merges headers
+            body = aiohttp.BytesPayload(orjson.dumps(request_data.parameters),
+                                        content_type="application/json")
         try:
-            async with session.request(method, url, data=body, headers=headers, timeout=timeout,
+            async with session.request(method, url, data=body, timeout=timeout,
                                        proxy=self._proxy) as response:
                 return response.status, await response.read()
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
             raise TimedOut() from exc
         except aiohttp.ClientError as exc:
             raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
+
+
+@functools.lru_cache(maxsize=64)
+def _timeout(read: float | None, connect: float | None) -> aiohttp.ClientTimeout:
+    """aiohttp's timeout for these waits, made once (a call uses one of a handful)."""
+    return aiohttp.ClientTimeout(total=None, sock_read=read, connect=connect)
 
 
 def _given(value: ODVInput[float], default: float | None) -> float | None:
