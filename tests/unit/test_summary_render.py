@@ -20,7 +20,6 @@ from bidi import get_display
 from bot.i18n import Catalogs, shipped_languages
 from bot.sandbox.telegram_text import finish_text, parse_html, utf16_len
 from bot.summary import (
-    NATIVE_TEXT_LAYOUT,
     Block,
     BlockKind,
     CategoryKind,
@@ -31,6 +30,7 @@ from bot.summary import (
     chart_text,
     draw_chart,
     drawable,
+    native_text_layout,
     render_chart,
     render_text,
     summarize,
@@ -364,7 +364,7 @@ def test_a_language_no_installed_font_draws_gets_an_english_chart(
 
 def test_arabic_reordered_beforehand_would_be_drawn_backwards() -> None:
     """Why chart_text leaves Arabic alone with this matplotlib (it shapes and reorders)."""
-    assert NATIVE_TEXT_LAYOUT
+    assert native_text_layout()
     label = "حقوق الإنسان للمهاجرين"
     assert chart_text(label) == label
     assert_drawn_right_to_left_and_joined(label)
