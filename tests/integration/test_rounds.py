@@ -344,7 +344,7 @@ async def test_kill_9_in_the_middle_of_a_round_loses_and_repeats_nothing(
             await subscriptions.subscribe(tx, chat.id, kind="group", language="fr",
                                           name=chat.title, participant_id=None,
                                           now=dt.datetime.now(dt.UTC))
-    config = Config(token=TOKEN, api_url=api.url, db=path, rate=10.0)
+    config = Config(token=TOKEN, api_url=api.url, db=path, rate=30.0)
     started = await start_summary_round(db, consultation, catalogs, config,
                                         dt.datetime.now(dt.UTC), "test")
     await db.close()
@@ -357,7 +357,7 @@ async def test_kill_9_in_the_middle_of_a_round_loses_and_repeats_nothing(
     api.add_listener(hold_after_eight)
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONSULTBOT_")}
     env.update(CONSULTBOT_TOKEN=TOKEN, CONSULTBOT_API_URL=api.url, CONSULTBOT_DB=str(path),
-               CONSULTBOT_RATE="10", CONSULTBOT_WEB="127.0.0.1:0")
+               CONSULTBOT_RATE="30", CONSULTBOT_WEB="127.0.0.1:0")
     log = (tmp_path / "bot.log").open("w")
     command = [sys.executable, "-m", "bot", "run"]
     first = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
