@@ -9,6 +9,7 @@ isolates so that Latin words or digits inside Arabic text keep their order.
 
 from __future__ import annotations
 
+import functools
 import gettext
 import io
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -69,8 +70,16 @@ def shipped_languages(folder: Path = LOCALES, domain: str = DOMAIN) -> tuple[str
 
 
 def _compile(po_file: Path) -> gettext.GNUTranslations:
-    with po_file.open("rb") as handle:
-        catalog = read_po(handle, locale=po_file.parent.parent.name)
+    return _compiled(po_file.read_bytes(), po_file.parent.parent.name)
+
+
+@functools.lru_cache(maxsize=128)
+def _compiled(po_text: bytes, language: str) -> gettext.GNUTranslations:
+    """The catalog ``po_text`` compiled, once per process for the same text: parsing the
+    .po files takes a good part of a second, and the application and its console load
+    the same catalogs more than once. A compiled catalog is only ever read, so sharing
+    it is safe."""
+    catalog = read_po(io.BytesIO(po_text), locale=language)
     buffer = io.BytesIO()
     write_mo(buffer, catalog, use_fuzzy=False)
     buffer.seek(0)

@@ -32,12 +32,7 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
     workers on PostgreSQL: any number share it, and one of them (the leader)
     runs the schedules and sends the rounds. The web console listens on
     CONSULTBOT_WEB (default 127.0.0.1:8080; off to turn it off)."""
-    from storage.lock import RunLock
-
-    from bot.api import reach_api
-    from bot.app import build_application, console_serving, running
     from bot.config import parse_setting
-    from bot.webhook import configured_webhook
 
     if args.webhook is not None:
         config = config.with_overrides(
@@ -46,6 +41,14 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
     configure_logging(args.verbose + 1, [config.token])
     survey = load_configured_survey(config)
     check_database(config.database)
+    # the application's modules (a second of imports) once the settings are known good, so a
+    # mistake in them is reported at once
+    from storage.lock import RunLock
+
+    from bot.api import reach_api
+    from bot.app import build_application, console_serving, running
+    from bot.webhook import configured_webhook
+
     application = build_application(config, survey)
     # before anything reaches Telegram: a second process on this database stops here
     lock = application.bot_data.run_lock = RunLock(config.database).acquire()

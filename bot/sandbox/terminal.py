@@ -27,7 +27,6 @@ import os
 import re
 import sqlite3
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -37,6 +36,7 @@ from storage.settings import get_or_create_setting
 from bot.app import build_application, console_serving, running
 from bot.config import Config, ConfigError
 from bot.context import ConsultApplication, utcnow
+from bot.ordering import PerChatUpdateProcessor
 from bot.sandbox.standin import Button, Call, SentMessage, SimUser, StandIn
 from bot.scheduling import catch_up
 from bot.survey.model import Survey
@@ -54,7 +54,6 @@ Type a button's number to press it, anything else to send it.
   /quit                                               end"""
 _NAVIGATION = re.compile(r"^[BKSP]:")  # Back, Keep, Skip, and a page of a long list
 _DURATION = re.compile(r"^(\d{1,4})\s*([mhd])$")
-QUIET_SECONDS = 0.3
 ANSWER_DEADLINE = 15.0
 _SHOWN_METHODS = {"sendMessage", "editMessageText", "editMessageReplyMarkup", "sendDocument",
                   "sendPhoto"}
@@ -81,12 +80,10 @@ class Transcript:
         self.out = out
         self.keyboard_message: SentMessage | None = None
         self.shown: dict[int, int] = {}  # chat -> the last message id printed
-        self.last_activity = time.monotonic()
-        self.activity = asyncio.Event()
+        self.calls = 0  # API calls seen so far
 
     def on_call(self, call: Call) -> None:
-        self.last_activity = time.monotonic()
-        self.activity.set()
+        self.calls += 1
         if call.method not in _SHOWN_METHODS or call.status != 200:
             return
         result = call.response.get("result")
@@ -132,16 +129,35 @@ class Transcript:
             if message.message_id > self.shown.get(chat_id, 0):
                 self.show(message, edited=False)
 
-    async def wait_until_quiet(self) -> None:
-        """Wait until the bot has stopped answering (no API call for a short while)."""
-        deadline = time.monotonic() + ANSWER_DEADLINE
-        await self.api.wait_until(lambda: self.api.pending_updates == 0, timeout=ANSWER_DEADLINE)
-        while time.monotonic() < deadline:
-            idle = time.monotonic() - self.last_activity
-            if idle >= QUIET_SECONDS and self.api.pending_updates == 0:
+    async def wait_until_quiet(self, application: ConsultApplication) -> None:
+        """Wait until the bot has done all the last line asked: every update fetched and
+        handled, the outbox drained, and no API call made while this was being checked
+        (on events, not on a quiet spell: a fast bot is not kept waiting, a slow one is
+        not cut short). Gives up silently after :data:`ANSWER_DEADLINE`."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + ANSWER_DEADLINE
+        processor = application.update_processor
+        assert isinstance(processor, PerChatUpdateProcessor)
+        stable = 0
+        while stable < 3:
+            calls = self.calls
+            remaining = deadline - loop.time()
+            if remaining <= 0:
                 return
-            self.activity.clear()
-            await wait_event(self.activity, QUIET_SECONDS - min(idle, 0.29))
+            await self.api.wait_until(lambda: self.api.pending_updates == 0, timeout=remaining)
+            if not await wait_event(processor.idle, deadline - loop.time()):
+                return
+            worker = application.bot_data.worker
+            if worker is not None:
+                try:
+                    async with asyncio.timeout(max(deadline - loop.time(), 0)):
+                        await worker.drained()
+                except TimeoutError:
+                    return
+            quiet = (self.api.pending_updates == 0 and processor.active == 0
+                     and application.update_queue.empty() and self.calls == calls)
+            stable = stable + 1 if quiet else 0
+            await asyncio.sleep(0)
 
 
 async def _read_line(source: TextIO, interactive: bool) -> str | None:
@@ -333,7 +349,7 @@ async def run_sandbox(
                       f"database: {config.db}\n{web}{HELP}\n\n")
             out.flush()
             person.send("/start")
-            await transcript.wait_until_quiet()
+            await transcript.wait_until_quiet(application)
             while True:
                 line = await _read_line(source, interactive)
                 if line is None or line.strip() == "/quit":
@@ -343,5 +359,5 @@ async def run_sandbox(
                 if not interactive:
                     out.write(f"you › {line}\n")
                 await sandbox.act(line.strip())
-                await transcript.wait_until_quiet()
+                await transcript.wait_until_quiet(application)
     return 0

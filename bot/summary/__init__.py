@@ -33,7 +33,6 @@ from bot.summary.caption import (
 from bot.summary.chart import (
     DPI,
     MAX_SIDE_PX,
-    NATIVE_TEXT_LAYOUT,
     WIDTH_PX,
     Bar,
     Chart,
@@ -42,6 +41,7 @@ from bot.summary.chart import (
     chart_text,
     draw_chart,
     drawable,
+    native_text_layout,
 )
 from bot.summary.figures import (
     MOST_SHOWN,
@@ -68,7 +68,6 @@ __all__ = [
     "DPI",
     "MAX_SIDE_PX",
     "MOST_SHOWN",
-    "NATIVE_TEXT_LAYOUT",
     "OTHER_CHOICE",
     "WIDTH_PX",
     "Bar",
@@ -88,6 +87,7 @@ __all__ = [
     "chart_text",
     "draw_chart",
     "drawable",
+    "native_text_layout",
     "is_country_list",
     "percent",
     "plain_text",

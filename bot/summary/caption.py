@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.i18n import RLM, Translator, titled
 from bot.summary.figures import Block, BlockKind, Summary
@@ -48,6 +48,15 @@ class _Line:
     title: str
     top: int = 3  # categories shown (a scale shows all its parts)
     title_limit: int | None = None
+    # (top, label limit) → the line's items: the fitting loop composes the caption many times
+    items: dict[tuple[int, int | None], str] = field(default_factory=dict)
+    titles: dict[int | None, str] = field(default_factory=dict)  # title limit → the title
+
+    def shown_title(self) -> str:
+        """The question's text, cut to :attr:`title_limit`."""
+        if self.title_limit not in self.titles:
+            self.titles[self.title_limit] = shorten(self.title, self.title_limit)
+        return self.titles[self.title_limit]
 
     def can_drop_category(self) -> bool:
         return (self.block.kind in (BlockKind.SHARES, BlockKind.SELECTED)
@@ -83,8 +92,8 @@ def render_text(summary: Summary, survey: Survey, t: Translator) -> str:
         widest.top -= 1
         text = compose()
     while not fits(text) and plan:
-        longest = max(plan, key=lambda line: len(shorten(line.title, line.title_limit)))
-        length = len(shorten(longest.title, longest.title_limit))
+        longest = max(plan, key=lambda line: len(line.shown_title()))
+        length = len(longest.shown_title())
         if length <= _SHORTEST_TITLE:
             break
         longest.title_limit = max(_SHORTEST_TITLE, length - 15)
@@ -103,6 +112,13 @@ def render_text(summary: Summary, survey: Survey, t: Translator) -> str:
 
 
 def _items(line: _Line, survey: Survey, t: Translator, label_limit: int | None) -> str:
+    key = (line.top, label_limit)
+    if key not in line.items:
+        line.items[key] = _compose_items(line, survey, t, label_limit)
+    return line.items[key]
+
+
+def _compose_items(line: _Line, survey: Survey, t: Translator, label_limit: int | None) -> str:
     block = line.block
     items = []
     value = block_value_text(block, survey, t)
@@ -135,7 +151,7 @@ def _compose(
     ]
     paragraphs = [head]
     for line in plan:
-        paragraphs.append([_bold(shorten(line.title, line.title_limit)),
+        paragraphs.append([_bold(line.shown_title()),
                            _escape(_items(line, survey, t, label_limit))])
     notes = []
     if summary.withheld:

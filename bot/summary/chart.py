@@ -4,7 +4,9 @@
 :class:`Chart`); :func:`draw_chart` draws that with matplotlib, Arabic shaped
 for it where it needs to be. Drawing is synchronous (run it with
 :func:`asyncio.to_thread`); matplotlib is not thread-safe, so one lock
-serializes every chart.
+serializes every chart. matplotlib is imported when the first chart is measured
+or drawn, not with this module: a process that never draws one (the command
+line, most of the bot's work) does not pay its second of start-up.
 """
 
 from __future__ import annotations
@@ -15,26 +17,33 @@ import re
 import threading
 import unicodedata
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import arabic_reshaper  # type: ignore[import-untyped]
 from babel.dates import format_date
 from bidi import get_display  # type: ignore[import-untyped]
-from matplotlib import font_manager, ft2font
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
-from matplotlib.textpath import TextToPath
 
 from bot.i18n import Translator, titled
 from bot.summary.figures import BlockKind, CategoryKind, Summary, is_country_list
 from bot.summary.labels import block_title, block_value_text, category_label, percent, words
 from bot.survey.model import Survey
 
-# matplotlib ≥ 3.11 lays text out with libraqm: bidi reordering and HarfBuzz shaping
-# happen inside it, so Arabic goes in as it is stored (logical order). Earlier releases
-# draw characters one by one, left to right; for them Arabic must be shaped into
-# presentation forms and reordered beforehand, or it comes out backwards and unjoined.
-NATIVE_TEXT_LAYOUT = hasattr(ft2font, "__libraqm_version__")
+if TYPE_CHECKING:
+    from matplotlib.textpath import TextToPath
+
+
+
+@functools.cache
+def native_text_layout() -> bool:
+    """Whether matplotlib lays text out with libraqm (≥ 3.11): bidi reordering and
+    HarfBuzz shaping happen inside it, so Arabic goes in as it is stored (logical
+    order). Earlier releases draw characters one by one, left to right; for them
+    Arabic must be shaped into presentation forms and reordered beforehand, or it
+    comes out backwards and unjoined."""
+    from matplotlib import ft2font
+
+    return hasattr(ft2font, "__libraqm_version__")
+
 _RTL_CHARACTER = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
 
 _LOCK = threading.Lock()
@@ -59,6 +68,9 @@ _ROW, _BAR_HEIGHT = 0.44, 0.26
 @functools.cache
 def _fonts() -> tuple[tuple[str, frozenset[int]], ...]:
     """The candidate families installed here, each with the characters it draws."""
+    from matplotlib import font_manager, ft2font
+    from matplotlib.font_manager import FontProperties
+
     installed = {entry.name for entry in font_manager.fontManager.ttflist}
     found = []
     for family in _CANDIDATES:
@@ -85,8 +97,11 @@ def drawable(chart: Chart) -> bool:
                if not ch.isspace() and unicodedata.category(ch) not in ("Cf", "Mn"))
 
 
-def chart_text(text: str, native: bool = NATIVE_TEXT_LAYOUT) -> str:
-    """``text`` as matplotlib must be given it to draw it right (see NATIVE_TEXT_LAYOUT)."""
+def chart_text(text: str, native: bool | None = None) -> str:
+    """``text`` as matplotlib must be given it to draw it right (``native``: whether it
+    shapes text itself, by default :func:`native_text_layout`)."""
+    if native is None:
+        native = native_text_layout()
     if native or not _RTL_CHARACTER.search(text):
         return text
     return str(get_display(arabic_reshaper.reshape(text)))
@@ -197,12 +212,16 @@ class _Measure:
     """
 
     def __init__(self) -> None:
-        self._paths = TextToPath()
+        from matplotlib.textpath import TextToPath
+
+        self._paths: TextToPath = TextToPath()
         self._widths: dict[tuple[str, float, bool], float] = {}
 
     def width(self, text: str, size: float, bold: bool = False) -> float:
         key = (text, size, bold)
         if key not in self._widths:
+            from matplotlib.font_manager import FontProperties
+
             prop = FontProperties(family=families(), size=size,
                                   weight="bold" if bold else "normal")
             width, _, _ = self._paths.get_text_width_height_descent(
@@ -246,6 +265,9 @@ def draw_chart(chart: Chart) -> bytes:
 
 
 def _draw(chart: Chart) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     width = WIDTH_PX / DPI
     inner = width - 2 * _MARGIN
     measure = _Measure()

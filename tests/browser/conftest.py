@@ -6,10 +6,11 @@ thread of its own (:class:`Stage`), so that the browser's blocking calls from th
 tests never stop the server they are talking to. One stage and one browser serve
 the whole module; the tests run in order, as an organizer's session would.
 
-Screenshots of every page go to the folder given with ``--screenshots DIR``
-(default: a temporary folder); ``bench/screenshots.py`` keeps the ones
-docs/console.md shows. Without chromium the tests are skipped with the reason,
-except under CI (``CI=true``), where they fail: ``.ci/run`` installs it.
+With ``--screenshots DIR``, a screenshot of every page goes to that folder
+(``bench/screenshots.py`` keeps the ones docs/console.md shows); without it none
+is taken, since nothing checks them and they are a third of the module's time.
+Without chromium the tests are skipped with the reason, except under CI
+(``CI=true``), where they fail: ``.ci/run`` installs it.
 """
 
 from __future__ import annotations
@@ -93,10 +94,12 @@ def downloads(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def screenshots(request: pytest.FixtureRequest,
-                tmp_path_factory: pytest.TempPathFactory) -> Path:
+def screenshots(request: pytest.FixtureRequest) -> Path | None:
+    """The folder given with ``--screenshots``, or None: no screenshots."""
     chosen = request.config.getoption("screenshots")
-    folder = Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
+    if not chosen:
+        return None
+    folder = Path(chosen)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

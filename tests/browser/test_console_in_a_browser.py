@@ -45,8 +45,11 @@ def wait(browser: Any) -> WebDriverWait[Any]:
                          ignored_exceptions=[StaleElementReferenceException])
 
 
-def snap(browser: Any, folder: Path, name: str) -> None:
-    """A screenshot of the whole page (its full height, at the window's width)."""
+def snap(browser: Any, folder: Path | None, name: str) -> None:
+    """A screenshot of the whole page (its full height, at the window's width), when
+    ``--screenshots`` asked for them."""
+    if folder is None:
+        return
     width = browser.get_window_size()["width"]
     height = browser.execute_script("return document.documentElement.scrollHeight")
     browser.set_window_size(width, min(max(height + 120, 600), 4000))
@@ -73,7 +76,7 @@ def heading(browser: Any) -> str:
 
 
 def test_a_stranger_is_told_how_to_sign_in(stage: Stage, browser: Any,
-                                            screenshots: Path) -> None:
+                                            screenshots: Path | None) -> None:
     browser.get(stage.url + "responses")
     assert heading(browser) == "Sign in through the bot"
     assert "Send /console." in browser.page_source
@@ -81,7 +84,7 @@ def test_a_stranger_is_told_how_to_sign_in(stage: Stage, browser: Any,
 
 
 def test_the_organizer_signs_in_with_the_link_from_the_bot(
-    stage: Stage, browser: Any, screenshots: Path
+    stage: Stage, browser: Any, screenshots: Path | None
 ) -> None:
     link = link_from_the_bot(stage)
     browser.get(link)
@@ -93,7 +96,7 @@ def test_the_organizer_signs_in_with_the_link_from_the_bot(
 
 
 def test_a_participant_answers_and_the_overview_shows_it_without_a_reload(
-    stage: Stage, browser: Any, screenshots: Path
+    stage: Stage, browser: Any, screenshots: Path | None
 ) -> None:
     browser.get(stage.url)
     browser.execute_script("window.stillThisPage = true")
@@ -112,7 +115,7 @@ def test_a_participant_answers_and_the_overview_shows_it_without_a_reload(
 
 
 def test_results_responses_and_one_response(stage: Stage, browser: Any,
-                                            screenshots: Path) -> None:
+                                            screenshots: Path | None) -> None:
     browser.get(stage.url + "results")
     assert "3 responses match." in browser.page_source
     snap(browser, screenshots, "results")
@@ -128,8 +131,9 @@ def test_results_responses_and_one_response(stage: Stage, browser: Any,
     snap(browser, screenshots, "response")
 
 
-def test_a_survey_with_an_error_is_reported_by_row(stage: Stage, browser: Any,
-                                                   screenshots: Path, tmp_path: Path) -> None:
+def test_a_survey_with_an_error_is_reported_by_row(
+    stage: Stage, browser: Any, screenshots: Path | None, tmp_path: Path
+) -> None:
     broken = tmp_path / "broken.md"
     broken.write_text(BROKEN, encoding="utf-8")
     browser.get(stage.url + "survey")
@@ -162,7 +166,7 @@ def test_a_good_survey_is_published_and_the_bot_runs_it(stage: Stage, browser: A
 
 
 def test_an_export_is_downloaded_and_opens(stage: Stage, browser: Any, downloads: Path,
-                                           screenshots: Path) -> None:
+                                           screenshots: Path | None) -> None:
     browser.get(stage.url + "exports")
     snap(browser, screenshots, "exports")
     Select(browser.find_element(By.ID, "x-format")).select_by_value("csv")
@@ -183,7 +187,7 @@ def test_an_export_is_downloaded_and_opens(stage: Stage, browser: Any, downloads
 
 
 def test_a_schedule_is_added_and_listed(stage: Stage, browser: Any,
-                                        screenshots: Path) -> None:
+                                        screenshots: Path | None) -> None:
     browser.get(stage.url + "rounds")
     browser.find_element(By.ID, "s-cron").click()
     browser.find_element(By.ID, "s-cron-text").send_keys("0 18 * * 1")
@@ -194,7 +198,7 @@ def test_a_schedule_is_added_and_listed(stage: Stage, browser: Any,
     snap(browser, screenshots, "rounds")
 
 
-def test_subscribers_page(stage: Stage, browser: Any, screenshots: Path) -> None:
+def test_subscribers_page(stage: Stage, browser: Any, screenshots: Path | None) -> None:
     browser.get(stage.url + "subscribers")
     browser.find_element(By.ID, "new-chat").send_keys("-1001234567890")
     browser.find_element(By.ID, "new-name").send_keys("Diaspora association")
@@ -215,7 +219,7 @@ def test_a_form_without_its_csrf_token_is_refused(stage: Stage, browser: Any) ->
 
 
 def test_the_arabic_console_is_laid_out_right_to_left(stage: Stage, browser: Any,
-                                                      screenshots: Path) -> None:
+                                                      screenshots: Path | None) -> None:
     browser.get(stage.url)
     Select(browser.find_element(By.ID, "console-language")).select_by_value("ar")
     browser.find_element(By.CSS_SELECTOR, "form.inline button[type=submit]").click()
@@ -241,7 +245,7 @@ def test_signing_out_ends_the_session(stage: Stage, browser: Any) -> None:
     assert heading(browser) == "Sign in through the bot"
 
 
-def test_a_reused_link_is_refused(stage: Stage, browser: Any, screenshots: Path) -> None:
+def test_a_reused_link_is_refused(stage: Stage, browser: Any, screenshots: Path | None) -> None:
     browser.get(stage.used_link)  # type: ignore[attr-defined]
     browser.find_element(By.ID, "signin").click()
     wait(browser).until(lambda b: heading(b) == "Not signed in")

@@ -167,6 +167,11 @@ async def test_three_workers_share_the_load_and_survive_the_leaders_death(
     await fleet.until("all three workers serving", lambda: all(
         "receiving updates by webhook" in w.log() for w in fleet.workers))
     await fleet.until("one leader", lambda: len(fleet.leaders()) == 1)
+    # a worker says it receives updates before it registers the webhook (or leaves it to
+    # the leader): wait until all three have done one or the other
+    await fleet.until("every worker decided about the webhook", lambda: all(
+        "webhook registered" in w.log() or "left to another process" in w.log()
+        for w in fleet.workers))
     [leader] = fleet.leaders()
     registered = [c for c in api.calls if c.method == "setWebhook" and c.ok]
     assert len(registered) == 1 and registered[0].params["url"] == fleet.balancer.url

@@ -8,6 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from bot.delivery import Pacer
 from bot.i18n import Catalogs
 from bot.sandbox.standin import Call, StandIn
 from bot.scheduling import start_round
@@ -25,6 +26,19 @@ from tests.integration.harness import DEADLINE, ORGANIZER, Harness
 def database(harness: Harness) -> Database:
     assert harness.application is not None and harness.application.bot_data.database
     return harness.application.bot_data.database
+
+
+class InstantTime:
+    """A pacer's clock whose sleeps move it at once, taking no real time."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
 
 
 async def drained(harness: Harness) -> None:
@@ -192,6 +206,12 @@ async def test_server_errors_are_retried_with_backoff(
     [chat] = await subscribe_groups(harness, 1)
     harness.api.fail_next("sendPhoto", status=502)
     assert harness.application is not None
+    worker = harness.application.bot_data.worker
+    assert worker is not None
+    # the retry goes to the same group, which the pacer keeps 3 s apart: on a clock whose
+    # sleeps take no time here (that spacing is tests/unit/test_pacer.py's business)
+    pacing = InstantTime()
+    worker.pacer = Pacer(harness.config.rate, clock=pacing.clock, sleep=pacing.sleep)
     await start_round(harness.application, SUMMARY, "test")
     await drained(harness)
     assert sent_to(harness.api, "sendPhoto") == Counter()
@@ -344,7 +364,7 @@ async def test_kill_9_in_the_middle_of_a_round_loses_and_repeats_nothing(
             await subscriptions.subscribe(tx, chat.id, kind="group", language="fr",
                                           name=chat.title, participant_id=None,
                                           now=dt.datetime.now(dt.UTC))
-    config = Config(token=TOKEN, api_url=api.url, db=path, rate=10.0)
+    config = Config(token=TOKEN, api_url=api.url, db=path, rate=30.0)
     started = await start_summary_round(db, consultation, catalogs, config,
                                         dt.datetime.now(dt.UTC), "test")
     await db.close()
@@ -357,7 +377,7 @@ async def test_kill_9_in_the_middle_of_a_round_loses_and_repeats_nothing(
     api.add_listener(hold_after_eight)
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONSULTBOT_")}
     env.update(CONSULTBOT_TOKEN=TOKEN, CONSULTBOT_API_URL=api.url, CONSULTBOT_DB=str(path),
-               CONSULTBOT_RATE="10", CONSULTBOT_WEB="127.0.0.1:0")
+               CONSULTBOT_RATE="30", CONSULTBOT_WEB="127.0.0.1:0")
     log = (tmp_path / "bot.log").open("w")
     command = [sys.executable, "-m", "bot", "run"]
     first = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)

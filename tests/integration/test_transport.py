@@ -93,7 +93,8 @@ async def test_a_slow_answer_times_out_and_a_dropped_connection_is_a_network_err
     api.user(503).send("hi")
     api.hold("sendMessage")
     with pytest.raises(TimedOut):
-        await bot.send_message(503, "slow", read_timeout=0.3)
+        # aiohttp has one socket-read timeout for both: the larger of the two is waited
+        await bot.send_message(503, "slow", read_timeout=0.3, write_timeout=0.3)
     api.release("sendMessage")
     api.drop_next("sendMessage")
     with pytest.raises(NetworkError):

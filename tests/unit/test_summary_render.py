@@ -20,7 +20,6 @@ from bidi import get_display
 from bot.i18n import Catalogs, shipped_languages
 from bot.sandbox.telegram_text import finish_text, parse_html, utf16_len
 from bot.summary import (
-    NATIVE_TEXT_LAYOUT,
     Block,
     BlockKind,
     CategoryKind,
@@ -31,6 +30,7 @@ from bot.summary import (
     chart_text,
     draw_chart,
     drawable,
+    native_text_layout,
     render_chart,
     render_text,
     summarize,
@@ -177,14 +177,12 @@ def test_no_category_ever_stands_for_fewer_than_k(consultation: Survey, seed: in
     assert set(summary.withheld) <= summarized
 
 
-def test_nothing_below_k_participants(
-    consultation: Survey, tmp_path: Path
-) -> None:
+def test_nothing_below_k_participants(consultation: Survey, long: Survey) -> None:
     assert summarize(consultation, 4, ANSWERS, NOW, 5) == Summary(consultation.id, NOW, 5, None)
     assert summarize(consultation, 5, ANSWERS, NOW, 5).participants == 5
     with pytest.raises(ValueError):
         summarize(consultation, 5, ANSWERS, NOW, 0)
-    breakdowns, keys = summarized_questions(long_survey(tmp_path))
+    breakdowns, keys = summarized_questions(long)
     assert [q.id for q in breakdowns] == ["who", "country"]
     assert [q.id for q in keys][:3] == ["hours", "many0", "rate0"]
 
@@ -199,8 +197,10 @@ def telegram_length(html_text: str) -> int:
     return utf16_len(text)
 
 
-def long_survey(tmp_path: Path) -> Survey:
-    """A survey written without the caption in mind: long title, questions and labels."""
+@pytest.fixture(scope="module")
+def long(tmp_path_factory: pytest.TempPathFactory) -> Survey:
+    """A survey written without the caption in mind: long title, questions and labels
+    (built once: a Survey is immutable)."""
     words = {"en": "partnership", "fr": "partenariat", "es": "alianza", "ar": "الشراكة"}
 
     def text(n: int, tag: str) -> dict[str, str]:
@@ -229,7 +229,8 @@ def long_survey(tmp_path: Path) -> Survey:
         "consent": {"notice": text(3, "Notice"), "details": text(3, "Details")},
         "questions": questions,
     }
-    return survey_from(yaml.safe_dump(data, allow_unicode=True), tmp_path, "long.yaml")
+    folder = tmp_path_factory.mktemp("long")
+    return survey_from(yaml.safe_dump(data, allow_unicode=True), folder, "long.yaml")
 
 
 def long_answers(survey: Survey) -> dict[str, dict[str, int]]:
@@ -248,7 +249,7 @@ def long_answers(survey: Survey) -> dict[str, dict[str, int]]:
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_caption_fits_in_every_language(
-    consultation: Survey, catalogs: Catalogs, tmp_path: Path, language: str
+    consultation: Survey, catalogs: Catalogs, long: Survey, language: str
 ) -> None:
     t = catalogs.get(language)
     builtin = render_text(summarize(consultation, 91, ANSWERS, NOW), consultation, t)
@@ -256,7 +257,6 @@ def test_caption_fits_in_every_language(
     assert consultation.question("role").text.get(language) in builtin
     assert "<b>" in builtin and "More results in the chart." not in builtin
 
-    long = long_survey(tmp_path)
     summary = summarize(long, 300, long_answers(long), NOW)
     assert len(summary.blocks) == 15 and summary.withheld == ()
     text = render_text(summary, long, t)
@@ -364,7 +364,7 @@ def test_a_language_no_installed_font_draws_gets_an_english_chart(
 
 def test_arabic_reordered_beforehand_would_be_drawn_backwards() -> None:
     """Why chart_text leaves Arabic alone with this matplotlib (it shapes and reorders)."""
-    assert NATIVE_TEXT_LAYOUT
+    assert native_text_layout()
     label = "حقوق الإنسان للمهاجرين"
     assert chart_text(label) == label
     assert_drawn_right_to_left_and_joined(label)
@@ -375,8 +375,7 @@ def test_arabic_reordered_beforehand_would_be_drawn_backwards() -> None:
     assert chart_text("Europe", native=False) == "Europe"
 
 
-def test_chart_with_long_labels(catalogs: Catalogs, tmp_path: Path) -> None:
-    long = long_survey(tmp_path)
+def test_chart_with_long_labels(catalogs: Catalogs, long: Survey) -> None:
     summary = summarize(long, 300, long_answers(long), NOW)
     chart = chart_of(summary, long, catalogs.get("ar"))
     assert len(chart.panels) == 15
