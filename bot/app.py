@@ -255,13 +255,14 @@ async def _start_delivery(application: HookApplication) -> None:
     data = application.bot_data
     config = data.config
     assert data.database is not None and data.survey is not None and data.catalogs is not None
-    bot = ConsultBot(config.require_token(), base_url=f"{config.api_url}/bot",
-              base_file_url=f"{config.api_url}/file/bot",
-              request=AiohttpRequest(connection_pool_size=32, read_timeout=30, write_timeout=30,
-                                     proxy=config.proxy),
-              # never used (this bot only sends), but without it PTB builds an httpx client
-              # and its TLS context, about 30 ms of every start
-              get_updates_request=AiohttpRequest(connection_pool_size=1, proxy=config.proxy))
+    bot = ConsultBot(
+        config.require_token(), base_url=f"{config.api_url}/bot",
+        base_file_url=f"{config.api_url}/file/bot",
+        request=AiohttpRequest(connection_pool_size=32, read_timeout=30, write_timeout=30,
+                               proxy=config.proxy),
+        # never used (this bot only sends), but without it PTB builds an httpx client
+        # and its TLS context, about 30 ms of every start
+        get_updates_request=AiohttpRequest(connection_pool_size=1, proxy=config.proxy))
     await bot.initialize()
     database = data.database
 
