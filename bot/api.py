@@ -45,10 +45,10 @@ logger = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ("message", "callback_query")
 NO_PREVIEW = {"is_disabled": True}  # a link in a question is not shown as a card
-
-Keyboard = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 FIRST_RETRY_SECONDS = 1.0
 LAST_RETRY_SECONDS = 60.0
+
+Keyboard = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 
 
 class _NoPayloads(logging.Filter):
@@ -59,7 +59,8 @@ class _NoPayloads(logging.Filter):
 
 
 class ConsultBot(ExtBot[Any]):
-    """PTB's bot; a batch of updates with one it cannot read is read update by update."""
+    """PTB's bot; a batch of updates with one it cannot read is read update by update, and
+    a chat's own calls return only what the bot uses (see the module)."""
 
     _received: list[Any] | None = None
 
