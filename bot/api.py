@@ -10,10 +10,10 @@
 * **Reaching the API at start** (:func:`reach_api`): an unreachable server is
   retried with back-off, one line a try; a refused token is one line without
   the token, as a :class:`~bot.config.ConfigError`.
-* **The calls of a participant's chat** (:meth:`ConsultBot.send_text`,
-  :meth:`~ConsultBot.edit_text`, :meth:`~ConsultBot.edit_buttons`,
-  :meth:`~ConsultBot.answer_press`) go through PTB's request path (rate limiter,
-  error mapping, timeouts) but skip building a :class:`~telegram.Message` of
+* **The calls of a participant's chat and of rounds** (:meth:`ConsultBot.send_text`,
+  :meth:`~ConsultBot.send_picture`, :meth:`~ConsultBot.edit_text`,
+  :meth:`~ConsultBot.edit_buttons`, :meth:`~ConsultBot.answer_press`) go
+  through PTB's request path (rate limiter, error mapping, timeouts) but skip building a :class:`~telegram.Message` of
   what Telegram sends back: the chat needs only a sent message's id, and
   building the object (its chat, sender, entities, keyboard) was a sixth of the
   event loop's time per update (docs/performance.md, issue 11). Survey keyboards
@@ -44,7 +44,6 @@ from bot.waiting import wait_event
 logger = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ("message", "callback_query")
-NO_PREVIEW = {"is_disabled": True}  # a link in a question is not shown as a card
 FIRST_RETRY_SECONDS = 1.0
 LAST_RETRY_SECONDS = 60.0
 
@@ -90,7 +89,7 @@ class ConsultBot(ExtBot[Any]):
         sent = await self._post("sendMessage", {
             "chat_id": chat_id, "text": text, "parse_mode": "HTML",
             "reply_markup": markup(keyboard),
-            "link_preview_options": None if preview else NO_PREVIEW})
+            "link_preview_options": None if preview else {"is_disabled": True}})
         return int(sent["message_id"])
 
     async def send_picture(self, chat_id: int, picture: str | bytes, caption: str
@@ -109,7 +108,7 @@ class ConsultBot(ExtBot[Any]):
         """Replace a message's text (HTML) and buttons (none without ``keyboard``)."""
         await self._post("editMessageText", {
             "chat_id": chat_id, "message_id": message_id, "text": text, "parse_mode": "HTML",
-            "reply_markup": markup(keyboard), "link_preview_options": NO_PREVIEW})
+            "reply_markup": markup(keyboard), "link_preview_options": {"is_disabled": True}})
 
     async def edit_buttons(self, chat_id: int, message_id: int,
                            keyboard: InlineKeyboardMarkup | None) -> None:
@@ -135,7 +134,7 @@ class ConsultBot(ExtBot[Any]):
         return update
 
 
-ConsultBot._LOGGER.addFilter(_NoPayloads())
+ConsultBot._LOGGER.addFilter(_NoPayloads())  # the logger python-telegram-bot logs it with
 
 # What the bot reads of the message a pressed button is on: which chat, which message.
 _PRESSED_READ = frozenset({"message_id", "date", "chat", "message_thread_id"})
@@ -161,7 +160,8 @@ def markup(keyboard: Keyboard | None) -> Any:
     which reads every field of every button by reflection."""
     if keyboard is None:
         return None
-    if isinstance(keyboard, InlineKeyboardMarkup) and not keyboard.api_kwargs:
+    if (isinstance(keyboard, InlineKeyboardMarkup) and keyboard.inline_keyboard
+            and not keyboard.api_kwargs):
         rows = []
         for row in keyboard.inline_keyboard:
             buttons = []
@@ -173,7 +173,7 @@ def markup(keyboard: Keyboard | None) -> Any:
                 buttons.append({"text": button.text, "callback_data": button.callback_data})
             rows.append(buttons)
         return {"inline_keyboard": rows}
-    return keyboard.to_dict()  # the logger python-telegram-bot logs it with
+    return keyboard.to_dict()
 
 
 async def close_requests(bot: ExtBot[Any]) -> None:

@@ -27,6 +27,7 @@ from storage.published import Published, add_published, latest_fingerprint, late
 from bot.context import BotData
 from bot.survey.loader import Problem, check_survey
 from bot.survey.model import Survey
+from bot.survey.search import warm_up
 
 logger = logging.getLogger(__name__)
 
@@ -145,6 +146,7 @@ def use_survey(data: BotData, survey: Survey) -> None:
         data.organizing.use_survey(survey)
     if data.worker is not None:
         data.worker.survey = survey
+    warm_up(survey.questions)  # a new country list: its index now, not at the first search
     logger.info("now running survey %s version %s (was %s version %s)", survey.id,
                 survey.version, previous.id if previous else "?",
                 previous.version if previous else "?")

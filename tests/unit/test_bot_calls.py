@@ -29,6 +29,7 @@ def test_keyboards_are_the_json_ptb_would_send() -> None:
         ReplyKeyboardMarkup([[KeyboardButton("Here", request_location=True)]],
                             one_time_keyboard=True),
         ReplyKeyboardRemove(),
+        InlineKeyboardMarkup([]),
     ]
     for keyboard in (survey, *others):
         assert markup(keyboard) == keyboard.to_dict()
