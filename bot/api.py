@@ -12,12 +12,12 @@
   the token, as a :class:`~bot.config.ConfigError`.
 * **The calls of a participant's chat and of rounds** (:meth:`ConsultBot.send_text`,
   :meth:`~ConsultBot.send_picture`, :meth:`~ConsultBot.edit_text`,
-  :meth:`~ConsultBot.edit_buttons`, :meth:`~ConsultBot.answer_press`) go
-  through PTB's request path (rate limiter, error mapping, timeouts) but skip
-  building a :class:`~telegram.Message` of what Telegram sends back: the chat needs only a sent message's id, and
-  building the object (its chat, sender, entities, keyboard) was a sixth of the
-  event loop's time per update (docs/performance.md, issue 11). Survey keyboards
-  are written as JSON directly (:func:`markup`), and of the message a pressed
+  :meth:`~ConsultBot.edit_buttons`, :meth:`~ConsultBot.answer_press`) go through PTB's
+  request path (rate limiter, error mapping, timeouts) but skip building a
+  :class:`~telegram.Message` of what Telegram sends back: the chat needs only a sent
+  message's id, and building the object (its chat, sender, entities, keyboard) was a
+  sixth of the event loop's time per update (docs/performance.md, issue 11). Survey
+  keyboards are written as JSON directly (:func:`markup`), and of the message a pressed
   button is on only its chat and id are read (:func:`unread`).
 """
 
