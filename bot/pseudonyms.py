@@ -68,7 +68,7 @@ class ExportCodes:
         self._inner_response = inner
         self._inner_response.update(_RESPONSE)
 
-    def _code(self, inner: hashlib._Hash, value: int) -> str:
+    def _mac(self, inner: hashlib._Hash, value: int) -> str:
         mac = inner.copy()
         mac.update(str(value).encode())
         outer = self._outer.copy()
@@ -76,7 +76,7 @@ class ExportCodes:
         return outer.hexdigest()[:20]
 
     def participant_id(self, user_id: int) -> str:
-        return self._code(self._inner_participant, user_id)
+        return self._mac(self._inner_participant, user_id)
 
     def response_id(self, response: int) -> str:
-        return self._code(self._inner_response, response)
+        return self._mac(self._inner_response, response)

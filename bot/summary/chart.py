@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from matplotlib.textpath import TextToPath
 
 
-
 @functools.cache
 def native_text_layout() -> bool:
     """Whether matplotlib lays text out with libraqm (≥ 3.11): bidi reordering and
@@ -43,6 +42,7 @@ def native_text_layout() -> bool:
     from matplotlib import ft2font
 
     return hasattr(ft2font, "__libraqm_version__")
+
 
 _RTL_CHARACTER = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
 
